@@ -1,0 +1,48 @@
+"""The delivery ledger in a dict, and an SMS gateway that only records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referrals.domain.phone import Phone
+
+SWEEP_EVERY = 1_000
+
+
+class InMemoryDeliveryLedger:
+    def __init__(self) -> None:
+        # challenge id -> until when its claim (lease, or sent mark) holds
+        self._holds: dict[str, float] = {}
+        self._claims = 0
+
+    async def claim(self, challenge_id: str, lease: float, now: float) -> bool:
+        self._claims += 1
+        if self._claims % SWEEP_EVERY == 0:
+            self._holds = {k: v for k, v in self._holds.items() if v > now}
+        if self._holds.get(challenge_id, now) > now:
+            return False
+        self._holds[challenge_id] = now + lease
+        return True
+
+    async def mark_sent(self, challenge_id: str, keep_until: float) -> None:
+        self._holds[challenge_id] = keep_until
+
+    async def release(self, challenge_id: str) -> None:
+        self._holds.pop(challenge_id, None)
+
+
+@dataclass(frozen=True, slots=True)
+class SentSms:
+    phone: Phone
+    text: str
+    idempotency_key: str
+
+
+class RecordingSmsGateway:
+    """Keeps every SMS it is given in :attr:`sent`: for tests and demos."""
+
+    def __init__(self) -> None:
+        self.sent: list[SentSms] = []
+
+    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+        self.sent.append(SentSms(phone, text, idempotency_key))

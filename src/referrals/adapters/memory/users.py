@@ -1,0 +1,133 @@
+"""Users in dicts, with units of work that run one at a time.
+
+A unit holds one lock from ``__aenter__`` to ``__aexit__``, so units are
+serialised and never conflict; writes are journaled and undone on rollback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from types import TracebackType
+from typing import Self
+
+from referrals.application.ports import Referral
+from referrals.domain.codes import InviteCode
+from referrals.domain.phone import Phone
+from referrals.domain.user import User
+
+
+class InMemoryUsers:
+    """The shared state behind :class:`InMemoryUnitOfWork`; one per "database"."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, User] = {}
+        self.id_by_phone: dict[Phone, int] = {}
+        self.id_by_code: dict[InviteCode, int] = {}
+        self.referred: dict[int, list[int]] = {}  # referrer id -> ids, rank order
+        self.lock = asyncio.Lock()
+        self.last_id = 0
+
+    def unit_of_work(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
+        """A :class:`~referrals.application.ports.UnitOfWorkFactory`."""
+        return InMemoryUnitOfWork(self)
+
+
+class InMemoryUserRepository:
+    def __init__(self, state: InMemoryUsers) -> None:
+        self._state = state
+        self.undo: list[tuple[int, User | None]] = []
+
+    def _save(self, user: User, previous: User | None) -> None:
+        self.undo.append((user.id, previous))
+        self._state.by_id[user.id] = user
+
+    async def get(self, user_id: int) -> User | None:
+        return self._state.by_id.get(user_id)
+
+    async def get_by_phone(self, phone: Phone) -> User | None:
+        user_id = self._state.id_by_phone.get(phone)
+        return None if user_id is None else self._state.by_id[user_id]
+
+    async def get_by_invite_code(self, code: InviteCode) -> User | None:
+        user_id = self._state.id_by_code.get(code)
+        return None if user_id is None else self._state.by_id[user_id]
+
+    async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
+        state = self._state
+        if phone in state.id_by_phone or invite_code in state.id_by_code:
+            return None
+        state.last_id += 1
+        user = User(id=state.last_id, phone=phone, invite_code=invite_code)
+        state.id_by_phone[phone] = user.id
+        state.id_by_code[invite_code] = user.id
+        self._save(user, None)
+        return user
+
+    async def lock(self, user_id: int) -> User | None:
+        return await self.get(user_id)  # the unit's lock already excludes others
+
+    async def referrers_of(self, user_id: int) -> list[int]:
+        chain: list[int] = []
+        referrer = self._state.by_id[user_id].referrer_id
+        while referrer is not None:
+            chain.append(referrer)
+            referrer = self._state.by_id[referrer].referrer_id
+        return chain
+
+    async def set_referrer(self, user: User, referrer: User) -> None:
+        current = self._state.by_id[user.id]
+        owner = self._state.by_id[referrer.id]
+        self._save(
+            dataclasses.replace(
+                current, referrer_id=owner.id, used_invite_code=owner.invite_code
+            ),
+            current,
+        )
+        self._save(dataclasses.replace(owner, referred_count=owner.referred_count + 1), owner)
+        self._state.referred.setdefault(owner.id, []).append(user.id)
+
+    async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
+        ids = self._state.referred.get(referrer_id, [])[after_rank : after_rank + limit]
+        return [
+            Referral(rank=after_rank + i + 1, phone=self._state.by_id[user_id].phone)
+            for i, user_id in enumerate(ids)
+        ]
+
+    def rollback(self) -> None:
+        state = self._state
+        for user_id, previous in reversed(self.undo):
+            current = state.by_id[user_id]
+            if previous is None:
+                del state.by_id[user_id]
+                del state.id_by_phone[current.phone]
+                del state.id_by_code[current.invite_code]
+                continue
+            if current.referrer_id is not None and previous.referrer_id is None:
+                state.referred[current.referrer_id].remove(user_id)
+            state.by_id[user_id] = previous
+        self.undo.clear()
+
+
+class InMemoryUnitOfWork:
+    def __init__(self, state: InMemoryUsers) -> None:
+        self._state = state
+        self.users = InMemoryUserRepository(state)
+
+    async def __aenter__(self) -> Self:
+        await self._state.lock.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.users.rollback()
+        finally:
+            self._state.lock.release()
+
+    async def commit(self) -> None:
+        self.users.undo.clear()

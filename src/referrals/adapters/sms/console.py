@@ -1,0 +1,25 @@
+"""The default gateway: no carrier, the SMS goes to the log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from referrals.domain.phone import Phone
+
+log = logging.getLogger("referrals.sms")
+
+
+class ConsoleSmsGateway:
+    """Wait like a real gateway would (``delay`` range, seconds), then log the SMS.
+
+    The log line is the delivery: read it to learn the code in development.
+    """
+
+    def __init__(self, delay: tuple[float, float] = (1.0, 2.0)) -> None:
+        self._delay = delay
+
+    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+        await asyncio.sleep(random.uniform(*self._delay))
+        log.info("SMS to %s: %s [%s]", phone, text, idempotency_key[:12])

@@ -1,0 +1,165 @@
+"""The engine, its dialect quirks, error translation and schema migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# serialization_failure, deadlock_detected, lock_not_available
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
+
+
+class SchemaOutdated(RuntimeError):
+    """The database is not at the latest migration: run ``referrals migrate``."""
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn driver errors into the application's: conflicts and unavailability."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in CONFLICT_SQLSTATES:
+            raise ConcurrencyConflict() from exc
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            raise ServiceUnavailable("the database") from exc
+        raise
+    except (PoolTimeout, OSError) as exc:
+        raise ServiceUnavailable("the database") from exc
+
+
+class Database:
+    """Owns the async engine for one database URL.
+
+    PostgreSQL: a pool of ``pool_size`` connections (plus ``max_overflow``),
+    checked before use so a restarted server is picked up without a restart
+    of ours; connect, statement and lock timeouts bound every wait.
+    SQLite: WAL journal, and every writing unit starts ``BEGIN IMMEDIATE`` so
+    units are serialised by the database itself, across processes too.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        timeout: float = 3.0,
+    ) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout}
+        if self.dialect == "postgresql":
+            millis = int(timeout * 1000)
+            options |= {
+                "pool_size": pool_size,
+                "max_overflow": max_overflow,
+                "connect_args": {
+                    "connect_timeout": max(1, round(timeout)),
+                    "options": f"-c statement_timeout={millis * 2} -c lock_timeout={millis}",
+                },
+            }
+        else:
+            options |= {"connect_args": {"timeout": timeout}}
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.dialect == "sqlite":
+            _prepare_sqlite(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        with translated_errors():
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+
+    async def migrate(self) -> None:
+        """Bring the schema to the latest migration (idempotent, safe to race)."""
+        with translated_errors():
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+
+    async def check_schema(self) -> None:
+        """Raise :class:`SchemaOutdated` unless the schema is at the latest migration."""
+        with translated_errors():
+            async with self.engine.connect() as conn:
+                current = await conn.run_sync(
+                    lambda sync: MigrationContext.configure(sync).get_current_revision()
+                )
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        if current != head:
+            raise SchemaOutdated(
+                f"the database schema is at {current or 'nothing'}, not {head}:"
+                " run `referrals migrate`"
+            )
+
+    async def prepare(self) -> None:
+        """What serving does at start: SQLite migrates itself, others are checked."""
+        if self.dialect == "sqlite":
+            await self.migrate()
+        else:
+            await self.check_schema()
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Two processes migrating at once take turns instead of colliding.
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7311227)")
+    command.upgrade(_alembic_config(connection), "head")
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, or ``None`` for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
+async def run_migrations(url: str) -> None:
+    """Used by ``referrals migrate``: migrate, then release every connection."""
+    database = Database(url, pool_size=1, max_overflow=0)
+    try:
+        await database.migrate()
+    finally:
+        await database.dispose()

@@ -1,0 +1,200 @@
+"""The unit of work and user repository on SQLAlchemy Core.
+
+Concurrency scheme for applying invite codes (PostgreSQL, READ COMMITTED):
+
+* the applying user's row is locked ``FOR UPDATE`` (:meth:`lock`), so of
+  many concurrent applications by one user, one runs at a time and the
+  others then see ``referrer_id`` already set;
+* the cycle check walks the referrer chain above the code's owner. A
+  user's referrer is written once and never changed, so the only link of
+  that chain that can still change is its top (the root, whose referrer is
+  still empty). :meth:`referrers_of` locks the root ``FOR KEY SHARE
+  NOWAIT`` and re-reads it, which freezes the whole chain until commit.
+  If A applies B's code while B applies A's (or any longer cycle closes at
+  once), each needs the other's root, which the other holds ``FOR UPDATE``:
+  the ``NOWAIT`` fails at once, that unit is retried, and on the retry it
+  sees the winner's link and refuses the cycle;
+* ``FOR KEY SHARE`` does not conflict with the ``referred_count`` updates
+  other applications make, so a popular referrer is never a global lock.
+
+SERIALIZABLE would also be correct, but every application to a popular
+referrer would then abort and retry on its counter; locks make them wait
+in line instead. SQLite serialises writing units with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from referrals.adapters.sql.database import DRIVER_ERRORS, Database, translated_errors
+from referrals.adapters.sql.tables import users
+from referrals.application.ports import Referral
+from referrals.domain.codes import InviteCode
+from referrals.domain.phone import Phone
+from referrals.domain.user import User
+
+_COLUMNS = (
+    users.c.id,
+    users.c.phone,
+    users.c.invite_code,
+    users.c.referrer_id,
+    users.c.used_invite_code,
+    users.c.referred_count,
+)
+
+
+def _user(row: RowMapping | None) -> User | None:
+    if row is None:
+        return None
+    return User(
+        id=row["id"],
+        phone=Phone(row["phone"]),
+        invite_code=InviteCode(row["invite_code"]),
+        referrer_id=row["referrer_id"],
+        used_invite_code=InviteCode(row["used_invite_code"])
+        if row["used_invite_code"]
+        else None,
+        referred_count=row["referred_count"],
+    )
+
+
+class SqlUserRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
+
+    async def _one(self, statement: Any) -> User | None:
+        return _user((await self._conn.execute(statement)).mappings().first())
+
+    async def get(self, user_id: int) -> User | None:
+        return await self._one(select(*_COLUMNS).where(users.c.id == user_id))
+
+    async def get_by_phone(self, phone: Phone) -> User | None:
+        return await self._one(select(*_COLUMNS).where(users.c.phone == phone))
+
+    async def get_by_invite_code(self, code: InviteCode) -> User | None:
+        return await self._one(select(*_COLUMNS).where(users.c.invite_code == code))
+
+    async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
+        insert = postgresql.insert if self._postgres else sqlite.insert
+        statement = (
+            insert(users)
+            .values(phone=phone, invite_code=invite_code)
+            .on_conflict_do_nothing()
+            .returning(*_COLUMNS)
+        )
+        return await self._one(statement)
+
+    async def lock(self, user_id: int) -> User | None:
+        return await self._one(
+            select(*_COLUMNS).where(users.c.id == user_id).with_for_update()
+        )
+
+    async def referrers_of(self, user_id: int) -> list[int]:
+        chain: list[int] = []
+        top = user_id
+        while True:
+            chain.extend(await self._chain_above(top))
+            top = chain[-1] if chain else user_id
+            if not self._postgres:
+                return chain
+            # Freeze the chain: lock its root and check it is still a root.
+            root = select(users.c.referrer_id).where(users.c.id == top)
+            locked = root.with_for_update(key_share=True, read=True, nowait=True)
+            if (await self._conn.execute(locked)).scalar_one() is None:
+                return chain
+
+    async def _chain_above(self, user_id: int) -> list[int]:
+        start = select(users.c.id, users.c.referrer_id).where(users.c.id == user_id)
+        chain = start.cte("chain", recursive=True)
+        chain = chain.union(
+            select(users.c.id, users.c.referrer_id).join(chain, users.c.id == chain.c.referrer_id)
+        )
+        rows = await self._conn.execute(select(chain.c.id, chain.c.referrer_id))
+        links = {row.id: row.referrer_id for row in rows}
+        above: list[int] = []
+        current = links.get(user_id)
+        while current is not None and current not in above:
+            above.append(current)
+            current = links.get(current)
+        return above
+
+    async def set_referrer(self, user: User, referrer: User) -> None:
+        rank = (
+            await self._conn.execute(
+                update(users)
+                .where(users.c.id == referrer.id)
+                .values(referred_count=users.c.referred_count + 1)
+                .returning(users.c.referred_count)
+            )
+        ).scalar_one()
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == user.id, users.c.referrer_id.is_(None))
+            .values(
+                referrer_id=referrer.id,
+                used_invite_code=referrer.invite_code,
+                referral_rank=rank,
+                referred_at=func.now(),
+            )
+        )
+
+    async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
+        rows = await self._conn.execute(
+            select(users.c.referral_rank, users.c.phone)
+            .where(users.c.referrer_id == referrer_id, users.c.referral_rank > after_rank)
+            .order_by(users.c.referral_rank)
+            .limit(limit)
+        )
+        return [Referral(rank=rank, phone=Phone(phone)) for rank, phone in rows]
+
+
+class SqlUnitOfWork:
+    """One connection and one transaction; driver errors leave it translated."""
+
+    users: SqlUserRepository
+
+    def __init__(self, database: Database, *, read_only: bool = False) -> None:
+        self._database = database
+        self._read_only = read_only
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        with translated_errors():
+            conn = await self._database.engine.connect()
+            try:
+                if self._read_only and self._database.dialect == "sqlite":
+                    conn = await conn.execution_options(sqlite_begin="DEFERRED")
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
+        self._conn = conn
+        self.users = SqlUserRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        conn, self._conn = self._conn, None
+        try:
+            await conn.close()  # rolls back whatever was not committed
+        except Exception:  # noqa: S110 - the connection is gone; the pool forgets it
+            pass
+        if isinstance(exc, DRIVER_ERRORS):
+            with translated_errors():
+                raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
+
+    async def commit(self) -> None:
+        assert self._conn is not None
+        with translated_errors():
+            await self._conn.commit()

@@ -1,0 +1,87 @@
+"""ApplyReferral: a user enters someone else's invite code, once."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from referrals.application import rate_limits
+from referrals.application.errors import (
+    ConcurrencyConflict,
+    NotAuthenticated,
+    ServiceUnavailable,
+)
+from referrals.application.policy import Policy
+from referrals.application.ports import Clock, RateLimiter, UnitOfWorkFactory
+from referrals.application.profile import GetProfile, Profile
+from referrals.domain.codes import InviteCode, normalize_invite_code
+from referrals.domain.errors import ReferralCodeNotFound
+from referrals.domain.user import ensure_can_apply
+
+CONFLICT_RETRIES = 8
+"""Runs of the unit after losing a race, with jittered backoff, before giving up."""
+
+
+class ApplyReferral:
+    """Apply an invite code for a user and return their updated profile.
+
+    The rules (exists, not own, once, no cycle of any length) are checked in
+    one unit of work whose repository holds the user and the referrer chain
+    until commit, so concurrent applications cannot both pass: of many by
+    one user at most one succeeds, and of A↔B at most one. A lost race
+    (``ConcurrencyConflict``) runs the unit again, where the winner's write
+    is then visible. Unknown codes count toward a per-user limit.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        uow: UnitOfWorkFactory,
+        limiter: RateLimiter,
+        profiles: GetProfile,
+        clock: Clock,
+    ) -> None:
+        self._policy = policy
+        self._uow = uow
+        self._limiter = limiter
+        self._profiles = profiles
+        self._clock = clock
+
+    async def __call__(self, user_id: int, typed_code: str) -> Profile:
+        code = normalize_invite_code(typed_code)
+        policy = self._policy
+        now = self._clock.now()
+        check = rate_limits.apply_failure(policy, user_id, count=False)
+        refusal = await self._limiter.acquire([check], now)
+        if refusal is not None:
+            raise rate_limits.refusal_error(refusal)
+        try:
+            await self._apply_with_retries(user_id, code)
+        except ReferralCodeNotFound:
+            failure = rate_limits.apply_failure(policy, user_id, count=True)
+            await self._limiter.acquire([failure], now)
+            raise
+        return await self._profiles(user_id)
+
+    async def _apply_with_retries(self, user_id: int, code: InviteCode) -> None:
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                await self._apply(user_id, code)
+                return
+            except ConcurrencyConflict:
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise ServiceUnavailable("the database (too much contention)", retry_after=1)
+
+    async def _apply(self, user_id: int, code: InviteCode) -> None:
+        async with self._uow() as uow:
+            user = await uow.users.lock(user_id)
+            if user is None:
+                raise NotAuthenticated()
+            owner = await uow.users.get_by_invite_code(code)
+            chain: list[int] = []
+            if owner is not None and owner.id != user.id and user.referrer_id is None:
+                chain = await uow.users.referrers_of(owner.id)
+            ensure_can_apply(user, owner, chain)
+            assert owner is not None  # ensure_can_apply refused a missing owner
+            await uow.users.set_referrer(user, owner)
+            await uow.commit()

@@ -1,0 +1,82 @@
+"""DeliverCode: the worker's side of a login, sending one code by SMS, once."""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+from referrals.application.policy import Policy
+from referrals.application.ports import (
+    ChallengeStore,
+    Clock,
+    CodeDelivery,
+    DeliveryLedger,
+    SmsGateway,
+)
+from referrals.domain.codes import open_code
+
+log = logging.getLogger(__name__)
+
+SMS_TEXT = "Your login code: {code}. Do not share it with anyone."
+
+
+class Delivery(enum.Enum):
+    SENT = "sent"
+    STALE = "stale"
+    """The challenge expired, was superseded or used: nothing to send."""
+    DUPLICATE = "duplicate"
+    """Already sent, or another worker is sending it right now."""
+
+
+class DeliverCode:
+    """Send the code of a queued delivery, at most once per challenge.
+
+    Queues deliver at least once, so the same delivery may arrive twice
+    (a worker died before acknowledging it). A ledger claim makes the effect
+    once: the first worker claims for ``policy.delivery_lease`` seconds and
+    marks the code sent; a redelivery finds the mark and drops. A worker that
+    dies mid-send leaves only the lease, which expires before the queue
+    redelivers, so the code still goes out. A gateway failure releases the
+    claim and propagates, so the task can be retried.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        challenges: ChallengeStore,
+        ledger: DeliveryLedger,
+        gateway: SmsGateway,
+        clock: Clock,
+        secret: bytes,
+    ) -> None:
+        self._policy = policy
+        self._challenges = challenges
+        self._ledger = ledger
+        self._gateway = gateway
+        self._clock = clock
+        self._secret = secret
+
+    async def __call__(self, delivery: CodeDelivery) -> Delivery:
+        now = self._clock.now()
+        if delivery.expires_at <= now or not await self._challenges.get(
+            delivery.challenge_id, now
+        ):
+            log.info("dropped a stale code for %s", _masked(delivery.phone))
+            return Delivery.STALE
+        if not await self._ledger.claim(delivery.challenge_id, self._policy.delivery_lease, now):
+            log.info("dropped a duplicate code for %s", _masked(delivery.phone))
+            return Delivery.DUPLICATE
+        code = open_code(self._secret, delivery.challenge_id, delivery.sealed_code)
+        try:
+            await self._gateway.send(
+                delivery.phone, SMS_TEXT.format(code=code), delivery.challenge_id
+            )
+        except BaseException:
+            await self._ledger.release(delivery.challenge_id)
+            raise
+        await self._ledger.mark_sent(delivery.challenge_id, delivery.expires_at)
+        return Delivery.SENT
+
+
+def _masked(phone: str) -> str:
+    return phone[:-4] + "****" if len(phone) > 4 else "****"

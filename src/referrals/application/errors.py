@@ -1,0 +1,48 @@
+"""Refusals and failures that come from running the product, not from its rules."""
+
+from __future__ import annotations
+
+from referrals.domain.errors import DomainError
+
+
+class RateLimited(DomainError):
+    """A limit of SPEC §1 was reached; ``retry_after`` seconds until it frees up.
+
+    ``code`` is ``too_many_attempts`` for limits on guessing (wrong codes,
+    verification attempts, unknown invite codes) and ``rate_limited`` for
+    limits on sending (cooldown, codes per phone, codes per address).
+    """
+
+    code = "rate_limited"
+    message = "Too many requests; try again later."
+
+    def __init__(self, retry_after: float, code: str = "rate_limited") -> None:
+        super().__init__()
+        self.retry_after = retry_after
+        self.code = code
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    message = "Log in first: the session is missing, expired or revoked."
+
+
+class ServiceUnavailable(Exception):
+    """A dependency (database, Redis, queue) did not answer; safe to retry.
+
+    Adapters raise it instead of their driver's errors, so every edge can
+    answer "try again" without knowing which technology failed.
+    """
+
+    def __init__(self, what: str, retry_after: float = 2.0) -> None:
+        super().__init__(f"{what} is unavailable")
+        self.what = what
+        self.retry_after = retry_after
+
+
+class ConcurrencyConflict(Exception):
+    """A unit of work lost a race with a concurrent one; run it again."""
+
+
+class DeliveryFailed(Exception):
+    """The SMS gateway did not accept the message; the task may be retried."""

@@ -1,0 +1,249 @@
+"""The ports: what the use cases need from the world, and the contract of each.
+
+Every adapter (memory, SQL, Redis, taskiq, SMS) implements one of these and is
+checked by the shared contract suite in ``tests/contract``. Any method may
+raise :class:`~referrals.application.errors.ServiceUnavailable` when its
+backing service does not answer; none raises driver-specific errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, Self
+
+from referrals.domain.challenge import Attempt, Challenge
+from referrals.domain.codes import InviteCode
+from referrals.domain.phone import Phone
+from referrals.domain.user import User
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the Unix epoch. Every expiry is decided with this."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``count`` events in any ``window`` seconds (a sliding window)."""
+
+    count: int
+    window: float
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.window:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """One limit applied to one key, e.g. codes sent to one phone.
+
+    With ``count=False`` the quota is only checked: it refuses when full but
+    the acquisition records nothing on it.
+    """
+
+    key: str
+    limit: Limit
+    count: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The quota that was full and the seconds until it has room again."""
+
+    quota: Quota
+    retry_after: float
+
+
+class RateLimiter(Protocol):
+    """Sliding-window counters shared by every process that serves the API."""
+
+    async def acquire(
+        self, quotas: Sequence[Quota], now: float, ticket: str | None = None
+    ) -> Refusal | None:
+        """Atomically take one event from every quota, or none at all.
+
+        If each quota has fewer than ``limit.count`` events in the last
+        ``limit.window`` seconds, record an event at ``now`` on each quota
+        with ``count=True`` and return ``None``. Otherwise record nothing and
+        return the refusal with the longest wait. ``ticket``, unique per
+        acquisition, names the events so that :meth:`refund` can find them.
+        """
+        ...
+
+    async def refund(self, quotas: Sequence[Quota], ticket: str) -> None:
+        """Forget the events named ``ticket`` (the request they paid for failed)."""
+        ...
+
+
+class ChallengeStore(Protocol):
+    """Login challenges. Each method is atomic on its own.
+
+    A challenge is *live* until it expires, is consumed, burned (too many
+    wrong codes) or superseded by a newer challenge for the same phone.
+    """
+
+    async def put(self, challenge: Challenge, now: float) -> None:
+        """Store a challenge and make it the phone's only live one."""
+        ...
+
+    async def get(self, challenge_id: str, now: float) -> Challenge | None:
+        """The live challenge with this id, or ``None``."""
+        ...
+
+    async def attempt(self, challenge_id: str, code_digest: str, now: float) -> Attempt:
+        """Compare a code digest with the live challenge, in one atomic step.
+
+        Right: ``ACCEPTED`` (the challenge stays live until :meth:`consume`).
+        Wrong: the attempt is counted and ``WRONG`` tells how many are left;
+        the attempt that reaches ``max_attempts`` burns the challenge.
+        Not live: ``GONE``.
+        """
+        ...
+
+    async def consume(self, challenge_id: str, now: float) -> bool:
+        """End a live challenge; ``True`` for exactly one caller, ever."""
+        ...
+
+    async def discard(self, challenge_id: str) -> None:
+        """Remove a challenge whose code could not be sent (no-op if absent)."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Server-side sessions, keyed by the SHA-256 of their token."""
+
+    async def create(
+        self, session_id: str, user_id: int, expires_at: float, now: float
+    ) -> None:
+        """Store a session; a session id is never reused."""
+        ...
+
+    async def get(self, session_id: str, now: float) -> int | None:
+        """The user id of a live session, or ``None`` if unknown, expired or revoked."""
+        ...
+
+    async def revoke(self, session_id: str) -> None:
+        """End the session at once; no-op if it does not exist."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """One user who applied someone's code; ``rank`` is 1 for the first."""
+
+    rank: int
+    phone: Phone
+
+
+class UserRepository(Protocol):
+    """Users, inside the transaction of the unit of work that owns it."""
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_phone(self, phone: Phone) -> User | None: ...
+
+    async def get_by_invite_code(self, code: InviteCode) -> User | None: ...
+
+    async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
+        """Insert a new user; ``None`` (and nothing written) if the phone or
+        the invite code is already taken, including by a concurrent insert."""
+        ...
+
+    async def lock(self, user_id: int) -> User | None:
+        """Read a user and hold it until the unit ends: no concurrent unit can
+        change it (or apply a code for it) meanwhile."""
+        ...
+
+    async def referrers_of(self, user_id: int) -> list[int]:
+        """Ids above ``user_id`` in the referral chain, nearest first.
+
+        The chain is guaranteed not to change until the unit of work ends
+        (adapters lock what they must), so a cycle check on it stays true.
+        """
+        ...
+
+    async def set_referrer(self, user: User, referrer: User) -> None:
+        """Record that ``user`` applied ``referrer``'s code: set the user's
+        referrer and used code, and give the user the next rank among the
+        referrer's referrals."""
+        ...
+
+    async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
+        """Up to ``limit`` referrals of ``referrer_id`` with rank above
+        ``after_rank``, oldest first; one page costs the same at any depth."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without :meth:`commit` rolls back.
+
+    :meth:`commit` (or any read inside) may raise
+    :class:`~referrals.application.errors.ConcurrencyConflict`: nothing was
+    written and the caller should run the whole unit again.
+    """
+
+    users: UserRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit; ``read_only`` promises it writes nothing, so adapters
+        may run it without taking write locks."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDelivery:
+    """A code on its way to a phone. The code is sealed (see ``seal_code``)."""
+
+    challenge_id: str
+    phone: Phone
+    sealed_code: str
+    expires_at: float
+
+
+class CodeSender(Protocol):
+    async def send(self, delivery: CodeDelivery) -> None:
+        """Queue the delivery and return without waiting for the SMS."""
+        ...
+
+
+class SmsGateway(Protocol):
+    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+        """Hand one SMS to the carrier, or raise ``DeliveryFailed``.
+
+        ``idempotency_key`` is the same for every retry of one message, so a
+        gateway that supports it can drop duplicates on its side too.
+        """
+        ...
+
+
+class DeliveryLedger(Protocol):
+    """Which codes were sent, so a redelivered task sends at most once."""
+
+    async def claim(self, challenge_id: str, lease: float, now: float) -> bool:
+        """Take the right to send for ``lease`` seconds; ``False`` if the code
+        was already sent or another worker holds an unexpired claim."""
+        ...
+
+    async def mark_sent(self, challenge_id: str, keep_until: float) -> None:
+        """Record the sending; later claims fail until ``keep_until``."""
+        ...
+
+    async def release(self, challenge_id: str) -> None:
+        """Give the claim back after a failed send, so a retry may send."""
+        ...

@@ -1,0 +1,102 @@
+"""Confirmation codes, invite codes and the opaque tokens around them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import NewType
+
+from referrals.domain.errors import InvalidConfirmationCode, InvalidInviteCode
+
+InviteCode = NewType("InviteCode", str)
+
+INVITE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford base32: digits and upper-case letters without I, L, O and U."""
+INVITE_CODE_LENGTH = 6
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_INVITE_SET = frozenset(INVITE_ALPHABET)
+
+CODE_LENGTH_RANGE = range(4, 9)
+TOKEN_BYTES = 32
+"""256-bit session tokens; challenge tokens use the same generator."""
+
+
+def generate_confirmation_code(length: int) -> str:
+    """Draw ``length`` decimal digits with :mod:`secrets`."""
+    if length not in CODE_LENGTH_RANGE:
+        raise ValueError(f"code length must be 4..8, not {length}")
+    return f"{secrets.randbelow(10**length):0{length}d}"
+
+
+def normalize_confirmation_code(typed: str, length: int) -> str:
+    """Strip spaces and dashes people type; the rest must be ``length`` digits."""
+    code = typed.strip().replace(" ", "").replace("-", "")
+    if len(code) != length or not (code.isascii() and code.isdigit()):
+        raise InvalidConfirmationCode(length)
+    return code
+
+
+def generate_invite_code() -> InviteCode:
+    """Draw six Crockford base32 characters with :mod:`secrets`."""
+    return InviteCode(
+        "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
+    )
+
+
+def normalize_invite_code(typed: str) -> InviteCode:
+    """Trim, upper-case and map look-alikes (``O``→``0``, ``I``/``L``→``1``)."""
+    code = typed.strip().upper().translate(_LOOK_ALIKES)
+    if len(code) != INVITE_CODE_LENGTH or not _INVITE_SET.issuperset(code):
+        raise InvalidInviteCode()
+    return InviteCode(code)
+
+
+def new_token() -> str:
+    """An opaque, URL-safe, 256-bit random token."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_digest(token: str) -> str:
+    """What stores keep instead of a token: its SHA-256, hex.
+
+    The token is 256 random bits, so a plain hash is enough: nothing to salt.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def code_digest(secret: bytes, challenge_id: str, code: str) -> str:
+    """The keyed hash (HMAC-SHA256) a challenge keeps instead of its code.
+
+    Binding the challenge id means two challenges with the same code have
+    different digests, so a stolen digest table cannot be matched up.
+    """
+    message = f"{challenge_id}:{code}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def digests_match(expected: str, given: str) -> bool:
+    """Compare two digests in constant time."""
+    return hmac.compare_digest(expected, given)
+
+
+def _pad(secret: bytes, challenge_id: str, length: int) -> int:
+    mac = hmac.new(secret, f"sms-pad:{challenge_id}".encode(), hashlib.sha256)
+    return int.from_bytes(mac.digest(), "big") % 10**length
+
+
+def seal_code(secret: bytes, challenge_id: str, code: str) -> str:
+    """Encrypt a code for the task queue with a one-time pad.
+
+    The pad is HMAC-SHA256(secret, challenge id) reduced to the code's digits;
+    each challenge id is random and used once, so the queued message reveals
+    nothing about the code to whoever can read the queue but lacks the secret.
+    """
+    length = len(code)
+    return f"{(int(code) + _pad(secret, challenge_id, length)) % 10**length:0{length}d}"
+
+
+def open_code(secret: bytes, challenge_id: str, sealed: str) -> str:
+    """Undo :func:`seal_code` (in the worker, which holds the same secret)."""
+    length = len(sealed)
+    return f"{(int(sealed) - _pad(secret, challenge_id, length)) % 10**length:0{length}d}"

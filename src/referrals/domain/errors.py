@@ -1,0 +1,86 @@
+"""One exception per refusal, so that every edge can map it to its own answer."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal the product makes on purpose.
+
+    ``code`` is the stable machine-readable name the HTTP API sends; ``message``
+    is a short human sentence.
+    """
+
+    code: str = "domain_error"
+    message: str = "The request was refused."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+class InvalidInput(DomainError):
+    """A value a person typed is malformed; ``field`` names the input."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidPhone(InvalidInput):
+    def __init__(self, message: str = "Not a valid phone number.") -> None:
+        super().__init__("phone", message)
+
+
+class InvalidConfirmationCode(InvalidInput):
+    def __init__(self, length: int) -> None:
+        super().__init__("confirm_code", f"The code is {length} digits.")
+
+
+class InvalidInviteCode(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "used_referral_code", "An invite code is 6 letters and digits."
+        )
+
+
+class ChallengeExpired(DomainError):
+    """The login token is unknown, expired, used, superseded or burned."""
+
+    code = "challenge_expired"
+    message = "This login has expired or was already used; request a new code."
+
+
+class CodeInvalid(DomainError):
+    """The confirmation code is wrong; ``attempts_left`` before the login burns."""
+
+    code = "code_invalid"
+    message = "The confirmation code is wrong."
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__()
+        self.attempts_left = attempts_left
+
+
+class ReferralCodeNotFound(DomainError):
+    code = "referral_code_not_found"
+    message = "No user has this invite code."
+
+
+class ReferralAlreadyApplied(DomainError):
+    code = "referral_already_applied"
+    message = "An invite code was already applied to this account."
+
+
+class OwnReferralCode(DomainError):
+    code = "own_referral_code"
+    message = "You cannot apply your own invite code."
+
+
+class ReferralCycle(DomainError):
+    code = "referral_cycle"
+    message = "Applying this code would close a referral cycle."

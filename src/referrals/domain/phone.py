@@ -1,0 +1,56 @@
+"""Phone numbers as people type them, stored and compared in E.164 only."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import NewType
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from referrals.domain.errors import InvalidPhone
+
+Phone = NewType("Phone", str)
+"""A phone number in E.164 form, e.g. ``+79991234567``."""
+
+MAX_TYPED_LENGTH = 32
+
+# Numbers that can receive an SMS. Premium-rate, toll-free, shared-cost and
+# similar numbers are refused: they are what SMS-pumping fraud sends codes to.
+_SMS_CAPABLE = frozenset(
+    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def parse_phone(
+    typed: str,
+    default_region: str = "RU",
+    allowed_regions: Collection[str] = (),
+) -> Phone:
+    """Return the E.164 form of a typed number or raise :class:`InvalidPhone`.
+
+    Numbers without ``+`` are read in ``default_region``; the number must be
+    valid for its region and able to receive SMS. When ``allowed_regions`` is
+    not empty, only numbers of those regions are accepted.
+    """
+    if len(typed) > MAX_TYPED_LENGTH:
+        raise InvalidPhone("The phone number is too long.")
+    try:
+        number = phonenumbers.parse(typed, default_region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone() from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone()
+    if phonenumbers.number_type(number) not in _SMS_CAPABLE:
+        raise InvalidPhone("This number cannot receive SMS.")
+    region = phonenumbers.region_code_for_number(number)
+    if allowed_regions and region not in allowed_regions:
+        raise InvalidPhone("Numbers of this country are not served.")
+    return Phone(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    )
+
+
+def is_known_region(region: str) -> bool:
+    """Whether ``region`` is a region code phonenumbers knows (``RU``, ``US``…)."""
+    return region in phonenumbers.SUPPORTED_REGIONS

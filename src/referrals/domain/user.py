@@ -1,0 +1,53 @@
+"""The user and the rules of applying someone's invite code."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from referrals.domain.codes import InviteCode
+from referrals.domain.errors import (
+    OwnReferralCode,
+    ReferralAlreadyApplied,
+    ReferralCodeNotFound,
+    ReferralCycle,
+)
+from referrals.domain.phone import Phone
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who logged in at least once.
+
+    ``referrer_id`` and ``used_invite_code`` are set at most once, together,
+    when the user applies someone's code; ``referred_count`` is how many
+    users applied this user's code.
+    """
+
+    id: int
+    phone: Phone
+    invite_code: InviteCode
+    referrer_id: int | None = None
+    used_invite_code: InviteCode | None = None
+    referred_count: int = 0
+
+
+def ensure_can_apply(
+    user: User, owner: User | None, owner_referrers: Collection[int]
+) -> None:
+    """Raise the refusal that applies, if any, to ``user`` entering ``owner``'s code.
+
+    ``owner`` is the user whose invite code was entered (``None``: no such
+    code). ``owner_referrers`` are the ids of everyone above the owner in the
+    referral chain (the owner's referrer, theirs, and so on). Applying the
+    code makes the owner the user's referrer, so if the user is already above
+    the owner, the new link would close a cycle of some length.
+    """
+    if user.referrer_id is not None:
+        raise ReferralAlreadyApplied()
+    if owner is None:
+        raise ReferralCodeNotFound()
+    if owner.id == user.id:
+        raise OwnReferralCode()
+    if user.id in owner_referrers:
+        raise ReferralCycle()

@@ -1,0 +1,137 @@
+"""The ``referrals`` command: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from referrals.entrypoints.logs import configure_logging
+from referrals.settings import Settings, SettingsError, load_settings
+
+APP_FACTORY = "referrals.entrypoints.http.app:create_app"
+WORKER_BROKER = "referrals.entrypoints.worker:worker_broker"
+
+
+class Refused(Exception):
+    """The command cannot run with these settings; the message says why."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="referrals",
+        description="Phone-number login with SMS codes and a referral program. "
+        "Settings come from REFERRALS_* environment variables (see the README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+    serve.add_argument(
+        "--workers", type=int, default=1,
+        help="API processes; more than 1 needs REFERRALS_REDIS_URL (default: %(default)s)",
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+
+    worker = commands.add_parser(
+        "worker", help="run task workers that deliver SMS codes (needs REFERRALS_BROKER_URL)"
+    )
+    worker.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default: %(default)s)"
+    )
+    worker.add_argument(
+        "--concurrency", type=int, default=50,
+        help="deliveries one worker process runs at once (default: %(default)s)",
+    )
+
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    return parser
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from referrals.adapters.sql.database import run_migrations
+
+    if args.workers < 1:
+        raise Refused("--workers must be at least 1")
+    if args.workers > 1 and not settings.shared_stores:
+        raise Refused(
+            f"--workers {args.workers} needs REFERRALS_REDIS_URL: with in-process stores,"
+            " codes and sessions would live in one process and be missing in the others"
+        )
+    if settings.is_sqlite:
+        asyncio.run(run_migrations(settings.database_url))
+    if settings.secret_key_generated:
+        logging.getLogger("referrals").warning(
+            "REFERRALS_SECRET_KEY is not set: a random key is used, so sessions and"
+            " codes end with this process"
+        )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,  # X-Forwarded-For is believed only from REFERRALS_TRUSTED_PROXIES
+        server_header=False,
+        access_log=args.access_log,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=15,
+    )
+
+
+def worker(settings: Settings, args: argparse.Namespace) -> int:
+    from taskiq.cli.worker.args import WorkerArgs
+    from taskiq.cli.worker.run import run_worker
+
+    if settings.broker_url is None:
+        raise Refused(
+            "the worker needs REFERRALS_BROKER_URL; without it the API delivers codes"
+            " in-process and no worker is needed"
+        )
+    if args.workers < 1 or args.concurrency < 1:
+        raise Refused("--workers and --concurrency must be at least 1")
+    status = run_worker(
+        WorkerArgs(
+            broker=WORKER_BROKER,
+            modules=[],
+            workers=args.workers,
+            max_async_tasks=args.concurrency,
+            log_level=settings.log_level,
+            shutdown_timeout=15,
+            wait_tasks_timeout=settings.policy.delivery_lease,
+        )
+    )
+    return status or 0
+
+
+def migrate(settings: Settings) -> None:
+    from referrals.adapters.sql.database import run_migrations
+
+    asyncio.run(run_migrations(settings.database_url))
+    print("The database schema is up to date.")  # noqa: T201
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        if args.command == "serve":
+            serve(settings, args)
+        elif args.command == "worker":
+            return worker(settings, args)
+        else:
+            migrate(settings)
+    except (SettingsError, Refused) as exc:
+        print(f"referrals {args.command}: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

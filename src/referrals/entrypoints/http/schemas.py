@@ -1,0 +1,83 @@
+"""Request and response bodies (msgspec Structs); field names are the wire names."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from referrals.application.profile import Profile
+
+PhoneText = Annotated[
+    str,
+    Meta(
+        max_length=64,
+        description="A phone number as typed: `+79991234567`, `8 999 123-45-67`…",
+        examples=["+79991234567"],
+    ),
+]
+
+
+class LoginIn(msgspec.Struct, frozen=True):
+    phone: PhoneText
+
+
+class UserPhone(msgspec.Struct, frozen=True):
+    phone: Annotated[str, Meta(description="E.164", examples=["+79991234567"])]
+
+
+class LoginOut(msgspec.Struct, frozen=True, omit_defaults=True):
+    user: UserPhone
+    token: Annotated[str, Meta(description="Send it back to the verify endpoint.")]
+    next_page: Annotated[str, Meta(description="Absolute URL of the verify endpoint.")]
+    expires_in: Annotated[int, Meta(description="Seconds the code stays valid.")]
+    resend_after: Annotated[int, Meta(description="Seconds before a new code may be sent.")]
+    confirm_code: Annotated[
+        str | UnsetType,
+        Meta(description="Only when `REFERRALS_EXPOSE_CODES=true` (development)."),
+    ] = UNSET
+
+
+class VerifyIn(msgspec.Struct, frozen=True):
+    confirm_code: Annotated[str, Meta(max_length=32, examples=["1234"])]
+
+
+class ProfileOut(msgspec.Struct, frozen=True):
+    id: int
+    phone: str
+    used_referral_code: str | None
+    invite_referral_code: str
+    referred_users: list[str]
+    referred_users_count: int
+    next_cursor: Annotated[
+        str | None, Meta(description="Pass as `cursor` for the next page; null on the last.")
+    ]
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileOut:
+        return cls(
+            id=profile.id,
+            phone=profile.phone,
+            used_referral_code=profile.used_referral_code,
+            invite_referral_code=profile.invite_referral_code,
+            referred_users=list(profile.referred_users),
+            referred_users_count=profile.referred_users_count,
+            next_cursor=profile.next_cursor,
+        )
+
+
+class VerifyOut(msgspec.Struct, frozen=True):
+    access_token: str
+    token_type: str
+    expires_in: Annotated[int, Meta(description="Seconds the session lasts.")]
+    is_new_user: bool
+    user: ProfileOut
+
+
+class ApplyReferralIn(msgspec.Struct, frozen=True):
+    used_referral_code: Annotated[str, Meta(max_length=32, examples=["TRB7WU"])]
+
+
+class LogoutOut(msgspec.Struct, frozen=True):
+    detail: str = "Logged out."

@@ -1,0 +1,126 @@
+"""Shared fixtures: real PostgreSQL and Redis servers, each test in its own space.
+
+``REFERRALS_TEST_POSTGRES_URL`` (an admin URL; default the local server's
+``postgres`` database) and ``REFERRALS_TEST_REDIS_URL`` (default
+``redis://127.0.0.1:6379/0``) point at the servers. A session creates its
+own database and drops it at the end; each Redis test gets its own key
+prefix, deleted afterwards. Without a server the tests that need it are
+skipped, except under ``CI=true``, where a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+import redis
+import redis.asyncio
+from sqlalchemy.engine import make_url
+
+from referrals.adapters.sql import Database
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "REFERRALS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("REFERRALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable: {error}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: services are required)")
+    pytest.skip(message)
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    name = f"referrals_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(_libpq(POSTGRES_ADMIN_URL), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+        raise
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(_libpq(POSTGRES_ADMIN_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated(postgres_url: str) -> str:
+    import asyncio
+
+    from referrals.adapters.sql.database import run_migrations
+
+    asyncio.run(run_migrations(postgres_url))
+    return postgres_url
+
+
+@pytest.fixture
+async def postgres_database(_postgres_migrated: str) -> AsyncIterator[Database]:
+    """The session's PostgreSQL database, emptied for this test."""
+    database = Database(_postgres_migrated, pool_size=20, max_overflow=40)
+    async with database.engine.begin() as conn:
+        await conn.exec_driver_sql("TRUNCATE users RESTART IDENTITY")
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
+    """A migrated SQLite database in a file of this test's own."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/referrals.sqlite3")
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> str:
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        _unavailable("Redis", exc)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_server_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"referrals-test:{secrets.token_hex(6)}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_server_url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+async def redis_client(redis_server_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis.from_url(redis_server_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -146,6 +146,12 @@ def _code_length(value: str) -> int:
     return length
 
 
+def _log_level(value: str) -> str:
+    if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError(value)
+    return value.upper()
+
+
 def _env(value: str) -> Literal["dev", "prod"]:
     if value == "dev":
         return "dev"
@@ -179,7 +185,7 @@ def _redis_url(value: str) -> str:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every ``REFERRALS_*`` variable (see the README's table)."""
     r = _Reader(os.environ if environ is None else environ)
-    env = r.get("ENV", "dev", _env, "dev or prod")
+    env = r.get("ENV", _env("dev"), _env, "dev or prod")
     prod = env == "prod"
     secret = r.raw("SECRET_KEY")
     expose = r.get("EXPOSE_CODES", not prod, _bool, "true or false")
@@ -216,7 +222,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key_generated=secret is None,
         policy=policy,
         sms_delay=r.get("SMS_DELAY", (1.0, 2.0), _delay, "seconds or a range such as 1-2"),
-        sms_gateway=r.get("SMS_GATEWAY", "console", _gateway, "console or webhook"),
+        sms_gateway=r.get("SMS_GATEWAY", _gateway("console"), _gateway, "console or webhook"),
         sms_webhook_url=r.raw("SMS_WEBHOOK_URL"),
         sms_webhook_secret=(s.encode() if (s := r.raw("SMS_WEBHOOK_SECRET")) else None),
         sms_webhook_timeout=r.get("SMS_WEBHOOK_TIMEOUT", 5.0, _positive(float), "seconds"),
@@ -228,7 +234,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dependency_timeout=r.get("DEPENDENCY_TIMEOUT", 3.0, _positive(float), "seconds"),
         broker_redelivery=redelivery,
         max_body_size=r.get("MAX_BODY_SIZE", 16 * 1024, _positive(int), "bytes above 0"),
-        log_level=(r.raw("LOG_LEVEL") or "INFO").upper(),
+        log_level=r.get("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     )
     r.problems.extend(_unsafe(settings, secret))
     if r.problems:

@@ -81,7 +81,6 @@ class ApplyReferral:
             chain: list[int] = []
             if owner is not None and owner.id != user.id and user.referrer_id is None:
                 chain = await uow.users.referrers_of(owner.id)
-            ensure_can_apply(user, owner, chain)
-            assert owner is not None  # ensure_can_apply refused a missing owner
-            await uow.users.set_referrer(user, owner)
+            referrer = ensure_can_apply(user, owner, chain)
+            await uow.users.set_referrer(user, referrer)
             await uow.commit()

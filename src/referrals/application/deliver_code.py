@@ -58,9 +58,7 @@ class DeliverCode:
 
     async def __call__(self, delivery: CodeDelivery) -> Delivery:
         now = self._clock.now()
-        if delivery.expires_at <= now or not await self._challenges.get(
-            delivery.challenge_id, now
-        ):
+        if delivery.expires_at <= now or not await self._challenges.get(delivery.challenge_id, now):
             log.info("dropped a stale code for %s", _masked(delivery.phone))
             return Delivery.STALE
         if not await self._ledger.claim(delivery.challenge_id, self._policy.delivery_lease, now):

@@ -115,9 +115,7 @@ class ChallengeStore(Protocol):
 class SessionStore(Protocol):
     """Server-side sessions, keyed by the SHA-256 of their token."""
 
-    async def create(
-        self, session_id: str, user_id: int, expires_at: float, now: float
-    ) -> None:
+    async def create(self, session_id: str, user_id: int, expires_at: float, now: float) -> None:
         """Store a session; a session id is never reused."""
         ...
 

@@ -17,9 +17,7 @@ class Session:
     expires_in: int
 
 
-async def open_session(
-    sessions: SessionStore, clock: Clock, user_id: int, ttl: float
-) -> Session:
+async def open_session(sessions: SessionStore, clock: Clock, user_id: int, ttl: float) -> Session:
     token = new_token()
     now = clock.now()
     await sessions.create(token_digest(token), user_id, now + ttl, now)

@@ -39,9 +39,7 @@ def normalize_confirmation_code(typed: str, length: int) -> str:
 
 def generate_invite_code() -> InviteCode:
     """Draw six Crockford base32 characters with :mod:`secrets`."""
-    return InviteCode(
-        "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
-    )
+    return InviteCode("".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CODE_LENGTH)))
 
 
 def normalize_invite_code(typed: str) -> InviteCode:
@@ -82,7 +80,8 @@ def digests_match(expected: str, given: str) -> bool:
 
 def _pad(secret: bytes, challenge_id: str, length: int) -> int:
     mac = hmac.new(secret, f"sms-pad:{challenge_id}".encode(), hashlib.sha256)
-    return int.from_bytes(mac.digest(), "big") % 10**length
+    modulus: int = 10**length
+    return int.from_bytes(mac.digest(), "big") % modulus
 
 
 def seal_code(secret: bytes, challenge_id: str, code: str) -> str:

@@ -43,9 +43,7 @@ class InvalidConfirmationCode(InvalidInput):
 
 class InvalidInviteCode(InvalidInput):
     def __init__(self) -> None:
-        super().__init__(
-            "used_referral_code", "An invite code is 6 letters and digits."
-        )
+        super().__init__("used_referral_code", "An invite code is 6 letters and digits.")
 
 
 class ChallengeExpired(DomainError):

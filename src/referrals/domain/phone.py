@@ -17,9 +17,7 @@ MAX_TYPED_LENGTH = 32
 
 # Numbers that can receive an SMS. Premium-rate, toll-free, shared-cost and
 # similar numbers are refused: they are what SMS-pumping fraud sends codes to.
-_SMS_CAPABLE = frozenset(
-    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
+_SMS_CAPABLE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def parse_phone(
@@ -46,9 +44,7 @@ def parse_phone(
     region = phonenumbers.region_code_for_number(number)
     if allowed_regions and region not in allowed_regions:
         raise InvalidPhone("Numbers of this country are not served.")
-    return Phone(
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    )
+    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def is_known_region(region: str) -> bool:

@@ -32,16 +32,15 @@ class User:
     referred_count: int = 0
 
 
-def ensure_can_apply(
-    user: User, owner: User | None, owner_referrers: Collection[int]
-) -> None:
+def ensure_can_apply(user: User, owner: User | None, owner_referrers: Collection[int]) -> User:
     """Raise the refusal that applies, if any, to ``user`` entering ``owner``'s code.
 
     ``owner`` is the user whose invite code was entered (``None``: no such
     code). ``owner_referrers`` are the ids of everyone above the owner in the
     referral chain (the owner's referrer, theirs, and so on). Applying the
     code makes the owner the user's referrer, so if the user is already above
-    the owner, the new link would close a cycle of some length.
+    the owner, the new link would close a cycle of some length. Returns the
+    owner, who is then the user's referrer-to-be.
     """
     if user.referrer_id is not None:
         raise ReferralAlreadyApplied()
@@ -51,3 +50,4 @@ def ensure_can_apply(
         raise OwnReferralCode()
     if user.id in owner_referrers:
         raise ReferralCycle()
+    return owner

@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
     serve.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="API processes; more than 1 needs REFERRALS_REDIS_URL (default: %(default)s)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
@@ -43,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="worker processes (default: %(default)s)"
     )
     worker.add_argument(
-        "--concurrency", type=int, default=50,
+        "--concurrency",
+        type=int,
+        default=50,
         help="deliveries one worker process runs at once (default: %(default)s)",
     )
 
@@ -85,6 +89,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> int:
+    from taskiq.cli.common_args import LogLevel
     from taskiq.cli.worker.args import WorkerArgs
     from taskiq.cli.worker.run import run_worker
 
@@ -101,7 +106,7 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
             modules=[],
             workers=args.workers,
             max_async_tasks=args.concurrency,
-            log_level=settings.log_level,
+            log_level=LogLevel[settings.log_level],
             shutdown_timeout=15,
             wait_tasks_timeout=settings.policy.delivery_lease,
         )
@@ -113,7 +118,7 @@ def migrate(settings: Settings) -> None:
     from referrals.adapters.sql.database import run_migrations
 
     asyncio.run(run_migrations(settings.database_url))
-    print("The database schema is up to date.")  # noqa: T201
+    print("The database schema is up to date.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             migrate(settings)
     except (SettingsError, Refused) as exc:
-        print(f"referrals {args.command}: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"referrals {args.command}: {exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -7,7 +7,11 @@ adapters. They live in one process and one event loop; state is lost on exit.
 
 from referrals.adapters.memory.challenges import InMemoryChallengeStore
 from referrals.adapters.memory.clock import FakeClock, SystemClock
-from referrals.adapters.memory.delivery import InMemoryDeliveryLedger, RecordingSmsGateway
+from referrals.adapters.memory.delivery import (
+    InMemoryDeliveryLedger,
+    RecordingCodeSender,
+    RecordingSmsGateway,
+)
 from referrals.adapters.memory.rate_limiter import InMemoryRateLimiter
 from referrals.adapters.memory.sessions import InMemorySessionStore
 from referrals.adapters.memory.users import InMemoryUnitOfWork, InMemoryUsers
@@ -20,6 +24,7 @@ __all__ = [
     "InMemorySessionStore",
     "InMemoryUnitOfWork",
     "InMemoryUsers",
+    "RecordingCodeSender",
     "RecordingSmsGateway",
     "SystemClock",
 ]

@@ -7,7 +7,6 @@ import dataclasses
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import digests_match
 
-
 SWEEP_EVERY = 1_000
 """Expired challenges are swept every so many puts, so memory stays bounded."""
 

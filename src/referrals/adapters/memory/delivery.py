@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from referrals.application.ports import CodeDelivery
 from referrals.domain.phone import Phone
 
 SWEEP_EVERY = 1_000
@@ -46,3 +47,14 @@ class RecordingSmsGateway:
 
     async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
         self.sent.append(SentSms(phone, text, idempotency_key))
+
+
+class RecordingCodeSender:
+    """A :class:`~referrals.application.ports.CodeSender` that keeps deliveries
+    in :attr:`queued` instead of queueing them; for tests of the API side."""
+
+    def __init__(self) -> None:
+        self.queued: list[CodeDelivery] = []
+
+    async def send(self, delivery: CodeDelivery) -> None:
+        self.queued.append(delivery)

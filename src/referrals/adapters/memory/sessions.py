@@ -11,9 +11,7 @@ class InMemorySessionStore:
         self._sessions: dict[str, tuple[int, float]] = {}
         self._creates = 0
 
-    async def create(
-        self, session_id: str, user_id: int, expires_at: float, now: float
-    ) -> None:
+    async def create(self, session_id: str, user_id: int, expires_at: float, now: float) -> None:
         self._creates += 1
         if self._creates % SWEEP_EVERY == 0:
             self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}

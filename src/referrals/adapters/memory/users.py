@@ -79,9 +79,7 @@ class InMemoryUserRepository:
         current = self._state.by_id[user.id]
         owner = self._state.by_id[referrer.id]
         self._save(
-            dataclasses.replace(
-                current, referrer_id=owner.id, used_invite_code=owner.invite_code
-            ),
+            dataclasses.replace(current, referrer_id=owner.id, used_invite_code=owner.invite_code),
             current,
         )
         self._save(dataclasses.replace(owner, referred_count=owner.referred_count + 1), owner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -18,6 +18,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from referrals.adapters.sql.uow import SqlUnitOfWork
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # serialization_failure, deadlock_detected, lock_not_available
@@ -80,6 +83,12 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine)
+
+    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """A :class:`~referrals.application.ports.UnitOfWorkFactory` on this database."""
+        from referrals.adapters.sql.uow import SqlUnitOfWork
+
+        return SqlUnitOfWork(self, read_only=read_only)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -24,6 +24,7 @@ in line instead. SQLite serialises writing units with ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any, Self
 
@@ -56,9 +57,7 @@ def _user(row: RowMapping | None) -> User | None:
         phone=Phone(row["phone"]),
         invite_code=InviteCode(row["invite_code"]),
         referrer_id=row["referrer_id"],
-        used_invite_code=InviteCode(row["used_invite_code"])
-        if row["used_invite_code"]
-        else None,
+        used_invite_code=InviteCode(row["used_invite_code"]) if row["used_invite_code"] else None,
         referred_count=row["referred_count"],
     )
 
@@ -91,9 +90,7 @@ class SqlUserRepository:
         return await self._one(statement)
 
     async def lock(self, user_id: int) -> User | None:
-        return await self._one(
-            select(*_COLUMNS).where(users.c.id == user_id).with_for_update()
-        )
+        return await self._one(select(*_COLUMNS).where(users.c.id == user_id).with_for_update())
 
     async def referrers_of(self, user_id: int) -> list[int]:
         chain: list[int] = []
@@ -184,17 +181,18 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._conn is not None
-        conn, self._conn = self._conn, None
-        try:
+        conn, self._conn = self._active(), None
+        with contextlib.suppress(Exception):  # a broken connection is dropped by the pool
             await conn.close()  # rolls back whatever was not committed
-        except Exception:  # noqa: S110 - the connection is gone; the pool forgets it
-            pass
         if isinstance(exc, DRIVER_ERRORS):
             with translated_errors():
                 raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
 
     async def commit(self) -> None:
-        assert self._conn is not None
         with translated_errors():
-            await self._conn.commit()
+            await self._active().commit()
+
+    def _active(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is used outside its `async with` block")
+        return self._conn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 from redis.asyncio import Redis
 from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
@@ -12,7 +13,7 @@ from taskiq_redis import RedisStreamBroker
 QUEUE = "referrals:tasks"
 
 
-class ReclaimingRedisStreamBroker(RedisStreamBroker):  # type: ignore[misc]
+class ReclaimingRedisStreamBroker(RedisStreamBroker):
     """A ``RedisStreamBroker`` whose promise does not wait for new traffic.
 
     taskiq-redis reclaims a dead worker's unacknowledged tasks only after a
@@ -27,7 +28,7 @@ class ReclaimingRedisStreamBroker(RedisStreamBroker):  # type: ignore[misc]
         async with Redis(connection_pool=self.connection_pool) as conn:
             next_claim = 0.0
             while True:
-                fetched = await conn.xreadgroup(
+                fetched: Any = await conn.xreadgroup(
                     self.consumer_group_name,
                     self.consumer_name,
                     {self.queue_name: ">"},
@@ -40,23 +41,21 @@ class ReclaimingRedisStreamBroker(RedisStreamBroker):  # type: ignore[misc]
                 if time.monotonic() < next_claim:
                     continue
                 next_claim = time.monotonic() + self.block / 1000
-                _, claimed, _ = await conn.xautoclaim(
+                claimed: Any = await conn.xautoclaim(
                     self.queue_name,
                     self.consumer_group_name,
                     self.consumer_name,
                     min_idle_time=self.idle_timeout,
                     count=self.unacknowledged_batch_size,
                 )
-                for message_id, fields in claimed:
+                for message_id, fields in claimed[1]:
                     if fields:  # None when the entry was deleted meanwhile
                         yield self._message(self.queue_name, message_id, fields)
 
-    def _message(
-        self, stream: str | bytes, message_id: bytes, fields: dict[bytes, bytes]
-    ) -> AckableMessage:
+    def _message(self, stream: Any, message_id: Any, fields: dict[bytes, bytes]) -> AckableMessage:
         return AckableMessage(data=fields[b"data"], ack=self._acker(stream, message_id))
 
-    def _acker(self, stream: str | bytes, message_id: bytes) -> Callable[[], Awaitable[None]]:
+    def _acker(self, stream: Any, message_id: Any) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
             async with Redis(connection_pool=self.connection_pool) as conn:
                 pipe = conn.pipeline(transaction=True)

@@ -6,15 +6,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
-from litestar.datastructures import State
 from taskiq import InMemoryBroker
 
 import referrals
@@ -106,5 +105,3 @@ async def _drain(broker: InMemoryBroker) -> None:
         await asyncio.wait_for(broker.wait_all(), DRAIN_SECONDS)
     except TimeoutError:
         log.warning("shut down with SMS deliveries still under way")
-
-

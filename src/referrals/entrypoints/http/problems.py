@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
+from litestar.types import ExceptionHandlersMap
 
 from referrals.application.errors import NotAuthenticated, RateLimited, ServiceUnavailable
 from referrals.domain import errors as domain
@@ -84,7 +85,9 @@ def on_domain_error(_: Request[Any, Any, Any], exc: domain.DomainError) -> Respo
     status = next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
     if isinstance(exc, domain.InvalidInput):
         return problem(
-            status, exc.code, "The request has invalid fields.",
+            status,
+            exc.code,
+            "The request has invalid fields.",
             errors=[FieldError(exc.field, exc.detail)],
         )
     if isinstance(exc, domain.CodeInvalid):
@@ -123,8 +126,11 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         return problem(
-            400, code, "The request has invalid fields.",
-            headers=headers, errors=_field_errors(exc),
+            400,
+            code,
+            "The request has invalid fields.",
+            headers=headers,
+            errors=_field_errors(exc),
         )
     if status == 400:
         detail = str(exc.detail) if "JSON" in str(exc.detail) else "The request is malformed."
@@ -140,7 +146,7 @@ def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem
     return problem(500, "internal_error", "An unexpected error occurred; it was logged.")
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     domain.DomainError: on_domain_error,
     ServiceUnavailable: on_unavailable,
     HTTPException: on_http_exception,
@@ -175,8 +181,13 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     specs: dict[int, ResponseSpec] = {}
     for status in statuses:
         code, detail = _EXAMPLES[status]
-        example = {"title": HTTPStatus(status).phrase, "status": status, "detail": detail,
-                   "code": code, "type": "about:blank"}
+        example = {
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "type": "about:blank",
+        }
         specs[status] = ResponseSpec(
             data_container=Problem,
             description=_DESCRIPTIONS[status],

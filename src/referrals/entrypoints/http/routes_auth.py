@@ -78,7 +78,7 @@ async def verify(
     session = verified.session
     body = VerifyOut(
         access_token=session.token,
-        token_type="Bearer",
+        token_type="Bearer",  # noqa: S106 - a scheme name, not a secret
         expires_in=session.expires_in,
         is_new_user=verified.is_new_user,
         user=ProfileOut.of(verified.profile),

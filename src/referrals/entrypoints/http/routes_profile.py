@@ -13,7 +13,7 @@ from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.schemas import ApplyReferralIn, ProfileOut
 from referrals.entrypoints.http.session import session_token
 
-SECURITY = [{"BearerToken": []}, {"SessionCookie": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}, {"SessionCookie": []}]
 MAX_PAGE = Policy().max_page_size
 
 

@@ -76,7 +76,7 @@ class VerifyOut(msgspec.Struct, frozen=True):
 
 
 class ApplyReferralIn(msgspec.Struct, frozen=True):
-    used_referral_code: Annotated[str, Meta(max_length=32, examples=["TRB7WU"])]
+    used_referral_code: Annotated[str, Meta(max_length=32, examples=["TRB7W4"])]
 
 
 class LogoutOut(msgspec.Struct, frozen=True):

@@ -39,8 +39,13 @@ def session_cookie(token: str, max_age: int, secure: bool) -> Cookie:
 
 def cleared_cookie(secure: bool) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE, value="", max_age=0, path="/", httponly=True,
-        samesite="lax", secure=secure,
+        key=SESSION_COOKIE,
+        value="",
+        max_age=0,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
     )
 
 

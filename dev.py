@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The project's two everyday commands, needing nothing but Python 3.11+ and pip.
+
+    python3 dev.py serve [ARGS]   install what serving needs, then `referrals serve ARGS`
+    python3 dev.py test [ARGS]    install what testing needs, then lint, types,
+                                  layer rules and `pytest ARGS`
+    python3 dev.py lock           re-pin requirements/*.lock from pyproject.toml
+
+Everything goes into ./.venv (or $REFERRALS_VENV), installed from the
+hash-pinned lock files and re-installed only when they change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("REFERRALS_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+LOCKS = {"serve": ROOT / "requirements/runtime.lock", "test": ROOT / "requirements/dev.lock"}
+
+
+def run(*command: str | Path) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True)
+
+
+def install(kind: str) -> None:
+    """Create the venv and install the lock file for ``kind`` unless already done."""
+    lock = LOCKS[kind]
+    digest = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes())
+    stamp = VENV / f".installed-{kind}"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    if not (BIN / "python").exists():
+        print(f"+ python3 -m venv {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    python = BIN / "python"
+    pip = (python, "-m", "pip", "--disable-pip-version-check", "-q")
+    run(*pip, "install", "--require-hashes", "--no-deps", "-r", lock)
+    run(*pip, "install", "--no-deps", "-e", ROOT)
+    stamp.write_text(digest.hexdigest())
+
+
+def serve(args: list[str]) -> int:
+    install("serve")
+    return subprocess.call([str(BIN / "referrals"), "serve", *args], cwd=ROOT)
+
+
+def test(args: list[str]) -> int:
+    install("test")
+    checks = [
+        [BIN / "ruff", "check", "src", "tests", "bench", "dev.py"],
+        [BIN / "ruff", "format", "--check", "src", "tests", "bench", "dev.py"],
+        [BIN / "mypy"],
+        [BIN / "lint-imports"],
+        [BIN / "pytest", *args],
+    ]
+    for check in checks:
+        print("+", " ".join(str(part) for part in check), flush=True)
+        if subprocess.call([str(part) for part in check], cwd=ROOT) != 0:
+            return 1
+    return 0
+
+
+def lock(_: list[str]) -> int:
+    """Needs `uv` on PATH (pip install uv); pins for every platform, with hashes."""
+    for kind, extra in (("serve", []), ("test", ["--extra", "dev"])):
+        run(
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            *extra,
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            "3.11",
+            "-q",
+            "--custom-compile-command",
+            "python3 dev.py lock",
+            "-o",
+            LOCKS[kind],
+        )
+    return 0
+
+
+COMMANDS = {"serve": serve, "test": test, "lock": lock}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))

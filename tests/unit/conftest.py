@@ -1,0 +1,114 @@
+"""Use cases wired to in-memory adapters and a clock the tests move by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from referrals.adapters.memory import (
+    FakeClock,
+    InMemoryChallengeStore,
+    InMemoryDeliveryLedger,
+    InMemoryRateLimiter,
+    InMemorySessionStore,
+    InMemoryUsers,
+    RecordingCodeSender,
+    RecordingSmsGateway,
+)
+from referrals.adapters.memory.delivery import SentSms
+from referrals.application.apply_referral import ApplyReferral
+from referrals.application.deliver_code import DeliverCode
+from referrals.application.policy import Policy
+from referrals.application.ports import CodeDelivery, CodeSender, SmsGateway
+from referrals.application.profile import GetProfile
+from referrals.application.request_code import CodeRequest, RequestCode
+from referrals.application.sessions import Authenticate, Logout
+from referrals.application.verify import Verified, Verify, VerifyCode
+from referrals.domain.codes import open_code
+
+SECRET = b"s" * 32
+
+
+@dataclass
+class World:
+    """Everything a use-case test touches, and shortcuts for common steps."""
+
+    policy: Policy
+    clock: FakeClock
+    challenges: InMemoryChallengeStore
+    limiter: InMemoryRateLimiter
+    sessions: InMemorySessionStore
+    users: InMemoryUsers
+    sender: CodeSender
+    gateway: SmsGateway
+    ledger: InMemoryDeliveryLedger
+
+    def __post_init__(self) -> None:
+        units = self.users.unit_of_work
+        self.get_profile = GetProfile(self.policy, units)
+        self.request_code = RequestCode(
+            self.policy, self.challenges, self.limiter, self.sender, self.clock, SECRET
+        )
+        self.verify = Verify(
+            self.policy,
+            self.challenges,
+            self.limiter,
+            units,
+            self.sessions,
+            self.get_profile,
+            self.clock,
+            SECRET,
+        )
+        self.apply_referral = ApplyReferral(
+            self.policy, units, self.limiter, self.get_profile, self.clock
+        )
+        self.authenticate = Authenticate(self.sessions, self.clock)
+        self.logout = Logout(self.sessions)
+        self.deliver_code = DeliverCode(
+            self.policy, self.challenges, self.ledger, self.gateway, self.clock, SECRET
+        )
+
+    @property
+    def queued(self) -> list[CodeDelivery]:
+        assert isinstance(self.sender, RecordingCodeSender)
+        return self.sender.queued
+
+    @property
+    def sent(self) -> list[SentSms]:
+        assert isinstance(self.gateway, RecordingSmsGateway)
+        return self.gateway.sent
+
+    def last_code(self) -> str:
+        delivery = self.queued[-1]
+        return open_code(SECRET, delivery.challenge_id, delivery.sealed_code)
+
+    async def login(self, phone: str, ip: str = "10.0.0.1") -> tuple[str, str]:
+        """Request a code; return the challenge token and the code that was sent."""
+        requested = await self.request_code(CodeRequest(phone=phone, client_ip=ip))
+        return requested.token, self.last_code()
+
+    async def sign_in(self, phone: str, ip: str = "10.0.0.1") -> Verified:
+        token, code = await self.login(phone, ip)
+        return await self.verify(VerifyCode(token=token, code=code, client_ip=ip))
+
+    def with_policy(self, **changes: Any) -> World:
+        """The same stores under a different policy."""
+        return dataclasses.replace(self, policy=dataclasses.replace(self.policy, **changes))
+
+
+@pytest.fixture
+def world() -> World:
+    return World(
+        policy=Policy(),
+        clock=FakeClock(),
+        challenges=InMemoryChallengeStore(),
+        limiter=InMemoryRateLimiter(),
+        sessions=InMemorySessionStore(),
+        users=InMemoryUsers(),
+        sender=RecordingCodeSender(),
+        gateway=RecordingSmsGateway(),
+        ledger=InMemoryDeliveryLedger(),
+    )

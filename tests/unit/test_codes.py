@@ -1,0 +1,86 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from referrals.domain.codes import (
+    INVITE_ALPHABET,
+    code_digest,
+    digests_match,
+    generate_confirmation_code,
+    generate_invite_code,
+    new_token,
+    normalize_confirmation_code,
+    normalize_invite_code,
+    open_code,
+    seal_code,
+)
+from referrals.domain.errors import InvalidConfirmationCode, InvalidInviteCode
+
+
+@pytest.mark.parametrize("length", [4, 6, 8])
+def test_confirmation_codes_have_the_configured_number_of_digits(length: int) -> None:
+    codes = {generate_confirmation_code(length) for _ in range(200)}
+    assert all(len(c) == length and c.isdigit() for c in codes)
+    assert len(codes) > 100  # drawn, not fixed
+
+
+@pytest.mark.parametrize("length", [3, 9])
+def test_code_lengths_outside_4_to_8_are_refused(length: int) -> None:
+    with pytest.raises(ValueError, match=r"4\.\.8"):
+        generate_confirmation_code(length)
+
+
+def test_typed_codes_lose_spaces_and_dashes_but_must_be_digits_of_the_length() -> None:
+    assert normalize_confirmation_code(" 12-34 ", 4) == "1234"
+    for bad in ["123", "12345", "12a4", "١٢٣٤", ""]:
+        with pytest.raises(InvalidConfirmationCode):
+            normalize_confirmation_code(bad, 4)
+
+
+def test_invite_codes_are_six_crockford_characters() -> None:
+    codes = {generate_invite_code() for _ in range(500)}
+    assert all(len(c) == 6 and set(c) <= set(INVITE_ALPHABET) for c in codes)
+    assert not set("ILOU") & set("".join(codes))
+    assert len(codes) == 500
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("trb7w4", "TRB7W4"), ("  BL4LK5 ", "B141K5"), ("OOIL12", "001112"), ("o0i1l1", "001111")],
+)
+def test_typed_invite_codes_are_normalised(typed: str, code: str) -> None:
+    assert normalize_invite_code(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["", "ABCDE", "ABCDEFG", "ABCDE!", "ABCDEU", "АБВГДЕ"])
+def test_malformed_invite_codes_are_refused(typed: str) -> None:
+    with pytest.raises(InvalidInviteCode):
+        normalize_invite_code(typed)
+
+
+def test_tokens_are_url_safe_and_carry_256_bits() -> None:
+    token = new_token()
+    assert len(token) >= 43
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_code_digests_depend_on_secret_challenge_and_code() -> None:
+    digest = code_digest(b"k", "c1", "1234")
+    assert digests_match(digest, code_digest(b"k", "c1", "1234"))
+    assert not digests_match(digest, code_digest(b"other", "c1", "1234"))
+    assert not digests_match(digest, code_digest(b"k", "c2", "1234"))
+    assert not digests_match(digest, code_digest(b"k", "c1", "1235"))
+    assert "1234" not in digest
+
+
+@given(st.integers(0, 9999), st.text(min_size=1, max_size=64))
+def test_a_sealed_code_opens_to_itself_with_the_same_secret(number: int, challenge: str) -> None:
+    code = f"{number:04d}"
+    sealed = seal_code(b"secret", challenge, code)
+    assert len(sealed) == 4 and sealed.isdigit()
+    assert open_code(b"secret", challenge, sealed) == code
+
+
+def test_a_sealed_code_reveals_nothing_without_the_secret() -> None:
+    sealed = {seal_code(b"secret", f"challenge-{i}", "0000") for i in range(300)}
+    assert len(sealed) > 250  # the same code looks different for every challenge

@@ -1,0 +1,155 @@
+import asyncio
+
+import pytest
+
+from referrals.application.errors import RateLimited
+from referrals.application.ports import Limit
+from referrals.application.verify import VerifyCode
+from referrals.domain.errors import ChallengeExpired, CodeInvalid, InvalidConfirmationCode
+from tests.unit.conftest import World
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10000:04d}"
+
+
+async def test_the_right_code_creates_the_user_and_opens_a_session(world: World) -> None:
+    verified = await world.sign_in("+79991234567")
+    assert verified.is_new_user
+    assert verified.profile.phone == "+79991234567"
+    assert len(verified.profile.invite_referral_code) == 6
+    assert await world.authenticate(verified.session.token) == verified.profile.id
+    assert verified.session.expires_in == 30 * 86400
+
+
+async def test_no_user_exists_before_a_successful_verification(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    with pytest.raises(CodeInvalid):
+        await world.verify(VerifyCode(token, wrong(code), "10.0.0.1"))
+    assert world.users.by_id == {}
+
+
+async def test_a_second_login_finds_the_same_user(world: World) -> None:
+    first = await world.sign_in("+79991234567")
+    world.clock.advance(60)
+    second = await world.sign_in("89991234567")
+    assert not second.is_new_user
+    assert second.profile.id == first.profile.id
+    assert second.session.token != first.session.token
+
+
+async def test_a_code_is_accepted_once(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    await world.verify(VerifyCode(token, code, "10.0.0.1"))
+    with pytest.raises(ChallengeExpired):
+        await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_a_code_expires_after_its_time_to_live(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    world.clock.advance(300)
+    with pytest.raises(ChallengeExpired):
+        await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_a_code_works_until_just_before_it_expires(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    world.clock.advance(299.9)
+    await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_wrong_codes_count_down_and_the_fifth_burns_the_challenge(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    left = []
+    for _ in range(5):
+        with pytest.raises(CodeInvalid) as refused:
+            await world.verify(VerifyCode(token, wrong(code), "10.0.0.1"))
+        left.append(refused.value.attempts_left)
+    assert left == [4, 3, 2, 1, 0]
+    with pytest.raises(ChallengeExpired):
+        await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_a_new_login_supersedes_the_previous_code(world: World) -> None:
+    old_token, old_code = await world.login("+79991234567")
+    world.clock.advance(60)
+    token, code = await world.login("+79991234567")
+    with pytest.raises(ChallengeExpired):
+        await world.verify(VerifyCode(old_token, old_code, "10.0.0.1"))
+    await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_a_malformed_code_is_invalid_input_and_costs_no_attempt(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    with pytest.raises(InvalidConfirmationCode):
+        await world.verify(VerifyCode(token, "12a4", "10.0.0.1"))
+    await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_an_unknown_token_is_an_expired_challenge(world: World) -> None:
+    with pytest.raises(ChallengeExpired):
+        await world.verify(VerifyCode("nope", "1234", "10.0.0.1"))
+
+
+async def test_ten_wrong_codes_a_day_lock_the_phone(world: World) -> None:
+    for _ in range(2):
+        token, code = await world.login("+79991234567")
+        for _ in range(5):
+            with pytest.raises(CodeInvalid):
+                await world.verify(VerifyCode(token, wrong(code), "10.0.0.1"))
+        world.clock.advance(60)
+    with pytest.raises(RateLimited) as refused:
+        await world.login("+79991234567")
+    assert refused.value.code == "too_many_attempts"
+    world.clock.advance(86400)
+    await world.sign_in("+79991234567")
+
+
+async def test_a_locked_phone_refuses_even_the_right_code(world: World) -> None:
+    world = world.with_policy(phone_failure=Limit(2, 86400))
+    token, code = await world.login("+79991234567")
+    for _ in range(2):
+        with pytest.raises(CodeInvalid):
+            await world.verify(VerifyCode(token, wrong(code), "10.0.0.1"))
+    with pytest.raises(RateLimited) as refused:
+        await world.verify(VerifyCode(token, code, "10.0.0.1"))
+    assert refused.value.code == "too_many_attempts"
+
+
+async def test_an_address_gets_sixty_verification_attempts_per_five_minutes(
+    world: World,
+) -> None:
+    token, code = await world.login("+79991234567")
+    for _ in range(60):
+        with pytest.raises(ChallengeExpired):
+            await world.verify(VerifyCode("guess", "0000", "10.6.6.6"))
+    with pytest.raises(RateLimited) as refused:
+        await world.verify(VerifyCode(token, code, "10.6.6.6"))
+    assert refused.value.code == "too_many_attempts"
+    await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+
+async def test_fifty_concurrent_verifications_open_exactly_one_session(world: World) -> None:
+    token, code = await world.login("+79991234567")
+    results = await asyncio.gather(
+        *(world.verify(VerifyCode(token, code, f"10.1.0.{i}")) for i in range(50)),
+        return_exceptions=True,
+    )
+    sessions = [r for r in results if not isinstance(r, BaseException)]
+    assert len(sessions) == 1
+    assert all(isinstance(r, ChallengeExpired) for r in results if r not in sessions)
+    assert len(world.users.by_id) == 1
+
+
+async def test_concurrent_first_logins_of_one_phone_create_one_user(world: World) -> None:
+    world = world.with_policy(resend_cooldown=0.001)
+    logins = []
+    for _ in range(5):
+        logins.append(await world.login("+79991234567"))
+        world.clock.advance(1)
+    # Only the latest challenge is live; the others fail, none creates a second user.
+    results = await asyncio.gather(
+        *(world.verify(VerifyCode(t, c, "10.0.0.1")) for t, c in logins), return_exceptions=True
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert len(world.users.by_id) == 1

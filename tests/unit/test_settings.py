@@ -1,0 +1,112 @@
+import ipaddress
+
+import pytest
+
+from referrals.application.ports import Limit
+from referrals.settings import SettingsError, load_settings
+
+
+def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
+    settings = load_settings({})
+    assert settings.env == "dev"
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.endswith("referrals.sqlite3")
+    assert settings.redis_url is None and settings.broker_url is None
+    assert settings.secret_key_generated and len(settings.secret_key) == 32
+    assert settings.policy.expose_codes
+    assert settings.policy.code_ttl == 300 and settings.policy.code_length == 4
+    assert settings.policy.phone_send == Limit(10, 86400)
+    assert settings.sms_delay == (1.0, 2.0)
+    assert settings.trusted_proxies == ()
+
+
+def test_every_documented_variable_is_read() -> None:
+    settings = load_settings(
+        {
+            "REFERRALS_DATABASE_URL": "postgresql://u@db/referrals",
+            "REFERRALS_REDIS_URL": "redis://cache:6379/1",
+            "REFERRALS_BROKER_URL": "redis://cache:6379/2",
+            "REFERRALS_SECRET_KEY": "k" * 40,
+            "REFERRALS_EXPOSE_CODES": "false",
+            "REFERRALS_CODE_TTL": "120",
+            "REFERRALS_CODE_LENGTH": "6",
+            "REFERRALS_SMS_DELAY": "0-0.5",
+            "REFERRALS_DEFAULT_REGION": "us",
+            "REFERRALS_RESEND_COOLDOWN": "30",
+            "REFERRALS_CODE_MAX_ATTEMPTS": "3",
+            "REFERRALS_LIMIT_PHONE_SEND": "5/3600",
+            "REFERRALS_LIMIT_PHONE_FAILURE": "6/3600",
+            "REFERRALS_LIMIT_IP_SEND": "7/60",
+            "REFERRALS_LIMIT_IP_VERIFY": "8/60",
+            "REFERRALS_LIMIT_APPLY_FAILURE": "9/60",
+            "REFERRALS_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+        }
+    )
+    policy = settings.policy
+    assert settings.database_url == "postgresql+psycopg://u@db/referrals"
+    assert settings.redis_url == "redis://cache:6379/1"
+    assert settings.broker_url == "redis://cache:6379/2"
+    assert settings.secret_key == b"k" * 40 and not settings.secret_key_generated
+    assert not policy.expose_codes
+    assert (policy.code_ttl, policy.code_length, policy.resend_cooldown) == (120, 6, 30)
+    assert policy.code_max_attempts == 3
+    assert settings.sms_delay == (0.0, 0.5)
+    assert policy.default_region == "US"
+    assert (policy.phone_send, policy.phone_failure) == (Limit(5, 3600), Limit(6, 3600))
+    assert (policy.ip_send, policy.ip_verify) == (Limit(7, 60), Limit(8, 60))
+    assert policy.apply_failure == Limit(9, 60)
+    assert settings.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("127.0.0.1/32"),
+    )
+
+
+def test_every_bad_value_is_reported_at_once() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "REFERRALS_CODE_LENGTH": "3",
+                "REFERRALS_CODE_TTL": "-1",
+                "REFERRALS_LIMIT_IP_SEND": "lots",
+                "REFERRALS_DEFAULT_REGION": "XX",
+                "REFERRALS_TRUSTED_PROXIES": "not-an-ip",
+                "REFERRALS_DATABASE_URL": "mysql://x",
+                "REFERRALS_SMS_DELAY": "2-1",
+                "REFERRALS_EXPOSE_CODES": "maybe",
+            }
+        )
+    message = str(error.value)
+    for name in [
+        "CODE_LENGTH",
+        "CODE_TTL",
+        "LIMIT_IP_SEND",
+        "DEFAULT_REGION",
+        "TRUSTED_PROXIES",
+        "DATABASE_URL",
+        "SMS_DELAY",
+        "EXPOSE_CODES",
+    ]:
+        assert f"REFERRALS_{name}=" in message
+
+
+def test_prod_refuses_unsafe_settings() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"REFERRALS_ENV": "prod", "REFERRALS_EXPOSE_CODES": "true"})
+    assert "REFERRALS_SECRET_KEY" in str(error.value)
+    assert "REFERRALS_EXPOSE_CODES=true is refused" in str(error.value)
+
+
+def test_prod_hides_codes_and_secures_cookies_by_default() -> None:
+    settings = load_settings({"REFERRALS_ENV": "prod", "REFERRALS_SECRET_KEY": "k" * 32})
+    assert not settings.policy.expose_codes
+    assert settings.cookie_secure
+
+
+def test_shared_redis_needs_an_explicit_secret() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY must be set when Redis is shared"):
+        load_settings({"REFERRALS_REDIS_URL": "redis://localhost"})
+
+
+def test_the_webhook_gateway_needs_its_url_and_secret() -> None:
+    with pytest.raises(SettingsError, match="SMS_WEBHOOK_URL"):
+        load_settings({"REFERRALS_SMS_GATEWAY": "webhook"})

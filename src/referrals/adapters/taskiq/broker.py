@@ -10,7 +10,6 @@ from redis.asyncio import Redis
 from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
 from taskiq_redis import RedisStreamBroker
 
-QUEUE = "referrals:tasks"
 
 
 class ReclaimingRedisStreamBroker(RedisStreamBroker):
@@ -69,6 +68,7 @@ class ReclaimingRedisStreamBroker(RedisStreamBroker):
 def build_broker(
     url: str | None,
     *,
+    queue: str = "referrals:tasks",
     redelivery: float = 30.0,
     poll: float = 2.0,
     connect_timeout: float = 3.0,

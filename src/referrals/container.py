@@ -92,6 +92,7 @@ def _gateway(settings: Settings) -> Any:
 def _broker(settings: Settings) -> Any:
     return build_broker(
         settings.broker_url,
+        queue=f"{settings.redis_prefix}tasks",
         redelivery=settings.broker_redelivery,
         connect_timeout=settings.dependency_timeout,
     )

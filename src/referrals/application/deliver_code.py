@@ -64,6 +64,7 @@ class DeliverCode:
         if not await self._ledger.claim(delivery.challenge_id, self._policy.delivery_lease, now):
             log.info("dropped a duplicate code for %s", _masked(delivery.phone))
             return Delivery.DUPLICATE
+        log.info("sending a code to %s", _masked(delivery.phone))
         code = open_code(self._secret, delivery.challenge_id, delivery.sealed_code)
         try:
             await self._gateway.send(

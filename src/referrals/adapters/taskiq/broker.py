@@ -77,13 +77,13 @@ def build_broker(
 
     ``redelivery``: seconds a task may stay unacknowledged before another
     worker takes it over (a crashed worker's task is re-run after at most
-    ``redelivery + poll`` seconds). ``poll``: seconds one blocking read waits.
+    ``redelivery + poll`` seconds). ``poll``: seconds one blocking read waits; ``queue``: the stream's key.
     """
     if url is None:
         return InMemoryBroker()
     return ReclaimingRedisStreamBroker(
         url,
-        queue_name=QUEUE,
+        queue_name=queue,
         consumer_group_name="referrals",
         idle_timeout=int(redelivery * 1000),
         xread_block=int(poll * 1000),

@@ -64,7 +64,7 @@ async def test_a_worker_that_died_mid_send_is_replaced_after_the_lease(world: Wo
     [delivery] = world.queued
     # The first worker claimed the code and died before sending it.
     lease = world.policy.delivery_lease
-    assert await world.ledger.claim(delivery.challenge_id, lease, world.clock.now())
+    assert await world.ledger.claim(delivery.challenge_id, "dead", lease, world.clock.now())
     assert await world.deliver_code(delivery) is Delivery.DUPLICATE
     world.clock.advance(world.policy.delivery_lease)
     assert await world.deliver_code(delivery) is Delivery.SENT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import secrets
 
 from referrals.application.policy import Policy
 from referrals.application.ports import (
@@ -61,7 +62,9 @@ class DeliverCode:
         if delivery.expires_at <= now or not await self._challenges.get(delivery.challenge_id, now):
             log.info("dropped a stale code for %s", _masked(delivery.phone))
             return Delivery.STALE
-        if not await self._ledger.claim(delivery.challenge_id, self._policy.delivery_lease, now):
+        claimant = secrets.token_hex(8)
+        lease = self._policy.delivery_lease
+        if not await self._ledger.claim(delivery.challenge_id, claimant, lease, now):
             log.info("dropped a duplicate code for %s", _masked(delivery.phone))
             return Delivery.DUPLICATE
         log.info("sending a code to %s", _masked(delivery.phone))
@@ -71,9 +74,9 @@ class DeliverCode:
                 delivery.phone, SMS_TEXT.format(code=code), delivery.challenge_id
             )
         except BaseException:
-            await self._ledger.release(delivery.challenge_id)
+            await self._ledger.release(delivery.challenge_id, claimant)
             raise
-        await self._ledger.mark_sent(delivery.challenge_id, delivery.expires_at)
+        await self._ledger.mark_sent(delivery.challenge_id, delivery.expires_at, self._clock.now())
         return Delivery.SENT
 
 

@@ -32,6 +32,10 @@ class Limit:
     count: int
     window: float
 
+    def __post_init__(self) -> None:
+        if self.count < 1 or not self.window > 0:
+            raise ValueError(f"a limit needs count >= 1 and window > 0, not {self}")
+
     def __str__(self) -> str:
         return f"{self.count}/{self.window:g}"
 
@@ -70,6 +74,7 @@ class RateLimiter(Protocol):
         with ``count=True`` and return ``None``. Otherwise record nothing and
         return the refusal with the longest wait. ``ticket``, unique per
         acquisition, names the events so that :meth:`refund` can find them.
+        The quotas of one acquisition have distinct keys.
         """
         ...
 
@@ -166,7 +171,8 @@ class UserRepository(Protocol):
     async def set_referrer(self, user: User, referrer: User) -> None:
         """Record that ``user`` applied ``referrer``'s code: set the user's
         referrer and used code, and give the user the next rank among the
-        referrer's referrals."""
+        referrer's referrals. Raises ``ConcurrencyConflict`` (writing
+        nothing) if the user has a referrer already."""
         ...
 
     async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
@@ -183,7 +189,8 @@ class UnitOfWork(Protocol):
     written and the caller should run the whole unit again.
     """
 
-    users: UserRepository
+    @property
+    def users(self) -> UserRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -233,15 +240,17 @@ class SmsGateway(Protocol):
 class DeliveryLedger(Protocol):
     """Which codes were sent, so a redelivered task sends at most once."""
 
-    async def claim(self, challenge_id: str, lease: float, now: float) -> bool:
+    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> bool:
         """Take the right to send for ``lease`` seconds; ``False`` if the code
-        was already sent or another worker holds an unexpired claim."""
+        was already sent or an unexpired claim (anyone's) holds it.
+        ``claimant`` is unique per attempt, so only its owner can release it."""
         ...
 
-    async def mark_sent(self, challenge_id: str, keep_until: float) -> None:
+    async def mark_sent(self, challenge_id: str, keep_until: float, now: float) -> None:
         """Record the sending; later claims fail until ``keep_until``."""
         ...
 
-    async def release(self, challenge_id: str) -> None:
-        """Give the claim back after a failed send, so a retry may send."""
+    async def release(self, challenge_id: str, claimant: str) -> None:
+        """Give back ``claimant``'s claim after a failed send, so a retry may
+        send. A sent mark or another claimant's claim is left alone."""
         ...

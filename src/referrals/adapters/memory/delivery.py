@@ -12,26 +12,26 @@ SWEEP_EVERY = 1_000
 
 class InMemoryDeliveryLedger:
     def __init__(self) -> None:
-        # challenge id -> (sent?, until when its lease or sent mark holds)
-        self._holds: dict[str, tuple[bool, float]] = {}
+        # challenge id -> (claimant, or None once sent; until when it holds)
+        self._holds: dict[str, tuple[str | None, float]] = {}
         self._claims = 0
 
-    async def claim(self, challenge_id: str, lease: float, now: float) -> bool:
+    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> bool:
         self._claims += 1
         if self._claims % SWEEP_EVERY == 0:
             self._holds = {k: v for k, v in self._holds.items() if v[1] > now}
         held = self._holds.get(challenge_id)
         if held is not None and held[1] > now:
             return False
-        self._holds[challenge_id] = (False, now + lease)
+        self._holds[challenge_id] = (claimant, now + lease)
         return True
 
-    async def mark_sent(self, challenge_id: str, keep_until: float) -> None:
-        self._holds[challenge_id] = (True, keep_until)
+    async def mark_sent(self, challenge_id: str, keep_until: float, now: float) -> None:
+        self._holds[challenge_id] = (None, keep_until)
 
-    async def release(self, challenge_id: str) -> None:
+    async def release(self, challenge_id: str, claimant: str) -> None:
         held = self._holds.get(challenge_id)
-        if held is not None and not held[0]:  # a lease, not a sent mark
+        if held is not None and held[0] == claimant:  # its own lease, not a sent mark
             del self._holds[challenge_id]
 
 

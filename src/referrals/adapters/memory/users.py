@@ -11,6 +11,7 @@ import dataclasses
 from types import TracebackType
 from typing import Self
 
+from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
@@ -78,6 +79,8 @@ class InMemoryUserRepository:
     async def set_referrer(self, user: User, referrer: User) -> None:
         current = self._state.by_id[user.id]
         owner = self._state.by_id[referrer.id]
+        if current.referrer_id is not None:
+            raise ConcurrencyConflict()
         self._save(
             dataclasses.replace(current, referrer_id=owner.id, used_invite_code=owner.invite_code),
             current,

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from referrals.adapters.sql.database import DRIVER_ERRORS, Database, translated_errors
 from referrals.adapters.sql.tables import users
+from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
@@ -130,7 +131,7 @@ class SqlUserRepository:
                 .returning(users.c.referred_count)
             )
         ).scalar_one()
-        await self._conn.execute(
+        linked = await self._conn.execute(
             update(users)
             .where(users.c.id == user.id, users.c.referrer_id.is_(None))
             .values(
@@ -140,6 +141,8 @@ class SqlUserRepository:
                 referred_at=func.now(),
             )
         )
+        if linked.rowcount != 1:  # the caller's lock should make this impossible
+            raise ConcurrencyConflict()
 
     async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
         rows = await self._conn.execute(

@@ -1,0 +1,108 @@
+"""One fixture per port, parametrised over every adapter of it.
+
+Each contract test runs once per adapter, so the in-memory fakes cannot
+drift from the real ones. Redis and the databases are only requested by
+their own parameters: the memory runs need no server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from referrals.adapters.memory import (
+    FakeClock,
+    InMemoryChallengeStore,
+    InMemoryDeliveryLedger,
+    InMemoryRateLimiter,
+    InMemorySessionStore,
+    InMemoryUsers,
+)
+from referrals.adapters.redis import (
+    RedisChallengeStore,
+    RedisDeliveryLedger,
+    RedisRateLimiter,
+    RedisSessionStore,
+    connect_redis,
+)
+from referrals.adapters.sql import SqlUnitOfWork
+from referrals.application.ports import (
+    ChallengeStore,
+    DeliveryLedger,
+    RateLimiter,
+    SessionStore,
+    UnitOfWorkFactory,
+)
+
+MEMORY_OR_REDIS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@asynccontextmanager
+async def _on_redis(
+    request: pytest.FixtureRequest, adapter: Callable[[Any, str], Any]
+) -> AsyncIterator[Any]:
+    """The adapter on a fresh client, in the test's own key prefix."""
+    client = connect_redis(request.getfixturevalue("redis_server_url"))
+    try:
+        yield adapter(client, request.getfixturevalue("redis_prefix"))
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def _adapter(
+    request: pytest.FixtureRequest, memory: Callable[[], Any], redis: Callable[[Any, str], Any]
+) -> AsyncIterator[Any]:
+    if request.param == "memory":
+        yield memory()
+        return
+    async with _on_redis(request, redis) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def challenges(request: pytest.FixtureRequest) -> AsyncIterator[ChallengeStore]:
+    async with _adapter(request, InMemoryChallengeStore, RedisChallengeStore) as store:
+        yield store
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def sessions(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
+    async with _adapter(request, InMemorySessionStore, RedisSessionStore) as store:
+        yield store
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
+    async with _adapter(request, InMemoryRateLimiter, RedisRateLimiter) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[DeliveryLedger]:
+    async with _adapter(request, InMemoryDeliveryLedger, RedisDeliveryLedger) as adapter:
+        yield adapter
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def unit_of_work(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+    """A factory of units of work on a fresh, empty store of users."""
+    if request.param == "memory":
+        return InMemoryUsers().unit_of_work
+    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database"
+    database = request.getfixturevalue(fixture)
+    return lambda **kw: SqlUnitOfWork(database, **kw)

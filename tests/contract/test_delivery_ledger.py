@@ -1,0 +1,120 @@
+"""The DeliveryLedger contract, for every adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from referrals.adapters.memory import FakeClock
+from referrals.application.ports import DeliveryLedger
+
+LEASE = 30.0
+KEEP = 300.0
+WORKER = "worker-1"
+
+
+def a_challenge_id() -> str:
+    return secrets.token_hex(32)
+
+
+async def test_a_code_is_claimed_once(ledger: DeliveryLedger, clock: FakeClock) -> None:
+    challenge_id = a_challenge_id()
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_claims_of_different_codes_are_independent(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    assert await ledger.claim(a_challenge_id(), WORKER, LEASE, clock.now())
+    assert await ledger.claim(a_challenge_id(), WORKER, LEASE, clock.now())
+
+
+async def test_of_twenty_concurrent_claims_exactly_one_wins(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    wins = await asyncio.gather(
+        *(ledger.claim(challenge_id, f"worker-{i}", LEASE, clock.now()) for i in range(20))
+    )
+    assert wins.count(True) == 1
+
+
+async def test_a_claim_holds_until_just_before_its_lease_ends(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    clock.advance(LEASE - 0.001)
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_an_expired_lease_lets_another_worker_claim(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    clock.advance(LEASE)
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_a_sent_code_cannot_be_claimed_until_keep_until(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    keep_until = clock.now() + KEEP
+    await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    await ledger.mark_sent(challenge_id, keep_until, clock.now())
+    clock.advance(LEASE)
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    clock.advance(KEEP - LEASE - 0.001)
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    clock.advance(0.001)
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_a_sent_mark_without_a_claim_still_blocks_claims(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.mark_sent(challenge_id, clock.now() + KEEP, clock.now())
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_a_released_claim_can_be_claimed_again(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    await ledger.release(challenge_id, WORKER)
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_releasing_an_unclaimed_code_does_nothing(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.release(challenge_id, WORKER)
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_a_release_does_not_erase_a_sent_mark(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    await ledger.mark_sent(challenge_id, clock.now() + KEEP, clock.now())
+    await ledger.release(challenge_id, WORKER)  # a late failure report, e.g. of a timed-out worker
+    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_release_its_successors_claim(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.claim(challenge_id, "slow", LEASE, clock.now())
+    clock.advance(LEASE)
+    assert await ledger.claim(challenge_id, "successor", LEASE, clock.now())
+    await ledger.release(challenge_id, "slow")
+    assert not await ledger.claim(challenge_id, "third", LEASE, clock.now())

@@ -9,14 +9,26 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.flows import FLOW_SETTINGS, walk_through_the_api
 from tests.processes import BIN, child_env, serving
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_user_logs_in_over_a_socket_on_the_embedded_default(tmp_path: Path) -> None:
+    env = {"REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"} | FLOW_SETTINGS
+    with serving(env, tmp_path) as (url, process):
+        walk_through_the_api(url)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert process.stop(signal.SIGTERM) in {0, -signal.SIGTERM}
+    assert "Application shutdown complete" in process.output()
+    assert (tmp_path / "db.sqlite3").exists()  # serving migrated the database by itself
+    assert "SMS to +79991234567" in process.output()
+
+
+def test_the_next_page_link_verifies_over_a_socket(tmp_path: Path) -> None:
     env = {"REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"}
-    with serving(env, tmp_path) as (url, process), httpx.Client(base_url=url) as client:
+    with serving(env, tmp_path) as (url, _), httpx.Client(base_url=url) as client:
         login = client.post("/api/login/", json={"phone": "+7 999 123-45-67"})
         assert login.status_code == 200, login.text
         body = login.json()
@@ -28,11 +40,6 @@ def test_a_user_logs_in_over_a_socket_on_the_embedded_default(tmp_path: Path) ->
         assert profile.json()["phone"] == "+79991234567"
         assert client.post("/api/logout/").status_code == 200
         assert client.get("/api/profile/").status_code == 401
-        # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert process.stop(signal.SIGTERM) in {0, -signal.SIGTERM}
-    assert "Application shutdown complete" in process.output()
-    assert (tmp_path / "db.sqlite3").exists()  # serving migrated the database by itself
-    assert "SMS to +79991234567" in process.output()
 
 
 def test_serve_refuses_several_workers_without_shared_stores() -> None:

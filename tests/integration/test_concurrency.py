@@ -1,0 +1,145 @@
+"""The races of SPEC §1 on the real servers: PostgreSQL users, Redis stores.
+
+Use cases run through the production container (``build_container``), so the
+PostgreSQL locking scheme and the Redis scripts are what is tested; many
+coroutines share a connection pool, so the database sees real concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from itertools import count
+
+import pytest
+from sqlalchemy import text
+
+from referrals.adapters.sql import Database
+from referrals.application.policy import Policy
+from referrals.application.request_code import CodeRequest
+from referrals.application.verify import VerifyCode
+from referrals.container import UseCases, build_container, resolve, resolve_use_cases
+from referrals.domain.errors import ReferralAlreadyApplied, ReferralCycle
+from referrals.settings import Settings
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+_addresses = count(1)
+
+
+def address() -> str:
+    """A new client address, so per-address limits stay out of the way."""
+    n = next(_addresses)
+    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+
+
+@pytest.fixture
+async def production(
+    postgres_database: Database, redis_server_url: str, redis_prefix: str
+) -> AsyncIterator[tuple[UseCases, Database]]:
+    settings = Settings(
+        database_url=postgres_database.url,
+        redis_url=redis_server_url,
+        redis_prefix=redis_prefix,
+        db_pool_size=30,
+        policy=Policy(expose_codes=True),
+    )
+    container = build_container(settings)
+    try:
+        use_cases = await resolve_use_cases(container)
+        yield use_cases, await resolve(container.database)
+    finally:
+        await container.shutdown_resources()  # type: ignore[misc]
+
+
+async def sign_in(use_cases: UseCases, phone: str) -> tuple[int, str]:
+    """A new user's id and invite code."""
+    requested = await use_cases.request_code(CodeRequest(phone, address()))
+    assert requested.code is not None
+    verified = await use_cases.verify(VerifyCode(requested.token, requested.code, address()))
+    return verified.profile.id, verified.profile.invite_referral_code
+
+
+async def count_rows(database: Database, where: str = "true") -> int:
+    query = text(f"SELECT count(*) FROM users WHERE {where}")  # noqa: S608 - the tests' own
+    async with database.engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def test_fifty_concurrent_verifications_open_one_session_and_create_one_user(
+    production: tuple[UseCases, Database],
+) -> None:
+    use_cases, database = production
+    requested = await use_cases.request_code(CodeRequest("+79991234567", address()))
+    assert requested.code is not None
+    results = await asyncio.gather(
+        *(
+            use_cases.verify(VerifyCode(requested.token, requested.code, address()))
+            for _ in range(50)
+        ),
+        return_exceptions=True,
+    )
+    sessions = [r for r in results if not isinstance(r, BaseException)]
+    assert len(sessions) == 1, results
+    assert await count_rows(database) == 1
+
+
+async def test_concurrent_applications_by_one_user_have_one_winner(
+    production: tuple[UseCases, Database],
+) -> None:
+    use_cases, database = production
+    user, _ = await sign_in(use_cases, "+79990000000")
+    codes = [(await sign_in(use_cases, f"+7999000{i:04d}"))[1] for i in range(1, 21)]
+    results = await asyncio.gather(
+        *(use_cases.apply_referral(user, code) for code in codes), return_exceptions=True
+    )
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, ReferralAlreadyApplied) for r in results if r not in winners)
+    assert await count_rows(database, "referred_count = 1") == 1
+    assert await count_rows(database, "referrer_id IS NOT NULL") == 1
+
+
+async def test_mutual_applications_never_both_succeed(
+    production: tuple[UseCases, Database],
+) -> None:
+    use_cases, database = production
+    for round_ in range(30):
+        a, a_code = await sign_in(use_cases, f"+7999100{2 * round_:04d}")
+        b, b_code = await sign_in(use_cases, f"+7999100{2 * round_ + 1:04d}")
+        results = await asyncio.gather(
+            use_cases.apply_referral(a, b_code),
+            use_cases.apply_referral(b, a_code),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(r, BaseException) for r in results) == 1, results
+        assert any(isinstance(r, ReferralCycle) for r in results), results
+    assert await count_rows(database, "referrer_id IS NOT NULL") == 30
+
+
+async def test_a_ring_of_three_applying_at_once_never_closes(
+    production: tuple[UseCases, Database],
+) -> None:
+    use_cases, database = production
+    for round_ in range(15):
+        members = [await sign_in(use_cases, f"+7999200{3 * round_ + i:04d}") for i in range(3)]
+        results = await asyncio.gather(
+            *(use_cases.apply_referral(members[i][0], members[(i + 1) % 3][1]) for i in range(3)),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(r, BaseException) for r in results) == 2, results
+        assert sum(isinstance(r, ReferralCycle) for r in results) == 1, results
+    assert await count_rows(database, "referrer_id IS NOT NULL") == 30
+
+
+async def test_many_users_applying_one_popular_code_all_count(
+    production: tuple[UseCases, Database],
+) -> None:
+    use_cases, _ = production
+    owner, code = await sign_in(use_cases, "+79993000000")
+    fans = [(await sign_in(use_cases, f"+7999300{i:04d}"))[0] for i in range(1, 41)]
+    await asyncio.gather(*(use_cases.apply_referral(fan, code) for fan in fans))
+    profile = await use_cases.get_profile(owner, limit=1000)
+    assert profile.referred_users_count == 40
+    assert len(profile.referred_users) == 40
+    assert len(set(profile.referred_users)) == 40

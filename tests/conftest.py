@@ -10,6 +10,7 @@ skipped, except under ``CI=true``, where a missing server fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -40,9 +41,8 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session."""
+@contextlib.contextmanager
+def _new_postgres_database() -> Iterator[str]:
     name = f"referrals_test_{secrets.token_hex(4)}"
     try:
         admin = psycopg.connect(_libpq(POSTGRES_ADMIN_URL), autocommit=True, connect_timeout=3)
@@ -57,6 +57,20 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(_libpq(POSTGRES_ADMIN_URL), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own (migrated by ``_postgres_migrated``)."""
+    with _new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own, with no schema at all."""
+    with _new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from referrals.adapters.sql.database import run_migrations
+    from referrals.adapters.sql.database import SchemaOutdated, prepare_database
+    from referrals.application.errors import ServiceUnavailable
 
     if args.workers < 1:
         raise Refused("--workers must be at least 1")
@@ -67,8 +68,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             f"--workers {args.workers} needs REFERRALS_REDIS_URL: with in-process stores,"
             " codes and sessions would live in one process and be missing in the others"
         )
-    if settings.is_sqlite:
-        asyncio.run(run_migrations(settings.database_url))
+    try:  # migrate SQLite, check PostgreSQL: once, before any worker starts
+        asyncio.run(prepare_database(settings.database_url))
+    except (SchemaOutdated, ServiceUnavailable) as exc:
+        raise Refused(f"{exc} ({settings.database_url.split('@')[-1]})") from exc
     if settings.secret_key_generated:
         logging.getLogger("referrals").warning(
             "REFERRALS_SECRET_KEY is not set: a random key is used, so sessions and"

@@ -172,3 +172,12 @@ async def run_migrations(url: str) -> None:
         await database.migrate()
     finally:
         await database.dispose()
+
+
+async def prepare_database(url: str) -> None:
+    """Used by ``referrals serve`` before its workers start: :meth:`Database.prepare`."""
+    database = Database(url, pool_size=1, max_overflow=0)
+    try:
+        await database.prepare()
+    finally:
+        await database.dispose()

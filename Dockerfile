@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Two stages: build a virtualenv from the hash-pinned lock file, then copy it
+# into a slim image that runs as an unprivileged user.
+
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+COPY requirements/runtime.lock requirements/runtime.lock
+RUN /opt/venv/bin/pip install --require-hashes --no-deps -r requirements/runtime.lock
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN /opt/venv/bin/pip install --no-deps .
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --create-home --home-dir /app referrals
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /app
+USER referrals
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+CMD ["referrals", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -35,8 +36,10 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     detail: str
     code: str
     type: str = "about:blank"
-    errors: list[FieldError] | None = None
-    attempts_left: int | None = None
+    errors: list[FieldError] | UnsetType = UNSET
+    """Validation errors only: one entry per bad field."""
+    attempts_left: int | UnsetType = UNSET
+    """``code_invalid`` only: wrong codes left before the login burns."""
 
 
 STATUS: dict[type[Exception], int] = {
@@ -190,6 +193,7 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
         }
         specs[status] = ResponseSpec(
             data_container=Problem,
+            generate_examples=False,
             description=_DESCRIPTIONS[status],
             media_type=PROBLEM_JSON,
             examples=[Example(summary=code, value=example)],

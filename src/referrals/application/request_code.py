@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -118,8 +119,9 @@ class RequestCode:
         )
 
     async def _give_back(self, challenge_id: str, quotas: Sequence[Quota]) -> None:
-        try:
+        # Each on its own: a store that is down too must not keep the other's
+        # refund from happening (a quota left taken frees up by itself later).
+        with contextlib.suppress(ServiceUnavailable):
             await self._challenges.discard(challenge_id)
+        with contextlib.suppress(ServiceUnavailable):
             await self._limiter.refund(quotas, challenge_id)
-        except ServiceUnavailable:
-            pass  # the stores are down too: the quota frees up by itself

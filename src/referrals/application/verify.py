@@ -49,9 +49,11 @@ class Verify:
 
     Order of effects, on purpose: the code is checked atomically (wrong codes
     are counted and burn the challenge at the limit), then the user is
-    fetched or created idempotently, then the challenge is consumed, and only
-    the one caller that consumed it gets a session. If the database is down
-    the challenge is still live, so the same code works once it is back.
+    fetched or created idempotently, then a session is opened, and last the
+    challenge is consumed: only the one caller that consumed it keeps its
+    session (the others' are revoked at once). If the database or the session
+    store is down, the challenge is still live, so the same code works once
+    it is back.
     """
 
     def __init__(
@@ -99,9 +101,10 @@ class Verify:
             raise CodeInvalid(attempt.attempts_left)
 
         user, created = await self._get_or_create(challenge.phone)
-        if not await self._challenges.consume(challenge_id, self._clock.now()):
-            raise ChallengeExpired()
         session = await open_session(self._sessions, self._clock, user.id, policy.session_ttl)
+        if not await self._challenges.consume(challenge_id, self._clock.now()):
+            await self._sessions.revoke(token_digest(session.token))
+            raise ChallengeExpired()
         profile = await self._profiles(user.id)
         return Verified(session=session, is_new_user=created, profile=profile)
 

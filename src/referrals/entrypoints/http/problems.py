@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
-from msgspec import UNSET, UnsetType
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
+from msgspec import UNSET, UnsetType
 
 from referrals.application.errors import NotAuthenticated, RateLimited, ServiceUnavailable
 from referrals.domain import errors as domain
@@ -112,15 +113,23 @@ def on_unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Respon
     )
 
 
-def _field_errors(exc: ValidationException) -> list[FieldError]:
-    found: list[FieldError] = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        key = str(item.get("key", "body")) if isinstance(item, dict) else "body"
-        message = str(item.get("message", "")) if isinstance(item, dict) else str(item)
-        if key == "data":
-            key, message = "body", "A JSON object is required."
-        found.append(FieldError(key, message or "Invalid value."))
-    return found
+_MISSING = re.compile(r"missing required field `(\w+)`")
+NOT_JSON = "The body is not valid JSON."
+
+
+def _field_error(item: object) -> FieldError:
+    if not isinstance(item, dict):
+        return FieldError("body", str(item))
+    key, message = str(item.get("key") or "body"), str(item.get("message") or "Invalid value.")
+    if missing := _MISSING.search(message):
+        return FieldError(missing.group(1), "This field is required.")
+    if key == "data":  # Litestar's name for the whole body
+        return FieldError("body", "A JSON object is required.")
+    return FieldError(key, message)
+
+
+def _not_json() -> Response[Problem]:
+    return problem(400, "validation_error", NOT_JSON, errors=[FieldError("body", NOT_JSON)])
 
 
 def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
@@ -128,21 +137,19 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     code = CODE_BY_STATUS.get(status, f"http_{status}")
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
-        return problem(
-            400,
-            code,
-            "The request has invalid fields.",
-            headers=headers,
-            errors=_field_errors(exc),
-        )
-    if status == 400:
-        detail = str(exc.detail) if "JSON" in str(exc.detail) else "The request is malformed."
-        return problem(400, code, detail, headers=headers)
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        errors = [_field_error(item) for item in extra] or [FieldError("body", str(exc.detail))]
+        return problem(400, code, "The request has invalid fields.", headers=headers, errors=errors)
+    if status == 400:  # Litestar's decoding errors: the body is not JSON
+        return _not_json()
     detail = str(exc.detail) if exc.detail and exc.detail != HTTPStatus(status).phrase else ""
     return problem(status, code, detail or HTTPStatus(status).description, headers=headers)
 
 
 def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if isinstance(exc, RecursionError | UnicodeDecodeError):
+        # The JSON decoder gave up on absurd nesting or bytes that are not UTF-8.
+        return _not_json()
     if isinstance(exc, OSError | TimeoutError):
         return on_unavailable(_, ServiceUnavailable(f"a dependency ({type(exc).__name__})"))
     log.exception("unexpected error", exc_info=exc)
@@ -163,6 +170,7 @@ _DESCRIPTIONS = {
     404: "No user has this invite code (`referral_code_not_found`).",
     409: "`referral_already_applied`, `own_referral_code` or `referral_cycle`.",
     413: "The body is over the size limit (`payload_too_large`).",
+    415: "The body is not sent as `application/json` (`unsupported_media_type`).",
     429: "A limit was reached (`rate_limited` or `too_many_attempts`); see `Retry-After`.",
     503: "PostgreSQL, Redis or the queue is unreachable (`service_unavailable`);"
     " see `Retry-After`.",
@@ -174,6 +182,7 @@ _EXAMPLES = {
     404: ("referral_code_not_found", domain.ReferralCodeNotFound.message),
     409: ("referral_already_applied", domain.ReferralAlreadyApplied.message),
     413: ("payload_too_large", HTTPStatus(413).description),
+    415: ("unsupported_media_type", "Send the body as application/json."),
     429: ("rate_limited", RateLimited.message),
     503: ("service_unavailable", "A service this API needs is unavailable; try again shortly."),
 }

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post, route
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from msgspec import UNSET
 
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
-from referrals.entrypoints.http.deps import SettingsDep, UseCasesDep
+from referrals.entrypoints.http.deps import SettingsDep, UseCasesDep, json_only
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.schemas import (
     LoginIn,
@@ -38,10 +38,11 @@ AnyRequest = Request[Any, Any, Any]
     summary="Send a login code to a phone",
     description="Queues a one-time code for the phone and answers at once with a token "
     "for the verify endpoint. The same answers and timing for new and known phones.",
-    responses=error_responses(400, 413, 429, 503),
+    guards=[json_only],
+    responses=error_responses(400, 413, 415, 429, 503),
 )
 async def login(
-    request: AnyRequest, data: LoginIn, use_cases: UseCasesDep, settings: SettingsDep
+    request: AnyRequest, data: JSONBody[LoginIn], use_cases: UseCasesDep, settings: SettingsDep
 ) -> LoginOut:
     ip = client_ip(request, settings.trusted_proxies)
     result = await use_cases.request_code(CodeRequest(phone=data.phone, client_ip=ip))
@@ -64,12 +65,13 @@ async def login(
     summary="Exchange the code for a session",
     description="Creates the user on first login and opens a 30-day session, sent both "
     "as an HttpOnly cookie and as a Bearer token.",
-    responses=error_responses(400, 413, 429, 503),
+    guards=[json_only],
+    responses=error_responses(400, 413, 415, 429, 503),
 )
 async def verify(
     request: AnyRequest,
     token: Annotated[str, Parameter(max_length=128, description="From the login answer.")],
-    data: VerifyIn,
+    data: JSONBody[VerifyIn],
     use_cases: UseCasesDep,
     settings: SettingsDep,
 ) -> Response[VerifyOut]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from referrals.application.policy import Policy
-from referrals.entrypoints.http.deps import UseCasesDep
+from referrals.entrypoints.http.deps import UseCasesDep, UserId, json_only
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.schemas import ApplyReferralIn, ProfileOut
 from referrals.entrypoints.http.session import session_token
@@ -32,7 +32,7 @@ async def current_user_id(request: Request[Any, Any, Any], use_cases: UseCasesDe
     responses=error_responses(400, 401, 503),
 )
 async def read_profile(
-    user_id: int,
+    user_id: UserId,
     use_cases: UseCasesDep,
     limit: Annotated[
         int | None,
@@ -52,7 +52,10 @@ async def read_profile(
     summary="Apply someone's invite code",
     description="Once per user; never one's own code, never one that closes a cycle.",
     security=SECURITY,
-    responses=error_responses(400, 401, 404, 409, 413, 429, 503),
+    guards=[json_only],
+    responses=error_responses(400, 401, 404, 409, 413, 415, 429, 503),
 )
-async def apply_referral(user_id: int, data: ApplyReferralIn, use_cases: UseCasesDep) -> ProfileOut:
+async def apply_referral(
+    user_id: UserId, data: JSONBody[ApplyReferralIn], use_cases: UseCasesDep
+) -> ProfileOut:
     return ProfileOut.of(await use_cases.apply_referral(user_id, data.used_referral_code))

@@ -1,0 +1,147 @@
+"""SPEC §1: the client IP is the socket peer unless the peer is a configured
+trusted proxy; ``X-Forwarded-For`` is never trusted by default.
+
+The per-address send limit makes the address the API uses visible: with
+``ip_send=Limit(1, …)`` a second code from the same address is refused.
+
+Litestar's test client always reports the peer ``"testclient"`` (not an IP
+address), so the tests that need a real peer address run the app behind
+:func:`~tests.e2e.conftest.with_peer`, which sets it as a real server would.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from referrals.application.ports import Limit
+from tests.e2e.conftest import Api, MakeApi, assert_problem, exposed_policy, phone_number
+
+ONE_CODE_PER_ADDRESS = exposed_policy(ip_send=Limit(1, 3600))
+LOCALHOST = (ipaddress.ip_network("127.0.0.1/32"),)
+PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+async def send_code(api: Api, n: int, forwarded_for: str | None = None) -> int:
+    """Ask for a code for the ``n``-th phone; the status."""
+    headers = {} if forwarded_for is None else {"X-Forwarded-For": forwarded_for}
+    response = await api.client.post(
+        "/api/login/", json={"phone": phone_number(n)}, headers=headers
+    )
+    if response.status_code == 429:
+        assert_problem(response, 429, "rate_limited")
+    return int(response.status_code)
+
+
+async def test_x_forwarded_for_is_ignored_by_default(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS)
+
+    first = await send_code(api, 1, "203.0.113.1")
+    spoofed = await send_code(api, 2, "203.0.113.2")
+
+    assert (first, spoofed) == (200, 429)
+
+
+async def test_x_forwarded_for_is_ignored_from_an_untrusted_peer(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="192.0.2.7", trusted_proxies=LOCALHOST)
+
+    first = await send_code(api, 1, "203.0.113.1")
+    spoofed = await send_code(api, 2, "203.0.113.2")
+
+    assert (first, spoofed) == (200, 429)
+
+
+async def test_a_peer_that_is_not_an_ip_address_is_never_trusted(make_api: MakeApi) -> None:
+    # The test client's own peer, "testclient", with every address trusted.
+    everything = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+    api = await make_api(ONE_CODE_PER_ADDRESS, trusted_proxies=everything)
+
+    first = await send_code(api, 1, "203.0.113.1")
+    spoofed = await send_code(api, 2, "203.0.113.2")
+
+    assert (first, spoofed) == (200, 429)
+
+
+async def test_x_forwarded_for_is_honoured_from_a_trusted_proxy(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+
+    alice = await send_code(api, 1, "203.0.113.1")
+    bob = await send_code(api, 2, "203.0.113.2")
+    alice_again = await send_code(api, 3, "203.0.113.1")
+
+    assert (alice, bob, alice_again) == (200, 200, 429)
+
+
+async def test_the_nearest_untrusted_address_in_the_chain_is_the_client(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="10.0.0.2", trusted_proxies=PROXIES)
+
+    # The client may prepend anything; the proxies append what they saw.
+    first = await send_code(api, 1, "1.1.1.1, 203.0.113.9, 10.0.0.1")
+    other_spoof = await send_code(api, 2, "2.2.2.2, 203.0.113.9, 10.0.0.1")
+    other_client = await send_code(api, 3, "1.1.1.1, 198.51.100.4, 10.0.0.1")
+
+    assert (first, other_spoof, other_client) == (200, 429, 200)
+
+
+async def test_several_forwarded_headers_are_read_as_one_chain(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+    first = await send_code(api, 1, "203.0.113.1")
+
+    # The client's own header line comes first; the proxy's line, last, counts.
+    response = await api.client.post(
+        "/api/login/",
+        json={"phone": phone_number(2)},
+        headers=[("X-Forwarded-For", "198.51.100.1"), ("X-Forwarded-For", "203.0.113.1")],
+    )
+
+    assert first == 200
+    assert_problem(response, 429, "rate_limited")
+
+
+async def test_a_trusted_proxy_without_the_header_is_the_client(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+
+    first = await send_code(api, 1)
+    second = await send_code(api, 2)
+
+    assert (first, second) == (200, 429)
+
+
+async def test_garbage_in_x_forwarded_for_falls_back_to_the_peer(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+
+    first = await send_code(api, 1, "not-an-address")
+    second = await send_code(api, 2, "<script>")
+    third = await send_code(api, 3, ", , ,")
+
+    assert (first, second, third) == (200, 429, 429)
+
+
+async def test_an_ipv6_client_behind_a_trusted_proxy_is_told_apart(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="::1", trusted_proxies=PROXIES)
+
+    first = await send_code(api, 1, "2001:db8::1")
+    same = await send_code(api, 2, "2001:DB8:0::1")
+    other = await send_code(api, 3, "2001:db8::2")
+
+    assert (first, same, other) == (200, 429, 200)
+
+
+async def test_the_verify_limit_uses_the_same_client_address(make_api: MakeApi) -> None:
+    policy = exposed_policy(ip_verify=Limit(1, 300))
+    api = await make_api(policy, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+
+    async def attempt(address: str) -> int:
+        response = await api.client.post(
+            "/api/verify/unknown-token/",
+            json={"confirm_code": "1234"},
+            headers={"X-Forwarded-For": address},
+        )
+        return int(response.status_code)
+
+    assert [
+        await attempt("203.0.113.1"),
+        await attempt("203.0.113.2"),
+        await attempt("203.0.113.1"),
+    ] == [400, 400, 429]

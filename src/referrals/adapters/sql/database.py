@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +32,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
+CANCEL_GRACE = 0.5
+"""Seconds between the cancellations of a round trip that overran its deadline."""
 
 
 class SchemaOutdated(RuntimeError):
@@ -47,12 +55,63 @@ def translated_errors() -> Iterator[None]:
         raise ServiceUnavailable("the database") from exc
 
 
+@asynccontextmanager
+async def deadline(seconds: float, *, grace: float = CANCEL_GRACE) -> AsyncIterator[None]:
+    """Raise the built-in :class:`TimeoutError` (an ``OSError``, so
+    :func:`translated_errors` makes it ``ServiceUnavailable``) if the block
+    runs longer than ``seconds``.
+
+    Unlike :func:`asyncio.timeout`, the block is cancelled again every
+    ``grace`` seconds until it ends. psycopg answers a cancelled query by
+    asking the server to cancel it and waiting for that, up to 10 s more;
+    against a server that accepts connections but never answers (frozen, or
+    behind a network that drops packets) that is 10 s lost. A second
+    cancellation makes psycopg close the connection at once instead, which
+    is what psycopg itself does on a second Ctrl-C. The pool then drops the
+    connection. A server that does answer finishes the cancellation within
+    the grace, so its connection is kept.
+    """
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("deadline() needs a running task")
+    loop = asyncio.get_running_loop()
+    fired = 0
+    timers: list[asyncio.TimerHandle] = []
+
+    def cancel() -> None:
+        nonlocal fired
+        fired += 1
+        task.cancel()
+        timers.append(loop.call_later(grace, cancel))
+
+    timers.append(loop.call_later(seconds, cancel))
+    try:
+        yield
+    except asyncio.CancelledError as exc:
+        for timer in timers:
+            timer.cancel()
+        ours, fired = fired, 0
+        remaining = task.cancelling()
+        for _ in range(ours):
+            remaining = task.uncancel()
+        if ours and remaining == 0:
+            raise TimeoutError(f"no answer from the database within {seconds:g} s") from exc
+        raise
+    finally:
+        for timer in timers:
+            timer.cancel()
+        for _ in range(fired):  # ours, though an inner layer turned it into something else
+            task.uncancel()
+
+
 class Database:
     """Owns the async engine for one database URL.
 
     PostgreSQL: a pool of ``pool_size`` connections (plus ``max_overflow``),
     checked before use so a restarted server is picked up without a restart
-    of ours; connect, statement and lock timeouts bound every wait.
+    of ours; connect, statement and lock timeouts bound every wait, and
+    :meth:`bounded` guards each round trip on the client side too, for a
+    server that accepts connections but does not answer.
     SQLite: WAL journal, and every writing unit starts ``BEGIN IMMEDIATE`` so
     units are serialised by the database itself, across processes too.
     """
@@ -67,9 +126,14 @@ class Database:
     ) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
+        self.round_trip: float | None = None
+        """Seconds one round trip may take (PostgreSQL; see :meth:`bounded`)."""
         options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout}
         if self.dialect == "postgresql":
             millis = int(timeout * 1000)
+            # As long as the statement timeout: a slow statement is cut by the
+            # server (either way a 503), a silent server by this guard.
+            self.round_trip = 2 * timeout
             options |= {
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
@@ -90,12 +154,21 @@ class Database:
 
         return SqlUnitOfWork(self, read_only=read_only)
 
+    def bounded(self) -> AbstractAsyncContextManager[None]:
+        """A :func:`deadline` for one round trip: checking a connection out of
+        the pool (waiting for one, connecting, the pre-ping), a statement, a
+        commit, or giving the connection back. Nothing for SQLite, whose waits
+        are bounded by its busy timeout."""
+        if self.round_trip is None:
+            return nullcontext()
+        return deadline(self.round_trip)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
     async def ping(self) -> None:
         with translated_errors():
-            async with self.engine.connect() as conn:
+            async with self.bounded(), self.engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
 
     async def migrate(self) -> None:
@@ -107,7 +180,7 @@ class Database:
     async def check_schema(self) -> None:
         """Raise :class:`SchemaOutdated` unless the schema is at the latest migration."""
         with translated_errors():
-            async with self.engine.connect() as conn:
+            async with self.bounded(), self.engine.connect() as conn:
                 current = await conn.run_sync(
                     lambda sync: MigrationContext.configure(sync).get_current_revision()
                 )

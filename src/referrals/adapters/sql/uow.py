@@ -20,17 +20,26 @@ Concurrency scheme for applying invite codes (PostgreSQL, READ COMMITTED):
 SERIALIZABLE would also be correct, but every application to a popular
 referrer would then abort and retry on its counter; locks make them wait
 in line instead. SQLite serialises writing units with ``BEGIN IMMEDIATE``.
+
+Every round trip (checking a connection out, each statement, the commit,
+giving the connection back) runs under :meth:`Database.bounded`, so a
+PostgreSQL that accepts connections but never answers costs a request a
+bounded time and a 503, not a hang, and its connections are dropped.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVarTuple, overload
 
-from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy import CursorResult, RowMapping, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from referrals.adapters.sql.database import DRIVER_ERRORS, Database, translated_errors
 from referrals.adapters.sql.tables import users
@@ -39,6 +48,8 @@ from referrals.application.ports import Referral
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
+
+Ts = TypeVarTuple("Ts")
 
 _COLUMNS = (
     users.c.id,
@@ -64,12 +75,25 @@ def _user(row: RowMapping | None) -> User | None:
 
 
 class SqlUserRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        bounded: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
         self._conn = conn
+        self._bounded = bounded
         self._postgres = conn.dialect.name == "postgresql"
 
+    @overload
+    async def _execute(self, statement: TypedReturnsRows[*Ts]) -> CursorResult[*Ts]: ...
+    @overload
+    async def _execute(self, statement: Executable) -> CursorResult[*tuple[Any, ...]]: ...
+    async def _execute(self, statement: Executable) -> CursorResult[*tuple[Any, ...]]:
+        async with self._bounded():
+            return await self._conn.execute(statement)
+
     async def _one(self, statement: Any) -> User | None:
-        return _user((await self._conn.execute(statement)).mappings().first())
+        return _user((await self._execute(statement)).mappings().first())
 
     async def get(self, user_id: int) -> User | None:
         return await self._one(select(*_COLUMNS).where(users.c.id == user_id))
@@ -104,7 +128,7 @@ class SqlUserRepository:
             # Freeze the chain: lock its root and check it is still a root.
             root = select(users.c.referrer_id).where(users.c.id == top)
             locked = root.with_for_update(key_share=True, read=True, nowait=True)
-            if (await self._conn.execute(locked)).scalar_one() is None:
+            if (await self._execute(locked)).scalar_one() is None:
                 return chain
 
     async def _chain_above(self, user_id: int) -> list[int]:
@@ -113,7 +137,7 @@ class SqlUserRepository:
         chain = chain.union(
             select(users.c.id, users.c.referrer_id).join(chain, users.c.id == chain.c.referrer_id)
         )
-        rows = await self._conn.execute(select(chain.c.id, chain.c.referrer_id))
+        rows = await self._execute(select(chain.c.id, chain.c.referrer_id))
         links = {row.id: row.referrer_id for row in rows}
         above: list[int] = []
         current = links.get(user_id)
@@ -124,14 +148,14 @@ class SqlUserRepository:
 
     async def set_referrer(self, user: User, referrer: User) -> None:
         rank = (
-            await self._conn.execute(
+            await self._execute(
                 update(users)
                 .where(users.c.id == referrer.id)
                 .values(referred_count=users.c.referred_count + 1)
                 .returning(users.c.referred_count)
             )
         ).scalar_one()
-        linked = await self._conn.execute(
+        linked = await self._execute(
             update(users)
             .where(users.c.id == user.id, users.c.referrer_id.is_(None))
             .values(
@@ -145,7 +169,7 @@ class SqlUserRepository:
             raise ConcurrencyConflict()
 
     async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
-        rows = await self._conn.execute(
+        rows = await self._execute(
             select(users.c.referral_rank, users.c.phone)
             .where(users.c.referrer_id == referrer_id, users.c.referral_rank > after_rank)
             .order_by(users.c.referral_rank)
@@ -165,17 +189,20 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
+        database = self._database
         with translated_errors():
-            conn = await self._database.engine.connect()
+            async with database.bounded():
+                conn = await database.engine.connect()
             try:
-                if self._read_only and self._database.dialect == "sqlite":
+                if self._read_only and database.dialect == "sqlite":
                     conn = await conn.execution_options(sqlite_begin="DEFERRED")
-                await conn.begin()
+                async with database.bounded():
+                    await conn.begin()
             except BaseException:
-                await conn.close()
+                await self._release(conn)
                 raise
         self._conn = conn
-        self.users = SqlUserRepository(conn)
+        self.users = SqlUserRepository(conn, database.bounded)
         return self
 
     async def __aexit__(
@@ -185,15 +212,25 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self._active(), None
-        with contextlib.suppress(Exception):  # a broken connection is dropped by the pool
-            await conn.close()  # rolls back whatever was not committed
+        await self._release(conn)
         if isinstance(exc, DRIVER_ERRORS):
             with translated_errors():
                 raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
 
     async def commit(self) -> None:
         with translated_errors():
-            await self._active().commit()
+            async with self._database.bounded():
+                await self._active().commit()
+
+    async def _release(self, conn: AsyncConnection) -> None:
+        """Give the connection back, rolling back whatever was not committed.
+
+        A broken connection, or one whose rollback gets no answer in time, is
+        dropped by the pool instead; the caller's own error stands.
+        """
+        with contextlib.suppress(Exception):
+            async with self._database.bounded():
+                await conn.close()
 
     def _active(self) -> AsyncConnection:
         if self._conn is None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
+import multiprocessing
+import os
 
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
 from referrals.container import build_container, resolve
-from referrals.settings import load_settings
+from referrals.entrypoints.logs import configure_logging
+from referrals.settings import Settings, load_settings
 
 log = logging.getLogger("referrals.worker")
 
@@ -20,18 +25,74 @@ def worker_broker() -> AsyncBroker:
     its shutdown hook.
     """
     settings = load_settings()
+    # run_worker turned taskiq's loggers up to INFO (a line per task); quiet
+    # them again in this process, keeping their warnings and errors.
+    configure_logging(settings.log_level)
+    _without_timeout_tracebacks(logging.getLogger("taskiq.receiver.receiver"))
     container = build_container(settings)
     broker: AsyncBroker = container.broker()
 
     async def startup(_: TaskiqState) -> None:
         await resolve(container.deliver_code)
-        log.info("worker ready: SMS gateway %s", settings.sms_gateway)
+        gateway = await resolve(container.sms_gateway)
+        log.info(
+            "%s ready (pid %d): SMS gateway %s, queue %s, redelivery after %g s",
+            multiprocessing.current_process().name,
+            os.getpid(),
+            settings.sms_gateway,
+            f"{settings.redis_prefix}tasks",
+            settings.broker_redelivery,
+        )
+        limit = container.code_sender().timeout
+        _check_time_limit(settings, getattr(gateway, "longest_send", None), limit)
 
     async def shutdown(_: TaskiqState) -> None:
+        gateway = await resolve(container.sms_gateway)
+        closing_gateway = getattr(gateway, "aclose", None)
+        if closing_gateway is not None:
+            await closing_gateway()
         closing = container.shutdown_resources()
-        if closing is not None:
+        if closing is not None and inspect.isawaitable(closing):
             await closing
+        log.info("%s stopped (pid %d)", multiprocessing.current_process().name, os.getpid())
 
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, startup)
     broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, shutdown)
     return broker
+
+
+def _check_time_limit(settings: Settings, longest_send: float | None, limit: float) -> None:
+    """Warn when the gateway may need longer than a task may run: such sends
+    are cut off by the task's time limit and retried until the code expires."""
+    if longest_send is None or longest_send < limit:
+        return
+    log.warning(
+        "the SMS gateway may take %g s, but a delivery task is cut off after %g s"
+        " (set from REFERRALS_BROKER_REDELIVERY=%g): slow sends will fail and be"
+        " retried until the code expires; raise REFERRALS_BROKER_REDELIVERY or"
+        " make the gateway faster",
+        longest_send,
+        limit,
+        settings.broker_redelivery,
+    )
+
+
+class _CutOffTasks(logging.Filter):
+    """Drop taskiq's traceback for a task its ``timeout`` label cut off.
+
+    The task logs one line of its own when that happens; taskiq's record
+    (a ``TimeoutError`` raised over the cancellation, some 80 lines) adds
+    nothing. Every other error keeps its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        cut_off = type(error) is TimeoutError and isinstance(
+            error.__context__, asyncio.CancelledError
+        )
+        return not cut_off
+
+
+def _without_timeout_tracebacks(logger: logging.Logger) -> None:
+    if not any(isinstance(f, _CutOffTasks) for f in logger.filters):
+        logger.addFilter(_CutOffTasks())

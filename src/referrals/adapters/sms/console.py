@@ -20,6 +20,11 @@ class ConsoleSmsGateway:
     def __init__(self, delay: tuple[float, float] = (1.0, 2.0)) -> None:
         self._delay = delay
 
+    @property
+    def longest_send(self) -> float:
+        """Seconds one :meth:`send` may take at most."""
+        return self._delay[1]
+
     async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
         await asyncio.sleep(random.uniform(*self._delay))
         log.info("SMS to %s: %s [%s]", phone, text, idempotency_key[:12])

@@ -32,13 +32,20 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+def _masked(phone: str) -> str:
+    return phone[:-4] + "****" if len(phone) > 4 else "****"
+
+
 class WebhookSmsGateway:
     """POST ``{"id", "to", "text"}`` to ``url``.
 
     Each request carries ``Idempotency-Key`` (the same for every retry of
-    one message) and a signature header. Timeouts, connection errors, 429
-    and 5xx answers are retried ``attempts`` times with exponential backoff
-    (``backoff``, doubled each time); other 4xx answers fail at once.
+    one message, so the receiver can drop a repeat), a timestamp and a
+    signature header (see :func:`signature`). One message is tried up to
+    ``attempts`` times in all: timeouts (``timeout`` seconds per attempt,
+    connecting included), connection errors, 429 and 5xx answers are retried
+    after ``backoff`` seconds, doubled each time; any other answer that is
+    not 2xx fails at once. Failing raises :class:`DeliveryFailed`.
     """
 
     def __init__(
@@ -55,15 +62,24 @@ class WebhookSmsGateway:
         self._secret = secret
         self._attempts = attempts
         self._backoff = backoff
+        self._timeout = timeout
         self._client = client or httpx.AsyncClient(timeout=timeout)
+
+    @property
+    def longest_send(self) -> float:
+        """About the most seconds one :meth:`send` takes: every attempt
+        timing out, plus the pauses between them."""
+        pauses = sum(self._backoff * 2.0**i for i in range(self._attempts - 1))
+        return self._attempts * self._timeout + pauses
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
     async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
         body = json.dumps({"id": idempotency_key, "to": phone, "text": text}).encode()
-        problem = "no attempt made"
+        problem, tries = "no attempt made", 0
         for attempt in range(self._attempts):
+            tries = attempt + 1
             if attempt:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
             timestamp = str(int(time.time()))
@@ -74,16 +90,24 @@ class WebhookSmsGateway:
                 SIGNATURE_HEADER: signature(self._secret, timestamp, body),
             }
             try:
-                response = await self._client.post(self._url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+                # The whole attempt (connect, send, answer) within ``timeout``.
+                async with asyncio.timeout(self._timeout):
+                    response = await self._client.post(self._url, content=body, headers=headers)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
                 log.warning("SMS webhook attempt %d failed: %s", attempt + 1, problem)
                 continue
             status = response.status_code
             if status < 300:
+                log.info(
+                    "SMS to %s accepted by the webhook (HTTP %d) [%s]",
+                    _masked(phone),
+                    status,
+                    idempotency_key[:12],
+                )
                 return
             problem = f"HTTP {status}"
+            log.warning("SMS webhook attempt %d failed: %s", attempt + 1, problem)
             if status < SERVER_ERROR and status != TOO_MANY_REQUESTS:
                 break
-            log.warning("SMS webhook attempt %d failed: %s", attempt + 1, problem)
-        raise DeliveryFailed(f"SMS webhook refused the message: {problem}")
+        raise DeliveryFailed(f"SMS webhook failed after {tries} attempt(s): {problem}")

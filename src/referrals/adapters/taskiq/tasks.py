@@ -2,55 +2,129 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from redis.exceptions import RedisError
-from taskiq import AsyncBroker
+from taskiq import AsyncBroker, Context, TaskiqDepends
+from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
-from referrals.application.deliver_code import DeliverCode
-from referrals.application.errors import ServiceUnavailable
+from referrals.application.deliver_code import DeliverCode, Delivery
+from referrals.application.errors import DeliveryFailed, ServiceUnavailable
 from referrals.application.ports import CodeDelivery
 from referrals.domain.phone import Phone
 
 DELIVER_CODE = "referrals.deliver_code"
 
+log = logging.getLogger(__name__)
+
 
 def register_tasks(
-    broker: AsyncBroker, deliver: Callable[[], DeliverCode | Awaitable[DeliverCode]]
+    broker: AsyncBroker,
+    deliver: Callable[[], DeliverCode | Awaitable[DeliverCode]],
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     """Register the tasks on ``broker``; ``deliver`` resolves the use case lazily
-    (in a worker, after its start-up hook has opened the stores)."""
+    (in a worker, after its start-up hook has opened the stores).
+
+    The delivery task acknowledges its message itself (it is queued with
+    ``ack_type=manual``), and only once the outcome is final: sent, a
+    duplicate, or stale (not busy: another worker's claim may yet fail).
+    When it fails (the gateway refused, Redis was
+    unreachable, the ``timeout`` label cut it off, or a bug) the message stays
+    unacknowledged, so the broker hands it out again after its redelivery
+    time, until the code expires; then it is dropped. The ``timeout`` label
+    cancels the task from outside, which leaves the message alone too.
+    """
 
     async def deliver_code(
-        challenge_id: str, phone: str, sealed_code: str, expires_at: float
+        challenge_id: str,
+        phone: str,
+        sealed_code: str,
+        expires_at: float,
+        context: Annotated[Context, TaskiqDepends()],
     ) -> str:
-        use_case = deliver()
-        if inspect.isawaitable(use_case):
-            use_case = await use_case
-        outcome = await use_case(
-            CodeDelivery(
-                challenge_id=challenge_id,
-                phone=Phone(phone),
-                sealed_code=sealed_code,
-                expires_at=expires_at,
+        try:
+            use_case = deliver()
+            if inspect.isawaitable(use_case):
+                use_case = await use_case
+            outcome: Delivery = await use_case(
+                CodeDelivery(
+                    challenge_id=challenge_id,
+                    phone=Phone(phone),
+                    sealed_code=sealed_code,
+                    expires_at=expires_at,
+                )
             )
-        )
-        return outcome.value
+        except (DeliveryFailed, ServiceUnavailable) as exc:
+            # Expected outages: one line, no traceback.
+            log.warning(
+                "could not send a code to %s: %s; %s",
+                _masked(phone),
+                exc,
+                await _after_failure(context, expires_at, clock()),
+            )
+            return "failed"
+        except asyncio.CancelledError:
+            # The timeout label (or a hard shutdown) cancelled the task; the
+            # message stays unacknowledged, so the queue hands it out again.
+            limit = context.message.labels.get("timeout")
+            log.warning(
+                "sending a code to %s was cut off by the task's time limit (%s) or a shutdown; %s",
+                _masked(phone),
+                f"{float(limit):g} s" if limit is not None else "none",
+                "left in the queue for a retry" if context.is_ackable else "not retried",
+            )
+            raise
+        except Exception:
+            await _after_failure(context, expires_at, clock())
+            raise  # a bug: taskiq logs the traceback
+        if outcome is Delivery.BUSY:  # another worker's claim: leave it for a retry
+            return str(outcome)
+        await _ack(context)
+        return str(outcome)
 
     broker.register_task(deliver_code, task_name=DELIVER_CODE)
+
+
+async def _ack(context: Context) -> None:
+    if context.is_ackable:  # the in-process broker's messages are not
+        await context.ack()
+
+
+async def _after_failure(context: Context, expires_at: float, now: float) -> str:
+    """Leave a failed delivery to the queue's retry, unless its code has expired."""
+    if not context.is_ackable:
+        return "no retry (in-process queue)"
+    if now >= expires_at:
+        await context.ack()
+        return "dropped, the code has expired"
+    return "left in the queue for a retry"
+
+
+def _masked(phone: str) -> str:
+    return phone[:-4] + "****" if len(phone) > 4 else "****"
 
 
 class TaskiqCodeSender:
     """Queues a :class:`CodeDelivery` as a taskiq task and returns at once.
 
-    ``timeout`` (seconds) is the task's own time limit in the worker.
+    ``timeout`` (seconds) is the task's own time limit in the worker. It
+    must stay below both the delivery lease and the broker's redelivery
+    time, so a live worker finishes (or gives up) before another worker may
+    take the same task over.
     """
 
     def __init__(self, broker: AsyncBroker, timeout: float) -> None:
+        self.timeout = timeout
         self._kicker: AsyncKicker[..., str] = AsyncKicker(
-            DELIVER_CODE, broker, labels={"timeout": timeout}
+            DELIVER_CODE, broker, labels={"timeout": timeout, "ack_type": "manual"}
         )
 
     async def send(self, delivery: CodeDelivery) -> None:
@@ -61,5 +135,7 @@ class TaskiqCodeSender:
                 sealed_code=delivery.sealed_code,
                 expires_at=delivery.expires_at,
             )
+        except SendTaskError as exc:  # how taskiq reports a failed kick
+            raise ServiceUnavailable("the task queue") from exc
         except (RedisError, OSError) as exc:
             raise ServiceUnavailable("the task queue") from exc

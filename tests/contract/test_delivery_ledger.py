@@ -6,7 +6,7 @@ import asyncio
 import secrets
 
 from referrals.adapters.memory import FakeClock
-from referrals.application.ports import DeliveryLedger
+from referrals.application.ports import Claim, DeliveryLedger
 
 LEASE = 30.0
 KEEP = 300.0
@@ -19,15 +19,15 @@ def a_challenge_id() -> str:
 
 async def test_a_code_is_claimed_once(ledger: DeliveryLedger, clock: FakeClock) -> None:
     challenge_id = a_challenge_id()
-    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is Claim.GRANTED
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
 
 
 async def test_claims_of_different_codes_are_independent(
     ledger: DeliveryLedger, clock: FakeClock
 ) -> None:
-    assert await ledger.claim(a_challenge_id(), WORKER, LEASE, clock.now())
-    assert await ledger.claim(a_challenge_id(), WORKER, LEASE, clock.now())
+    assert await ledger.claim(a_challenge_id(), WORKER, LEASE, clock.now()) is Claim.GRANTED
+    assert await ledger.claim(a_challenge_id(), WORKER, LEASE, clock.now()) is Claim.GRANTED
 
 
 async def test_of_twenty_concurrent_claims_exactly_one_wins(
@@ -37,7 +37,8 @@ async def test_of_twenty_concurrent_claims_exactly_one_wins(
     wins = await asyncio.gather(
         *(ledger.claim(challenge_id, f"worker-{i}", LEASE, clock.now()) for i in range(20))
     )
-    assert wins.count(True) == 1
+    assert wins.count(Claim.GRANTED) == 1
+    assert wins.count(Claim.HELD) == 19
 
 
 async def test_a_claim_holds_until_just_before_its_lease_ends(
@@ -46,7 +47,7 @@ async def test_a_claim_holds_until_just_before_its_lease_ends(
     challenge_id = a_challenge_id()
     await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
     clock.advance(LEASE - 0.001)
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
 
 
 async def test_an_expired_lease_lets_another_worker_claim(
@@ -55,8 +56,8 @@ async def test_an_expired_lease_lets_another_worker_claim(
     challenge_id = a_challenge_id()
     await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
     clock.advance(LEASE)
-    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is Claim.GRANTED
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
 
 
 async def test_a_sent_code_cannot_be_claimed_until_keep_until(
@@ -67,11 +68,11 @@ async def test_a_sent_code_cannot_be_claimed_until_keep_until(
     await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
     await ledger.mark_sent(challenge_id, keep_until, clock.now())
     clock.advance(LEASE)
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
     clock.advance(KEEP - LEASE - 0.001)
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
     clock.advance(0.001)
-    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is Claim.GRANTED
 
 
 async def test_a_sent_mark_without_a_claim_still_blocks_claims(
@@ -79,7 +80,7 @@ async def test_a_sent_mark_without_a_claim_still_blocks_claims(
 ) -> None:
     challenge_id = a_challenge_id()
     await ledger.mark_sent(challenge_id, clock.now() + KEEP, clock.now())
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
 
 
 async def test_a_released_claim_can_be_claimed_again(
@@ -88,7 +89,7 @@ async def test_a_released_claim_can_be_claimed_again(
     challenge_id = a_challenge_id()
     await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
     await ledger.release(challenge_id, WORKER)
-    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is Claim.GRANTED
 
 
 async def test_releasing_an_unclaimed_code_does_nothing(
@@ -96,7 +97,7 @@ async def test_releasing_an_unclaimed_code_does_nothing(
 ) -> None:
     challenge_id = a_challenge_id()
     await ledger.release(challenge_id, WORKER)
-    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is Claim.GRANTED
 
 
 async def test_a_release_does_not_erase_a_sent_mark(
@@ -106,7 +107,7 @@ async def test_a_release_does_not_erase_a_sent_mark(
     await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
     await ledger.mark_sent(challenge_id, clock.now() + KEEP, clock.now())
     await ledger.release(challenge_id, WORKER)  # a late failure report, e.g. of a timed-out worker
-    assert not await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, WORKER, LEASE, clock.now()) is not Claim.GRANTED
 
 
 async def test_a_worker_whose_lease_ran_out_cannot_release_its_successors_claim(
@@ -115,6 +116,16 @@ async def test_a_worker_whose_lease_ran_out_cannot_release_its_successors_claim(
     challenge_id = a_challenge_id()
     await ledger.claim(challenge_id, "slow", LEASE, clock.now())
     clock.advance(LEASE)
-    assert await ledger.claim(challenge_id, "successor", LEASE, clock.now())
+    assert await ledger.claim(challenge_id, "successor", LEASE, clock.now()) is Claim.GRANTED
     await ledger.release(challenge_id, "slow")
-    assert not await ledger.claim(challenge_id, "third", LEASE, clock.now())
+    assert await ledger.claim(challenge_id, "third", LEASE, clock.now()) is not Claim.GRANTED
+
+
+async def test_a_claim_tells_a_sent_code_from_one_being_sent(
+    ledger: DeliveryLedger, clock: FakeClock
+) -> None:
+    challenge_id = a_challenge_id()
+    await ledger.claim(challenge_id, WORKER, LEASE, clock.now())
+    assert await ledger.claim(challenge_id, "other", LEASE, clock.now()) is Claim.HELD
+    await ledger.mark_sent(challenge_id, clock.now() + KEEP, clock.now())
+    assert await ledger.claim(challenge_id, "other", LEASE, clock.now()) is Claim.SENT

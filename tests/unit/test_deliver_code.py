@@ -4,6 +4,7 @@ import pytest
 
 from referrals.application.deliver_code import Delivery
 from referrals.application.errors import DeliveryFailed
+from referrals.application.ports import Claim
 from referrals.domain.phone import Phone
 from tests.unit.conftest import World
 
@@ -64,7 +65,8 @@ async def test_a_worker_that_died_mid_send_is_replaced_after_the_lease(world: Wo
     [delivery] = world.queued
     # The first worker claimed the code and died before sending it.
     lease = world.policy.delivery_lease
-    assert await world.ledger.claim(delivery.challenge_id, "dead", lease, world.clock.now())
-    assert await world.deliver_code(delivery) is Delivery.DUPLICATE
+    claim = await world.ledger.claim(delivery.challenge_id, "dead", lease, world.clock.now())
+    assert claim is Claim.GRANTED
+    assert await world.deliver_code(delivery) is Delivery.BUSY
     world.clock.advance(world.policy.delivery_lease)
     assert await world.deliver_code(delivery) is Delivery.SENT

@@ -9,6 +9,7 @@ import secrets
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
+    Claim,
     Clock,
     CodeDelivery,
     DeliveryLedger,
@@ -21,12 +22,14 @@ log = logging.getLogger(__name__)
 SMS_TEXT = "Your login code: {code}. Do not share it with anyone."
 
 
-class Delivery(enum.Enum):
+class Delivery(enum.StrEnum):
     SENT = "sent"
     STALE = "stale"
     """The challenge expired, was superseded or used: nothing to send."""
     DUPLICATE = "duplicate"
-    """Already sent, or another worker is sending it right now."""
+    """Already sent: the task is done."""
+    BUSY = "busy"
+    """Another worker's claim still holds it: retry the task after the lease."""
 
 
 class DeliverCode:
@@ -37,8 +40,10 @@ class DeliverCode:
     once: the first worker claims for ``policy.delivery_lease`` seconds and
     marks the code sent; a redelivery finds the mark and drops. A worker that
     dies mid-send leaves only the lease, which expires before the queue
-    redelivers, so the code still goes out. A gateway failure releases the
-    claim and propagates, so the task can be retried.
+    redelivers, so the code still goes out; a copy that finds the lease still
+    held answers ``BUSY``, and its task is retried rather than dropped. A
+    gateway failure releases the claim and propagates, so the task can be
+    retried.
     """
 
     def __init__(
@@ -64,9 +69,13 @@ class DeliverCode:
             return Delivery.STALE
         claimant = secrets.token_hex(8)
         lease = self._policy.delivery_lease
-        if not await self._ledger.claim(delivery.challenge_id, claimant, lease, now):
+        claim = await self._ledger.claim(delivery.challenge_id, claimant, lease, now)
+        if claim is Claim.SENT:
             log.info("dropped a duplicate code for %s", _masked(delivery.phone))
             return Delivery.DUPLICATE
+        if claim is Claim.HELD:
+            log.info("another worker is sending the code for %s", _masked(delivery.phone))
+            return Delivery.BUSY
         log.info("sending a code to %s", _masked(delivery.phone))
         code = open_code(self._secret, delivery.challenge_id, delivery.sealed_code)
         try:

@@ -8,6 +8,7 @@ backing service does not answer; none raises driver-specific errors.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -237,13 +238,22 @@ class SmsGateway(Protocol):
         ...
 
 
+class Claim(enum.Enum):
+    GRANTED = "granted"
+    """The caller may send, for the lease it asked for."""
+    SENT = "sent"
+    """The code was sent already: nothing to do, ever."""
+    HELD = "held"
+    """Another worker's unexpired claim holds it: try again after the lease."""
+
+
 class DeliveryLedger(Protocol):
     """Which codes were sent, so a redelivered task sends at most once."""
 
-    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> bool:
-        """Take the right to send for ``lease`` seconds; ``False`` if the code
-        was already sent or an unexpired claim (anyone's) holds it.
-        ``claimant`` is unique per attempt, so only its owner can release it."""
+    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> Claim:
+        """Take the right to send for ``lease`` seconds, atomically: of many
+        concurrent claims one is ``GRANTED``. ``claimant`` is unique per
+        attempt, so only its owner can release it."""
         ...
 
     async def mark_sent(self, challenge_id: str, keep_until: float, now: float) -> None:

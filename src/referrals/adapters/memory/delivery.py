@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from referrals.application.ports import CodeDelivery
+from referrals.application.ports import Claim, CodeDelivery
 from referrals.domain.phone import Phone
 
 SWEEP_EVERY = 1_000
@@ -16,15 +16,15 @@ class InMemoryDeliveryLedger:
         self._holds: dict[str, tuple[str | None, float]] = {}
         self._claims = 0
 
-    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> bool:
+    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> Claim:
         self._claims += 1
         if self._claims % SWEEP_EVERY == 0:
             self._holds = {k: v for k, v in self._holds.items() if v[1] > now}
         held = self._holds.get(challenge_id)
         if held is not None and held[1] > now:
-            return False
+            return Claim.HELD if held[0] else Claim.SENT
         self._holds[challenge_id] = (claimant, now + lease)
-        return True
+        return Claim.GRANTED
 
     async def mark_sent(self, challenge_id: str, keep_until: float, now: float) -> None:
         self._holds[challenge_id] = (None, keep_until)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import redis.asyncio
 
-from referrals.adapters.redis.support import cleanup_ms, translated_errors
+from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
+from referrals.application.ports import Claim
+
+_CLAIMS = {"granted": Claim.GRANTED, "sent": Claim.SENT, "lease": Claim.HELD}
 
 # Values: "lease|{until}|{claimant}" while a worker sends, "sent|{keep until}" after.
 # KEYS[1] the entry; ARGV[1] now, [2] end of the lease, [3] claimant, [4] TTL ms.
 _CLAIM = """
 local held = redis.call('GET', KEYS[1])
-if held and tonumber(string.match(held, '^%a+|([^|]+)')) > tonumber(ARGV[1]) then return 0 end
+if held and tonumber(string.match(held, '^%a+|([^|]+)')) > tonumber(ARGV[1]) then
+  return string.match(held, '^(%a+)|')
+end
 redis.call('SET', KEYS[1], 'lease|' .. ARGV[2] .. '|' .. ARGV[3], 'PX', ARGV[4])
-return 1
+return 'granted'
 """
 # ARGV[1] the claimant whose lease may be deleted.
 _RELEASE = """
@@ -41,10 +46,11 @@ class RedisDeliveryLedger:
     def _keys(self, challenge_id: str) -> list[str]:
         return [f"{self._prefix}delivery:{challenge_id}"]
 
-    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> bool:
+    async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> Claim:
         args: list[str | int] = [repr(now), repr(now + lease), claimant, cleanup_ms(lease)]
         with translated_errors():
-            return bool(await self._claim(self._keys(challenge_id), args))
+            answer = text(await self._claim(self._keys(challenge_id), args))
+        return _CLAIMS[answer]
 
     async def mark_sent(self, challenge_id: str, keep_until: float, now: float) -> None:
         key = self._keys(challenge_id)[0]

@@ -2,28 +2,88 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
 from taskiq_redis import RedisStreamBroker
 
+log = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+HEALTH_CHECK_INTERVAL = 30
+"""Seconds a pooled connection may idle before it is pinged ahead of its next use."""
 
 
 class ReclaimingRedisStreamBroker(RedisStreamBroker):
-    """A ``RedisStreamBroker`` whose promise does not wait for new traffic.
+    """A ``RedisStreamBroker`` whose redelivery promise does not wait for new traffic.
 
     taskiq-redis reclaims a dead worker's unacknowledged tasks only after a
     read returned new messages; on a quiet queue they would wait forever.
     Here every worker runs ``XAUTOCLAIM`` after each blocking read, whether
-    or not it returned anything, so a task whose worker died is taken over
-    within ``idle_timeout`` + ``xread_block`` milliseconds. Acknowledging
-    also deletes the entry, so handled messages do not pile up in Redis.
+    or not it returned anything, at most once per ``xread_block``.
+
+    The bound: a task whose worker died is started again by another live
+    worker at most ``idle_timeout + xread_block`` milliseconds (plus a few
+    Redis round trips) after the dead worker *read* it: the stream's idle
+    clock starts at the read, not at the crash. With ``build_broker``'s
+    names that is ``redelivery + poll`` seconds. It holds while some live
+    worker has room for one more task (a worker whose every slot is busy
+    neither reads nor claims). A worker started later takes such a task over
+    within ``poll`` seconds of its start, once the idle time has passed. A
+    task that failed and was left unacknowledged is retried the same way.
+
+    Messages are read and claimed one at a time, only when the worker has
+    room to run one, so no message waits inside a worker while its idle
+    clock runs: a live worker starts every message it read at once, and
+    finishes it (the task's ``timeout`` label) before anyone may reclaim it.
+    Acknowledging also deletes the entry, so handled messages do not pile up.
+
+    The consumer group starts at the stream's beginning (``consumer_id="0"``):
+    tasks queued before any worker or API process created the group are
+    delivered too, not skipped.
     """
 
+    async def startup(self) -> None:
+        """Workers make sure the consumer group exists; API processes only send,
+        so they start (and answer 503) even while the queue's Redis is down."""
+        await AsyncBroker.startup(self)  # the start-up events, without the group
+        if self.is_worker_process:
+            with contextlib.suppress(*UNREACHABLE):  # listen() retries until it works
+                await self._declare_consumer_group()
+
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Read and reclaim forever, riding out outages of the queue's Redis.
+
+        While Redis is unreachable the worker logs one line and tries again
+        every ``xread_block``; if Redis came back empty (the group is gone),
+        the group is created again. No worker restart is needed either way.
+        """
+        while True:
+            try:
+                async for message in self._listen_until_error():
+                    yield message
+            except UNREACHABLE as exc:
+                log.warning("the task queue's Redis is unreachable (%s); retrying", exc)
+                await asyncio.sleep(self.block / 1000)
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.warning("the task queue's consumer group is gone; creating it again")
+                with contextlib.suppress(*UNREACHABLE):
+                    await self._declare_consumer_group()
+
+    async def _listen_until_error(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as conn:
             next_claim = 0.0
             while True:
@@ -40,16 +100,27 @@ class ReclaimingRedisStreamBroker(RedisStreamBroker):
                 if time.monotonic() < next_claim:
                     continue
                 next_claim = time.monotonic() + self.block / 1000
-                claimed: Any = await conn.xautoclaim(
-                    self.queue_name,
-                    self.consumer_group_name,
-                    self.consumer_name,
-                    min_idle_time=self.idle_timeout,
-                    count=self.unacknowledged_batch_size,
-                )
-                for message_id, fields in claimed[1]:
-                    if fields:  # None when the entry was deleted meanwhile
-                        yield self._message(self.queue_name, message_id, fields)
+                async for message in self._reclaim(conn):
+                    yield message
+
+    async def _reclaim(self, conn: Redis) -> AsyncGenerator[AckableMessage, None]:
+        """Take over every message idle for ``idle_timeout``, one at a time."""
+        cursor: Any = "0-0"
+        while True:
+            reply: Any = await conn.xautoclaim(
+                self.queue_name,
+                self.consumer_group_name,
+                self.consumer_name,
+                min_idle_time=self.idle_timeout,
+                start_id=cursor,
+                count=self.unacknowledged_batch_size,
+            )
+            cursor = reply[0]
+            for message_id, fields in reply[1]:
+                if fields:  # None when the entry was deleted meanwhile (Redis 6.2)
+                    yield self._message(self.queue_name, message_id, fields)
+            if cursor in ("0-0", b"0-0"):
+                return
 
     def _message(self, stream: Any, message_id: Any, fields: dict[bytes, bytes]) -> AckableMessage:
         return AckableMessage(data=fields[b"data"], ack=self._acker(stream, message_id))
@@ -76,8 +147,16 @@ def build_broker(
     """The in-process broker when ``url`` is ``None``, else a Redis stream one.
 
     ``redelivery``: seconds a task may stay unacknowledged before another
-    worker takes it over (a crashed worker's task is re-run after at most
-    ``redelivery + poll`` seconds). ``poll``: seconds one blocking read waits; ``queue``: the stream's key.
+    worker takes it over. ``poll``: seconds one blocking read waits.
+    ``queue``: the stream's key.
+
+    A task whose worker crashed (or that failed and was left unacknowledged
+    for a retry) is started again by a live worker at most
+    ``redelivery + poll`` seconds after the crashed worker read it; the SMS
+    goes out one gateway delay later. With the defaults: 32 s. A task must
+    therefore finish well within ``redelivery`` (its ``timeout`` label, see
+    :class:`~referrals.adapters.taskiq.tasks.TaskiqCodeSender`), or a second
+    worker would start it while the first still runs.
     """
     if url is None:
         return InMemoryBroker()
@@ -85,11 +164,17 @@ def build_broker(
         url,
         queue_name=queue,
         consumer_group_name="referrals",
+        consumer_id="0",
         idle_timeout=int(redelivery * 1000),
         xread_block=int(poll * 1000),
-        xread_count=10,
-        # redis-py 8 defaults to a 5 s socket timeout, shorter than nothing
-        # we choose here but a trap if poll grows: keep it above the block.
+        # One message per read and per claim: see ReclaimingRedisStreamBroker.
+        xread_count=1,
+        unacknowledged_batch_size=1,
+        # redis-py 8 defaults to a 5 s socket timeout: a blocking read longer
+        # than that would fail and restart the worker. Keep it above the block.
         socket_timeout=poll + connect_timeout,
         socket_connect_timeout=connect_timeout,
+        health_check_interval=HEALTH_CHECK_INTERVAL,
+        # A connection dropped by a Redis restart is retried once on a fresh one.
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
     )

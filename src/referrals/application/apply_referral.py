@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 
 from referrals.application import rate_limits
 from referrals.application.errors import (
@@ -22,6 +23,7 @@ CONFLICT_RETRIES = 8
 """Runs of the unit after losing a race, with jittered backoff, before giving up."""
 
 
+@dataclass(frozen=True, slots=True)
 class ApplyReferral:
     """Apply an invite code for a user and return their updated profile.
 
@@ -33,35 +35,27 @@ class ApplyReferral:
     is then visible. Unknown codes count toward a per-user limit.
     """
 
-    def __init__(
-        self,
-        policy: Policy,
-        uow: UnitOfWorkFactory,
-        limiter: RateLimiter,
-        profiles: GetProfile,
-        clock: Clock,
-    ) -> None:
-        self._policy = policy
-        self._uow = uow
-        self._limiter = limiter
-        self._profiles = profiles
-        self._clock = clock
+    policy: Policy
+    uow: UnitOfWorkFactory
+    limiter: RateLimiter
+    profiles: GetProfile
+    clock: Clock
 
     async def __call__(self, user_id: int, typed_code: str) -> Profile:
         code = normalize_invite_code(typed_code)
-        policy = self._policy
-        now = self._clock.now()
+        policy = self.policy
+        now = self.clock.now()
         check = rate_limits.apply_failure(policy, user_id, count=False)
-        refusal = await self._limiter.acquire([check], now)
+        refusal = await self.limiter.acquire([check], now)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
         try:
             await self._apply_with_retries(user_id, code)
         except ReferralCodeNotFound:
             failure = rate_limits.apply_failure(policy, user_id, count=True)
-            await self._limiter.acquire([failure], now)
+            await self.limiter.acquire([failure], now)
             raise
-        return await self._profiles(user_id)
+        return await self.profiles(user_id)
 
     async def _apply_with_retries(self, user_id: int, code: InviteCode) -> None:
         for attempt in range(CONFLICT_RETRIES):
@@ -73,7 +67,7 @@ class ApplyReferral:
         raise ServiceUnavailable("the database (too much contention)", retry_after=1)
 
     async def _apply(self, user_id: int, code: InviteCode) -> None:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             user = await uow.users.lock(user_id)
             if user is None:
                 raise NotAuthenticated()

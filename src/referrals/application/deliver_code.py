@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
+from dataclasses import dataclass, field
 
 from referrals.application.policy import Policy
 from referrals.application.ports import (
@@ -32,6 +33,7 @@ class Delivery(enum.StrEnum):
     """Another worker's claim still holds it: retry the task after the lease."""
 
 
+@dataclass(frozen=True, slots=True)
 class DeliverCode:
     """Send the code of a queued delivery, at most once per challenge.
 
@@ -46,30 +48,21 @@ class DeliverCode:
     retried.
     """
 
-    def __init__(
-        self,
-        policy: Policy,
-        challenges: ChallengeStore,
-        ledger: DeliveryLedger,
-        gateway: SmsGateway,
-        clock: Clock,
-        secret: bytes,
-    ) -> None:
-        self._policy = policy
-        self._challenges = challenges
-        self._ledger = ledger
-        self._gateway = gateway
-        self._clock = clock
-        self._secret = secret
+    policy: Policy
+    challenges: ChallengeStore
+    ledger: DeliveryLedger
+    gateway: SmsGateway
+    clock: Clock
+    secret: bytes = field(repr=False)
 
     async def __call__(self, delivery: CodeDelivery) -> Delivery:
-        now = self._clock.now()
-        if delivery.expires_at <= now or not await self._challenges.get(delivery.challenge_id, now):
+        now = self.clock.now()
+        if delivery.expires_at <= now or not await self.challenges.get(delivery.challenge_id, now):
             log.info("dropped a stale code for %s", _masked(delivery.phone))
             return Delivery.STALE
         claimant = secrets.token_hex(8)
-        lease = self._policy.delivery_lease
-        claim = await self._ledger.claim(delivery.challenge_id, claimant, lease, now)
+        lease = self.policy.delivery_lease
+        claim = await self.ledger.claim(delivery.challenge_id, claimant, lease, now)
         if claim is Claim.SENT:
             log.info("dropped a duplicate code for %s", _masked(delivery.phone))
             return Delivery.DUPLICATE
@@ -77,15 +70,15 @@ class DeliverCode:
             log.info("another worker is sending the code for %s", _masked(delivery.phone))
             return Delivery.BUSY
         log.info("sending a code to %s", _masked(delivery.phone))
-        code = open_code(self._secret, delivery.challenge_id, delivery.sealed_code)
+        code = open_code(self.secret, delivery.challenge_id, delivery.sealed_code)
         try:
-            await self._gateway.send(
+            await self.gateway.send(
                 delivery.phone, SMS_TEXT.format(code=code), delivery.challenge_id
             )
         except BaseException:
-            await self._ledger.release(delivery.challenge_id, claimant)
+            await self.ledger.release(delivery.challenge_id, claimant)
             raise
-        await self._ledger.mark_sent(delivery.challenge_id, delivery.expires_at, self._clock.now())
+        await self.ledger.mark_sent(delivery.challenge_id, delivery.expires_at, self.clock.now())
         return Delivery.SENT
 
 

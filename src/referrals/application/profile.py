@@ -39,6 +39,7 @@ def decode_cursor(cursor: str) -> int:
     return int(raw[1:])
 
 
+@dataclass(frozen=True, slots=True)
 class GetProfile:
     """Read a user's profile with one page of the users who applied their code.
 
@@ -47,17 +48,14 @@ class GetProfile:
     the user's row for the same reason.
     """
 
-    def __init__(self, policy: Policy, uow: UnitOfWorkFactory) -> None:
-        self._policy = policy
-        self._uow = uow
+    policy: Policy
+    uow: UnitOfWorkFactory
 
     def page_size(self, limit: int | None) -> int:
         if limit is None:
-            return self._policy.page_size
-        if not 1 <= limit <= self._policy.max_page_size:
-            raise InvalidInput(
-                "limit", f"limit must be between 1 and {self._policy.max_page_size}."
-            )
+            return self.policy.page_size
+        if not 1 <= limit <= self.policy.max_page_size:
+            raise InvalidInput("limit", f"limit must be between 1 and {self.policy.max_page_size}.")
         return limit
 
     async def __call__(
@@ -65,7 +63,7 @@ class GetProfile:
     ) -> Profile:
         size = self.page_size(limit)
         after = decode_cursor(cursor) if cursor else 0
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotAuthenticated()

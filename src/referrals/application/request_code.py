@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
 from referrals.application.errors import ServiceUnavailable
@@ -46,6 +46,7 @@ class CodeRequested:
     """The code itself, only when the policy exposes codes (dev and tests)."""
 
 
+@dataclass(frozen=True, slots=True)
 class RequestCode:
     """Create a challenge for a phone and queue its code for delivery.
 
@@ -57,24 +58,15 @@ class RequestCode:
     ``ServiceUnavailable``.
     """
 
-    def __init__(
-        self,
-        policy: Policy,
-        challenges: ChallengeStore,
-        limiter: RateLimiter,
-        sender: CodeSender,
-        clock: Clock,
-        secret: bytes,
-    ) -> None:
-        self._policy = policy
-        self._challenges = challenges
-        self._limiter = limiter
-        self._sender = sender
-        self._clock = clock
-        self._secret = secret
+    policy: Policy
+    challenges: ChallengeStore
+    limiter: RateLimiter
+    sender: CodeSender
+    clock: Clock
+    secret: bytes = field(repr=False)
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
-        policy = self._policy
+        policy = self.policy
         phone = parse_phone(request.phone, policy.default_region, policy.allowed_regions)
         token = new_token()
         challenge_id = token_digest(token)
@@ -84,8 +76,8 @@ class RequestCode:
             rate_limits.phone_send(policy, phone),
             rate_limits.ip_send(policy, request.client_ip),
         )
-        now = self._clock.now()
-        refusal = await self._limiter.acquire(quotas, now, ticket=challenge_id)
+        now = self.clock.now()
+        refusal = await self.limiter.acquire(quotas, now, ticket=challenge_id)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
 
@@ -93,17 +85,17 @@ class RequestCode:
         challenge = Challenge(
             id=challenge_id,
             phone=phone,
-            code_digest=code_digest(self._secret, challenge_id, code),
+            code_digest=code_digest(self.secret, challenge_id, code),
             expires_at=now + policy.code_ttl,
             max_attempts=policy.code_max_attempts,
         )
         try:
-            await self._challenges.put(challenge, now)
-            await self._sender.send(
+            await self.challenges.put(challenge, now)
+            await self.sender.send(
                 CodeDelivery(
                     challenge_id=challenge_id,
                     phone=phone,
-                    sealed_code=seal_code(self._secret, challenge_id, code),
+                    sealed_code=seal_code(self.secret, challenge_id, code),
                     expires_at=challenge.expires_at,
                 )
             )
@@ -122,6 +114,6 @@ class RequestCode:
         # Each on its own: a store that is down too must not keep the other's
         # refund from happening (a quota left taken frees up by itself later).
         with contextlib.suppress(ServiceUnavailable):
-            await self._challenges.discard(challenge_id)
+            await self.challenges.discard(challenge_id)
         with contextlib.suppress(ServiceUnavailable):
-            await self._limiter.refund(quotas, challenge_id)
+            await self.limiter.refund(quotas, challenge_id)

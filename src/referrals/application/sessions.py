@@ -24,28 +24,28 @@ async def open_session(sessions: SessionStore, clock: Clock, user_id: int, ttl: 
     return Session(token=token, user_id=user_id, expires_in=round(ttl))
 
 
+@dataclass(frozen=True, slots=True)
 class Authenticate:
     """Turn a session token into the id of its user, or raise ``NotAuthenticated``."""
 
-    def __init__(self, sessions: SessionStore, clock: Clock) -> None:
-        self._sessions = sessions
-        self._clock = clock
+    sessions: SessionStore
+    clock: Clock
 
     async def __call__(self, token: str | None) -> int:
         if not token:
             raise NotAuthenticated()
-        user_id = await self._sessions.get(token_digest(token), self._clock.now())
+        user_id = await self.sessions.get(token_digest(token), self.clock.now())
         if user_id is None:
             raise NotAuthenticated()
         return user_id
 
 
+@dataclass(frozen=True, slots=True)
 class Logout:
     """Revoke a session server-side at once; unknown tokens are ignored."""
 
-    def __init__(self, sessions: SessionStore) -> None:
-        self._sessions = sessions
+    sessions: SessionStore
 
     async def __call__(self, token: str | None) -> None:
         if token:
-            await self._sessions.revoke(token_digest(token))
+            await self.sessions.revoke(token_digest(token))

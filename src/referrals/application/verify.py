@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
 from referrals.application.policy import Policy
@@ -44,6 +44,7 @@ class Verified:
     profile: Profile
 
 
+@dataclass(frozen=True, slots=True)
 class Verify:
     """Exchange a challenge token and its code for a session.
 
@@ -56,61 +57,50 @@ class Verify:
     it is back.
     """
 
-    def __init__(
-        self,
-        policy: Policy,
-        challenges: ChallengeStore,
-        limiter: RateLimiter,
-        uow: UnitOfWorkFactory,
-        sessions: SessionStore,
-        profiles: GetProfile,
-        clock: Clock,
-        secret: bytes,
-    ) -> None:
-        self._policy = policy
-        self._challenges = challenges
-        self._limiter = limiter
-        self._uow = uow
-        self._sessions = sessions
-        self._profiles = profiles
-        self._clock = clock
-        self._secret = secret
+    policy: Policy
+    challenges: ChallengeStore
+    limiter: RateLimiter
+    uow: UnitOfWorkFactory
+    sessions: SessionStore
+    profiles: GetProfile
+    clock: Clock
+    secret: bytes = field(repr=False)
 
     async def __call__(self, command: VerifyCode) -> Verified:
-        policy = self._policy
+        policy = self.policy
         code = normalize_confirmation_code(command.code, policy.code_length)
         challenge_id = token_digest(command.token)
-        now = self._clock.now()
-        challenge = await self._challenges.get(challenge_id, now)
+        now = self.clock.now()
+        challenge = await self.challenges.get(challenge_id, now)
         quotas = [rate_limits.ip_verify(policy, command.client_ip)]
         if challenge is not None:
             quotas.append(rate_limits.phone_failure(policy, challenge.phone, count=False))
-        refusal = await self._limiter.acquire(quotas, now)
+        refusal = await self.limiter.acquire(quotas, now)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
         if challenge is None:
             raise ChallengeExpired()
 
-        digest = code_digest(self._secret, challenge_id, code)
-        attempt = await self._challenges.attempt(challenge_id, digest, now)
+        digest = code_digest(self.secret, challenge_id, code)
+        attempt = await self.challenges.attempt(challenge_id, digest, now)
         if attempt.result is AttemptResult.GONE:
             raise ChallengeExpired()
         if attempt.result is AttemptResult.WRONG:
             failure = rate_limits.phone_failure(policy, challenge.phone, count=True)
-            await self._limiter.acquire([failure], now)
+            await self.limiter.acquire([failure], now)
             raise CodeInvalid(attempt.attempts_left)
 
         user, created = await self._get_or_create(challenge.phone)
-        session = await open_session(self._sessions, self._clock, user.id, policy.session_ttl)
-        if not await self._challenges.consume(challenge_id, self._clock.now()):
-            await self._sessions.revoke(token_digest(session.token))
+        session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl)
+        if not await self.challenges.consume(challenge_id, self.clock.now()):
+            await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
-        profile = await self._profiles(user.id)
+        profile = await self.profiles(user.id)
         return Verified(session=session, is_new_user=created, profile=profile)
 
     async def _get_or_create(self, phone: Phone) -> tuple[User, bool]:
         for _ in range(INVITE_CODE_DRAWS):
-            async with self._uow() as uow:
+            async with self.uow() as uow:
                 user = await uow.users.get_by_phone(phone)
                 if user is not None:
                     return user, False

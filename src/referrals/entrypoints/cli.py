@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from referrals.adapters.sql.database import SchemaOutdated, prepare_database
+    from referrals.adapters.sql.database import prepare_database
+    from referrals.adapters.sql.schema import SchemaOutdated
     from referrals.application.errors import ServiceUnavailable
 
     if args.workers < 1:

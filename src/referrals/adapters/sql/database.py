@@ -1,43 +1,31 @@
-"""The engine, its dialect quirks, error translation and schema migrations."""
+"""The engine, its dialect quirks, error translation, and preparing the schema."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import (
     AbstractAsyncContextManager,
-    asynccontextmanager,
     contextmanager,
     nullcontext,
 )
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from referrals.adapters.sql.deadline import deadline
+from referrals.adapters.sql.schema import current_revision, ensure_current, upgrade
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
 
 if TYPE_CHECKING:
     from referrals.adapters.sql.uow import SqlUnitOfWork
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
-CANCEL_GRACE = 0.5
-"""Seconds between the cancellations of a round trip that overran its deadline."""
-
-
-class SchemaOutdated(RuntimeError):
-    """The database is not at the latest migration: run ``referrals migrate``."""
 
 
 @contextmanager
@@ -53,55 +41,6 @@ def translated_errors() -> Iterator[None]:
         raise
     except (PoolTimeout, OSError) as exc:
         raise ServiceUnavailable("the database") from exc
-
-
-@asynccontextmanager
-async def deadline(seconds: float, *, grace: float = CANCEL_GRACE) -> AsyncIterator[None]:
-    """Raise the built-in :class:`TimeoutError` (an ``OSError``, so
-    :func:`translated_errors` makes it ``ServiceUnavailable``) if the block
-    runs longer than ``seconds``.
-
-    Unlike :func:`asyncio.timeout`, the block is cancelled again every
-    ``grace`` seconds until it ends. psycopg answers a cancelled query by
-    asking the server to cancel it and waiting for that, up to 10 s more;
-    against a server that accepts connections but never answers (frozen, or
-    behind a network that drops packets) that is 10 s lost. A second
-    cancellation makes psycopg close the connection at once instead, which
-    is what psycopg itself does on a second Ctrl-C. The pool then drops the
-    connection. A server that does answer finishes the cancellation within
-    the grace, so its connection is kept.
-    """
-    task = asyncio.current_task()
-    if task is None:
-        raise RuntimeError("deadline() needs a running task")
-    loop = asyncio.get_running_loop()
-    fired = 0
-    timers: list[asyncio.TimerHandle] = []
-
-    def cancel() -> None:
-        nonlocal fired
-        fired += 1
-        task.cancel()
-        timers.append(loop.call_later(grace, cancel))
-
-    timers.append(loop.call_later(seconds, cancel))
-    try:
-        yield
-    except asyncio.CancelledError as exc:
-        for timer in timers:
-            timer.cancel()
-        ours, fired = fired, 0
-        remaining = task.cancelling()
-        for _ in range(ours):
-            remaining = task.uncancel()
-        if ours and remaining == 0:
-            raise TimeoutError(f"no answer from the database within {seconds:g} s") from exc
-        raise
-    finally:
-        for timer in timers:
-            timer.cancel()
-        for _ in range(fired):  # ours, though an inner layer turned it into something else
-            task.uncancel()
 
 
 class Database:
@@ -175,21 +114,14 @@ class Database:
         """Bring the schema to the latest migration (idempotent, safe to race)."""
         with translated_errors():
             async with self.engine.begin() as conn:
-                await conn.run_sync(_upgrade)
+                await conn.run_sync(upgrade)
 
     async def check_schema(self) -> None:
         """Raise :class:`SchemaOutdated` unless the schema is at the latest migration."""
         with translated_errors():
             async with self.bounded(), self.engine.connect() as conn:
-                current = await conn.run_sync(
-                    lambda sync: MigrationContext.configure(sync).get_current_revision()
-                )
-        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-        if current != head:
-            raise SchemaOutdated(
-                f"the database schema is at {current or 'nothing'}, not {head}:"
-                " run `referrals migrate`"
-            )
+                current = await conn.run_sync(current_revision)
+        ensure_current(current)
 
     async def prepare(self) -> None:
         """What serving does at start: SQLite migrates itself, others are checked."""
@@ -197,20 +129,6 @@ class Database:
             await self.migrate()
         else:
             await self.check_schema()
-
-
-def _alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        # Two processes migrating at once take turns instead of colliding.
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7311227)")
-    command.upgrade(_alembic_config(connection), "head")
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -228,14 +146,6 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL, or ``None`` for other databases."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return Path(parsed.database)
 
 
 async def run_migrations(url: str) -> None:

@@ -24,6 +24,15 @@ def a_phone() -> Phone:
     return Phone(f"+7999{secrets.randbelow(10**7):07d}")
 
 
+async def referrals(
+    unit: UnitOfWork, referrer_id: int, after_rank: int, limit: int
+) -> list[Referral]:
+    """The page part of ``profile``: what these tests look at."""
+    found = await unit.users.profile(referrer_id, after_rank, limit)
+    assert found is not None
+    return found[1]
+
+
 async def in_unit(uow: UnitOfWorkFactory, body: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """Run ``body`` in a unit, again after each lost race, as the port asks callers to."""
     for attempt in range(30):
@@ -125,7 +134,7 @@ async def test_a_unit_left_without_commit_writes_nothing(unit_of_work: UnitOfWor
     async with unit_of_work(read_only=True) as unit:
         assert await unit.users.get_by_phone(phone) is None
         assert await unit.users.get(referrer.id) == referrer
-        assert await unit.users.referrals(referrer.id, 0, 10) == []
+        assert await referrals(unit, referrer.id, 0, 10) == []
 
 
 async def test_a_unit_left_by_an_error_writes_nothing(unit_of_work: UnitOfWorkFactory) -> None:
@@ -156,7 +165,7 @@ async def test_applying_a_code_sets_the_referrer_and_counts_the_referral(
     )
     assert (await reread(unit_of_work, referrer)).referred_count == 1
     async with unit_of_work(read_only=True) as unit:
-        assert await unit.users.referrals(referrer.id, 0, 10) == [Referral(1, user.phone)]
+        assert await referrals(unit, referrer.id, 0, 10) == [Referral(1, user.phone)]
 
 
 async def test_each_referral_gets_the_next_rank_oldest_first(
@@ -168,8 +177,8 @@ async def test_each_referral_gets_the_next_rank_oldest_first(
         await refer(unit_of_work, user, referrer)
     assert (await reread(unit_of_work, referrer)).referred_count == 5
     async with unit_of_work(read_only=True) as unit:
-        referrals = await unit.users.referrals(referrer.id, 0, 100)
-    assert referrals == [Referral(rank, user.phone) for rank, user in enumerate(users, 1)]
+        page = await referrals(unit, referrer.id, 0, 100)
+    assert page == [Referral(rank, user.phone) for rank, user in enumerate(users, 1)]
 
 
 async def test_referrals_come_one_page_at_a_time_after_a_rank(
@@ -182,7 +191,7 @@ async def test_referrals_come_one_page_at_a_time_after_a_rank(
     pages: list[list[Referral]] = []
     after = 0
     async with unit_of_work(read_only=True) as unit:
-        while page := await unit.users.referrals(referrer.id, after, 2):
+        while page := await referrals(unit, referrer.id, after, 2):
             pages.append(page)
             after = page[-1].rank
     assert [[r.rank for r in page] for page in pages] == [[1, 2], [3, 4], [5]]
@@ -196,9 +205,9 @@ async def test_referrals_of_one_user_do_not_list_anothers(
     for referrer in (mine, theirs, mine):
         await refer(unit_of_work, await new_user(unit_of_work), referrer)
     async with unit_of_work(read_only=True) as unit:
-        assert [r.rank for r in await unit.users.referrals(mine.id, 0, 10)] == [1, 2]
-        assert [r.rank for r in await unit.users.referrals(theirs.id, 0, 10)] == [1]
-        assert await unit.users.referrals(mine.id, 2, 10) == []
+        assert [r.rank for r in await referrals(unit, mine.id, 0, 10)] == [1, 2]
+        assert [r.rank for r in await referrals(unit, theirs.id, 0, 10)] == [1]
+        assert await referrals(unit, mine.id, 2, 10) == []
 
 
 @pytest.mark.parametrize("length", [0, 1, 3])
@@ -284,3 +293,28 @@ async def test_locking_a_user_reads_it(unit_of_work: UnitOfWorkFactory) -> None:
     async with unit_of_work() as unit:
         assert await unit.users.lock(user.id) == user
         assert await unit.users.lock(user.id + 1000) is None
+
+
+async def test_a_profile_of_nobody_is_none(unit_of_work: UnitOfWorkFactory) -> None:
+    async with unit_of_work(read_only=True) as unit:
+        assert await unit.users.profile(424242, 0, 10) is None
+
+
+async def test_a_profile_reads_the_user_with_the_page(unit_of_work: UnitOfWorkFactory) -> None:
+    async with unit_of_work() as unit:
+        owner = await unit.users.add(Phone("+79990001000"), InviteCode("PR0F11"))
+        fan = await unit.users.add(Phone("+79990001001"), InviteCode("PR0F12"))
+        assert owner is not None and fan is not None
+        await unit.users.set_referrer(fan, owner)
+        await unit.commit()
+    async with unit_of_work(read_only=True) as unit:
+        found = await unit.users.profile(owner.id, 0, 10)
+    assert found is not None
+    user, page = found
+    assert (user.id, user.phone, user.invite_code, user.referred_count) == (
+        owner.id,
+        owner.phone,
+        owner.invite_code,
+        1,
+    )
+    assert page == [Referral(1, fan.phone)]

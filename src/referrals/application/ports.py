@@ -176,9 +176,12 @@ class UserRepository(Protocol):
         nothing) if the user has a referrer already."""
         ...
 
-    async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
-        """Up to ``limit`` referrals of ``referrer_id`` with rank above
-        ``after_rank``, oldest first; one page costs the same at any depth."""
+    async def profile(
+        self, user_id: int, after_rank: int, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        """The user and up to ``limit`` of their referrals ranked above
+        ``after_rank``, oldest first, read together; ``None`` if there is no
+        such user. One page costs the same at any depth."""
         ...
 
 

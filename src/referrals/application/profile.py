@@ -11,6 +11,7 @@ from referrals.application.policy import Policy
 from referrals.application.ports import UnitOfWorkFactory
 from referrals.domain.errors import InvalidInput
 from referrals.domain.phone import Phone
+from referrals.domain.user import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,19 @@ class Profile:
     referred_users: tuple[Phone, ...]
     referred_users_count: int
     next_cursor: str | None
+
+
+def new_profile(user: User) -> Profile:
+    """The profile of a user created just now: nobody has applied their code yet."""
+    return Profile(
+        id=user.id,
+        phone=user.phone,
+        used_referral_code=None,
+        invite_referral_code=user.invite_code,
+        referred_users=(),
+        referred_users_count=0,
+        next_cursor=None,
+    )
 
 
 def encode_cursor(rank: int) -> str:
@@ -64,10 +78,10 @@ class GetProfile:
         size = self.page_size(limit)
         after = decode_cursor(cursor) if cursor else 0
         async with self.uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise NotAuthenticated()
-            page = await uow.users.referrals(user_id, after, size + 1)
+            found = await uow.users.profile(user_id, after, size + 1)
+        if found is None:
+            raise NotAuthenticated()
+        user, page = found
         more = len(page) > size
         page = page[:size]
         return Profile(

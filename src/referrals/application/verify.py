@@ -13,7 +13,7 @@ from referrals.application.ports import (
     SessionStore,
     UnitOfWorkFactory,
 )
-from referrals.application.profile import GetProfile, Profile
+from referrals.application.profile import GetProfile, Profile, new_profile
 from referrals.application.sessions import Session, open_session
 from referrals.domain.challenge import AttemptResult
 from referrals.domain.codes import (
@@ -95,10 +95,14 @@ class Verify:
         if not await self.challenges.consume(challenge_id, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
-        profile = await self.profiles(user.id)
+        profile = new_profile(user) if created else await self.profiles(user.id)
         return Verified(session=session, is_new_user=created, profile=profile)
 
     async def _get_or_create(self, phone: Phone) -> tuple[User, bool]:
+        async with self.uow(read_only=True) as uow:  # most logins are returning users
+            user = await uow.users.get_by_phone(phone)
+        if user is not None:
+            return user, False
         for _ in range(INVITE_CODE_DRAWS):
             async with self.uow() as uow:
                 user = await uow.users.get_by_phone(phone)

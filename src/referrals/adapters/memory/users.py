@@ -88,12 +88,18 @@ class InMemoryUserRepository:
         self._save(dataclasses.replace(owner, referred_count=owner.referred_count + 1), owner)
         self._state.referred.setdefault(owner.id, []).append(user.id)
 
-    async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
-        ids = self._state.referred.get(referrer_id, [])[after_rank : after_rank + limit]
-        return [
-            Referral(rank=after_rank + i + 1, phone=self._state.by_id[user_id].phone)
-            for i, user_id in enumerate(ids)
+    async def profile(
+        self, user_id: int, after_rank: int, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        user = self._state.by_id.get(user_id)
+        if user is None:
+            return None
+        ids = self._state.referred.get(user_id, [])[after_rank : after_rank + limit]
+        page = [
+            Referral(rank=after_rank + i + 1, phone=self._state.by_id[referred].phone)
+            for i, referred in enumerate(ids)
         ]
+        return user, page
 
     def rollback(self) -> None:
         state = self._state

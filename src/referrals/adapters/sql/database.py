@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
+SQLITE_QUEUE_TIMEOUT = 30.0
+"""Seconds a request may wait in line for the SQLite connection before a 503."""
 
 
 @contextmanager
@@ -67,7 +69,10 @@ class Database:
         self.dialect = make_url(url).get_backend_name()
         self.round_trip: float | None = None
         """Seconds one round trip may take (PostgreSQL; see :meth:`bounded`)."""
-        options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout}
+        # No pre-ping: it would cost a round trip per request. A connection a
+        # restarted server dropped fails once; SQLAlchemy then discards the
+        # whole pool, so the next request connects afresh (see SqlUnitOfWork).
+        options: dict[str, Any] = {"pool_timeout": timeout}
         if self.dialect == "postgresql":
             millis = int(timeout * 1000)
             # As long as the statement timeout: a slow statement is cut by the
@@ -82,7 +87,15 @@ class Database:
                 },
             }
         else:
-            options |= {"connect_args": {"timeout": timeout}}
+            # One connection, shared in turn: SQLite runs one writer at a time
+            # anyway, and its busy handler sleeps where a queue would not.
+            # Requests wait for it in line, so allow a queue's worth of time.
+            options |= {
+                "pool_size": 1,
+                "max_overflow": 0,
+                "pool_timeout": SQLITE_QUEUE_TIMEOUT,
+                "connect_args": {"timeout": timeout},
+            }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine)
@@ -144,8 +157,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def run_migrations(url: str) -> None:

@@ -27,44 +27,32 @@ Each statement runs under the unit's time limit (see ``uow.py``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVarTuple, overload
+from typing import Any
 
-from sqlalchemy import CursorResult, RowMapping, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.selectable import TypedReturnsRows
 
-from referrals.adapters.sql.tables import users
+from referrals.adapters.sql import statements as sql
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
-Ts = TypeVarTuple("Ts")
-
-_COLUMNS = (
-    users.c.id,
-    users.c.phone,
-    users.c.invite_code,
-    users.c.referrer_id,
-    users.c.used_invite_code,
-    users.c.referred_count,
-)
-
 
 def _user(row: RowMapping | None) -> User | None:
     if row is None:
         return None
+    used = row["used_invite_code"]
     return User(
         id=row["id"],
         phone=Phone(row["phone"]),
         invite_code=InviteCode(row["invite_code"]),
         referrer_id=row["referrer_id"],
-        used_invite_code=InviteCode(row["used_invite_code"]) if row["used_invite_code"] else None,
+        used_invite_code=InviteCode(used) if used else None,
         referred_count=row["referred_count"],
     )
 
@@ -77,40 +65,29 @@ class SqlUserRepository:
     ) -> None:
         self._conn = conn
         self._bounded = bounded
-        self._postgres = conn.dialect.name == "postgresql"
+        self._dialect = conn.dialect.name
 
-    @overload
-    async def _execute(self, statement: TypedReturnsRows[*Ts]) -> CursorResult[*Ts]: ...
-    @overload
-    async def _execute(self, statement: Executable) -> CursorResult[*tuple[Any, ...]]: ...
-    async def _execute(self, statement: Executable) -> CursorResult[*tuple[Any, ...]]:
+    async def _execute(self, statement: Executable, params: Mapping[str, Any]) -> CursorResult[Any]:
         async with self._bounded():
-            return await self._conn.execute(statement)
+            return await self._conn.execute(statement, params)
 
-    async def _one(self, statement: Any) -> User | None:
-        return _user((await self._execute(statement)).mappings().first())
+    async def _one(self, statement: Executable, **params: Any) -> User | None:
+        return _user((await self._execute(statement, params)).mappings().first())
 
     async def get(self, user_id: int) -> User | None:
-        return await self._one(select(*_COLUMNS).where(users.c.id == user_id))
+        return await self._one(sql.USER_BY_ID, user_id=user_id)
 
     async def get_by_phone(self, phone: Phone) -> User | None:
-        return await self._one(select(*_COLUMNS).where(users.c.phone == phone))
+        return await self._one(sql.USER_BY_PHONE, phone=phone)
 
     async def get_by_invite_code(self, code: InviteCode) -> User | None:
-        return await self._one(select(*_COLUMNS).where(users.c.invite_code == code))
+        return await self._one(sql.USER_BY_CODE, code=code)
 
     async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
-        insert = postgresql.insert if self._postgres else sqlite.insert
-        statement = (
-            insert(users)
-            .values(phone=phone, invite_code=invite_code)
-            .on_conflict_do_nothing()
-            .returning(*_COLUMNS)
-        )
-        return await self._one(statement)
+        return await self._one(sql.ADD_USER[self._dialect], phone=phone, code=invite_code)
 
     async def lock(self, user_id: int) -> User | None:
-        return await self._one(select(*_COLUMNS).where(users.c.id == user_id).with_for_update())
+        return await self._one(sql.LOCK_USER, user_id=user_id)
 
     async def referrers_of(self, user_id: int) -> list[int]:
         chain: list[int] = []
@@ -118,21 +95,15 @@ class SqlUserRepository:
         while True:
             chain.extend(await self._chain_above(top))
             top = chain[-1] if chain else user_id
-            if not self._postgres:
+            if self._dialect != "postgresql":
                 return chain
             # Freeze the chain: lock its root and check it is still a root.
-            root = select(users.c.referrer_id).where(users.c.id == top)
-            locked = root.with_for_update(key_share=True, read=True, nowait=True)
-            if (await self._execute(locked)).scalar_one() is None:
+            root = await self._execute(sql.LOCK_ROOT, {"user_id": top})
+            if root.scalar_one() is None:
                 return chain
 
     async def _chain_above(self, user_id: int) -> list[int]:
-        start = select(users.c.id, users.c.referrer_id).where(users.c.id == user_id)
-        chain = start.cte("chain", recursive=True)
-        chain = chain.union(
-            select(users.c.id, users.c.referrer_id).join(chain, users.c.id == chain.c.referrer_id)
-        )
-        rows = await self._execute(select(chain.c.id, chain.c.referrer_id))
+        rows = await self._execute(sql.REFERRER_CHAIN, {"user_id": user_id})
         links = {row.id: row.referrer_id for row in rows}
         above: list[int] = []
         current = links.get(user_id)
@@ -142,32 +113,28 @@ class SqlUserRepository:
         return above
 
     async def set_referrer(self, user: User, referrer: User) -> None:
-        rank = (
-            await self._execute(
-                update(users)
-                .where(users.c.id == referrer.id)
-                .values(referred_count=users.c.referred_count + 1)
-                .returning(users.c.referred_count)
-            )
-        ).scalar_one()
-        linked = await self._execute(
-            update(users)
-            .where(users.c.id == user.id, users.c.referrer_id.is_(None))
-            .values(
-                referrer_id=referrer.id,
-                used_invite_code=referrer.invite_code,
-                referral_rank=rank,
-                referred_at=func.now(),
-            )
-        )
+        counted = await self._execute(sql.COUNT_REFERRAL, {"owner_id": referrer.id})
+        params = {
+            "user_id": user.id,
+            "owner_id": referrer.id,
+            "code": referrer.invite_code,
+            "rank": counted.scalar_one(),
+        }
+        linked = await self._execute(sql.LINK_REFERRER, params)
         if linked.rowcount != 1:  # the caller's lock should make this impossible
             raise ConcurrencyConflict()
 
-    async def referrals(self, referrer_id: int, after_rank: int, limit: int) -> list[Referral]:
-        rows = await self._execute(
-            select(users.c.referral_rank, users.c.phone)
-            .where(users.c.referrer_id == referrer_id, users.c.referral_rank > after_rank)
-            .order_by(users.c.referral_rank)
-            .limit(limit)
-        )
-        return [Referral(rank=rank, phone=Phone(phone)) for rank, phone in rows]
+    async def profile(
+        self, user_id: int, after_rank: int, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        params = {"user_id": user_id, "after": after_rank, "limit": limit}
+        rows = (await self._execute(sql.PROFILE, params)).mappings().all()
+        user = _user(rows[0]) if rows else None
+        if user is None:
+            return None
+        page = [
+            Referral(rank=row["referral_rank"], phone=Phone(row["referral_phone"]))
+            for row in rows
+            if row["referral_rank"] is not None
+        ]
+        return user, page

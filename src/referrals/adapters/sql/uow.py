@@ -34,10 +34,12 @@ class SqlUnitOfWork:
             async with database.bounded():
                 conn = await database.engine.connect()
             try:
-                if self._read_only and database.dialect == "sqlite":
-                    conn = await conn.execution_options(sqlite_begin="DEFERRED")
-                async with database.bounded():
-                    await conn.begin()
+                if self._read_only:
+                    # No BEGIN/ROLLBACK round trips: each read sees committed data.
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    async with database.bounded():
+                        await conn.begin()
             except BaseException:
                 await self._release(conn)
                 raise

@@ -1,0 +1,89 @@
+"""Every statement the repository runs, built once with bind parameters.
+
+Building a SQLAlchemy statement costs more than running a cached one, so
+they are made here at import and only executed per call; each compiles
+once per dialect into SQLAlchemy's statement cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from referrals.adapters.sql.tables import users
+
+USER_COLUMNS = (
+    users.c.id,
+    users.c.phone,
+    users.c.invite_code,
+    users.c.referrer_id,
+    users.c.used_invite_code,
+    users.c.referred_count,
+)
+
+USER_BY_ID = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
+USER_BY_PHONE = select(*USER_COLUMNS).where(users.c.phone == bindparam("phone"))
+USER_BY_CODE = select(*USER_COLUMNS).where(users.c.invite_code == bindparam("code"))
+LOCK_USER = USER_BY_ID.with_for_update()  # SQLite ignores it: BEGIN IMMEDIATE serialises
+
+
+def _add(insert: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the upsert is the dialect's own."""
+    return (
+        insert(users)
+        .values(phone=bindparam("phone"), invite_code=bindparam("code"))
+        .on_conflict_do_nothing()
+        .returning(*USER_COLUMNS)
+    )
+
+
+ADD_USER = {"postgresql": _add(postgresql.insert), "sqlite": _add(sqlite.insert)}
+
+# The chain of referrers above a user; UNION (not ALL) ends even on a cycle.
+_start = select(users.c.id, users.c.referrer_id).where(users.c.id == bindparam("user_id"))
+_chain = _start.cte("chain", recursive=True)
+_chain = _chain.union(
+    select(users.c.id, users.c.referrer_id).join(_chain, users.c.id == _chain.c.referrer_id)
+)
+REFERRER_CHAIN = select(_chain.c.id, _chain.c.referrer_id)
+
+LOCK_ROOT = (
+    select(users.c.referrer_id)
+    .where(users.c.id == bindparam("user_id"))
+    .with_for_update(key_share=True, read=True, nowait=True)
+)
+
+COUNT_REFERRAL = (
+    update(users)
+    .where(users.c.id == bindparam("owner_id"))
+    .values(referred_count=users.c.referred_count + 1)
+    .returning(users.c.referred_count)
+)
+LINK_REFERRER = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"), users.c.referrer_id.is_(None))
+    .values(
+        referrer_id=bindparam("owner_id"),
+        used_invite_code=bindparam("code"),
+        referral_rank=bindparam("rank"),
+        referred_at=func.now(),
+    )
+)
+
+# A profile in one read: the user's row, joined to one page of the users who
+# applied their code. The page is an index range scan on (referrer_id, rank).
+_page = (
+    select(users.c.referrer_id, users.c.referral_rank, users.c.phone)
+    .where(users.c.referrer_id == bindparam("user_id"), users.c.referral_rank > bindparam("after"))
+    .order_by(users.c.referral_rank)
+    .limit(bindparam("limit"))
+    .subquery("page")
+)
+PROFILE = (
+    select(*USER_COLUMNS, _page.c.referral_rank, _page.c.phone.label("referral_phone"))
+    .select_from(users.outerjoin(_page, _page.c.referrer_id == users.c.id))
+    .where(users.c.id == bindparam("user_id"))
+    .order_by(_page.c.referral_rank)
+)

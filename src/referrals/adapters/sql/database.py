@@ -48,13 +48,14 @@ def translated_errors() -> Iterator[None]:
 class Database:
     """Owns the async engine for one database URL.
 
-    PostgreSQL: a pool of ``pool_size`` connections (plus ``max_overflow``),
-    checked before use so a restarted server is picked up without a restart
-    of ours; connect, statement and lock timeouts bound every wait, and
-    :meth:`bounded` guards each round trip on the client side too, for a
-    server that accepts connections but does not answer.
-    SQLite: WAL journal, and every writing unit starts ``BEGIN IMMEDIATE`` so
-    units are serialised by the database itself, across processes too.
+    PostgreSQL: a pool of ``pool_size`` connections (plus ``max_overflow``);
+    a connection a restarted server dropped fails its request once, then the
+    pool is renewed, with no restart of ours; connect, statement and lock
+    timeouts bound every wait, and :meth:`bounded` guards each round trip on
+    the client side too, for a server that accepts connections but does not
+    answer. SQLite: one connection used in turn, WAL journal, and every
+    writing unit starts ``BEGIN IMMEDIATE``, so units are serialised by the
+    database itself, across processes too.
     """
 
     def __init__(
@@ -108,7 +109,7 @@ class Database:
 
     def bounded(self) -> AbstractAsyncContextManager[None]:
         """A :func:`deadline` for one round trip: checking a connection out of
-        the pool (waiting for one, connecting, the pre-ping), a statement, a
+        the pool (waiting for one, connecting), a statement, a
         commit, or giving the connection back. Nothing for SQLite, whose waits
         are bounded by its busy timeout."""
         if self.round_trip is None:

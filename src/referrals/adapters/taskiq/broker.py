@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 HEALTH_CHECK_INTERVAL = 30
+IDLE_CONSUMER_MS = 86_400_000
+"""A consumer idle this long (ms) with nothing pending belonged to a worker long gone."""
 """Seconds a pooled connection may idle before it is pinged ahead of its next use."""
 
 
@@ -54,6 +56,8 @@ class ReclaimingRedisStreamBroker(RedisStreamBroker):
     delivered too, not skipped.
     """
 
+    idle_consumer_ms = IDLE_CONSUMER_MS
+
     async def startup(self) -> None:
         """Workers make sure the consumer group exists; API processes only send,
         so they start (and answer 503) even while the queue's Redis is down."""
@@ -61,6 +65,21 @@ class ReclaimingRedisStreamBroker(RedisStreamBroker):
         if self.is_worker_process:
             with contextlib.suppress(*UNREACHABLE):  # listen() retries until it works
                 await self._declare_consumer_group()
+                await self._forget_idle_consumers()
+
+    async def _forget_idle_consumers(self) -> None:
+        """Remove consumers (one per worker process ever started) that hold no
+        task and were idle for a day: safe, since nothing is pending on them."""
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            with contextlib.suppress(ResponseError):  # no stream yet
+                consumers: Any = await conn.xinfo_consumers(
+                    self.queue_name, self.consumer_group_name
+                )
+                for consumer in consumers:
+                    if consumer["pending"] == 0 and consumer["idle"] > self.idle_consumer_ms:
+                        await conn.xgroup_delconsumer(
+                            self.queue_name, self.consumer_group_name, consumer["name"]
+                        )
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """Read and reclaim forever, riding out outages of the queue's Redis.

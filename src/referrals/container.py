@@ -4,7 +4,7 @@
 SQL users (SQLite by default, PostgreSQL by URL), Redis stores when
 ``redis_url`` is set or in-process ones otherwise, a Redis-stream broker when
 ``broker_url`` is set or the in-process one otherwise. Tests and library
-users override providers (``container.users.override(...)``) to swap any of
+users override providers (``container.units.override(...)``) to swap any of
 them; :func:`in_memory_container` swaps all of them at once.
 """
 

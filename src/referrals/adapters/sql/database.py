@@ -14,7 +14,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from referrals.adapters.sql.deadline import deadline
 from referrals.adapters.sql.schema import current_revision, ensure_current, upgrade
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
+READ_ONLY = "referrals_read_only"
+"""Execution option marking a read-only unit's connection (see :meth:`Database.read_only`)."""
 SQLITE_QUEUE_TIMEOUT = 30.0
 """Seconds a request may wait in line for the SQLite connection before a 503."""
 
@@ -92,6 +94,9 @@ class Database:
             # anyway, and its busy handler sleeps where a queue would not.
             # Requests wait for it in line, so allow a queue's worth of time.
             options |= {
+                # sqlite3 in autocommit; writing units start BEGIN IMMEDIATE
+                # themselves (the "begin" hook), reads need no switching.
+                "isolation_level": "AUTOCOMMIT",
                 "pool_size": 1,
                 "max_overflow": 0,
                 "pool_timeout": SQLITE_QUEUE_TIMEOUT,
@@ -106,6 +111,18 @@ class Database:
         from referrals.adapters.sql.uow import SqlUnitOfWork
 
         return SqlUnitOfWork(self, read_only=read_only)
+
+    async def read_only(self, conn: AsyncConnection) -> AsyncConnection:
+        """``conn`` for a unit that only reads: no BEGIN, so no lock taken and
+        no round trips to open and close a transaction.
+
+        PostgreSQL switches the connection to autocommit (a local setting of
+        psycopg's). SQLite's engine is in autocommit already; the option only
+        tells the "begin" hook not to start ``BEGIN IMMEDIATE``.
+        """
+        if self.dialect == "sqlite":
+            return await conn.execution_options(**{READ_ONLY: True})
+        return await conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def bounded(self) -> AbstractAsyncContextManager[None]:
         """A :func:`deadline` for one round trip: checking a connection out of
@@ -158,7 +175,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        if not conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -27,7 +27,7 @@ Each statement runs under the unit's time limit (see ``uow.py``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -43,9 +43,7 @@ from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
 
-def _user(row: RowMapping | None) -> User | None:
-    if row is None:
-        return None
+def _user(row: RowMapping) -> User:
     used = row["used_invite_code"]
     return User(
         id=row["id"],
@@ -72,7 +70,8 @@ class SqlUserRepository:
             return await self._conn.execute(statement, params)
 
     async def _one(self, statement: Executable, **params: Any) -> User | None:
-        return _user((await self._execute(statement, params)).mappings().first())
+        row = (await self._execute(statement, params)).mappings().first()
+        return None if row is None else _user(row)
 
     async def get(self, user_id: int) -> User | None:
         return await self._one(sql.USER_BY_ID, user_id=user_id)
@@ -128,13 +127,10 @@ class SqlUserRepository:
         self, user_id: int, after_rank: int, limit: int
     ) -> tuple[User, list[Referral]] | None:
         params = {"user_id": user_id, "after": after_rank, "limit": limit}
-        rows = (await self._execute(sql.PROFILE, params)).mappings().all()
-        user = _user(rows[0]) if rows else None
-        if user is None:
+        rows: Sequence[Any] = (await self._execute(sql.PROFILE, params)).all()
+        if not rows:
             return None
-        page = [
-            Referral(rank=row["referral_rank"], phone=Phone(row["referral_phone"]))
-            for row in rows
-            if row["referral_rank"] is not None
-        ]
+        # Plain tuples, not mappings: a page is up to 1,001 rows.
+        user = _user(rows[0]._mapping)
+        page = [Referral(row[-2], Phone(row[-1])) for row in rows if row[-2] is not None]
         return user, page

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from referrals.adapters.sql.tables import users
@@ -78,7 +78,7 @@ _page = (
     select(users.c.referrer_id, users.c.referral_rank, users.c.phone)
     .where(users.c.referrer_id == bindparam("user_id"), users.c.referral_rank > bindparam("after"))
     .order_by(users.c.referral_rank)
-    .limit(bindparam("limit"))
+    .limit(bindparam("limit", type_=Integer))
     .subquery("page")
 )
 PROFILE = (

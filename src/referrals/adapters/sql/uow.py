@@ -36,7 +36,7 @@ class SqlUnitOfWork:
             try:
                 if self._read_only:
                     # No BEGIN/ROLLBACK round trips: each read sees committed data.
-                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    conn = await database.read_only(conn)
                 else:
                     async with database.bounded():
                         await conn.begin()

@@ -259,55 +259,40 @@ def test_redis_down_answers_503_and_a_fresh_redis_serves_new_logins(
         assert verify.json()["code"] == "challenge_expired"
 
 
-def test_broker_down_answers_503_and_gives_the_login_back(
+OUTAGES = {
+    "down": ("stop", "start", "back"),
+    "frozen": ("freeze", "thaw", "thawed"),  # accepts connections, never answers
+}
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_a_broker_outage_answers_503_in_bounded_time_and_gives_the_login_back(
     tmp_path: Path,
     postgres: PostgresCluster,
     stores_redis: RedisServer,
     broker_redis: RedisServer,
+    outage: str,
 ) -> None:
+    cut, restore, restored = OUTAGES[outage]
     with running_api(tmp_path, postgres.url, stores_redis.url, broker_redis.url) as api:
         api.sign_in(next(PHONES))  # the queue works before the outage
 
-        broker_redis.stop()
+        getattr(broker_redis, cut)()
 
         phone = next(PHONES)
         login, elapsed = api.login(phone)
         assert_unavailable(login, elapsed)
-        note("broker down: POST /api/login/ -> 503", elapsed)
+        note(f"broker {outage}: POST /api/login/ -> 503", elapsed)
 
-        broker_redis.start()
+        getattr(broker_redis, restore)()
 
         # The challenge and the cooldown were given back: the same phone logs
         # in again at once (a 429 here would fail first_success).
         login, recovered = first_success(lambda: api.login(phone))
-        note("broker back: first 200 on POST /api/login/ (same phone)", recovered)
+        note(f"broker {restored}: first 200 on POST /api/login/ (same phone)", recovered)
         verify, _ = api.verify(login.json()["token"], login.json()["confirm_code"])
         assert verify.status_code == 200, verify.text
         assert verify.json()["is_new_user"] is True
-
-
-def test_a_frozen_broker_answers_503_in_bounded_time_and_gives_the_login_back(
-    tmp_path: Path,
-    postgres: PostgresCluster,
-    stores_redis: RedisServer,
-    broker_redis: RedisServer,
-) -> None:
-    with running_api(tmp_path, postgres.url, stores_redis.url, broker_redis.url) as api:
-        api.sign_in(next(PHONES))
-
-        broker_redis.freeze()
-
-        phone = next(PHONES)
-        login, elapsed = api.login(phone)
-        assert_unavailable(login, elapsed)
-        note("broker frozen: POST /api/login/ -> 503", elapsed)
-
-        broker_redis.thaw()
-
-        login, recovered = first_success(lambda: api.login(phone))
-        note("broker thawed: first 200 on POST /api/login/ (same phone)", recovered)
-        verify, _ = api.verify(login.json()["token"], login.json()["confirm_code"])
-        assert verify.status_code == 200, verify.text
 
 
 def test_a_frozen_postgres_answers_503_in_bounded_time_and_leaks_no_connection(

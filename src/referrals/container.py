@@ -74,19 +74,20 @@ def _store(name: str, settings: Settings, client: Any) -> Any:
     return getattr(redis_adapters, f"Redis{name}")(client, settings.redis_prefix)
 
 
-def _gateway(settings: Settings) -> Any:
-    if settings.sms_gateway == "webhook":
-        from referrals.adapters.sms import WebhookSmsGateway
+async def _gateway(settings: Settings) -> AsyncIterator[Any]:
+    if settings.sms_gateway != "webhook":
+        yield ConsoleSmsGateway(settings.sms_delay)
+        return
+    from referrals.adapters.sms import WebhookSmsGateway
 
-        url, secret = settings.sms_webhook_url, settings.sms_webhook_secret
-        if not (url and secret):  # load_settings refuses this; a hand-built Settings may not
-            raise ValueError("the webhook gateway needs sms_webhook_url and sms_webhook_secret")
-        return WebhookSmsGateway(
-            url,
-            secret,
-            timeout=settings.sms_webhook_timeout,
-        )
-    return ConsoleSmsGateway(settings.sms_delay)
+    url, secret = settings.sms_webhook_url, settings.sms_webhook_secret
+    if not (url and secret):  # load_settings refuses this; a hand-built Settings may not
+        raise ValueError("the webhook gateway needs sms_webhook_url and sms_webhook_secret")
+    gateway = WebhookSmsGateway(url, secret, timeout=settings.sms_webhook_timeout)
+    try:
+        yield gateway
+    finally:
+        await gateway.aclose()
 
 
 def _broker(settings: Settings) -> Any:
@@ -118,7 +119,7 @@ class Container(containers.DeclarativeContainer):
     sessions = providers.Singleton(_store, "SessionStore", settings, redis)
     limiter = providers.Singleton(_store, "RateLimiter", settings, redis)
     ledger = providers.Singleton(_store, "DeliveryLedger", settings, redis)
-    sms_gateway = providers.Singleton(_gateway, settings)
+    sms_gateway = providers.Resource(_gateway, settings)
     code_sender = providers.Singleton(_sender, broker, settings)
 
     get_profile = providers.Singleton(GetProfile, policy, units)
@@ -141,6 +142,13 @@ def build_container(settings: Settings) -> Container:
     container = Container(settings=settings)
     register_tasks(container.broker(), container.deliver_code)
     return container
+
+
+async def close(container: Container) -> None:
+    """Close every resource the container opened (database, Redis, SMS gateway)."""
+    closing = container.shutdown_resources()
+    if inspect.isawaitable(closing):
+        await closing
 
 
 async def resolve(provider: Any) -> Any:

@@ -59,10 +59,6 @@ class Settings:
         """Whether codes, sessions and limits live outside this process."""
         return self.redis_url is not None
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 class _Reader:
     """Reads variables one by one, collecting every problem before raising."""

@@ -18,7 +18,7 @@ from referrals.adapters.sql import Database
 from referrals.application.policy import Policy
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
-from referrals.container import UseCases, build_container, resolve, resolve_use_cases
+from referrals.container import UseCases, build_container, close, resolve, resolve_use_cases
 from referrals.domain.errors import ReferralAlreadyApplied, ReferralCycle
 from referrals.settings import Settings
 
@@ -49,7 +49,7 @@ async def production(
         use_cases = await resolve_use_cases(container)
         yield use_cases, await resolve(container.database)
     finally:
-        await container.shutdown_resources()  # type: ignore[misc]
+        await close(container)
 
 
 async def sign_in(use_cases: UseCases, phone: str) -> tuple[int, str]:

@@ -17,6 +17,7 @@ from referrals.application.ports import (
     SmsGateway,
 )
 from referrals.domain.codes import open_code
+from referrals.domain.phone import masked
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,18 @@ class DeliverCode:
     async def __call__(self, delivery: CodeDelivery) -> Delivery:
         now = self.clock.now()
         if delivery.expires_at <= now or not await self.challenges.get(delivery.challenge_id, now):
-            log.info("dropped a stale code for %s", _masked(delivery.phone))
+            log.info("dropped a stale code for %s", masked(delivery.phone))
             return Delivery.STALE
         claimant = secrets.token_hex(8)
         lease = self.policy.delivery_lease
         claim = await self.ledger.claim(delivery.challenge_id, claimant, lease, now)
         if claim is Claim.SENT:
-            log.info("dropped a duplicate code for %s", _masked(delivery.phone))
+            log.info("dropped a duplicate code for %s", masked(delivery.phone))
             return Delivery.DUPLICATE
         if claim is Claim.HELD:
-            log.info("another worker is sending the code for %s", _masked(delivery.phone))
+            log.info("another worker is sending the code for %s", masked(delivery.phone))
             return Delivery.BUSY
-        log.info("sending a code to %s", _masked(delivery.phone))
+        log.info("sending a code to %s", masked(delivery.phone))
         code = open_code(self.secret, delivery.challenge_id, delivery.sealed_code)
         try:
             await self.gateway.send(
@@ -80,7 +81,3 @@ class DeliverCode:
             raise
         await self.ledger.mark_sent(delivery.challenge_id, delivery.expires_at, self.clock.now())
         return Delivery.SENT
-
-
-def _masked(phone: str) -> str:
-    return phone[:-4] + "****" if len(phone) > 4 else "****"

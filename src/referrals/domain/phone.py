@@ -50,3 +50,8 @@ def parse_phone(
 def is_known_region(region: str) -> bool:
     """Whether ``region`` is a region code phonenumbers knows (``RU``, ``US``…)."""
     return region in phonenumbers.SUPPORTED_REGIONS
+
+
+def masked(phone: str) -> str:
+    """A phone for logs: the last four digits hidden (``+7999123****``)."""
+    return phone[:-4] + "****" if len(phone) > 4 else "****"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import multiprocessing
 import os
 
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
-from referrals.container import build_container, resolve
+from referrals.container import build_container, close, resolve
 from referrals.entrypoints.logs import configure_logging
 from referrals.settings import Settings, load_settings
 
@@ -47,13 +46,7 @@ def worker_broker() -> AsyncBroker:
         _check_time_limit(settings, getattr(gateway, "longest_send", None), limit)
 
     async def shutdown(_: TaskiqState) -> None:
-        gateway = await resolve(container.sms_gateway)
-        closing_gateway = getattr(gateway, "aclose", None)
-        if closing_gateway is not None:
-            await closing_gateway()
-        closing = container.shutdown_resources()
-        if closing is not None and inspect.isawaitable(closing):
-            await closing
+        await close(container)
         log.info("%s stopped (pid %d)", multiprocessing.current_process().name, os.getpid())
 
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, startup)

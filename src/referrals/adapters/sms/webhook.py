@@ -12,7 +12,7 @@ import time
 import httpx
 
 from referrals.application.errors import DeliveryFailed
-from referrals.domain.phone import Phone
+from referrals.domain.phone import Phone, masked
 
 log = logging.getLogger("referrals.sms")
 
@@ -30,10 +30,6 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
     """
     mac = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
-
-
-def _masked(phone: str) -> str:
-    return phone[:-4] + "****" if len(phone) > 4 else "****"
 
 
 class WebhookSmsGateway:
@@ -101,7 +97,7 @@ class WebhookSmsGateway:
             if status < 300:
                 log.info(
                     "SMS to %s accepted by the webhook (HTTP %d) [%s]",
-                    _masked(phone),
+                    masked(phone),
                     status,
                     idempotency_key[:12],
                 )

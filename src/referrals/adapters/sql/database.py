@@ -136,11 +136,6 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-    async def ping(self) -> None:
-        with translated_errors():
-            async with self.bounded(), self.engine.connect() as conn:
-                await conn.exec_driver_sql("SELECT 1")
-
     async def migrate(self) -> None:
         """Bring the schema to the latest migration (idempotent, safe to race)."""
         with translated_errors():

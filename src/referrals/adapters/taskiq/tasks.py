@@ -17,7 +17,7 @@ from taskiq.kicker import AsyncKicker
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import DeliveryFailed, ServiceUnavailable
 from referrals.application.ports import CodeDelivery
-from referrals.domain.phone import Phone
+from referrals.domain.phone import Phone, masked
 
 DELIVER_CODE = "referrals.deliver_code"
 
@@ -66,7 +66,7 @@ def register_tasks(
             # Expected outages: one line, no traceback.
             log.warning(
                 "could not send a code to %s: %s; %s",
-                _masked(phone),
+                masked(phone),
                 exc,
                 await _after_failure(context, expires_at, clock()),
             )
@@ -77,7 +77,7 @@ def register_tasks(
             limit = context.message.labels.get("timeout")
             log.warning(
                 "sending a code to %s was cut off by the task's time limit (%s) or a shutdown; %s",
-                _masked(phone),
+                masked(phone),
                 f"{float(limit):g} s" if limit is not None else "none",
                 "left in the queue for a retry" if context.is_ackable else "not retried",
             )
@@ -106,10 +106,6 @@ async def _after_failure(context: Context, expires_at: float, now: float) -> str
         await context.ack()
         return "dropped, the code has expired"
     return "left in the queue for a retry"
-
-
-def _masked(phone: str) -> str:
-    return phone[:-4] + "****" if len(phone) > 4 else "****"
 
 
 class TaskiqCodeSender:

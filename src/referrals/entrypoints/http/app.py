@@ -17,7 +17,7 @@ from litestar.response import Redirect
 from taskiq import InMemoryBroker
 
 import referrals
-from referrals.container import Container, UseCases, build_container, resolve_use_cases
+from referrals.container import Container, UseCases, build_container, close, resolve_use_cases
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
 from referrals.entrypoints.http.routes_auth import health, login, logout, verify
 from referrals.entrypoints.http.routes_profile import apply_referral, current_user_id, read_profile
@@ -77,9 +77,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             if isinstance(broker, InMemoryBroker):
                 await _drain(broker)
             await broker.shutdown()
-            shutdown = container.shutdown_resources()
-            if shutdown is not None:
-                await shutdown
+            await close(container)
 
     def use_cases(state: State) -> UseCases:
         return state.use_cases  # type: ignore[no-any-return]

@@ -36,7 +36,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import benchlib
-from referrals.adapters.sql import Database
+from referrals.adapters.sql import Database, sql_unit_of_work
 from referrals.adapters.sql.tables import users
 from referrals.application.policy import Policy
 from referrals.application.profile import GetProfile
@@ -109,7 +109,7 @@ def count_aiosqlite_hops() -> Callable[[], int]:
 async def variants(url: str, dialect: str) -> list[tuple[str, Call]]:
     database = Database(url)
     await seed(database)
-    served = GetProfile(Policy(), database.unit_of_work)
+    served = GetProfile(policy=Policy(), unit_of_work=sql_unit_of_work(database))
     profile = await served(1)
     assert len(profile.referred_users) == REFERRALS, profile
 

@@ -44,9 +44,21 @@ class Process:
 
 
 def child_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """The current environment without REFERRALS_* settings, plus ``extra``."""
+    """The current environment without REFERRALS_* settings, plus ``extra``.
+
+    Codes are exposed (the tests read them from the login answer, as the
+    development command does) and the cookie is not ``Secure`` (the tests
+    talk plain HTTP to 127.0.0.1), unless ``extra`` says otherwise.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRALS_")}
-    env.update({"PYTHONUNBUFFERED": "1", "REFERRALS_SMS_DELAY": "0-0"})
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "REFERRALS_SMS_DELAY": "0-0",
+            "REFERRALS_EXPOSE_CODES": "true",
+            "REFERRALS_COOKIE_SECURE": "false",
+        }
+    )
     env.update(extra)
     return env
 

@@ -1,46 +1,152 @@
 """referrals: phone-number login with one-time SMS codes, and a referral program.
 
-Use cases (``RequestCode``, ``Verify``, ``GetProfile``, ``ApplyReferral``,
-``Authenticate``, ``Logout``, ``DeliverCode``) depend only on the ports in
-:mod:`referrals.application.ports`; build them wired to real or in-memory
-adapters with :func:`referrals.container.build_container` or
-:func:`referrals.container.in_memory_container`. Importing this package
-imports no database driver.
+The public API is what this module exports (see ``__all__`` and the README's
+"As a library"): the use cases with their inputs and results, the errors,
+the ports an adapter implements, the events and hooks, the settings, and
+:func:`open_service`, which builds a working :class:`Service` from settings
+or from adapters of your choice. Adapters live in ``referrals.adapters.*``
+(``memory`` needs nothing; ``sql``, ``redis``, ``taskiq`` need their extras),
+the Litestar plugin in ``referrals.entrypoints.http``, test helpers in
+``referrals.testing``. Anything else may change without notice.
+
+Importing this package imports no database driver, web framework or queue.
 """
 
 from referrals.application.apply_referral import ApplyReferral
-from referrals.application.deliver_code import DeliverCode
+from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import (
+    ConcurrencyConflict,
+    DeliveryFailed,
     NotAuthenticated,
     RateLimited,
     ServiceUnavailable,
+    TooManyAttempts,
+)
+from referrals.application.events import (
+    CodeSent,
+    Event,
+    Hooks,
+    LoginSucceeded,
+    ReferralApplied,
+    UserCreated,
 )
 from referrals.application.policy import Policy
-from referrals.application.profile import GetProfile, Profile
+from referrals.application.ports import (
+    ChallengeStore,
+    Claim,
+    Clock,
+    CodeDelivery,
+    CodeSender,
+    DeliveryLedger,
+    EventSink,
+    Limit,
+    Quota,
+    RateLimiter,
+    Referral,
+    Refusal,
+    SessionStore,
+    SmsGateway,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+)
+from referrals.application.profile import GetProfile, GetUser, Profile
 from referrals.application.request_code import CodeRequest, CodeRequested, RequestCode
-from referrals.application.sessions import Authenticate, Logout
+from referrals.application.sessions import Authenticate, Logout, Session
+from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, Verify, VerifyCode
-from referrals.domain.errors import DomainError
+from referrals.domain.challenge import Attempt, AttemptResult, Challenge
+from referrals.domain.codes import InviteCode
+from referrals.domain.errors import (
+    ChallengeExpired,
+    CodeInvalid,
+    DomainError,
+    InvalidConfirmationCode,
+    InvalidInput,
+    InvalidInviteCode,
+    InvalidPhone,
+    OwnReferralCode,
+    ReferralAlreadyApplied,
+    ReferralCodeNotFound,
+    ReferralCycle,
+)
+from referrals.domain.phone import Phone, parse_phone
+from referrals.domain.user import User
+from referrals.service import Adapters, Service, open_service
+from referrals.settings import Settings, SettingsError, load_settings
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "Adapters",
     "ApplyReferral",
+    "Attempt",
+    "AttemptResult",
     "Authenticate",
+    "Challenge",
+    "ChallengeExpired",
+    "ChallengeStore",
+    "Claim",
+    "Clock",
+    "CodeDelivery",
+    "CodeInvalid",
     "CodeRequest",
     "CodeRequested",
+    "CodeSender",
+    "CodeSent",
+    "ConcurrencyConflict",
     "DeliverCode",
+    "Delivery",
+    "DeliveryFailed",
+    "DeliveryLedger",
     "DomainError",
+    "Event",
+    "EventSink",
     "GetProfile",
+    "GetUser",
+    "Hooks",
+    "InvalidConfirmationCode",
+    "InvalidInput",
+    "InvalidInviteCode",
+    "InvalidPhone",
+    "InviteCode",
+    "Limit",
+    "LoginSucceeded",
     "Logout",
     "NotAuthenticated",
+    "OwnReferralCode",
+    "Phone",
     "Policy",
     "Profile",
+    "Quota",
     "RateLimited",
+    "RateLimiter",
+    "Referral",
+    "ReferralAlreadyApplied",
+    "ReferralApplied",
+    "ReferralCodeNotFound",
+    "ReferralCycle",
+    "Refusal",
     "RequestCode",
+    "Service",
     "ServiceUnavailable",
+    "Session",
+    "SessionStore",
+    "Settings",
+    "SettingsError",
+    "SmsGateway",
+    "SmsText",
+    "TooManyAttempts",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "User",
+    "UserCreated",
+    "UserRepository",
     "Verified",
     "Verify",
     "VerifyCode",
     "__version__",
+    "load_settings",
+    "open_service",
+    "parse_phone",
 ]

@@ -2,37 +2,44 @@
 
 :class:`Container` builds every port from :class:`~referrals.settings.Settings`:
 SQL users (SQLite by default, PostgreSQL by URL), Redis stores when
-``redis_url`` is set or in-process ones otherwise, a Redis-stream broker when
-``broker_url`` is set or the in-process one otherwise. Tests and library
-users override providers (``container.units.override(...)``) to swap any of
-them; :func:`in_memory_container` swaps all of them at once.
+``redis_url`` is set or in-process ones otherwise, a taskiq Redis-stream
+broker when ``broker_url`` is set or the in-process queue otherwise. Drivers
+are imported only by the providers that use them, so a service built on
+in-memory adapters loads no database, Redis or taskiq module.
+
+This module is internal: build services with :func:`referrals.open_service`,
+which overrides providers with the adapters, hooks and SMS texts it is given.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
-from taskiq import InMemoryBroker
 
 from referrals.adapters import memory
-from referrals.adapters.sms import ConsoleSmsGateway
-from referrals.adapters.taskiq import TaskiqCodeSender, build_broker, register_tasks
+from referrals.adapters.clock import SystemClock
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
-from referrals.application.ports import UnitOfWorkFactory
-from referrals.application.profile import GetProfile
+from referrals.application.events import Hooks
+from referrals.application.ports import CodeSender, SmsGateway, UnitOfWorkFactory
+from referrals.application.profile import GetProfile, GetUser
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
+from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
 from referrals.settings import Settings
 
+if TYPE_CHECKING:
+    from taskiq import AsyncBroker
 
-async def _database(settings: Settings) -> AsyncIterator[Any]:
+    from referrals.adapters.sql import Database
+
+
+async def _database(settings: Settings) -> AsyncIterator[Database]:
     from referrals.adapters.sql import Database
 
     database = Database(
@@ -61,8 +68,10 @@ async def _redis(settings: Settings) -> AsyncIterator[Any]:
         await client.aclose()
 
 
-def _units(database: Any) -> UnitOfWorkFactory:
-    return database.unit_of_work  # type: ignore[no-any-return]
+def _unit_of_work(database: Database) -> UnitOfWorkFactory:
+    from referrals.adapters.sql import sql_unit_of_work
+
+    return sql_unit_of_work(database)
 
 
 def _store(name: str, settings: Settings, client: Any) -> Any:
@@ -74,14 +83,16 @@ def _store(name: str, settings: Settings, client: Any) -> Any:
     return getattr(redis_adapters, f"Redis{name}")(client, settings.redis_prefix)
 
 
-async def _gateway(settings: Settings) -> AsyncIterator[Any]:
-    if settings.sms_gateway != "webhook":
+async def _sms_gateway(settings: Settings) -> AsyncIterator[SmsGateway]:
+    if settings.sms_gateway == "console":
+        from referrals.adapters.sms.console import ConsoleSmsGateway
+
         yield ConsoleSmsGateway(settings.sms_delay)
         return
-    from referrals.adapters.sms import WebhookSmsGateway
+    from referrals.adapters.sms.webhook import WebhookSmsGateway
 
     url, secret = settings.sms_webhook_url, settings.sms_webhook_secret
-    if not (url and secret):  # load_settings refuses this; a hand-built Settings may not
+    if not (url and secret):  # Settings refuses this; keep mypy sure of it
         raise ValueError("the webhook gateway needs sms_webhook_url and sms_webhook_secret")
     gateway = WebhookSmsGateway(url, secret, timeout=settings.sms_webhook_timeout)
     try:
@@ -90,7 +101,11 @@ async def _gateway(settings: Settings) -> AsyncIterator[Any]:
         await gateway.aclose()
 
 
-def _broker(settings: Settings) -> Any:
+def _broker(settings: Settings) -> AsyncBroker | None:
+    if settings.broker_url is None:
+        return None
+    from referrals.adapters.taskiq import build_broker
+
     return build_broker(
         settings.broker_url,
         queue=f"{settings.redis_prefix}tasks",
@@ -99,56 +114,87 @@ def _broker(settings: Settings) -> Any:
     )
 
 
-def _sender(broker: Any, settings: Settings) -> TaskiqCodeSender:
-    # The task must finish before its claim on the code lapses (see DeliverCode).
-    return TaskiqCodeSender(broker, timeout=settings.policy.delivery_lease * 0.75)
+def _taskiq_sender(broker: AsyncBroker, settings: Settings) -> CodeSender:
+    from referrals.adapters.taskiq import TaskiqCodeSender
+
+    return TaskiqCodeSender(broker, timeout=settings.delivery_time_limit)
+
+
+def _queue(settings: Settings) -> str:
+    return "taskiq" if settings.broker_url else "in_process"
 
 
 class Container(containers.DeclarativeContainer):
+    """Providers named after the use cases' fields, wired by keyword."""
+
     settings = providers.Dependency(instance_of=Settings)
-    policy = providers.Callable(lambda s: s.policy, settings)
-    secret = providers.Callable(lambda s: s.secret_key, settings)
-    clock = providers.Singleton(memory.SystemClock)
+    policy = providers.Callable(attrgetter("policy"), settings)
+    secret = providers.Callable(attrgetter("secret_key"), settings)
+    clock = providers.Singleton(SystemClock)
+    events = providers.Singleton(Hooks)
+    sms_text = providers.Singleton(SmsText)
 
     database = providers.Resource(_database, settings)
     redis = providers.Resource(_redis, settings)
     broker = providers.Singleton(_broker, settings)
 
-    units = providers.Singleton(_units, database)
+    unit_of_work = providers.Singleton(_unit_of_work, database)
     challenges = providers.Singleton(_store, "ChallengeStore", settings, redis)
     sessions = providers.Singleton(_store, "SessionStore", settings, redis)
     limiter = providers.Singleton(_store, "RateLimiter", settings, redis)
-    ledger = providers.Singleton(_store, "DeliveryLedger", settings, redis)
-    sms_gateway = providers.Resource(_gateway, settings)
-    code_sender = providers.Singleton(_sender, broker, settings)
+    delivery_ledger = providers.Singleton(_store, "DeliveryLedger", settings, redis)
+    sms_gateway = providers.Resource(_sms_gateway, settings)
 
-    get_profile = providers.Singleton(GetProfile, policy, units)
+    deliver_code = providers.Singleton(
+        DeliverCode,
+        challenges=challenges,
+        delivery_ledger=delivery_ledger,
+        sms_gateway=sms_gateway,
+        clock=clock,
+        events=events,
+        secret=secret,
+        lease=providers.Callable(attrgetter("delivery_lease"), settings),
+        sms_text=sms_text,
+    )
+    code_sender = providers.Selector(
+        providers.Callable(_queue, settings),
+        taskiq=providers.Singleton(_taskiq_sender, broker, settings),
+        in_process=providers.Singleton(memory.InProcessCodeSender, deliver_code),
+    )
+    get_profile = providers.Singleton(GetProfile, policy=policy, unit_of_work=unit_of_work)
+    get_user = providers.Singleton(GetUser, unit_of_work=unit_of_work)
     request_code = providers.Singleton(
-        RequestCode, policy, challenges, limiter, code_sender, clock, secret
+        RequestCode,
+        policy=policy,
+        challenges=challenges,
+        limiter=limiter,
+        code_sender=code_sender,
+        clock=clock,
+        secret=secret,
     )
     verify = providers.Singleton(
-        Verify, policy, challenges, limiter, units, sessions, get_profile, clock, secret
+        Verify,
+        policy=policy,
+        challenges=challenges,
+        limiter=limiter,
+        unit_of_work=unit_of_work,
+        sessions=sessions,
+        get_profile=get_profile,
+        clock=clock,
+        secret=secret,
+        events=events,
     )
-    apply_referral = providers.Singleton(ApplyReferral, policy, units, limiter, get_profile, clock)
-    authenticate = providers.Singleton(Authenticate, sessions, clock)
-    logout = providers.Singleton(Logout, sessions)
-    deliver_code = providers.Singleton(
-        DeliverCode, policy, challenges, ledger, sms_gateway, clock, secret
+    apply_referral = providers.Singleton(
+        ApplyReferral,
+        policy=policy,
+        unit_of_work=unit_of_work,
+        limiter=limiter,
+        get_profile=get_profile,
+        clock=clock,
+        events=events,
     )
-
-
-def build_container(settings: Settings) -> Container:
-    """A container for ``settings`` with the delivery task registered on its broker."""
-    container = Container(settings=settings)
-    register_tasks(container.broker(), container.deliver_code)
-    return container
-
-
-async def close(container: Container) -> None:
-    """Close every resource the container opened (database, Redis, SMS gateway)."""
-    closing = container.shutdown_resources()
-    if inspect.isawaitable(closing):
-        await closing
+    authenticate = providers.Singleton(Authenticate, sessions=sessions, clock=clock)
+    logout = providers.Singleton(Logout, sessions=sessions)
 
 
 async def resolve(provider: Any) -> Any:
@@ -157,36 +203,8 @@ async def resolve(provider: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-@dataclass(frozen=True, slots=True)
-class UseCases:
-    """What the HTTP API calls, resolved once at start-up (they are stateless)."""
-
-    request_code: RequestCode
-    verify: Verify
-    get_profile: GetProfile
-    apply_referral: ApplyReferral
-    authenticate: Authenticate
-    logout: Logout
-
-
-async def resolve_use_cases(container: Container) -> UseCases:
-    names = [f.name for f in dataclasses.fields(UseCases)]
-    values = [await resolve(getattr(container, name)) for name in names]
-    return UseCases(*values)
-
-
-def in_memory_container(settings: Settings | None = None) -> Container:
-    """Every store in memory, SMS recorded instead of sent: for tests and demos.
-
-    The recorded SMS are in ``container.sms_gateway().sent``; the users in
-    ``container.units`` are an :class:`~referrals.adapters.memory.InMemoryUsers`.
-    """
-    container = Container(settings=settings or Settings())
-    users = memory.InMemoryUsers()
-    container.database.override(providers.Object(None))
-    container.redis.override(providers.Object(None))
-    container.broker.override(providers.Singleton(InMemoryBroker))
-    container.units.override(providers.Object(users.unit_of_work))
-    container.sms_gateway.override(providers.Singleton(memory.RecordingSmsGateway))
-    register_tasks(container.broker(), container.deliver_code)
-    return container
+async def close(container: Container) -> None:
+    """Close every resource the container opened (database, Redis, SMS gateway)."""
+    closing = container.shutdown_resources()
+    if inspect.isawaitable(closing):
+        await closing

@@ -1,19 +1,25 @@
-"""Settings from ``REFERRALS_*`` environment variables: the only reader of os.environ.
+"""Settings: one frozen value for a whole service, and the only reader of os.environ.
 
-:func:`load_settings` checks every value and reports all mistakes at once
-with :class:`SettingsError`, so a bad deployment fails at start-up with a
-clear message instead of misbehaving later.
+:class:`Settings` checks itself when built, so a hand-built one obeys the
+same rules as one read from the environment. :func:`load_settings` reads
+the ``REFERRALS_*`` variables listed in :data:`VARIABLES`; a variable left
+unset keeps the default of its field (in :class:`Settings` or
+:class:`~referrals.application.policy.Policy`): every default lives there
+and nowhere else. Every mistake is reported at once, in one
+:class:`SettingsError`, so a bad deployment fails at start-up with a clear
+message instead of misbehaving later.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Literal, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from referrals.application.policy import Policy
 from referrals.application.ports import Limit
@@ -21,23 +27,38 @@ from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import is_known_region
 
 PREFIX = "REFERRALS_"
-DEFAULT_DATABASE_FILE = "referrals.sqlite3"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///referrals.sqlite3"
+MIN_SECRET_LENGTH = 32
+LEASE_FACTOR = 0.8
+"""A worker's claim on a code lasts this share of the redelivery time, so it
+ends before the queue hands the task to another worker."""
+TASK_TIME_FACTOR = 0.75
+"""A delivery task may run this share of the lease, so it ends before its claim."""
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-T = TypeVar("T")
 
 
 class SettingsError(ValueError):
-    """One or more settings are missing or malformed; the message lists them all."""
+    """One or more settings are missing, malformed or unsafe; the message lists them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Invalid settings:\n  " + "\n  ".join(problems))
+        self.problems = problems
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
+    """Everything a service needs besides its adapters; see the README's table.
+
+    ``secret_key`` left empty draws a random key for this process (fine for
+    one process in development; codes and sessions end with it).
+    """
+
     env: Literal["dev", "prod"] = "dev"
-    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATABASE_FILE}"
+    database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     broker_url: str | None = None
-    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    secret_key_generated: bool = True
+    secret_key: bytes = field(default=b"", repr=False)
     policy: Policy = field(default_factory=Policy)
     sms_delay: tuple[float, float] = (1.0, 2.0)
     sms_gateway: Literal["console", "webhook"] = "console"
@@ -45,7 +66,8 @@ class Settings:
     sms_webhook_secret: bytes | None = field(default=None, repr=False)
     sms_webhook_timeout: float = 5.0
     trusted_proxies: tuple[Network, ...] = ()
-    cookie_secure: bool = False
+    public_url: str | None = None
+    cookie_secure: bool = True
     redis_prefix: str = "referrals:"
     db_pool_size: int = 10
     db_max_overflow: int = 10
@@ -53,33 +75,76 @@ class Settings:
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
     log_level: str = "INFO"
+    secret_key_generated: bool = field(default=False, init=False)
+    """Whether ``secret_key`` was drawn at random because none was given."""
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            object.__setattr__(self, "secret_key", secrets.token_bytes(32))
+            object.__setattr__(self, "secret_key_generated", True)
+        if problems := _problems(self):
+            raise SettingsError(problems)
 
     @property
     def shared_stores(self) -> bool:
         """Whether codes, sessions and limits live outside this process."""
         return self.redis_url is not None
 
+    @property
+    def delivery_lease(self) -> float:
+        """Seconds one worker may spend on one code before another may retry it."""
+        return self.broker_redelivery * LEASE_FACTOR
 
-class _Reader:
-    """Reads variables one by one, collecting every problem before raising."""
+    @property
+    def delivery_time_limit(self) -> float:
+        """Seconds a delivery task may run in a worker before it is cut off."""
+        return self.delivery_lease * TASK_TIME_FACTOR
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = environ
-        self.problems: list[str] = []
 
-    def raw(self, name: str) -> str | None:
-        value = self.environ.get(PREFIX + name)
-        return value.strip() if value is not None and value.strip() else None
+def _name(attribute: str) -> str:
+    """``policy.code_ttl`` -> ``REFERRALS_CODE_TTL`` (the variable that sets it)."""
+    for variable in VARIABLES:
+        if variable.attribute == attribute:
+            return PREFIX + variable.name
+    return attribute
 
-    def get(self, name: str, default: T, parse: Callable[[str], T], hint: str) -> T:
-        value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            return parse(value)
-        except (ValueError, TypeError):
-            self.problems.append(f"{PREFIX}{name}={value!r}: expected {hint}")
-            return default
+
+def _problems(s: Settings) -> list[str]:
+    """The rules that tie settings together, and those of ``env=prod``."""
+    problems: list[str] = []
+    if s.sms_gateway == "webhook" and not (s.sms_webhook_url and s.sms_webhook_secret):
+        problems.append(
+            f"{_name('sms_gateway')}=webhook needs {_name('sms_webhook_url')}"
+            f" and {_name('sms_webhook_secret')}"
+        )
+    if s.broker_url and not s.redis_url:
+        problems.append(
+            f"{_name('broker_url')} needs {_name('redis_url')} too: the worker must"
+            " see the API's logins, or it drops every code as stale"
+        )
+    if s.public_url is not None:
+        parts = urlsplit(s.public_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            problems.append(f"{_name('public_url')}: expected http(s)://host[:port][/path]")
+    if s.env == "prod":
+        if s.secret_key_generated or len(s.secret_key) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"{_name('secret_key')} must be set to at least {MIN_SECRET_LENGTH}"
+                f" characters when {_name('env')}=prod"
+            )
+        if s.policy.expose_codes:
+            problems.append(
+                f"{_name('policy.expose_codes')}=true is refused when REFERRALS_ENV=prod"
+            )
+    elif s.secret_key_generated and (s.redis_url or s.broker_url):
+        problems.append(
+            f"{_name('secret_key')} must be set when Redis is shared: processes that draw"
+            " their own keys cannot check each other's codes"
+        )
+    return problems
+
+
+# --- reading the environment -------------------------------------------------
 
 
 def _bool(value: str) -> bool:
@@ -91,22 +156,31 @@ def _bool(value: str) -> bool:
     raise ValueError(value)
 
 
-def _positive(kind: Callable[[str], T]) -> Callable[[str], T]:
-    def parse(value: str) -> T:
-        number = kind(value)
-        if not number > 0:  # type: ignore[operator]
-            raise ValueError(value)
-        return number
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError(value)
+    return number
 
-    return parse
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0 or number == float("inf"):
+        raise ValueError(value)
+    return number
 
 
 def parse_limit(value: str) -> Limit:
+    """``count/seconds``, e.g. ``10/86400``."""
     count, _, window = value.partition("/")
-    limit = Limit(int(count), float(window))
-    if limit.count < 1 or limit.window <= 0:
-        raise ValueError(value)
-    return limit
+    return Limit(int(count), _positive_float(window))
 
 
 def _delay(value: str) -> tuple[float, float]:
@@ -142,26 +216,17 @@ def _code_length(value: str) -> int:
     return length
 
 
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(value)
+        return value
+
+    return parse
+
+
 def _log_level(value: str) -> str:
-    if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ValueError(value)
-    return value.upper()
-
-
-def _env(value: str) -> Literal["dev", "prod"]:
-    if value == "dev":
-        return "dev"
-    if value == "prod":
-        return "prod"
-    raise ValueError(value)
-
-
-def _gateway(value: str) -> Literal["console", "webhook"]:
-    if value == "console":
-        return "console"
-    if value == "webhook":
-        return "webhook"
-    raise ValueError(value)
+    return _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")(value.upper())
 
 
 def _database_url(value: str) -> str:
@@ -178,95 +243,104 @@ def _redis_url(value: str) -> str:
     return value
 
 
+def _secret(value: str) -> bytes:
+    return value.encode()
+
+
+def _text(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One ``REFERRALS_*`` variable: the attribute it sets and how it is read."""
+
+    name: str
+    """Without the prefix, e.g. ``CODE_TTL``."""
+    attribute: str
+    """``Settings`` attribute, or ``policy.<attribute>``."""
+    parse: Callable[[str], Any]
+    hint: str
+    """What a valid value looks like, for error messages."""
+
+    def default(self) -> Any:
+        """The default: the field's own, in ``Settings`` or ``Policy``."""
+        owner: Any = Policy if self.attribute.startswith("policy.") else Settings
+        name = self.attribute.removeprefix("policy.")
+        spec = next(f for f in dataclasses.fields(owner) if f.name == name)
+        if spec.default_factory is not dataclasses.MISSING:
+            return spec.default_factory()
+        return spec.default
+
+
+URL = "a postgresql+psycopg:// or sqlite+aiosqlite:// URL"
+REDIS = "a redis://, rediss:// or unix:// URL"
+SECONDS = "seconds above 0"
+COUNT = "a whole number above 0"
+WINDOW = "count/seconds, e.g. 10/86400"
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("ENV", "env", _choice("dev", "prod"), "dev or prod"),
+    Variable("DATABASE_URL", "database_url", _database_url, URL),
+    Variable("REDIS_URL", "redis_url", _redis_url, REDIS),
+    Variable("BROKER_URL", "broker_url", _redis_url, REDIS),
+    Variable("SECRET_KEY", "secret_key", _secret, "text"),
+    Variable("EXPOSE_CODES", "policy.expose_codes", _bool, "true or false"),
+    Variable("CODE_TTL", "policy.code_ttl", _positive_float, SECONDS),
+    Variable("CODE_LENGTH", "policy.code_length", _code_length, "a whole number from 4 to 8"),
+    Variable("CODE_MAX_ATTEMPTS", "policy.code_max_attempts", _positive_int, COUNT),
+    Variable("RESEND_COOLDOWN", "policy.resend_cooldown", _positive_float, SECONDS),
+    Variable("LIMIT_PHONE_SEND", "policy.phone_send", parse_limit, WINDOW),
+    Variable("LIMIT_PHONE_FAILURE", "policy.phone_failure", parse_limit, WINDOW),
+    Variable("LIMIT_IP_SEND", "policy.ip_send", parse_limit, WINDOW),
+    Variable("LIMIT_IP_VERIFY", "policy.ip_verify", parse_limit, WINDOW),
+    Variable("LIMIT_APPLY_FAILURE", "policy.apply_failure", parse_limit, WINDOW),
+    Variable("TRUSTED_PROXIES", "trusted_proxies", _networks, "addresses or CIDRs, commas"),
+    Variable("PUBLIC_URL", "public_url", _text, "https://host[/path]"),
+    Variable("DEFAULT_REGION", "policy.default_region", _region, "a region code such as RU"),
+    Variable("ALLOWED_REGIONS", "policy.allowed_regions", _regions, "region codes, commas"),
+    Variable("SESSION_TTL", "policy.session_ttl", _positive_float, SECONDS),
+    Variable("COOKIE_SECURE", "cookie_secure", _bool, "true or false"),
+    Variable("SMS_GATEWAY", "sms_gateway", _choice("console", "webhook"), "console or webhook"),
+    Variable("SMS_DELAY", "sms_delay", _delay, "seconds or a range such as 1-2"),
+    Variable("SMS_WEBHOOK_URL", "sms_webhook_url", _text, "a URL"),
+    Variable("SMS_WEBHOOK_SECRET", "sms_webhook_secret", _secret, "text"),
+    Variable("SMS_WEBHOOK_TIMEOUT", "sms_webhook_timeout", _positive_float, SECONDS),
+    Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
+    Variable("DB_POOL_SIZE", "db_pool_size", _positive_int, COUNT),
+    Variable("DB_MAX_OVERFLOW", "db_max_overflow", _non_negative_int, "a whole number"),
+    Variable("DEPENDENCY_TIMEOUT", "dependency_timeout", _positive_float, SECONDS),
+    Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
+    Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
+    Variable("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and check every ``REFERRALS_*`` variable (see the README's table)."""
-    r = _Reader(os.environ if environ is None else environ)
-    env = r.get("ENV", _env("dev"), _env, "dev or prod")
-    prod = env == "prod"
-    secret = r.raw("SECRET_KEY")
-    expose = r.get("EXPOSE_CODES", not prod, _bool, "true or false")
-    redis_url = r.get("REDIS_URL", None, _redis_url, "a redis:// or rediss:// URL")
-    broker_url = r.get("BROKER_URL", None, _redis_url, "a redis:// or rediss:// URL")
-    policy = Policy(
-        code_length=r.get("CODE_LENGTH", 4, _code_length, "a whole number from 4 to 8"),
-        code_ttl=r.get("CODE_TTL", 300.0, _positive(float), "seconds above 0"),
-        code_max_attempts=r.get("CODE_MAX_ATTEMPTS", 5, _positive(int), "a whole number above 0"),
-        resend_cooldown=r.get("RESEND_COOLDOWN", 60.0, _positive(float), "seconds above 0"),
-        phone_send=r.get("LIMIT_PHONE_SEND", Limit(10, 86400), parse_limit, "count/seconds"),
-        phone_failure=r.get("LIMIT_PHONE_FAILURE", Limit(10, 86400), parse_limit, "count/seconds"),
-        ip_send=r.get("LIMIT_IP_SEND", Limit(30, 3600), parse_limit, "count/seconds"),
-        ip_verify=r.get("LIMIT_IP_VERIFY", Limit(60, 300), parse_limit, "count/seconds"),
-        apply_failure=r.get("LIMIT_APPLY_FAILURE", Limit(10, 3600), parse_limit, "count/seconds"),
-        session_ttl=r.get("SESSION_TTL", 30 * 86400.0, _positive(float), "seconds above 0"),
-        default_region=r.get("DEFAULT_REGION", "RU", _region, "a region code such as RU"),
-        allowed_regions=r.get("ALLOWED_REGIONS", frozenset(), _regions, "region codes, commas"),
-        expose_codes=expose,
-    )
-    redelivery = r.get("BROKER_REDELIVERY", 30.0, _positive(float), "seconds above 0")
-    policy = _with_lease(policy, redelivery)
-    settings = Settings(
-        env=env,
-        database_url=r.get(
-            "DATABASE_URL",
-            f"sqlite+aiosqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}",
-            _database_url,
-            "a postgresql+psycopg:// or sqlite+aiosqlite:// URL",
-        ),
-        redis_url=redis_url,
-        broker_url=broker_url,
-        secret_key=secret.encode() if secret else secrets.token_bytes(32),
-        secret_key_generated=secret is None,
-        policy=policy,
-        sms_delay=r.get("SMS_DELAY", (1.0, 2.0), _delay, "seconds or a range such as 1-2"),
-        sms_gateway=r.get("SMS_GATEWAY", _gateway("console"), _gateway, "console or webhook"),
-        sms_webhook_url=r.raw("SMS_WEBHOOK_URL"),
-        sms_webhook_secret=(s.encode() if (s := r.raw("SMS_WEBHOOK_SECRET")) else None),
-        sms_webhook_timeout=r.get("SMS_WEBHOOK_TIMEOUT", 5.0, _positive(float), "seconds"),
-        trusted_proxies=r.get("TRUSTED_PROXIES", (), _networks, "addresses or CIDRs, commas"),
-        cookie_secure=r.get("COOKIE_SECURE", prod, _bool, "true or false"),
-        redis_prefix=r.raw("REDIS_PREFIX") or "referrals:",
-        db_pool_size=r.get("DB_POOL_SIZE", 10, _positive(int), "a whole number above 0"),
-        db_max_overflow=r.get("DB_MAX_OVERFLOW", 10, int, "a whole number"),
-        dependency_timeout=r.get("DEPENDENCY_TIMEOUT", 3.0, _positive(float), "seconds"),
-        broker_redelivery=redelivery,
-        max_body_size=r.get("MAX_BODY_SIZE", 16 * 1024, _positive(int), "bytes above 0"),
-        log_level=r.get("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
-    )
-    r.problems.extend(_unsafe(settings, secret))
-    if r.problems:
-        raise SettingsError("Invalid settings:\n  " + "\n  ".join(r.problems))
-    return settings
-
-
-def _with_lease(policy: Policy, redelivery: float) -> Policy:
-    # A worker's claim on a code must end before the queue hands the task to
-    # another worker, or a crashed worker's code would wait for nothing.
-    return replace(policy, delivery_lease=redelivery * 0.8)
-
-
-MIN_SECRET_LENGTH = 32
-
-
-def _unsafe(settings: Settings, secret: str | None) -> list[str]:
+    """Read and check every ``REFERRALS_*`` variable (see :data:`VARIABLES`)."""
+    environ = os.environ if environ is None else environ
     problems: list[str] = []
-    if settings.sms_gateway == "webhook" and not (
-        settings.sms_webhook_url and settings.sms_webhook_secret
-    ):
-        problems.append(
-            f"{PREFIX}SMS_GATEWAY=webhook needs {PREFIX}SMS_WEBHOOK_URL"
-            f" and {PREFIX}SMS_WEBHOOK_SECRET"
-        )
-    if settings.env == "prod":
-        if secret is None or len(secret) < MIN_SECRET_LENGTH:
-            problems.append(
-                f"{PREFIX}SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters"
-                " when REFERRALS_ENV=prod"
-            )
-        if settings.policy.expose_codes:
-            problems.append(f"{PREFIX}EXPOSE_CODES=true is refused when REFERRALS_ENV=prod")
-    elif secret is None and (settings.redis_url or settings.broker_url):
-        problems.append(
-            f"{PREFIX}SECRET_KEY must be set when Redis is shared: processes that draw"
-            " their own keys cannot check each other's codes"
-        )
-    return problems
+    values: dict[str, Any] = {}
+    policy: dict[str, Any] = {}
+    for variable in VARIABLES:
+        raw = environ.get(PREFIX + variable.name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = variable.parse(raw)
+        except (ValueError, TypeError):
+            problems.append(f"{PREFIX}{variable.name}={raw!r}: expected {variable.hint}")
+            continue
+        if variable.attribute.startswith("policy."):
+            policy[variable.attribute.removeprefix("policy.")] = value
+        else:
+            values[variable.attribute] = value
+    try:  # the rules too, on what could be read, so every mistake is listed at once
+        settings = Settings(policy=Policy(**policy), **values)
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    except ValueError as exc:  # a rule of Policy's own
+        problems.append(str(exc))
+    if problems:
+        raise SettingsError(problems)
+    return settings

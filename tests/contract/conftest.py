@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from referrals.adapters.memory import (
-    FakeClock,
     InMemoryChallengeStore,
     InMemoryDeliveryLedger,
     InMemoryRateLimiter,
@@ -28,7 +27,7 @@ from referrals.adapters.redis import (
     RedisSessionStore,
     connect_redis,
 )
-from referrals.adapters.sql import SqlUnitOfWork
+from referrals.adapters.sql import sql_unit_of_work
 from referrals.application.ports import (
     ChallengeStore,
     DeliveryLedger,
@@ -38,11 +37,6 @@ from referrals.application.ports import (
 )
 
 MEMORY_OR_REDIS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @asynccontextmanager
@@ -87,7 +81,7 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)
-async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[DeliveryLedger]:
+async def delivery_ledger(request: pytest.FixtureRequest) -> AsyncIterator[DeliveryLedger]:
     async with _adapter(request, InMemoryDeliveryLedger, RedisDeliveryLedger) as adapter:
         yield adapter
 
@@ -105,4 +99,4 @@ def unit_of_work(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
         return InMemoryUsers().unit_of_work
     fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database"
     database = request.getfixturevalue(fixture)
-    return lambda **kw: SqlUnitOfWork(database, **kw)
+    return sql_unit_of_work(database)

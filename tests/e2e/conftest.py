@@ -16,6 +16,7 @@ where it breaks.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
@@ -24,15 +25,15 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
-from dependency_injector import providers
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from referrals.adapters.memory import FakeClock
-from referrals.adapters.memory.delivery import SentSms
+from referrals.adapters.memory import InProcessCodeSender, RecordingSmsGateway, SentSms
 from referrals.application.policy import Policy
-from referrals.container import Container, in_memory_container
-from referrals.entrypoints.http import create_app
+from referrals.entrypoints.http import ReferralsPlugin, create_app
+from referrals.service import Adapters, Service
 from referrals.settings import Settings
+from referrals.testing import FakeClock
 
 PHONE = "+79991234567"
 OTHER_PHONE = "+79997654321"
@@ -70,18 +71,24 @@ def with_peer(app: Asgi, host: str) -> Asgi:
 
 @dataclass
 class Api:
-    """One running app: its client, its container and the clock it runs on."""
+    """One running app: its client, its plugin, its SMS gateway and the clock it runs on."""
 
     client: AsyncTestClient[Any]
-    container: Container
+    plugin: ReferralsPlugin
+    gateway: RecordingSmsGateway
     clock: FakeClock
     settings: Settings = field(repr=False)
 
+    @property
+    def service(self) -> Service:
+        return self.plugin.service
+
     def delivered(self) -> list[SentSms]:
         """Every SMS sent so far, once the background deliveries have finished."""
-        broker = self.container.broker()
-        self.client.blocking_portal.call(broker.wait_all)
-        return list(self.container.sms_gateway().sent)
+        sender = self.service.code_sender
+        if isinstance(sender, InProcessCodeSender):
+            self.client.blocking_portal.call(sender.drain)
+        return list(self.gateway.sent)
 
 
 class MakeApi(Protocol):
@@ -110,8 +117,8 @@ async def make_api(clock: FakeClock) -> AsyncIterator[MakeApi]:
     """Start an app with its own container; it stops when the test ends.
 
     ``policy`` defaults to :func:`exposed_policy`; ``peer`` sets the socket
-    peer's address (see :func:`with_peer`); ``overrides`` replaces container
-    providers by name with fixed objects; other keywords go to ``Settings``.
+    peer's address (see :func:`with_peer`); ``overrides`` replaces in-memory
+    adapters by name (fields of ``Adapters``); other keywords go to ``Settings``.
     """
     async with AsyncExitStack() as stack:
 
@@ -124,17 +131,21 @@ async def make_api(clock: FakeClock) -> AsyncIterator[MakeApi]:
         ) -> Api:
             config = Settings(
                 policy=policy or exposed_policy(),
-                **{"sms_delay": (0.0, 0.0), "secret_key": b"k" * 32, **settings},
+                **{
+                    "sms_delay": (0.0, 0.0),
+                    "secret_key": b"k" * 32,
+                    "cookie_secure": False,
+                    **settings,
+                },
             )
-            container = in_memory_container(config)
-            container.clock.override(providers.Object(clock))
-            for name, value in (overrides or {}).items():
-                getattr(container, name).override(providers.Object(value))
-            app: Any = create_app(container=container)
-            if peer is not None:
-                app = with_peer(app, peer)
-            client = await stack.enter_async_context(AsyncTestClient(app))
-            return Api(client=client, container=container, clock=clock, settings=config)
+            gateway = RecordingSmsGateway()
+            adapters = Adapters.in_memory(sms_gateway=gateway, clock=clock)
+            adapters = dataclasses.replace(adapters, **(overrides or {}))
+            app: Litestar = create_app(config, adapters=adapters)
+            plugin = app.plugins.get(ReferralsPlugin)
+            asgi: Any = app if peer is None else with_peer(app, peer)
+            client = await stack.enter_async_context(AsyncTestClient(asgi))
+            return Api(client, plugin, gateway, clock, settings=config)
 
         yield make
 

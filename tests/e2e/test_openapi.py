@@ -114,13 +114,16 @@ async def test_the_profile_routes_declare_both_ways_to_authenticate(
     document: dict[str, Any],
 ) -> None:
     schemes = document["components"]["securitySchemes"]
-    assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}
-    assert schemes["SessionCookie"]["in"] == "cookie"
-    assert schemes["SessionCookie"]["name"] == "referrals_session"
+    assert schemes["ReferralsBearer"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["ReferralsSession"]["in"] == "cookie"
+    assert schemes["ReferralsSession"]["name"] == "referrals_session"
 
     for method in ("get", "post"):
         security = operation(document, "/api/profile", method)["security"]
-        assert {name for entry in security for name in entry} == {"BearerToken", "SessionCookie"}
+        assert {name for entry in security for name in entry} == {
+            "ReferralsBearer",
+            "ReferralsSession",
+        }
 
 
 async def test_the_page_parameters_are_documented_with_their_bounds(

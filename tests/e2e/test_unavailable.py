@@ -211,7 +211,7 @@ class _Database:
 
 async def _api_with_database(make_api: MakeApi) -> tuple[Api, _Database]:
     database = _Database(memory.InMemoryUsers().unit_of_work)
-    return await make_api(overrides={"units": database}), database
+    return await make_api(overrides={"unit_of_work": database}), database
 
 
 async def test_profile_endpoints_are_503_while_the_database_is_down(make_api: MakeApi) -> None:
@@ -253,7 +253,7 @@ async def test_an_apply_that_failed_can_be_retried(make_api: MakeApi) -> None:
 
 async def test_login_is_503_while_the_queue_is_down(make_api: MakeApi) -> None:
     api = await make_api()
-    sender = Outage(api.container.code_sender(), ServiceUnavailable("the task queue"))
+    sender = Outage(api.service.code_sender, ServiceUnavailable("the task queue"))
     down = await make_api(overrides={"code_sender": sender})
     sender.down = True
 

@@ -27,13 +27,17 @@ def test_a_user_logs_in_over_a_socket_on_the_embedded_default(tmp_path: Path) ->
 
 
 def test_the_next_page_link_verifies_over_a_socket(tmp_path: Path) -> None:
-    env = {"REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"}
+    env = {
+        "REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3",
+        "REFERRALS_PUBLIC_URL": "http://public.example:8080",
+    }
     with serving(env, tmp_path) as (url, _), httpx.Client(base_url=url) as client:
         login = client.post("/api/login/", json={"phone": "+7 999 123-45-67"})
         assert login.status_code == 200, login.text
         body = login.json()
-        assert body["next_page"] == f"{url}/api/verify/{body['token']}/"
-        verify = client.post(body["next_page"], json={"confirm_code": body["confirm_code"]})
+        path = f"/api/verify/{body['token']}/"
+        assert body["next_page"] == f"http://public.example:8080{path}"
+        verify = client.post(path, json={"confirm_code": body["confirm_code"]})
         assert verify.status_code == 200, verify.text
         assert verify.json()["is_new_user"] is True
         profile = client.get("/api/profile/")  # the session cookie came with the answer

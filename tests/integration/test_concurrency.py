@@ -1,6 +1,6 @@
 """The races of SPEC §1 on the real servers: PostgreSQL users, Redis stores.
 
-Use cases run through the production container (``build_container``), so the
+Use cases run through the production wiring (``open_service``), so the
 PostgreSQL locking scheme and the Redis scripts are what is tested; many
 coroutines share a connection pool, so the database sees real concurrency.
 """
@@ -18,8 +18,8 @@ from referrals.adapters.sql import Database
 from referrals.application.policy import Policy
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
-from referrals.container import UseCases, build_container, close, resolve, resolve_use_cases
 from referrals.domain.errors import ReferralAlreadyApplied, ReferralCycle
+from referrals.service import Service, open_service
 from referrals.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -36,28 +36,26 @@ def address() -> str:
 @pytest.fixture
 async def production(
     postgres_database: Database, redis_server_url: str, redis_prefix: str
-) -> AsyncIterator[tuple[UseCases, Database]]:
+) -> AsyncIterator[tuple[Service, Database]]:
     settings = Settings(
         database_url=postgres_database.url,
         redis_url=redis_server_url,
         redis_prefix=redis_prefix,
+        secret_key=b"k" * 32,
         db_pool_size=30,
+        sms_delay=(0.0, 0.0),
         policy=Policy(expose_codes=True),
     )
-    container = build_container(settings)
-    try:
-        use_cases = await resolve_use_cases(container)
-        yield use_cases, await resolve(container.database)
-    finally:
-        await close(container)
+    async with open_service(settings) as service:
+        yield service, postgres_database
 
 
-async def sign_in(use_cases: UseCases, phone: str) -> tuple[int, str]:
+async def sign_in(use_cases: Service, phone: str) -> tuple[int, str]:
     """A new user's id and invite code."""
     requested = await use_cases.request_code(CodeRequest(phone, address()))
     assert requested.code is not None
     verified = await use_cases.verify(VerifyCode(requested.token, requested.code, address()))
-    return verified.profile.id, verified.profile.invite_referral_code
+    return verified.profile.id, verified.profile.invite_code
 
 
 async def count_rows(database: Database, where: str = "true") -> int:
@@ -67,7 +65,7 @@ async def count_rows(database: Database, where: str = "true") -> int:
 
 
 async def test_fifty_concurrent_verifications_open_one_session_and_create_one_user(
-    production: tuple[UseCases, Database],
+    production: tuple[Service, Database],
 ) -> None:
     use_cases, database = production
     requested = await use_cases.request_code(CodeRequest("+79991234567", address()))
@@ -85,7 +83,7 @@ async def test_fifty_concurrent_verifications_open_one_session_and_create_one_us
 
 
 async def test_concurrent_applications_by_one_user_have_one_winner(
-    production: tuple[UseCases, Database],
+    production: tuple[Service, Database],
 ) -> None:
     use_cases, database = production
     user, _ = await sign_in(use_cases, "+79990000000")
@@ -101,7 +99,7 @@ async def test_concurrent_applications_by_one_user_have_one_winner(
 
 
 async def test_mutual_applications_never_both_succeed(
-    production: tuple[UseCases, Database],
+    production: tuple[Service, Database],
 ) -> None:
     use_cases, database = production
     for round_ in range(30):
@@ -118,7 +116,7 @@ async def test_mutual_applications_never_both_succeed(
 
 
 async def test_a_ring_of_three_applying_at_once_never_closes(
-    production: tuple[UseCases, Database],
+    production: tuple[Service, Database],
 ) -> None:
     use_cases, database = production
     for round_ in range(15):
@@ -133,13 +131,13 @@ async def test_a_ring_of_three_applying_at_once_never_closes(
 
 
 async def test_many_users_applying_one_popular_code_all_count(
-    production: tuple[UseCases, Database],
+    production: tuple[Service, Database],
 ) -> None:
     use_cases, _ = production
     owner, code = await sign_in(use_cases, "+79993000000")
     fans = [(await sign_in(use_cases, f"+7999300{i:04d}"))[0] for i in range(1, 41)]
     await asyncio.gather(*(use_cases.apply_referral(fan, code) for fan in fans))
     profile = await use_cases.get_profile(owner, limit=1000)
-    assert profile.referred_users_count == 40
-    assert len(profile.referred_users) == 40
-    assert len(set(profile.referred_users)) == 40
+    assert profile.referred_count == 40
+    assert len(profile.referred_phones) == 40
+    assert len(set(profile.referred_phones)) == 40

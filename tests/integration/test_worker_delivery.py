@@ -19,8 +19,7 @@ from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
 from taskiq.kicker import AsyncKicker
 from taskiq.result import TaskiqResult
 
-from referrals.adapters.memory import FakeClock, RecordingCodeSender
-from referrals.adapters.memory.delivery import SentSms
+from referrals.adapters.memory import RecordingCodeSender, SentSms
 from referrals.adapters.redis import (
     RedisChallengeStore,
     RedisDeliveryLedger,
@@ -34,6 +33,8 @@ from referrals.application.policy import Policy
 from referrals.application.ports import CodeDelivery
 from referrals.application.request_code import CodeRequest, RequestCode
 from referrals.domain.phone import Phone
+from referrals.settings import Settings
+from referrals.testing import FakeClock
 from tests.integration.workers import (
     clean_exit,
     kill_group,
@@ -198,6 +199,9 @@ class SlowGateway:
         self.sent.append(SentSms(phone, text, idempotency_key))
 
 
+LEASE = Settings().delivery_lease
+
+
 @dataclass
 class Deliveries:
     """RequestCode and the delivery task over the Redis stores, with a fake clock."""
@@ -238,10 +242,20 @@ async def deliveries(redis_server_url: str, redis_prefix: str) -> AsyncIterator[
     sender = RecordingCodeSender()
     gateway = SlowGateway()
     request_code = RequestCode(
-        policy, challenges, RedisRateLimiter(client, redis_prefix), sender, clock, secret
+        policy=policy,
+        challenges=challenges,
+        limiter=RedisRateLimiter(client, redis_prefix),
+        code_sender=sender,
+        clock=clock,
+        secret=secret,
     )
     deliver = DeliverCode(
-        policy, challenges, RedisDeliveryLedger(client, redis_prefix), gateway, clock, secret
+        challenges=challenges,
+        delivery_ledger=RedisDeliveryLedger(client, redis_prefix),
+        sms_gateway=gateway,
+        clock=clock,
+        secret=secret,
+        lease=LEASE,
     )
     broker = InMemoryBroker(await_inplace=True)
     register_tasks(broker, lambda: deliver, clock=clock.now)
@@ -307,7 +321,7 @@ async def test_the_timeout_label_cuts_a_slow_send_off_and_a_later_retry_sends(
     assert deliveries.gateway.sent == []
     # The queue hands the task out again only after the claim's lease ended.
     deliveries.gateway.delay = 0.0
-    deliveries.clock.advance(deliveries.policy.delivery_lease)
+    deliveries.clock.advance(LEASE)
     assert (await deliveries.run_task(delivery)).return_value == "sent"
     [sms] = deliveries.gateway.sent
     assert code in sms.text
@@ -351,6 +365,7 @@ async def test_a_queued_delivery_reads_back_with_its_arguments_and_labels(
             "phone": PHONE,
             "sealed_code": "sealed",
             "expires_at": delivery.expires_at,
+            "language": None,
         }
         assert float(message.labels["timeout"]) == 4.5
         assert message.labels["ack_type"] == "manual"

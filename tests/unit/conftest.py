@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from referrals.adapters.memory import (
-    FakeClock,
     InMemoryChallengeStore,
     InMemoryDeliveryLedger,
     InMemoryRateLimiter,
@@ -17,10 +16,11 @@ from referrals.adapters.memory import (
     InMemoryUsers,
     RecordingCodeSender,
     RecordingSmsGateway,
+    SentSms,
 )
-from referrals.adapters.memory.delivery import SentSms
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
+from referrals.application.events import Hooks
 from referrals.application.policy import Policy
 from referrals.application.ports import CodeDelivery, CodeSender, SmsGateway
 from referrals.application.profile import GetProfile
@@ -28,6 +28,7 @@ from referrals.application.request_code import CodeRequest, RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.verify import Verified, Verify, VerifyCode
 from referrals.domain.codes import open_code
+from referrals.testing import FakeClock
 
 SECRET = b"s" * 32
 
@@ -45,30 +46,47 @@ class World:
     sender: CodeSender
     gateway: SmsGateway
     ledger: InMemoryDeliveryLedger
+    events: Hooks = dataclasses.field(default_factory=Hooks)
 
     def __post_init__(self) -> None:
         units = self.users.unit_of_work
-        self.get_profile = GetProfile(self.policy, units)
+        self.get_profile = GetProfile(policy=self.policy, unit_of_work=units)
         self.request_code = RequestCode(
-            self.policy, self.challenges, self.limiter, self.sender, self.clock, SECRET
+            policy=self.policy,
+            challenges=self.challenges,
+            limiter=self.limiter,
+            code_sender=self.sender,
+            clock=self.clock,
+            secret=SECRET,
         )
         self.verify = Verify(
-            self.policy,
-            self.challenges,
-            self.limiter,
-            units,
-            self.sessions,
-            self.get_profile,
-            self.clock,
-            SECRET,
+            policy=self.policy,
+            challenges=self.challenges,
+            limiter=self.limiter,
+            unit_of_work=units,
+            sessions=self.sessions,
+            get_profile=self.get_profile,
+            clock=self.clock,
+            secret=SECRET,
+            events=self.events,
         )
         self.apply_referral = ApplyReferral(
-            self.policy, units, self.limiter, self.get_profile, self.clock
+            policy=self.policy,
+            unit_of_work=units,
+            limiter=self.limiter,
+            get_profile=self.get_profile,
+            clock=self.clock,
+            events=self.events,
         )
-        self.authenticate = Authenticate(self.sessions, self.clock)
-        self.logout = Logout(self.sessions)
+        self.authenticate = Authenticate(sessions=self.sessions, clock=self.clock)
+        self.logout = Logout(sessions=self.sessions)
         self.deliver_code = DeliverCode(
-            self.policy, self.challenges, self.ledger, self.gateway, self.clock, SECRET
+            challenges=self.challenges,
+            delivery_ledger=self.ledger,
+            sms_gateway=self.gateway,
+            clock=self.clock,
+            secret=SECRET,
+            events=self.events,
         )
 
     @property

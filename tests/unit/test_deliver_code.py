@@ -64,9 +64,9 @@ async def test_a_worker_that_died_mid_send_is_replaced_after_the_lease(world: Wo
     await world.login("+79991234567")
     [delivery] = world.queued
     # The first worker claimed the code and died before sending it.
-    lease = world.policy.delivery_lease
+    lease = world.deliver_code.lease
     claim = await world.ledger.claim(delivery.challenge_id, "dead", lease, world.clock.now())
     assert claim is Claim.GRANTED
     assert await world.deliver_code(delivery) is Delivery.BUSY
-    world.clock.advance(world.policy.delivery_lease)
+    world.clock.advance(lease)
     assert await world.deliver_code(delivery) is Delivery.SENT

@@ -12,7 +12,7 @@ async def referrer_with(world: World, count: int) -> tuple[int, list[str]]:
     for i in range(count):
         phone = f"+7999200{i:04d}"
         user = (await world.sign_in(phone, ip=f"10.3.{i // 200}.{i % 200}")).profile
-        await world.apply_referral(user.id, owner.invite_referral_code)
+        await world.apply_referral(user.id, owner.invite_code)
         phones.append(phone)
     return owner.id, phones
 
@@ -22,8 +22,8 @@ async def test_referred_users_come_oldest_first_one_page_at_a_time(world: World)
     seen, cursor, pages = [], None, 0
     while True:
         profile = await world.get_profile(owner, cursor=cursor, limit=3)
-        assert profile.referred_users_count == 7
-        seen.extend(profile.referred_users)
+        assert profile.referred_count == 7
+        seen.extend(profile.referred_phones)
         pages += 1
         cursor = profile.next_cursor
         if cursor is None:
@@ -35,7 +35,7 @@ async def test_referred_users_come_oldest_first_one_page_at_a_time(world: World)
 async def test_the_last_full_page_has_no_next_cursor(world: World) -> None:
     owner, _ = await referrer_with(world, 4)
     profile = await world.get_profile(owner, limit=4)
-    assert len(profile.referred_users) == 4 and profile.next_cursor is None
+    assert len(profile.referred_phones) == 4 and profile.next_cursor is None
 
 
 async def test_the_default_page_is_100_and_the_largest_1000(world: World) -> None:

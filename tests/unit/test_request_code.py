@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from referrals.application.errors import RateLimited, ServiceUnavailable
+from referrals.application.errors import RateLimited, ServiceUnavailable, TooManyAttempts
 from referrals.application.ports import CodeDelivery, Limit
 from referrals.application.request_code import CodeRequest
 from referrals.domain.codes import token_digest
@@ -41,7 +41,7 @@ async def test_a_second_code_within_the_cooldown_is_refused_with_the_wait(world:
     world.clock.advance(20)
     with pytest.raises(RateLimited) as refused:
         await world.login("+79991234567")
-    assert refused.value.code == "rate_limited"
+    assert not isinstance(refused.value, TooManyAttempts)
     assert refused.value.retry_after == pytest.approx(40)
     world.clock.advance(40)
     await world.login("+79991234567")

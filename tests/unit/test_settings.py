@@ -13,7 +13,7 @@ def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
     assert settings.database_url.endswith("referrals.sqlite3")
     assert settings.redis_url is None and settings.broker_url is None
     assert settings.secret_key_generated and len(settings.secret_key) == 32
-    assert settings.policy.expose_codes
+    assert not settings.policy.expose_codes  # only when asked for, and never in prod
     assert settings.policy.code_ttl == 300 and settings.policy.code_length == 4
     assert settings.policy.phone_send == Limit(10, 86400)
     assert settings.sms_delay == (1.0, 2.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
 from referrals.application.errors import (
@@ -12,12 +12,13 @@ from referrals.application.errors import (
     NotAuthenticated,
     ServiceUnavailable,
 )
+from referrals.application.events import Hooks, ReferralApplied
 from referrals.application.policy import Policy
-from referrals.application.ports import Clock, RateLimiter, UnitOfWorkFactory
+from referrals.application.ports import Clock, EventSink, RateLimiter, UnitOfWorkFactory
 from referrals.application.profile import GetProfile, Profile
 from referrals.domain.codes import InviteCode, normalize_invite_code
 from referrals.domain.errors import ReferralCodeNotFound
-from referrals.domain.user import ensure_can_apply
+from referrals.domain.user import User, ensure_can_apply
 
 CONFLICT_RETRIES = 8
 """Runs of the unit after losing a race, with jittered backoff, before giving up."""
@@ -33,13 +34,16 @@ class ApplyReferral:
     one user at most one succeeds, and of A↔B at most one. A lost race
     (``ConcurrencyConflict``) runs the unit again, where the winner's write
     is then visible. Unknown codes count toward a per-user limit.
+    :class:`ReferralApplied` is published after the commit.
     """
 
     policy: Policy
-    uow: UnitOfWorkFactory
+    unit_of_work: UnitOfWorkFactory
     limiter: RateLimiter
-    profiles: GetProfile
+    get_profile: GetProfile
     clock: Clock
+    events: EventSink = field(default_factory=Hooks)
+    """Where :class:`ReferralApplied` goes; no hooks by default."""
 
     async def __call__(self, user_id: int, typed_code: str) -> Profile:
         code = normalize_invite_code(typed_code)
@@ -50,24 +54,32 @@ class ApplyReferral:
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
         try:
-            await self._apply_with_retries(user_id, code)
+            referrer = await self._apply_with_retries(user_id, code)
         except ReferralCodeNotFound:
             failure = rate_limits.apply_failure(policy, user_id, count=True)
             await self.limiter.acquire([failure], now)
             raise
-        return await self.profiles(user_id)
+        await self.events.publish(
+            ReferralApplied(
+                at=self.clock.now(),
+                user_id=user_id,
+                referrer_id=referrer.id,
+                invite_code=referrer.invite_code,
+            )
+        )
+        return await self.get_profile(user_id)
 
-    async def _apply_with_retries(self, user_id: int, code: InviteCode) -> None:
+    async def _apply_with_retries(self, user_id: int, code: InviteCode) -> User:
         for attempt in range(CONFLICT_RETRIES):
             try:
-                await self._apply(user_id, code)
-                return
+                return await self._apply(user_id, code)
             except ConcurrencyConflict:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise ServiceUnavailable("the database (too much contention)", retry_after=1)
 
-    async def _apply(self, user_id: int, code: InviteCode) -> None:
-        async with self.uow() as uow:
+    async def _apply(self, user_id: int, code: InviteCode) -> User:
+        """Apply ``code`` in one unit of work; the referrer, once committed."""
+        async with self.unit_of_work() as uow:
             user = await uow.users.lock(user_id)
             if user is None:
                 raise NotAuthenticated()
@@ -78,3 +90,4 @@ class ApplyReferral:
             referrer = ensure_can_apply(user, owner, chain)
             await uow.users.set_referrer(user, referrer)
             await uow.commit()
+        return referrer

@@ -7,21 +7,21 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application.policy import Policy
+from referrals.application.events import CodeSent, Hooks
 from referrals.application.ports import (
     ChallengeStore,
     Claim,
     Clock,
     CodeDelivery,
     DeliveryLedger,
+    EventSink,
     SmsGateway,
 )
+from referrals.application.sms_text import SmsText
 from referrals.domain.codes import open_code
 from referrals.domain.phone import masked
 
 log = logging.getLogger(__name__)
-
-SMS_TEXT = "Your login code: {code}. Do not share it with anyone."
 
 
 class Delivery(enum.StrEnum):
@@ -40,21 +40,27 @@ class DeliverCode:
 
     Queues deliver at least once, so the same delivery may arrive twice
     (a worker died before acknowledging it). A ledger claim makes the effect
-    once: the first worker claims for ``policy.delivery_lease`` seconds and
+    once: the first worker claims for ``lease`` seconds and
     marks the code sent; a redelivery finds the mark and drops. A worker that
     dies mid-send leaves only the lease, which expires before the queue
     redelivers, so the code still goes out; a copy that finds the lease still
     held answers ``BUSY``, and its task is retried rather than dropped. A
     gateway failure releases the claim and propagates, so the task can be
-    retried.
+    retried. The text is ``sms_text`` in the delivery's language;
+    :class:`CodeSent` is published once the gateway accepted it.
     """
 
-    policy: Policy
     challenges: ChallengeStore
-    ledger: DeliveryLedger
-    gateway: SmsGateway
+    delivery_ledger: DeliveryLedger
+    sms_gateway: SmsGateway
     clock: Clock
     secret: bytes = field(repr=False)
+    lease: float = 30.0
+    """Seconds one sender may hold a code before another may retry it; it must
+    end before the queue redelivers the task (see ``Settings.delivery_lease``)."""
+    sms_text: SmsText = field(default_factory=SmsText)
+    events: EventSink = field(default_factory=Hooks)
+    """Where :class:`CodeSent` goes; no hooks by default."""
 
     async def __call__(self, delivery: CodeDelivery) -> Delivery:
         now = self.clock.now()
@@ -62,8 +68,8 @@ class DeliverCode:
             log.info("dropped a stale code for %s", masked(delivery.phone))
             return Delivery.STALE
         claimant = secrets.token_hex(8)
-        lease = self.policy.delivery_lease
-        claim = await self.ledger.claim(delivery.challenge_id, claimant, lease, now)
+        ledger = self.delivery_ledger
+        claim = await ledger.claim(delivery.challenge_id, claimant, self.lease, now)
         if claim is Claim.SENT:
             log.info("dropped a duplicate code for %s", masked(delivery.phone))
             return Delivery.DUPLICATE
@@ -72,12 +78,14 @@ class DeliverCode:
             return Delivery.BUSY
         log.info("sending a code to %s", masked(delivery.phone))
         code = open_code(self.secret, delivery.challenge_id, delivery.sealed_code)
+        language = self.sms_text.language_for(delivery.language)
+        text = self.sms_text.render(code, language)
         try:
-            await self.gateway.send(
-                delivery.phone, SMS_TEXT.format(code=code), delivery.challenge_id
-            )
+            await self.sms_gateway.send(delivery.phone, text, delivery.challenge_id)
         except BaseException:
-            await self.ledger.release(delivery.challenge_id, claimant)
+            await ledger.release(delivery.challenge_id, claimant)
             raise
-        await self.ledger.mark_sent(delivery.challenge_id, delivery.expires_at, self.clock.now())
+        sent_at = self.clock.now()
+        await ledger.mark_sent(delivery.challenge_id, delivery.expires_at, sent_at)
+        await self.events.publish(CodeSent(at=sent_at, phone=delivery.phone, language=language))
         return Delivery.SENT

@@ -6,24 +6,24 @@ from referrals.domain.errors import DomainError
 
 
 class RateLimited(DomainError):
-    """A limit of SPEC §1 was reached; ``retry_after`` seconds until it frees up.
+    """A limit on *sending* was reached (resend cooldown, codes per phone or
+    per address); ``retry_after`` seconds until it frees up."""
 
-    ``code`` is ``too_many_attempts`` for limits on guessing (wrong codes,
-    verification attempts, unknown invite codes) and ``rate_limited`` for
-    limits on sending (cooldown, codes per phone, codes per address).
-    """
-
-    code = "rate_limited"
     message = "Too many requests; try again later."
 
-    def __init__(self, retry_after: float, code: str = "rate_limited") -> None:
+    def __init__(self, retry_after: float) -> None:
         super().__init__()
         self.retry_after = retry_after
-        self.code = code
+
+
+class TooManyAttempts(RateLimited):
+    """A limit on *guessing* was reached (wrong codes, verifications per
+    address, unknown invite codes); ``retry_after`` seconds until it frees up."""
+
+    message = "Too many attempts; try again later."
 
 
 class NotAuthenticated(DomainError):
-    code = "not_authenticated"
     message = "Log in first: the session is missing, expired or revoked."
 
 

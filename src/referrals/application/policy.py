@@ -1,32 +1,57 @@
 """Every number of SPEC §1 in one frozen value, so library users get the same
-protection as the HTTP API (the container builds it from settings)."""
+protection as the HTTP API. These defaults are the only ones: the
+environment settings (``REFERRALS_*``) start from them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from referrals.application.ports import Limit
+from referrals.domain.codes import CODE_LENGTH_RANGE
 
 DAY = 86_400.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
+    """The rules' numbers; checked when built (``ValueError`` if out of range)."""
+
     code_length: int = 4
+    """Digits of a login code, 4..8."""
     code_ttl: float = 300.0
+    """Seconds a login code lives."""
     code_max_attempts: int = 5
+    """Wrong codes that burn a login."""
     resend_cooldown: float = 60.0
+    """Seconds between two codes for one phone."""
     phone_send: Limit = Limit(10, DAY)
+    """Codes sent per phone."""
     phone_failure: Limit = Limit(10, DAY)
+    """Wrong codes per phone; past it the phone is locked until the window frees up."""
     ip_send: Limit = Limit(30, 3_600.0)
+    """Codes sent per client address."""
     ip_verify: Limit = Limit(60, 300.0)
+    """Verification attempts per client address."""
     apply_failure: Limit = Limit(10, 3_600.0)
+    """Unknown invite codes per user."""
     session_ttl: float = 30 * DAY
+    """Seconds a session lasts."""
     default_region: str = "RU"
+    """Region of numbers typed without ``+``."""
     allowed_regions: frozenset[str] = field(default_factory=frozenset)
+    """Regions whose numbers are served; empty: all."""
     expose_codes: bool = False
     """Return the code in the login result (demos and tests; refused in prod)."""
     page_size: int = 100
+    """Referred users per profile page, unless the caller asks for another size."""
     max_page_size: int = 1_000
-    delivery_lease: float = 30.0
-    """Seconds one worker may spend sending one SMS before another may retry."""
+    """The largest page a caller may ask for."""
+
+    def __post_init__(self) -> None:
+        if self.code_length not in CODE_LENGTH_RANGE:
+            raise ValueError(f"code_length must be 4..8, not {self.code_length}")
+        for name in ("code_ttl", "code_max_attempts", "resend_cooldown", "session_ttl"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be above 0")
+        if not 1 <= self.page_size <= self.max_page_size:
+            raise ValueError("page_size must be between 1 and max_page_size")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
+from referrals.application.events import Event
 from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
@@ -151,9 +152,10 @@ class UserRepository(Protocol):
 
     async def get_by_invite_code(self, code: InviteCode) -> User | None: ...
 
-    async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
+    async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
         """Insert a new user; ``None`` (and nothing written) if the phone or
-        the invite code is already taken, including by a concurrent insert."""
+        the invite code is already taken, including by a concurrent insert.
+        ``created_by`` (a login tag) is kept and read back in ``User.created_by``."""
         ...
 
     async def lock(self, user_id: int) -> User | None:
@@ -223,6 +225,8 @@ class CodeDelivery:
     phone: Phone
     sealed_code: str
     expires_at: float
+    language: str | None = None
+    """The language the person asked for (e.g. ``ru-RU``); the SMS text follows it."""
 
 
 class CodeSender(Protocol):
@@ -266,4 +270,12 @@ class DeliveryLedger(Protocol):
     async def release(self, challenge_id: str, claimant: str) -> None:
         """Give back ``claimant``'s claim after a failed send, so a retry may
         send. A sent mark or another claimant's claim is left alone."""
+        ...
+
+
+class EventSink(Protocol):
+    """Where use cases report what happened (see :mod:`referrals.application.events`)."""
+
+    async def publish(self, event: Event) -> None:
+        """Deliver ``event``; never raises (a failing receiver is logged and skipped)."""
         ...

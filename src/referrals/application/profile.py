@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from referrals.application.errors import NotAuthenticated
 from referrals.application.policy import Policy
 from referrals.application.ports import UnitOfWorkFactory
+from referrals.domain.codes import InviteCode
 from referrals.domain.errors import InvalidInput
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
@@ -18,11 +19,16 @@ from referrals.domain.user import User
 class Profile:
     id: int
     phone: Phone
-    used_referral_code: str | None
-    invite_referral_code: str
-    referred_users: tuple[Phone, ...]
-    referred_users_count: int
+    invite_code: InviteCode
+    """The user's own code, to share."""
+    used_invite_code: InviteCode | None
+    """The code the user applied, if any."""
+    referred_phones: tuple[Phone, ...]
+    """One page of the users who applied ``invite_code``, oldest first."""
+    referred_count: int
+    """How many users applied ``invite_code``, all pages together."""
     next_cursor: str | None
+    """Pass it back for the next page; ``None`` on the last page."""
 
 
 def new_profile(user: User) -> Profile:
@@ -30,10 +36,10 @@ def new_profile(user: User) -> Profile:
     return Profile(
         id=user.id,
         phone=user.phone,
-        used_referral_code=None,
-        invite_referral_code=user.invite_code,
-        referred_users=(),
-        referred_users_count=0,
+        invite_code=user.invite_code,
+        used_invite_code=None,
+        referred_phones=(),
+        referred_count=0,
         next_cursor=None,
     )
 
@@ -42,15 +48,24 @@ def encode_cursor(rank: int) -> str:
     return base64.urlsafe_b64encode(f"r{rank}".encode()).decode().rstrip("=")
 
 
+MAX_RANK = 2**31 - 1
+"""Ranks are 32-bit in the database; no cursor points past this."""
+
+
 def decode_cursor(cursor: str) -> int:
     """The rank a cursor points after; ``InvalidInput`` for anything we did not issue."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if len(raw) < 2 or raw[0] != "r" or not raw[1:].isdigit() or len(raw) > 20:
+    digits = raw[1:]
+    # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits.
+    if raw[:1] != "r" or not (0 < len(digits) <= 10 and digits.isascii() and digits.isdigit()):
         raise InvalidInput("cursor", "Not a cursor this API gave out.")
-    return int(raw[1:])
+    rank = int(digits)
+    if rank > MAX_RANK:
+        raise InvalidInput("cursor", "Not a cursor this API gave out.")
+    return rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +73,12 @@ class GetProfile:
     """Read a user's profile with one page of the users who applied their code.
 
     Pages are keyed by referral rank, so a page costs the same whether the
-    user has ten referrals or a million; ``referred_users_count`` is kept on
+    user has ten referrals or a million; ``referred_count`` is kept on
     the user's row for the same reason.
     """
 
     policy: Policy
-    uow: UnitOfWorkFactory
+    unit_of_work: UnitOfWorkFactory
 
     def page_size(self, limit: int | None) -> int:
         if limit is None:
@@ -77,7 +92,7 @@ class GetProfile:
     ) -> Profile:
         size = self.page_size(limit)
         after = decode_cursor(cursor) if cursor else 0
-        async with self.uow(read_only=True) as uow:
+        async with self.unit_of_work(read_only=True) as uow:
             found = await uow.users.profile(user_id, after, size + 1)
         if found is None:
             raise NotAuthenticated()
@@ -87,9 +102,23 @@ class GetProfile:
         return Profile(
             id=user.id,
             phone=user.phone,
-            used_referral_code=user.used_invite_code,
-            invite_referral_code=user.invite_code,
-            referred_users=tuple(r.phone for r in page),
-            referred_users_count=user.referred_count,
+            invite_code=user.invite_code,
+            used_invite_code=user.used_invite_code,
+            referred_phones=tuple(r.phone for r in page),
+            referred_count=user.referred_count,
             next_cursor=encode_cursor(page[-1].rank) if more else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class GetUser:
+    """Read a signed-in user (for example, the one :class:`Authenticate` named)."""
+
+    unit_of_work: UnitOfWorkFactory
+
+    async def __call__(self, user_id: int) -> User:
+        async with self.unit_of_work(read_only=True) as uow:
+            user = await uow.users.get(user_id)
+        if user is None:  # a session outlived its user
+            raise NotAuthenticated()
+        return user

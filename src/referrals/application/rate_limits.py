@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from referrals.application.errors import RateLimited
+from referrals.application.errors import RateLimited, TooManyAttempts
 from referrals.application.policy import Policy
 from referrals.application.ports import Limit, Quota, Refusal
-
-TOO_MANY_ATTEMPTS = "too_many_attempts"
-RATE_LIMITED = "rate_limited"
 
 
 def cooldown(policy: Policy, phone: str) -> Quota:
@@ -35,6 +32,6 @@ def apply_failure(policy: Policy, user_id: int, *, count: bool) -> Quota:
 
 
 def refusal_error(refusal: Refusal) -> RateLimited:
-    """Limits on guessing answer ``too_many_attempts``; on sending, ``rate_limited``."""
+    """Limits on guessing are :class:`TooManyAttempts`; on sending, :class:`RateLimited`."""
     guessing = refusal.quota.key.startswith(("fail:", "verify:"))
-    return RateLimited(refusal.retry_after, TOO_MANY_ATTEMPTS if guessing else RATE_LIMITED)
+    return (TooManyAttempts if guessing else RateLimited)(refusal.retry_after)

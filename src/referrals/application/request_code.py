@@ -33,6 +33,9 @@ class CodeRequest:
     phone: str
     """As typed: any spelling :func:`~referrals.domain.phone.parse_phone` accepts."""
     client_ip: str
+    """The caller's address, for the per-address limits."""
+    language: str | None = None
+    """The language of the SMS (e.g. ``ru`` or ``ru-RU``); the default one if unset."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ class RequestCode:
     policy: Policy
     challenges: ChallengeStore
     limiter: RateLimiter
-    sender: CodeSender
+    code_sender: CodeSender
     clock: Clock
     secret: bytes = field(repr=False)
 
@@ -91,12 +94,13 @@ class RequestCode:
         )
         try:
             await self.challenges.put(challenge, now)
-            await self.sender.send(
+            await self.code_sender.send(
                 CodeDelivery(
                     challenge_id=challenge_id,
                     phone=phone,
                     sealed_code=seal_code(self.secret, challenge_id, code),
                     expires_at=challenge.expires_at,
+                    language=request.language,
                 )
             )
         except ServiceUnavailable:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
+from referrals.application.events import Hooks, LoginSucceeded, UserCreated
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
     Clock,
+    EventSink,
     RateLimiter,
     SessionStore,
     UnitOfWorkFactory,
@@ -19,6 +21,7 @@ from referrals.domain.challenge import AttemptResult
 from referrals.domain.codes import (
     code_digest,
     generate_invite_code,
+    login_tag,
     normalize_confirmation_code,
     token_digest,
 )
@@ -33,14 +36,18 @@ INVITE_CODE_DRAWS = 8
 @dataclass(frozen=True, slots=True)
 class VerifyCode:
     token: str
+    """The token :class:`~referrals.application.request_code.RequestCode` returned."""
     code: str
+    """As typed; spaces and dashes are ignored."""
     client_ip: str
+    """The caller's address, for the per-address limits."""
 
 
 @dataclass(frozen=True, slots=True)
 class Verified:
     session: Session
     is_new_user: bool
+    """Whether this login created the user (their first successful one)."""
     profile: Profile
 
 
@@ -50,21 +57,29 @@ class Verify:
 
     Order of effects, on purpose: the code is checked atomically (wrong codes
     are counted and burn the challenge at the limit), then the user is
-    fetched or created idempotently, then a session is opened, and last the
-    challenge is consumed: only the one caller that consumed it keeps its
-    session (the others' are revoked at once). If the database or the session
-    store is down, the challenge is still live, so the same code works once
-    it is back.
+    fetched or created idempotently and their profile read, then a session
+    is opened, and last the challenge is consumed: only the one caller that
+    consumed it keeps its session (the others' are revoked at once). Until
+    that last step nothing is lost: if the database or the session store is
+    down, the challenge is still live, so the same code works once it is back.
+
+    ``is_new_user`` is true when this very login created the user (the user
+    row records which login did, in the same transaction as the insert): so
+    it stays true for the login that finally succeeds even if an earlier try
+    of it created the user and then failed. :class:`UserCreated` (for new users) and
+    :class:`LoginSucceeded` are published once the challenge is consumed.
     """
 
     policy: Policy
     challenges: ChallengeStore
     limiter: RateLimiter
-    uow: UnitOfWorkFactory
+    unit_of_work: UnitOfWorkFactory
     sessions: SessionStore
-    profiles: GetProfile
+    get_profile: GetProfile
     clock: Clock
     secret: bytes = field(repr=False)
+    events: EventSink = field(default_factory=Hooks)
+    """Where :class:`UserCreated` and :class:`LoginSucceeded` go; no hooks by default."""
 
     async def __call__(self, command: VerifyCode) -> Verified:
         policy = self.policy
@@ -90,28 +105,42 @@ class Verify:
             await self.limiter.acquire([failure], now)
             raise CodeInvalid(attempt.attempts_left)
 
-        user, created = await self._get_or_create(challenge.phone)
+        tag = login_tag(challenge_id)
+        user = await self._get_or_create(challenge.phone, tag)
+        is_new_user = user.created_by == tag
+        # A new user has applied nothing and nobody has their code yet.
+        profile = new_profile(user) if is_new_user else await self.get_profile(user.id)
         session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl)
         if not await self.challenges.consume(challenge_id, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
-        profile = new_profile(user) if created else await self.profiles(user.id)
-        return Verified(session=session, is_new_user=created, profile=profile)
+        await self._announce(user, is_new_user)
+        return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
-    async def _get_or_create(self, phone: Phone) -> tuple[User, bool]:
-        async with self.uow(read_only=True) as uow:  # most logins are returning users
+    async def _get_or_create(self, phone: Phone, tag: str) -> User:
+        async with self.unit_of_work(read_only=True) as uow:  # most logins are returning users
             user = await uow.users.get_by_phone(phone)
         if user is not None:
-            return user, False
+            return user
         for _ in range(INVITE_CODE_DRAWS):
-            async with self.uow() as uow:
+            async with self.unit_of_work() as uow:
                 user = await uow.users.get_by_phone(phone)
                 if user is not None:
-                    return user, False
-                user = await uow.users.add(phone, generate_invite_code())
+                    return user
+                user = await uow.users.add(phone, generate_invite_code(), tag)
                 if user is not None:
                     await uow.commit()
-                    return user, True
+                    return user
             # A concurrent login created this phone, or the invite code was
             # taken: the next round finds the user or draws a new code.
         raise RuntimeError("could not draw a free invite code")
+
+    async def _announce(self, user: User, is_new_user: bool) -> None:
+        at = self.clock.now()
+        if is_new_user:
+            await self.events.publish(
+                UserCreated(at=at, user_id=user.id, phone=user.phone, invite_code=user.invite_code)
+            )
+        await self.events.publish(
+            LoginSucceeded(at=at, user_id=user.id, phone=user.phone, is_new_user=is_new_user)
+        )

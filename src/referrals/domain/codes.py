@@ -63,6 +63,15 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+LOGIN_TAG_LENGTH = 32
+
+
+def login_tag(challenge_id: str) -> str:
+    """What a user row keeps of the login that created it: the first 128 bits
+    of the challenge id, enough to tell that login from every other."""
+    return challenge_id[:LOGIN_TAG_LENGTH]
+
+
 def code_digest(secret: bytes, challenge_id: str, code: str) -> str:
     """The keyed hash (HMAC-SHA256) a challenge keeps instead of its code.
 

@@ -1,16 +1,17 @@
-"""One exception per refusal, so that every edge can map it to its own answer."""
+"""One exception per refusal, so that every edge can map it to its own answer.
+
+The exception class is the stable identity of a refusal; each edge gives it
+a name of its own (the HTTP API's error catalogue maps every class to a
+status and a machine-readable ``code``).
+"""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every refusal the product makes on purpose.
+    """Base of every refusal the product makes on purpose; ``message`` is a
+    short human sentence."""
 
-    ``code`` is the stable machine-readable name the HTTP API sends; ``message``
-    is a short human sentence.
-    """
-
-    code: str = "domain_error"
     message: str = "The request was refused."
 
     def __init__(self, message: str | None = None) -> None:
@@ -24,7 +25,7 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """A value a person typed is malformed; ``field`` names the input."""
 
-    code = "validation_error"
+    message = "The request has invalid fields."
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -39,6 +40,7 @@ class InvalidPhone(InvalidInput):
 class InvalidConfirmationCode(InvalidInput):
     def __init__(self, length: int) -> None:
         super().__init__("confirm_code", f"The code is {length} digits.")
+        self.length = length
 
 
 class InvalidInviteCode(InvalidInput):
@@ -49,14 +51,12 @@ class InvalidInviteCode(InvalidInput):
 class ChallengeExpired(DomainError):
     """The login token is unknown, expired, used, superseded or burned."""
 
-    code = "challenge_expired"
     message = "This login has expired or was already used; request a new code."
 
 
 class CodeInvalid(DomainError):
     """The confirmation code is wrong; ``attempts_left`` before the login burns."""
 
-    code = "code_invalid"
     message = "The confirmation code is wrong."
 
     def __init__(self, attempts_left: int) -> None:
@@ -65,20 +65,16 @@ class CodeInvalid(DomainError):
 
 
 class ReferralCodeNotFound(DomainError):
-    code = "referral_code_not_found"
     message = "No user has this invite code."
 
 
 class ReferralAlreadyApplied(DomainError):
-    code = "referral_already_applied"
     message = "An invite code was already applied to this account."
 
 
 class OwnReferralCode(DomainError):
-    code = "own_referral_code"
     message = "You cannot apply your own invite code."
 
 
 class ReferralCycle(DomainError):
-    code = "referral_cycle"
     message = "Applying this code would close a referral cycle."

@@ -21,7 +21,8 @@ class User:
 
     ``referrer_id`` and ``used_invite_code`` are set at most once, together,
     when the user applies someone's code; ``referred_count`` is how many
-    users applied this user's code.
+    users applied this user's code. ``created_by`` names the login that
+    created the user (see :func:`~referrals.domain.codes.login_tag`).
     """
 
     id: int
@@ -30,6 +31,7 @@ class User:
     referrer_id: int | None = None
     used_invite_code: InviteCode | None = None
     referred_count: int = 0
+    created_by: str | None = None
 
 
 def ensure_can_apply(user: User, owner: User | None, owner_referrers: Collection[int]) -> User:

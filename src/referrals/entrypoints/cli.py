@@ -112,7 +112,7 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
             max_async_tasks=args.concurrency,
             log_level=LogLevel[settings.log_level],
             shutdown_timeout=15,
-            wait_tasks_timeout=settings.policy.delivery_lease,
+            wait_tasks_timeout=settings.delivery_lease,
         )
     )
     return status or 0

@@ -9,27 +9,46 @@ import os
 
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
-from referrals.container import build_container, close, resolve
+from referrals.adapters.taskiq import register_tasks
+from referrals.application.ports import EventSink
+from referrals.application.sms_text import SmsText
+from referrals.container import close, resolve
 from referrals.entrypoints.logs import configure_logging
+from referrals.service import Adapters, build_container
 from referrals.settings import Settings, load_settings
 
 log = logging.getLogger("referrals.worker")
 
 
 def worker_broker() -> AsyncBroker:
+    """The broker ``referrals worker`` runs: settings from the environment."""
+    return build_worker_broker(load_settings())
+
+
+def build_worker_broker(
+    settings: Settings,
+    *,
+    adapters: Adapters | None = None,
+    hooks: EventSink | None = None,
+    sms_text: SmsText | None = None,
+) -> AsyncBroker:
     """Build the broker of one worker process, with the delivery task on it.
 
-    taskiq calls this in each worker process; the stores open in the worker's
-    start-up hook (so a bad Redis URL fails the worker at once) and close in
-    its shutdown hook.
+    taskiq calls :func:`worker_broker` in each worker process; a host that
+    wants its own hooks (``CodeSent`` fires here), SMS texts or gateway
+    points ``taskiq worker`` at a function of its own that calls this. The
+    stores open in the worker's start-up hook (so a bad Redis URL fails the
+    worker at once) and close in its shutdown hook.
     """
-    settings = load_settings()
     # run_worker turned taskiq's loggers up to INFO (a line per task); quiet
     # them again in this process, keeping their warnings and errors.
     configure_logging(settings.log_level)
     _without_timeout_tracebacks(logging.getLogger("taskiq.receiver.receiver"))
-    container = build_container(settings)
-    broker: AsyncBroker = container.broker()
+    container = build_container(settings, adapters=adapters, hooks=hooks, sms_text=sms_text)
+    broker = container.broker()
+    if broker is None:
+        raise ValueError("a worker needs settings.broker_url")
+    register_tasks(broker, container.deliver_code)
 
     async def startup(_: TaskiqState) -> None:
         await resolve(container.deliver_code)
@@ -42,7 +61,7 @@ def worker_broker() -> AsyncBroker:
             f"{settings.redis_prefix}tasks",
             settings.broker_redelivery,
         )
-        limit = container.code_sender().timeout
+        limit = settings.delivery_time_limit
         _check_time_limit(settings, getattr(gateway, "longest_send", None), limit)
 
     async def shutdown(_: TaskiqState) -> None:

@@ -54,12 +54,12 @@ class InMemoryUserRepository:
         user_id = self._state.id_by_code.get(code)
         return None if user_id is None else self._state.by_id[user_id]
 
-    async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
+    async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
         state = self._state
         if phone in state.id_by_phone or invite_code in state.id_by_code:
             return None
         state.last_id += 1
-        user = User(id=state.last_id, phone=phone, invite_code=invite_code)
+        user = User(id=state.last_id, phone=phone, invite_code=invite_code, created_by=created_by)
         state.id_by_phone[phone] = user.id
         state.id_by_code[invite_code] = user.id
         self._save(user, None)

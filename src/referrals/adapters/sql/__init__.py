@@ -6,6 +6,6 @@ this package, so library users who bring their own adapters need no driver.
 """
 
 from referrals.adapters.sql.database import Database
-from referrals.adapters.sql.uow import SqlUnitOfWork
+from referrals.adapters.sql.uow import SqlUnitOfWork, sql_unit_of_work
 
-__all__ = ["Database", "SqlUnitOfWork"]
+__all__ = ["Database", "SqlUnitOfWork", "sql_unit_of_work"]

@@ -8,7 +8,7 @@ from contextlib import (
     contextmanager,
     nullcontext,
 )
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
@@ -19,9 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from referrals.adapters.sql.deadline import deadline
 from referrals.adapters.sql.schema import current_revision, ensure_current, upgrade
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
-
-if TYPE_CHECKING:
-    from referrals.adapters.sql.uow import SqlUnitOfWork
 
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -105,12 +102,6 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine)
-
-    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        """A :class:`~referrals.application.ports.UnitOfWorkFactory` on this database."""
-        from referrals.adapters.sql.uow import SqlUnitOfWork
-
-        return SqlUnitOfWork(self, read_only=read_only)
 
     async def read_only(self, conn: AsyncConnection) -> AsyncConnection:
         """``conn`` for a unit that only reads: no BEGIN, so no lock taken and

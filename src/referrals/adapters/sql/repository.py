@@ -52,6 +52,7 @@ def _user(row: RowMapping) -> User:
         referrer_id=row["referrer_id"],
         used_invite_code=InviteCode(used) if used else None,
         referred_count=row["referred_count"],
+        created_by=row["created_by"],
     )
 
 
@@ -82,8 +83,9 @@ class SqlUserRepository:
     async def get_by_invite_code(self, code: InviteCode) -> User | None:
         return await self._one(sql.USER_BY_CODE, code=code)
 
-    async def add(self, phone: Phone, invite_code: InviteCode) -> User | None:
-        return await self._one(sql.ADD_USER[self._dialect], phone=phone, code=invite_code)
+    async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
+        statement = sql.ADD_USER[self._dialect]
+        return await self._one(statement, phone=phone, code=invite_code, created_by=created_by)
 
     async def lock(self, user_id: int) -> User | None:
         return await self._one(sql.LOCK_USER, user_id=user_id)

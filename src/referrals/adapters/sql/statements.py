@@ -21,6 +21,7 @@ USER_COLUMNS = (
     users.c.referrer_id,
     users.c.used_invite_code,
     users.c.referred_count,
+    users.c.created_by,
 )
 
 USER_BY_ID = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
@@ -33,7 +34,11 @@ def _add(insert: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: the upsert is the dialect's own."""
     return (
         insert(users)
-        .values(phone=bindparam("phone"), invite_code=bindparam("code"))
+        .values(
+            phone=bindparam("phone"),
+            invite_code=bindparam("code"),
+            created_by=bindparam("created_by"),
+        )
         .on_conflict_do_nothing()
         .returning(*USER_COLUMNS)
     )

@@ -41,6 +41,8 @@ users = Table(
     Column("referred_count", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("referred_at", DateTime(timezone=True), nullable=True),
+    # The login that created the user (its login tag): tells is_new_user apart.
+    Column("created_by", String(32), nullable=True),
     CheckConstraint("referrer_id <> id", name="not_own_referrer"),
     CheckConstraint(
         "(referrer_id IS NULL) = (referral_rank IS NULL)"

@@ -16,6 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from referrals.adapters.sql.database import DRIVER_ERRORS, Database, translated_errors
 from referrals.adapters.sql.repository import SqlUserRepository
+from referrals.application.ports import UnitOfWorkFactory
+
+
+def sql_unit_of_work(database: Database) -> UnitOfWorkFactory:
+    """The :class:`~referrals.application.ports.UnitOfWorkFactory` of ``database``."""
+
+    def unit_of_work(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(database, read_only=read_only)
+
+    return unit_of_work
 
 
 class SqlUnitOfWork:

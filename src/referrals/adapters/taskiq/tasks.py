@@ -49,6 +49,7 @@ def register_tasks(
         sealed_code: str,
         expires_at: float,
         context: Annotated[Context, TaskiqDepends()],
+        language: str | None = None,
     ) -> str:
         try:
             use_case = deliver()
@@ -60,6 +61,7 @@ def register_tasks(
                     phone=Phone(phone),
                     sealed_code=sealed_code,
                     expires_at=expires_at,
+                    language=language,
                 )
             )
         except (DeliveryFailed, ServiceUnavailable) as exc:
@@ -130,6 +132,7 @@ class TaskiqCodeSender:
                 phone=delivery.phone,
                 sealed_code=delivery.sealed_code,
                 expires_at=delivery.expires_at,
+                language=delivery.language,
             )
         except SendTaskError as exc:  # how taskiq reports a failed kick
             raise ServiceUnavailable("the task queue") from exc

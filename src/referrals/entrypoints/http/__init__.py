@@ -1,5 +1,15 @@
-"""The Litestar HTTP API (SPEC §2). Build it with :func:`create_app`."""
+"""The Litestar HTTP API (SPEC §2): mount :class:`ReferralsPlugin` in your app,
+or serve the standalone one from :func:`create_app`."""
 
 from referrals.entrypoints.http.app import create_app
+from referrals.entrypoints.http.plugin import USER_ID_STATE, ReferralsPlugin
+from referrals.entrypoints.http.problems import PROBLEM_JSON, FieldError, Problem
 
-__all__ = ["create_app"]
+__all__ = [
+    "PROBLEM_JSON",
+    "USER_ID_STATE",
+    "FieldError",
+    "Problem",
+    "ReferralsPlugin",
+    "create_app",
+]

@@ -1,33 +1,22 @@
-"""The Litestar application factory."""
+"""The standalone API: a Litestar app around :class:`ReferralsPlugin` mounted at ``/api``."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from litestar import Litestar, get
-from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
-from taskiq import InMemoryBroker
 
 import referrals
-from referrals.container import Container, UseCases, build_container, close, resolve_use_cases
+from referrals.application.ports import EventSink
+from referrals.application.sms_text import SmsText
+from referrals.entrypoints.http.plugin import ReferralsPlugin
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
-from referrals.entrypoints.http.routes_auth import health, login, logout, verify
-from referrals.entrypoints.http.routes_profile import apply_referral, current_user_id, read_profile
 from referrals.entrypoints.logs import configure_logging
+from referrals.service import Adapters
 from referrals.settings import Settings, load_settings
 
-log = logging.getLogger("referrals.http")
-
-DRAIN_SECONDS = 10.0
-"""How long shutdown waits for in-process SMS deliveries still under way."""
+API_PATH = "/api"
 
 
 @get("/", include_in_schema=False)
@@ -36,7 +25,12 @@ async def root() -> Redirect:
     return Redirect("/docs")
 
 
-def _openapi() -> OpenAPIConfig:
+@get("/health", tags=["ops"], summary="Liveness")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="referrals",
         version=referrals.__version__,
@@ -44,62 +38,30 @@ def _openapi() -> OpenAPIConfig:
         "Errors are RFC 9457 problem details with a stable `code`.",
         path="/docs",
         render_plugins=[SwaggerRenderPlugin(path="/"), RedocRenderPlugin(), JsonRenderPlugin()],
-        components=Components(
-            security_schemes={
-                "BearerToken": SecurityScheme(type="http", scheme="bearer"),
-                "SessionCookie": SecurityScheme(
-                    type="apiKey", name="referrals_session", security_scheme_in="cookie"
-                ),
-            }
-        ),
     )
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
-    """Build the API. Without arguments, settings come from the environment.
-
-    Tests pass a container with overridden providers (see
-    :func:`~referrals.container.in_memory_container`).
-    """
-    if container is None:
-        container = build_container(settings or load_settings())
-    settings = container.settings()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    adapters: Adapters | None = None,
+    hooks: EventSink | None = None,
+    sms_text: SmsText | None = None,
+) -> Litestar:
+    """Build the standalone API. Without arguments, settings come from the
+    environment; the keywords are those of :class:`ReferralsPlugin`."""
+    settings = settings or load_settings()
     configure_logging(settings.log_level)
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.use_cases = await resolve_use_cases(container)
-        broker = container.broker()
-        await broker.startup()
-        try:
-            yield
-        finally:
-            if isinstance(broker, InMemoryBroker):
-                await _drain(broker)
-            await broker.shutdown()
-            await close(container)
-
-    def use_cases(state: State) -> UseCases:
-        return state.use_cases  # type: ignore[no-any-return]
-
+    plugin = ReferralsPlugin(
+        settings, path=API_PATH, adapters=adapters, hooks=hooks, sms_text=sms_text
+    )
     return Litestar(
-        route_handlers=[root, health, login, verify, logout, read_profile, apply_referral],
-        dependencies={
-            "use_cases": Provide(use_cases, sync_to_thread=False),
-            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
-            "user_id": Provide(current_user_id),
-        },
+        route_handlers=[root, health],
+        plugins=[plugin],
+        # The whole app answers in problem details, unknown paths included.
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lifespan],
-        openapi_config=_openapi(),
+        openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_size,
         logging_config=None,  # configure_logging above; Litestar's would replace it
         debug=False,
     )
-
-
-async def _drain(broker: InMemoryBroker) -> None:
-    try:
-        await asyncio.wait_for(broker.wait_all(), DRAIN_SECONDS)
-    except TimeoutError:
-        log.warning("shut down with SMS deliveries still under way")

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details: every error the API sends, and how OpenAPI shows it."""
+"""RFC 9457 problem details: the answers of the error catalogue, and how OpenAPI shows them."""
 
 from __future__ import annotations
 
@@ -18,10 +18,19 @@ from msgspec import UNSET, UnsetType
 
 from referrals.application.errors import NotAuthenticated, RateLimited, ServiceUnavailable
 from referrals.domain import errors as domain
+from referrals.entrypoints.http.errors import (
+    CATALOGUE,
+    ErrorKind,
+    kind_named,
+    kind_of,
+    kinds_with_status,
+)
 
 log = logging.getLogger("referrals.http")
 
 PROBLEM_JSON = "application/problem+json"
+NOT_JSON = "The body is not valid JSON."
+INVALID_FIELDS = "The request has invalid fields."
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -43,30 +52,6 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     """``code_invalid`` only: wrong codes left before the login burns."""
 
 
-STATUS: dict[type[Exception], int] = {
-    domain.InvalidInput: 400,
-    domain.CodeInvalid: 400,
-    domain.ChallengeExpired: 400,
-    NotAuthenticated: 401,
-    domain.ReferralCodeNotFound: 404,
-    domain.ReferralAlreadyApplied: 409,
-    domain.OwnReferralCode: 409,
-    domain.ReferralCycle: 409,
-    RateLimited: 429,
-}
-
-CODE_BY_STATUS = {
-    400: "validation_error",
-    401: "not_authenticated",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-    503: "service_unavailable",
-}
-
-
 def problem(
     status: int,
     code: str,
@@ -81,26 +66,25 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _retry_after(seconds: float) -> dict[str, str]:
+def retry_after(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 def on_domain_error(_: Request[Any, Any, Any], exc: domain.DomainError) -> Response[Problem]:
-    status = next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
+    kind = kind_of(exc)
+    assert kind is not None  # DomainError itself is in the catalogue  # noqa: S101
     if isinstance(exc, domain.InvalidInput):
-        return problem(
-            status,
-            exc.code,
-            "The request has invalid fields.",
-            errors=[FieldError(exc.field, exc.detail)],
-        )
+        errors = [FieldError(exc.field, exc.detail)]
+        return problem(kind.status, kind.code, INVALID_FIELDS, errors=errors)
     if isinstance(exc, domain.CodeInvalid):
-        return problem(status, exc.code, exc.detail, attempts_left=exc.attempts_left)
+        return problem(kind.status, kind.code, exc.detail, attempts_left=exc.attempts_left)
     if isinstance(exc, NotAuthenticated):
-        return problem(status, exc.code, exc.detail, headers={"WWW-Authenticate": "Bearer"})
+        headers = {"WWW-Authenticate": "Bearer"}
+        return problem(kind.status, kind.code, exc.detail, headers=headers)
     if isinstance(exc, RateLimited):
-        return problem(status, exc.code, exc.detail, headers=_retry_after(exc.retry_after))
-    return problem(status, exc.code, exc.detail)
+        headers = retry_after(exc.retry_after)
+        return problem(kind.status, kind.code, exc.detail, headers=headers)
+    return problem(kind.status, kind.code, exc.detail)
 
 
 def on_unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Response[Problem]:
@@ -109,12 +93,11 @@ def on_unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Respon
         503,
         "service_unavailable",
         "A service this API needs is unavailable; try again shortly.",
-        headers=_retry_after(exc.retry_after),
+        headers=retry_after(exc.retry_after),
     )
 
 
 _MISSING = re.compile(r"missing required field `(\w+)`")
-NOT_JSON = "The body is not valid JSON."
 
 
 def _field_error(item: object) -> FieldError:
@@ -132,26 +115,35 @@ def _not_json() -> Response[Problem]:
     return problem(400, "validation_error", NOT_JSON, errors=[FieldError("body", NOT_JSON)])
 
 
+def _http_code(status: int) -> str:
+    """The catalogue's code for a status Litestar itself answers (404, 405, 413…)."""
+    kinds = [k for k in kinds_with_status(status) if issubclass(k.exception, HTTPException)]
+    if kinds:
+        return kinds[0].code
+    same_status = kinds_with_status(status)
+    return same_status[0].code if same_status else f"http_{status}"
+
+
 def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
-    code = CODE_BY_STATUS.get(status, f"http_{status}")
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
         errors = [_field_error(item) for item in extra] or [FieldError("body", str(exc.detail))]
-        return problem(400, code, "The request has invalid fields.", headers=headers, errors=errors)
+        return problem(400, "validation_error", INVALID_FIELDS, headers=headers, errors=errors)
     if status == 400:  # Litestar's decoding errors: the body is not JSON
         return _not_json()
     detail = str(exc.detail) if exc.detail and exc.detail != HTTPStatus(status).phrase else ""
+    code = _http_code(status)
     return problem(status, code, detail or HTTPStatus(status).description, headers=headers)
 
 
-def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     if isinstance(exc, RecursionError | UnicodeDecodeError):
         # The JSON decoder gave up on absurd nesting or bytes that are not UTF-8.
         return _not_json()
     if isinstance(exc, OSError | TimeoutError):
-        return on_unavailable(_, ServiceUnavailable(f"a dependency ({type(exc).__name__})"))
+        return on_unavailable(request, ServiceUnavailable(f"a dependency ({type(exc).__name__})"))
     log.exception("unexpected error", exc_info=exc)
     return problem(500, "internal_error", "An unexpected error occurred; it was logged.")
 
@@ -162,49 +154,54 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: on_http_exception,
     Exception: on_unexpected,
 }
+"""Every error a route of ours can raise, answered as problem details."""
 
-_DESCRIPTIONS = {
-    400: "Invalid input (`validation_error`, with `errors`), or, on verify, a wrong code"
-    " (`code_invalid`, with `attempts_left`) or a dead login (`challenge_expired`).",
-    401: "No valid session (`not_authenticated`); sent with `WWW-Authenticate: Bearer`.",
-    404: "No user has this invite code (`referral_code_not_found`).",
-    409: "`referral_already_applied`, `own_referral_code` or `referral_cycle`.",
-    413: "The body is over the size limit (`payload_too_large`).",
-    415: "The body is not sent as `application/json` (`unsupported_media_type`).",
-    429: "A limit was reached (`rate_limited` or `too_many_attempts`); see `Retry-After`.",
-    503: "PostgreSQL, Redis or the queue is unreachable (`service_unavailable`);"
-    " see `Retry-After`.",
-}
-
-_EXAMPLES = {
-    400: ("validation_error", "The request has invalid fields."),
-    401: ("not_authenticated", NotAuthenticated.message),
-    404: ("referral_code_not_found", domain.ReferralCodeNotFound.message),
-    409: ("referral_already_applied", domain.ReferralAlreadyApplied.message),
-    413: ("payload_too_large", HTTPStatus(413).description),
-    415: ("unsupported_media_type", "Send the body as application/json."),
-    429: ("rate_limited", RateLimited.message),
-    503: ("service_unavailable", "A service this API needs is unavailable; try again shortly."),
+_EXAMPLE_DETAIL = {
+    "validation_error": INVALID_FIELDS,
+    "payload_too_large": HTTPStatus(413).description,
+    "unsupported_media_type": "Send the body as application/json.",
+    "service_unavailable": "A service this API needs is unavailable; try again shortly.",
 }
 
 
-def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the problem answers a route really sends."""
+def _example(kind: ErrorKind) -> dict[str, Any]:
+    message = getattr(kind.exception, "message", None)
+    detail = _EXAMPLE_DETAIL.get(kind.code) or message or HTTPStatus(kind.status).description
+    return {
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "code": kind.code,
+        "type": "about:blank",
+    }
+
+
+def error_responses(*codes: str) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem answers a route really sends, given by
+    catalogue code: one entry per status, describing each of its codes."""
+    kinds = [kind_named(code) for code in codes]
     specs: dict[int, ResponseSpec] = {}
-    for status in statuses:
-        code, detail = _EXAMPLES[status]
-        example = {
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": detail,
-            "code": code,
-            "type": "about:blank",
-        }
+    for status in sorted({kind.status for kind in kinds}):
+        same = [k for k in kinds if k.status == status]
+        description = "; ".join(
+            f"`{k.code}`: {k.when}" + (f" ({k.extra})" if k.extra else "") for k in same
+        )
         specs[status] = ResponseSpec(
             data_container=Problem,
             generate_examples=False,
-            description=_DESCRIPTIONS[status],
+            description=description[:1].upper() + description[1:] + ".",
             media_type=PROBLEM_JSON,
-            examples=[Example(summary=code, value=example)],
+            examples=[Example(summary=k.code, value=_example(k)) for k in same],
         )
     return specs
+
+
+__all__ = [
+    "CATALOGUE",
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "FieldError",
+    "Problem",
+    "error_responses",
+    "problem",
+]

@@ -1,61 +1,77 @@
-"""The signed-in user's profile: /api/profile/."""
+"""The signed-in user's profile: ``profile/`` under the mount path."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Litestar reads these handlers' annotations
+# at start-up, and some refer to values local to the builder function.
 
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 
-from referrals.application.policy import Policy
-from referrals.entrypoints.http.deps import UseCasesDep, UserId, json_only
+from referrals.entrypoints.http.deps import json_only
 from referrals.entrypoints.http.problems import error_responses
+from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import ApplyReferralIn, ProfileOut
 from referrals.entrypoints.http.session import session_token
 
-SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}, {"SessionCookie": []}]
-MAX_PAGE = Policy().max_page_size
 
+def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
+    max_page = runtime.settings.policy.max_page_size
+    default_page = runtime.settings.policy.page_size
 
-async def current_user_id(request: Request[Any, Any, Any], use_cases: UseCasesDep) -> int:
-    """The signed-in user's id; ``NotAuthenticated`` (401) otherwise."""
-    return await use_cases.authenticate(session_token(request))
+    @get(
+        "/profile/",
+        name=runtime.route_name("profile"),
+        summary="Read the profile",
+        description="The user, the code they applied, their own invite code, and one page "
+        "of the phones that applied it, oldest first.",
+        security=SECURITY,
+        responses=error_responses("validation_error", "not_authenticated", "service_unavailable"),
+    )
+    async def read_profile(
+        request: Request[Any, Any, Any],
+        limit: Annotated[
+            int | None,
+            Parameter(
+                ge=1, le=max_page, description=f"Page size, 1..{max_page}; default {default_page}."
+            ),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(max_length=64, description="`next_cursor` of the previous page."),
+        ] = None,
+    ) -> ProfileOut:
+        service = runtime.service
+        user_id = await service.authenticate(session_token(request))
+        return ProfileOut.of(await service.get_profile(user_id, cursor=cursor, limit=limit))
 
+    @post(
+        "/profile/",
+        name=runtime.route_name("apply_referral"),
+        status_code=200,
+        summary="Apply someone's invite code",
+        description="Once per user; never one's own code, never one that closes a cycle.",
+        security=SECURITY,
+        guards=[json_only],
+        responses=error_responses(
+            "validation_error",
+            "not_authenticated",
+            "referral_code_not_found",
+            "referral_already_applied",
+            "own_referral_code",
+            "referral_cycle",
+            "payload_too_large",
+            "unsupported_media_type",
+            "too_many_attempts",
+            "service_unavailable",
+        ),
+    )
+    async def apply_referral(
+        request: Request[Any, Any, Any], data: JSONBody[ApplyReferralIn]
+    ) -> ProfileOut:
+        service = runtime.service
+        user_id = await service.authenticate(session_token(request))
+        return ProfileOut.of(await service.apply_referral(user_id, data.used_referral_code))
 
-@get(
-    "/api/profile/",
-    tags=["profile"],
-    summary="Read the profile",
-    description="The user, the code they applied, their own invite code, and one page "
-    "of the phones that applied it, oldest first.",
-    security=SECURITY,
-    responses=error_responses(400, 401, 503),
-)
-async def read_profile(
-    user_id: UserId,
-    use_cases: UseCasesDep,
-    limit: Annotated[
-        int | None,
-        Parameter(ge=1, le=MAX_PAGE, description=f"Page size, 1..{MAX_PAGE}; default 100."),
-    ] = None,
-    cursor: Annotated[
-        str | None, Parameter(max_length=64, description="`next_cursor` of the previous page.")
-    ] = None,
-) -> ProfileOut:
-    return ProfileOut.of(await use_cases.get_profile(user_id, cursor=cursor, limit=limit))
-
-
-@post(
-    "/api/profile/",
-    status_code=200,
-    tags=["profile"],
-    summary="Apply someone's invite code",
-    description="Once per user; never one's own code, never one that closes a cycle.",
-    security=SECURITY,
-    guards=[json_only],
-    responses=error_responses(400, 401, 404, 409, 413, 415, 429, 503),
-)
-async def apply_referral(
-    user_id: UserId, data: JSONBody[ApplyReferralIn], use_cases: UseCasesDep
-) -> ProfileOut:
-    return ProfileOut.of(await use_cases.apply_referral(user_id, data.used_referral_code))
+    return [read_profile, apply_referral]

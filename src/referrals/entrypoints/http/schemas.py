@@ -8,11 +8,12 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from referrals.application.profile import Profile
+from referrals.domain.phone import MAX_TYPED_LENGTH
 
 PhoneText = Annotated[
     str,
     Meta(
-        max_length=64,
+        max_length=MAX_TYPED_LENGTH,
         description="A phone number as typed: `+79991234567`, `8 999 123-45-67`…",
         examples=["+79991234567"],
     ),
@@ -30,7 +31,13 @@ class UserPhone(msgspec.Struct, frozen=True):
 class LoginOut(msgspec.Struct, frozen=True, omit_defaults=True):
     user: UserPhone
     token: Annotated[str, Meta(description="Send it back to the verify endpoint.")]
-    next_page: Annotated[str, Meta(description="Absolute URL of the verify endpoint.")]
+    next_page: Annotated[
+        str,
+        Meta(
+            description="The verify endpoint for this token: absolute when the server has a"
+            " public URL (`REFERRALS_PUBLIC_URL`), else a path."
+        ),
+    ]
     expires_in: Annotated[int, Meta(description="Seconds the code stays valid.")]
     resend_after: Annotated[int, Meta(description="Seconds before a new code may be sent.")]
     confirm_code: Annotated[
@@ -44,12 +51,16 @@ class VerifyIn(msgspec.Struct, frozen=True):
 
 
 class ProfileOut(msgspec.Struct, frozen=True):
+    """The wire names of :class:`~referrals.application.profile.Profile` (SPEC §2)."""
+
     id: int
-    phone: str
-    used_referral_code: str | None
-    invite_referral_code: str
-    referred_users: list[str]
-    referred_users_count: int
+    phone: Annotated[str, Meta(description="E.164")]
+    used_referral_code: Annotated[str | None, Meta(description="The invite code applied, if any.")]
+    invite_referral_code: Annotated[str, Meta(description="The user's own invite code.")]
+    referred_users: Annotated[
+        list[str], Meta(description="One page of the phones that applied it, oldest first.")
+    ]
+    referred_users_count: Annotated[int, Meta(description="All of them, every page together.")]
     next_cursor: Annotated[
         str | None, Meta(description="Pass as `cursor` for the next page; null on the last.")
     ]
@@ -59,10 +70,10 @@ class ProfileOut(msgspec.Struct, frozen=True):
         return cls(
             id=profile.id,
             phone=profile.phone,
-            used_referral_code=profile.used_referral_code,
-            invite_referral_code=profile.invite_referral_code,
-            referred_users=list(profile.referred_users),
-            referred_users_count=profile.referred_users_count,
+            used_referral_code=profile.used_invite_code,
+            invite_referral_code=profile.invite_code,
+            referred_users=list(profile.referred_phones),
+            referred_users_count=profile.referred_count,
             next_cursor=profile.next_cursor,
         )
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
 from referrals.settings import Network
@@ -14,7 +15,7 @@ from referrals.settings import Network
 SESSION_COOKIE = "referrals_session"
 
 
-def session_token(request: Request[Any, Any, Any]) -> str | None:
+def session_token(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The ``Authorization: Bearer`` token, else the session cookie."""
     header = request.headers.get("authorization")
     if header:

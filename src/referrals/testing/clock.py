@@ -1,17 +1,12 @@
-"""Clocks: the real one, and one tests move by hand."""
+"""A clock that tests move by hand."""
 
 from __future__ import annotations
 
-import time
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
-
 
 class FakeClock:
-    """A clock that stands still until :meth:`advance` is called."""
+    """A :class:`~referrals.application.ports.Clock` that stands still until
+    :meth:`advance` is called, so expiries and rate-limit windows can be
+    crossed in a test without waiting."""
 
     def __init__(self, start: float = 1_800_000_000.0) -> None:
         self._now = start

@@ -1,0 +1,112 @@
+"""What happened: the events a host service can react to, and the hooks that deliver them.
+
+Use cases publish an event only once its change is final (committed, and
+for a login, once the login is consumed), to an
+:class:`~referrals.application.ports.EventSink`. :class:`Hooks` is the sink a
+host gives at build time::
+
+    hooks = Hooks()
+
+    @hooks.on(UserCreated)
+    async def welcome(event: UserCreated) -> None:
+        await crm.add_contact(event.phone)
+
+Delivery: each hook is awaited in turn, in the process that made the
+change, before the use case returns (so the caller, and a test, can rely on
+it having run). A hook that raises is logged and skipped: it never undoes
+nor fails the user's action. Events are not stored: if the process dies
+between the change and the hook, the hook does not run (at most once).
+A hook that must never miss an event should record the change in its own
+store and reconcile from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from referrals.domain.codes import InviteCode
+from referrals.domain.phone import Phone
+
+log = logging.getLogger("referrals.events")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event; ``at`` is when it happened (the service's clock)."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserCreated(Event):
+    """A phone logged in for the first time and became a user."""
+
+    user_id: int
+    phone: Phone
+    invite_code: InviteCode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginSucceeded(Event):
+    """A code was verified and a session opened (new and returning users)."""
+
+    user_id: int
+    phone: Phone
+    is_new_user: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralApplied(Event):
+    """``user_id`` applied the invite code of ``referrer_id``."""
+
+    user_id: int
+    referrer_id: int
+    invite_code: InviteCode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeSent(Event):
+    """The SMS gateway accepted a login code for ``phone`` (in the process
+    that delivers codes: the worker, or the API with the in-process queue)."""
+
+    phone: Phone
+    language: str
+
+
+E = TypeVar("E", bound=Event)
+Hook = Callable[[E], Awaitable[None]]
+
+
+class Hooks:
+    """Async callbacks by event type; the :class:`EventSink` hosts give at build time."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[type[Event], list[Callable[[Any], Awaitable[None]]]] = {}
+
+    def add(self, kind: type[E], hook: Hook[E]) -> None:
+        """Call ``hook`` with every event of type ``kind``, after the hooks added before it."""
+        self._hooks.setdefault(kind, []).append(hook)
+
+    def on(self, kind: type[E]) -> Callable[[Hook[E]], Hook[E]]:
+        """Decorator form of :meth:`add`."""
+
+        def register(hook: Hook[E]) -> Hook[E]:
+            self.add(kind, hook)
+            return hook
+
+        return register
+
+    def __bool__(self) -> bool:
+        return bool(self._hooks)
+
+    async def publish(self, event: Event) -> None:
+        """Run the hooks of ``event``'s type; log and swallow what they raise."""
+        for hook in self._hooks.get(type(event), ()):
+            try:
+                await hook(event)
+            except Exception:
+                name = type(event).__name__
+                log.exception("a %s hook failed (%r); the action stands", name, hook)

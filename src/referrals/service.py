@@ -1,0 +1,174 @@
+"""Build a working service: every use case wired, from settings or from adapters of your own.
+
+::
+
+    async with open_service(load_settings()) as service:       # as the HTTP API does
+        await service.request_code(CodeRequest(phone="+79991234567", client_ip="10.0.0.1"))
+
+    async with open_service(adapters=Adapters.in_memory(sms_gateway=my_gateway)) as service:
+        ...
+
+:func:`open_service` opens what the adapters need (database pool, Redis
+client, queue, SMS gateway) on entry and closes it on exit, after the
+in-process queue has delivered what it holds. Any adapter given in
+:class:`Adapters` replaces the one the settings would pick; adapters are
+checked against their ports by a type checker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from referrals.application.apply_referral import ApplyReferral
+from referrals.application.deliver_code import DeliverCode
+from referrals.application.ports import (
+    ChallengeStore,
+    Clock,
+    CodeSender,
+    DeliveryLedger,
+    EventSink,
+    RateLimiter,
+    SessionStore,
+    SmsGateway,
+    UnitOfWorkFactory,
+)
+from referrals.application.profile import GetProfile, GetUser
+from referrals.application.request_code import RequestCode
+from referrals.application.sessions import Authenticate, Logout
+from referrals.application.sms_text import SmsText
+from referrals.application.verify import Verify
+from referrals.settings import Settings
+
+if TYPE_CHECKING:
+    from referrals.container import Container
+
+DRAIN_SECONDS = 10.0
+"""How long closing a service waits for in-process SMS deliveries under way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Every use case of one service, wired and ready to call."""
+
+    settings: Settings
+    request_code: RequestCode
+    verify: Verify
+    get_profile: GetProfile
+    get_user: GetUser
+    apply_referral: ApplyReferral
+    authenticate: Authenticate
+    logout: Logout
+    deliver_code: DeliverCode
+    code_sender: CodeSender
+    """The queue :attr:`request_code` hands codes to."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Adapters:
+    """Port implementations that replace the ones settings would pick; ``None``
+    keeps the settings' choice. Each passes the contract suite in
+    :mod:`referrals.testing.contracts` (run it against your own)."""
+
+    unit_of_work: UnitOfWorkFactory | None = None
+    challenges: ChallengeStore | None = None
+    sessions: SessionStore | None = None
+    limiter: RateLimiter | None = None
+    delivery_ledger: DeliveryLedger | None = None
+    code_sender: CodeSender | None = None
+    sms_gateway: SmsGateway | None = None
+    clock: Clock | None = None
+
+    @classmethod
+    def in_memory(
+        cls, *, sms_gateway: SmsGateway | None = None, clock: Clock | None = None
+    ) -> Adapters:
+        """Every store in this process's memory (users too): nothing to run
+        beside it, nothing kept after it. SMS go to ``sms_gateway`` (by
+        default the settings' one: the console gateway logs them)."""
+        from referrals.adapters import memory
+
+        return cls(
+            unit_of_work=memory.InMemoryUsers().unit_of_work,
+            challenges=memory.InMemoryChallengeStore(),
+            sessions=memory.InMemorySessionStore(),
+            limiter=memory.InMemoryRateLimiter(),
+            delivery_ledger=memory.InMemoryDeliveryLedger(),
+            sms_gateway=sms_gateway,
+            clock=clock,
+        )
+
+
+def build_container(
+    settings: Settings,
+    *,
+    adapters: Adapters | None = None,
+    hooks: EventSink | None = None,
+    sms_text: SmsText | None = None,
+) -> Container:
+    """The dependency-injector container behind :func:`open_service`, with the
+    given adapters, hooks and SMS texts in place (for entry points that manage
+    resources themselves, such as the taskiq worker)."""
+    from dependency_injector import providers
+
+    from referrals.container import Container
+
+    container = Container(settings=settings)
+    chosen = adapters or Adapters()
+    for spec in fields(chosen):
+        value = getattr(chosen, spec.name)
+        if value is not None:
+            getattr(container, spec.name).override(providers.Object(value))
+    if chosen.unit_of_work is not None:
+        container.database.override(providers.Object(None))
+    if hooks is not None:
+        container.events.override(providers.Object(hooks))
+    if sms_text is not None:
+        container.sms_text.override(providers.Object(sms_text))
+    return container
+
+
+async def resolve_service(container: Container) -> Service:
+    """Resolve every use case of ``container`` (opening the resources they need)."""
+    from referrals.container import resolve
+
+    values = {spec.name: await resolve(getattr(container, spec.name)) for spec in fields(Service)}
+    return Service(**values)
+
+
+@asynccontextmanager
+async def open_service(
+    settings: Settings | None = None,
+    *,
+    adapters: Adapters | None = None,
+    hooks: EventSink | None = None,
+    sms_text: SmsText | None = None,
+) -> AsyncIterator[Service]:
+    """Open a service for ``settings`` (default: ``Settings()``, the embedded
+    default), with ``adapters`` in place of the settings' choices, ``hooks``
+    receiving its events (see :class:`~referrals.application.events.Hooks`)
+    and ``sms_text`` for the login SMS. Everything is closed on exit."""
+    from referrals.adapters.memory import InProcessCodeSender
+    from referrals.container import close
+
+    settings = settings or Settings()
+    container = build_container(settings, adapters=adapters, hooks=hooks, sms_text=sms_text)
+    service: Service | None = None
+    broker = None
+    try:
+        service = await resolve_service(container)
+        if not (adapters and adapters.code_sender):
+            broker = container.broker()  # None unless settings.broker_url
+        if broker is not None:
+            await broker.startup()
+        yield service
+    finally:
+        try:
+            if service is not None and isinstance(service.code_sender, InProcessCodeSender):
+                await service.code_sender.aclose(DRAIN_SECONDS)
+            if broker is not None:
+                await broker.shutdown()
+        finally:
+            await close(container)

@@ -1,0 +1,31 @@
+"""The contract suite of every port, for adapters of your own.
+
+Each class holds the tests one port's adapters must pass; the project runs
+them against its in-memory, SQL and Redis adapters. To check yours, subclass
+the class in a test module and give the fixture it names (``pytest`` with
+``pytest-asyncio``; install ``referrals[testing]``)::
+
+    from referrals.testing.contracts import SessionStoreContract
+
+    class TestMySessionStore(SessionStoreContract):
+        @pytest.fixture
+        def sessions(self) -> MySessionStore:
+            return MySessionStore(...)
+
+Every store starts empty in each test; times come from a ``clock`` fixture
+(a :class:`~referrals.testing.FakeClock`, which you may override).
+"""
+
+from referrals.testing.contracts.challenges import ChallengeStoreContract
+from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
+from referrals.testing.contracts.rate_limiter import RateLimiterContract
+from referrals.testing.contracts.sessions import SessionStoreContract
+from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
+
+__all__ = [
+    "ChallengeStoreContract",
+    "DeliveryLedgerContract",
+    "RateLimiterContract",
+    "SessionStoreContract",
+    "UnitOfWorkContract",
+]

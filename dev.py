@@ -47,17 +47,30 @@ def install(kind: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
+DEV_SERVE = {"REFERRALS_EXPOSE_CODES": "true", "REFERRALS_COOKIE_SECURE": "false"}
+"""What `dev.py serve` turns on for trying the API by hand on this machine."""
+
+
 def serve(args: list[str]) -> int:
     install("serve")
-    return subprocess.call([str(BIN / "referrals"), "serve", *args], cwd=ROOT)
+    env = {**DEV_SERVE, **os.environ}
+    print(
+        "+ development: login answers carry the code (REFERRALS_EXPOSE_CODES=true) and the"
+        " session cookie works over plain http (REFERRALS_COOKIE_SECURE=false);"
+        " `referrals serve` alone does neither",
+        flush=True,
+    )
+    return subprocess.call([str(BIN / "referrals"), "serve", *args], cwd=ROOT, env=env)
 
 
 def test(args: list[str]) -> int:
     install("test")
+    linted = ["src", "tests", "bench", "examples", "dev.py"]
     checks = [
-        [BIN / "ruff", "check", "src", "tests", "bench", "dev.py"],
-        [BIN / "ruff", "format", "--check", "src", "tests", "bench", "dev.py"],
+        [BIN / "ruff", "check", *linted],
+        [BIN / "ruff", "format", "--check", *linted],
         [BIN / "mypy"],
+        [BIN / "mypy", "--strict", "examples/library_host", "examples/litestar_host"],
         [BIN / "lint-imports"],
         [BIN / "pytest", *args],
     ]
@@ -70,7 +83,7 @@ def test(args: list[str]) -> int:
 
 def lock(_: list[str]) -> int:
     """Needs `uv` on PATH (pip install uv); pins for every platform, with hashes."""
-    for kind, extra in (("serve", []), ("test", ["--extra", "dev"])):
+    for kind, extra in (("serve", ["--extra", "all"]), ("test", ["--extra", "dev"])):
         run(
             "uv",
             "pip",

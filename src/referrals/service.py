@@ -65,6 +65,16 @@ class Service:
     code_sender: CodeSender
     """The queue :attr:`request_code` hands codes to."""
 
+    async def drain_deliveries(self, within: float | None = None) -> bool:
+        """Wait until the in-process queue has delivered every code handed to it
+        (at most ``within`` seconds); ``True`` once none is left. With a
+        taskiq queue, delivery is the workers' and this returns at once."""
+        from referrals.adapters.memory import InProcessCodeSender
+
+        if isinstance(self.code_sender, InProcessCodeSender):
+            return await self.code_sender.drain(within)
+        return True
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Adapters:

@@ -25,11 +25,15 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
+from litestar.di import NamedDependency
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.testing import AsyncTestClient
 
-from referrals.adapters.memory import InProcessCodeSender, RecordingSmsGateway, SentSms
+from referrals.adapters.memory import RecordingSmsGateway, SentSms
 from referrals.application.policy import Policy
+from referrals.domain.user import User
 from referrals.entrypoints.http import ReferralsPlugin, create_app
 from referrals.service import Adapters, Service
 from referrals.settings import Settings
@@ -51,6 +55,40 @@ def phone_number(n: int) -> str:
 
 
 # --- building apps ----------------------------------------------------------
+
+MOUNTS = {"standalone": "", "mounted": "/auth"}
+"""Every test runs against the standalone app and against a host app that
+mounts the plugin under ``/auth`` (``/auth/api/...``); the client of the
+mounted one sends its paths under ``/auth``, so tests name paths as
+``/api/...`` either way."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "mount" in metafunc.fixturenames:
+        standalone = metafunc.definition.get_closest_marker("standalone") is not None
+        names = ["standalone"] if standalone else list(MOUNTS)
+        metafunc.parametrize("mount", [MOUNTS[name] for name in names], ids=names)
+
+
+def host_app(settings: Settings, adapters: Adapters, prefix: str) -> Litestar:
+    """A host service's own app with the API mounted at ``{prefix}/api`` and one
+    route of its own that needs a referrals session."""
+    plugin = ReferralsPlugin(settings, path=f"{prefix}/api", adapters=adapters)
+
+    @get(f"{prefix}/host/me", dependencies={"user": plugin.current_user}, sync_to_thread=False)
+    def me(user: NamedDependency[User]) -> dict[str, object]:
+        return {"id": user.id, "phone": user.phone}
+
+    return Litestar(
+        route_handlers=[me],
+        plugins=[plugin],
+        openapi_config=OpenAPIConfig(
+            title="host",
+            version="1.0",
+            path=f"{prefix}/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), RedocRenderPlugin(), JsonRenderPlugin()],
+        ),
+    )
 
 
 def with_peer(app: Asgi, host: str) -> Asgi:
@@ -78,6 +116,8 @@ class Api:
     gateway: RecordingSmsGateway
     clock: FakeClock
     settings: Settings = field(repr=False)
+    prefix: str = ""
+    """Where the host mounted the API ('' for the standalone app)."""
 
     @property
     def service(self) -> Service:
@@ -85,9 +125,7 @@ class Api:
 
     def delivered(self) -> list[SentSms]:
         """Every SMS sent so far, once the background deliveries have finished."""
-        sender = self.service.code_sender
-        if isinstance(sender, InProcessCodeSender):
-            self.client.blocking_portal.call(sender.drain)
+        self.client.blocking_portal.call(self.service.drain_deliveries)
         return list(self.gateway.sent)
 
 
@@ -113,7 +151,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def make_api(clock: FakeClock) -> AsyncIterator[MakeApi]:
+async def make_api(clock: FakeClock, mount: str) -> AsyncIterator[MakeApi]:
     """Start an app with its own container; it stops when the test ends.
 
     ``policy`` defaults to :func:`exposed_policy`; ``peer`` sets the socket
@@ -141,11 +179,15 @@ async def make_api(clock: FakeClock) -> AsyncIterator[MakeApi]:
             gateway = RecordingSmsGateway()
             adapters = Adapters.in_memory(sms_gateway=gateway, clock=clock)
             adapters = dataclasses.replace(adapters, **(overrides or {}))
-            app: Litestar = create_app(config, adapters=adapters)
+            if mount:
+                app = host_app(config, adapters, mount)
+            else:
+                app = create_app(config, adapters=adapters)
             plugin = app.plugins.get(ReferralsPlugin)
             asgi: Any = app if peer is None else with_peer(app, peer)
-            client = await stack.enter_async_context(AsyncTestClient(asgi))
-            return Api(client, plugin, gateway, clock, settings=config)
+            base_url = f"http://testserver.local{mount}"
+            client = await stack.enter_async_context(AsyncTestClient(asgi, base_url=base_url))
+            return Api(client, plugin, gateway, clock, settings=config, prefix=mount)
 
         yield make
 
@@ -258,6 +300,13 @@ def assert_problem(
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def host_answers(api: Api, response: httpx.Response) -> bool:
+    """Whether the host app, not the mounted API, gave this answer: a request
+    that matches no route of the API (unknown path, wrong method) is the
+    host's, answered by the host's own error handlers."""
+    return bool(api.prefix) and response.status_code in {404, 405}
 
 
 def retry_after(response: httpx.Response) -> int:

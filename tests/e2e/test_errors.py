@@ -350,6 +350,7 @@ async def test_one_byte_over_16_kib_is_too_large(client: AsyncTestClient[Any]) -
 # --- 405 --------------------------------------------------------------------
 
 
+@pytest.mark.standalone  # a host answers requests that match no route of the API
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -40,8 +40,8 @@ THIRTY_DAYS = 30 * 86400
 # --- login ------------------------------------------------------------------
 
 
-async def test_login_answers_the_fields_of_the_spec(client: AsyncTestClient[Any]) -> None:
-    response = await client.post("/api/login/", json={"phone": "8 (999) 123-45-67"})
+async def test_login_answers_the_fields_of_the_spec(api: Api) -> None:
+    response = await api.client.post("/api/login/", json={"phone": "8 (999) 123-45-67"})
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -49,7 +49,7 @@ async def test_login_answers_the_fields_of_the_spec(client: AsyncTestClient[Any]
     assert set(body) == {"user", "token", "next_page", "expires_in", "resend_after", "confirm_code"}
     assert body["user"] == {"phone": PHONE}
     assert TOKEN.fullmatch(body["token"])
-    assert body["next_page"] == f"/api/verify/{body['token']}/"
+    assert body["next_page"] == f"{api.prefix}/api/verify/{body['token']}/"
     assert body["expires_in"] == 300
     assert body["resend_after"] == 60
     assert re.fullmatch(r"\d{4}", body["confirm_code"])
@@ -62,19 +62,19 @@ async def test_next_page_is_absolute_under_the_configured_public_url(make_api: M
     followed = await login(api.client, OTHER_PHONE)
 
     assert followed.response.json()["next_page"] == (
-        f"https://auth.example.com/svc/api/verify/{followed.token}/"
+        f"https://auth.example.com/svc{api.prefix}/api/verify/{followed.token}/"
     )
     assert token != followed.token
 
 
-async def test_next_page_never_comes_from_the_host_header(client: AsyncTestClient[Any]) -> None:
-    response = await client.post(
+async def test_next_page_never_comes_from_the_host_header(api: Api) -> None:
+    response = await api.client.post(
         "/api/login/", json={"phone": PHONE}, headers={"Host": "evil.example"}
     )
 
     assert response.status_code == 200
     assert "evil.example" not in response.text
-    assert response.json()["next_page"].startswith("/api/verify/")
+    assert response.json()["next_page"].startswith(f"{api.prefix}/api/verify/")
 
 
 async def test_login_gives_a_new_token_each_time(api: Api) -> None:

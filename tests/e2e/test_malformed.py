@@ -19,7 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
-from tests.e2e.conftest import PHONE, Api, assert_problem, bearer, phone_number, sign_in
+from tests.e2e.conftest import (
+    PHONE,
+    Api,
+    assert_problem,
+    bearer,
+    host_answers,
+    phone_number,
+    sign_in,
+)
 
 JSON = {"content-type": "application/json"}
 
@@ -229,7 +237,7 @@ async def test_a_malformed_request_gets_its_4xx_problem_never_a_500(
 ) -> None:
     response = await send(api.client, case, token)
 
-    if case.status < 400:
+    if case.status < 400 or host_answers(api, response):
         assert response.status_code == case.status, response.text
     else:
         assert_problem(response, case.status)
@@ -310,8 +318,10 @@ FUZZ = settings(
 )
 
 
-def assert_answered(response: httpx.Response) -> None:
+def assert_answered(response: httpx.Response, api: Api | None = None) -> None:
     assert response.status_code < 500, response.text
+    if api is not None and host_answers(api, response):
+        return
     if response.status_code >= 400:
         assert_problem(response, response.status_code)
     else:
@@ -369,7 +379,7 @@ async def test_any_token_in_the_path_never_answers_500(api: Api, path_token: str
     response = await api.client.post(
         "/api/verify/" + quote(path_token, safe="") + "/", json={"confirm_code": "1234"}
     )
-    assert_answered(response)
+    assert_answered(response, api)
     assert response.status_code != 200
 
 

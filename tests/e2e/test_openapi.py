@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.e2e.conftest import PROBLEM_JSON, MakeApi, login, sign_in, verify
+from tests.e2e.conftest import PROBLEM_JSON, Api, MakeApi, login, sign_in, verify
 
 OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("/api/login", "post"): {200, 400, 413, 415, 429, 503},
@@ -24,10 +24,16 @@ is provoked by a test of this suite)."""
 
 
 @pytest.fixture
-async def document(client: AsyncTestClient[Any]) -> dict[str, Any]:
-    response = await client.get("/docs/openapi.json")
+async def document(api: Api) -> dict[str, Any]:
+    """The OpenAPI document, with the paths of the API as if it were not mounted
+    (``/auth/api/login`` in a host that mounted it under ``/auth`` reads ``/api/login``)."""
+    response = await api.client.get("/docs/openapi.json")
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
+    if api.prefix:
+        mounted = {p: item for p, item in body["paths"].items() if p.startswith(api.prefix)}
+        assert mounted, "the host's document lists the mounted API's operations"
+        body["paths"] = {p.removeprefix(api.prefix): item for p, item in mounted.items()}
     return body
 
 
@@ -189,6 +195,7 @@ async def test_the_problem_examples_are_real_problems(document: dict[str, Any]) 
 # --- the interactive documentation ------------------------------------------
 
 
+@pytest.mark.standalone  # "/" belongs to the standalone app, not to the plugin
 async def test_the_root_leads_to_the_documentation(client: AsyncTestClient[Any]) -> None:
     response = await client.get("/", follow_redirects=False)
 

@@ -2,8 +2,9 @@ import ipaddress
 
 import pytest
 
+from referrals.application.policy import Policy
 from referrals.application.ports import Limit
-from referrals.settings import SettingsError, load_settings
+from referrals.settings import VARIABLES, Settings, SettingsError, Variable, load_settings
 
 
 def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
@@ -110,3 +111,48 @@ def test_shared_redis_needs_an_explicit_secret() -> None:
 def test_the_webhook_gateway_needs_its_url_and_secret() -> None:
     with pytest.raises(SettingsError, match="SMS_WEBHOOK_URL"):
         load_settings({"REFERRALS_SMS_GATEWAY": "webhook"})
+
+
+def test_a_hand_built_settings_obeys_the_same_rules() -> None:
+    with pytest.raises(SettingsError, match="REFERRALS_SECRET_KEY must be set"):
+        Settings(env="prod")
+    with pytest.raises(SettingsError, match="REFERRALS_SMS_WEBHOOK_URL"):
+        Settings(sms_gateway="webhook")
+    with pytest.raises(SettingsError, match="REFERRALS_BROKER_URL needs REFERRALS_REDIS_URL"):
+        Settings(broker_url="redis://queue", secret_key=b"k" * 32)
+
+
+def test_a_broker_without_shared_stores_is_refused() -> None:
+    """The worker would keep its own challenge store and drop every code as stale."""
+    with pytest.raises(SettingsError, match="BROKER_URL needs REFERRALS_REDIS_URL"):
+        load_settings({"REFERRALS_BROKER_URL": "redis://q", "REFERRALS_SECRET_KEY": "k" * 32})
+
+
+def test_the_delivery_lease_ends_before_redelivery_however_settings_are_built() -> None:
+    for settings in (Settings(broker_redelivery=10), load_settings({})):
+        assert settings.delivery_time_limit < settings.delivery_lease < settings.broker_redelivery
+
+
+def test_a_public_url_must_be_an_http_base() -> None:
+    assert Settings(public_url="https://auth.example.com/svc").public_url
+    for bad in ("auth.example.com", "ftp://x", "https://x/?q=1"):
+        with pytest.raises(SettingsError, match="PUBLIC_URL"):
+            Settings(public_url=bad)
+
+
+@pytest.mark.parametrize("variable", VARIABLES, ids=lambda v: v.name)
+def test_an_unset_variable_keeps_the_fields_own_default(variable: Variable) -> None:
+    """Every default lives once: in Settings or Policy, never again in the loader."""
+    loaded = load_settings({})
+    value: object = loaded
+    for part in variable.attribute.split("."):
+        value = getattr(value, part)
+    if variable.name != "SECRET_KEY":  # drawn at random each time
+        assert value == variable.default()
+
+
+def test_the_policy_checks_its_own_numbers() -> None:
+    with pytest.raises(ValueError, match="code_length"):
+        Policy(code_length=3)
+    with pytest.raises(ValueError, match="code_ttl"):
+        Policy(code_ttl=0)

@@ -125,6 +125,32 @@ def migrate(settings: Settings) -> None:
     print("The database schema is up to date.")
 
 
+EXTRAS = {
+    "litestar": "http",
+    "msgspec": "http",
+    "uvicorn": "http",
+    "sqlalchemy": "sqlite",
+    "aiosqlite": "sqlite",
+    "alembic": "sqlite",
+    "psycopg": "postgres",
+    "redis": "redis",
+    "taskiq": "worker",
+    "taskiq_redis": "worker",
+}
+"""The extra that installs each optional top-level package."""
+
+
+def _missing_extra(exc: ModuleNotFoundError) -> str:
+    package = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(package)
+    if extra is None:
+        raise exc
+    return (
+        f"this needs the {extra!r} extra ({package} is not installed):"
+        f" pip install 'referrals[{extra}]'"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -138,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             migrate(settings)
     except (SettingsError, Refused) as exc:
         print(f"referrals {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        print(f"referrals {args.command}: {_missing_extra(exc)}", file=sys.stderr)
         return 2
     return 0
 

@@ -1,0 +1,182 @@
+"""Hooks: which events the use cases publish, when, and what a failing hook cannot do."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from referrals.application.errors import ServiceUnavailable
+from referrals.application.events import (
+    CodeSent,
+    Event,
+    Hooks,
+    LoginSucceeded,
+    ReferralApplied,
+    UserCreated,
+)
+from referrals.application.request_code import CodeRequest
+from referrals.application.sms_text import SmsText
+from referrals.application.verify import VerifyCode
+from referrals.domain.errors import CodeInvalid
+from referrals.testing import InMemoryService
+
+PHONE = "+79991234567"
+OTHER = "+79997654321"
+
+
+def recording(hooks: Hooks, *kinds: type[Event]) -> list[Event]:
+    seen: list[Event] = []
+
+    async def record(event: Any) -> None:
+        seen.append(event)
+
+    for kind in kinds:
+        hooks.add(kind, record)
+    return seen
+
+
+async def test_a_first_login_publishes_user_created_then_login_succeeded() -> None:
+    hooks = Hooks()
+    seen = recording(hooks, UserCreated, LoginSucceeded)
+    svc = InMemoryService(hooks=hooks)
+
+    verified = await svc.sign_in(PHONE)
+
+    user_id = verified.profile.id
+    assert [type(e) for e in seen] == [UserCreated, LoginSucceeded]
+    created, login = seen
+    assert isinstance(created, UserCreated) and isinstance(login, LoginSucceeded)
+    assert (created.user_id, created.phone, created.invite_code) == (
+        user_id,
+        PHONE,
+        verified.profile.invite_code,
+    )
+    assert (login.user_id, login.is_new_user) == (user_id, True)
+    assert created.at == svc.clock.now()
+
+
+async def test_a_returning_login_publishes_only_login_succeeded() -> None:
+    svc = InMemoryService()
+    await svc.sign_in(PHONE)
+    svc.clock.advance(60)
+    svc.events.clear()
+
+    await svc.sign_in(PHONE)
+
+    assert [type(e) for e in svc.events] == [CodeSent, LoginSucceeded]
+    login = svc.events[-1]
+    assert isinstance(login, LoginSucceeded) and login.is_new_user is False
+
+
+async def test_a_wrong_code_publishes_nothing() -> None:
+    svc = InMemoryService()
+    requested = await svc.login(PHONE)
+    svc.events.clear()
+    wrong = "0000" if svc.last_code(PHONE) != "0000" else "1111"
+
+    with pytest.raises(CodeInvalid):
+        await svc.service.verify(VerifyCode(requested.token, wrong, "127.0.0.1"))
+
+    assert svc.events == []
+
+
+async def test_applying_a_code_publishes_referral_applied_after_the_commit() -> None:
+    hooks = Hooks()
+    svc = InMemoryService(hooks=hooks)
+    seen_in_hook: list[int] = []
+
+    @hooks.on(ReferralApplied)
+    async def check(event: ReferralApplied) -> None:
+        profile = await svc.service.get_profile(event.referrer_id)
+        seen_in_hook.append(profile.referred_count)  # the change is visible to the hook
+
+    owner = (await svc.sign_in(PHONE)).profile
+    fan = (await svc.sign_in(OTHER)).profile
+
+    await svc.service.apply_referral(fan.id, owner.invite_code)
+
+    applied = [e for e in svc.events if isinstance(e, ReferralApplied)]
+    assert [(e.user_id, e.referrer_id, e.invite_code) for e in applied] == [
+        (fan.id, owner.id, owner.invite_code)
+    ]
+    assert seen_in_hook == [1]
+
+
+async def test_the_code_sent_event_tells_the_language_of_the_sms() -> None:
+    svc = InMemoryService()
+
+    await svc.service.request_code(CodeRequest(PHONE, "127.0.0.1", language="ru-RU"))
+
+    [sent] = [e for e in svc.events if isinstance(e, CodeSent)]
+    assert (sent.phone, sent.language) == (PHONE, "ru")
+    assert "Ваш код" in svc.sent[-1].text
+
+
+async def test_a_failing_hook_is_logged_and_does_not_undo_the_login(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hooks = Hooks()
+
+    @hooks.on(UserCreated)
+    async def broken(event: UserCreated) -> None:
+        raise RuntimeError("the CRM is down")
+
+    after = recording(hooks, UserCreated)
+    svc = InMemoryService(hooks=hooks)
+
+    with caplog.at_level(logging.ERROR, logger="referrals.events"):
+        verified = await svc.sign_in(PHONE)
+
+    assert verified.is_new_user
+    assert await svc.service.authenticate(verified.session.token) == verified.profile.id
+    assert len(after) == 1  # the hooks after the broken one still ran
+    assert "UserCreated hook failed" in caplog.text
+
+
+async def test_a_login_retried_after_the_database_failed_is_still_a_new_user() -> None:
+    """The first try created the user, then the session store failed: the
+    retry of the same login (same code) reports the user as new, once."""
+    svc = InMemoryService()
+    requested = await svc.login(PHONE)
+    code = svc.last_code(PHONE)
+    sessions = svc.service.verify.sessions
+    real_create = sessions.create
+    calls = 0
+
+    async def create_once_failing(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ServiceUnavailable("redis")
+        await real_create(*args)
+
+    sessions.create = create_once_failing  # type: ignore[method-assign]
+    with pytest.raises(ServiceUnavailable):
+        await svc.service.verify(VerifyCode(requested.token, code, "127.0.0.1"))
+
+    verified = await svc.service.verify(VerifyCode(requested.token, code, "127.0.0.1"))
+
+    assert verified.is_new_user is True
+    assert [type(e) for e in svc.events if not isinstance(e, CodeSent)] == [
+        UserCreated,
+        LoginSucceeded,
+    ]
+
+
+def test_sms_templates_need_the_code_and_nothing_else() -> None:
+    with pytest.raises(ValueError, match="code"):
+        SmsText({"en": "Your code"})
+    with pytest.raises(ValueError, match="code"):
+        SmsText({"en": "{code} for {name}"})
+    with pytest.raises(ValueError, match="default language"):
+        SmsText({"ru": "Код {code}"}, default_language="en")
+
+
+def test_sms_text_falls_back_to_the_default_language() -> None:
+    text = SmsText({"en": "Code {code}", "de": "Kode {code}"})
+
+    assert text.render("1234", "de-AT") == "Kode 1234"
+    assert text.render("1234", "fr") == "Code 1234"
+    assert text.render("1234", None) == "Code 1234"

@@ -55,8 +55,8 @@ def serve(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     install("test")
     checks = [
-        [BIN / "ruff", "check", "src", "tests", "bench", "dev.py"],
-        [BIN / "ruff", "format", "--check", "src", "tests", "bench", "dev.py"],
+        [BIN / "ruff", "check", "src", "tests", "bench", "scripts", "dev.py"],
+        [BIN / "ruff", "format", "--check", "src", "tests", "bench", "scripts", "dev.py"],
         [BIN / "mypy"],
         [BIN / "lint-imports"],
         [BIN / "pytest", *args],

@@ -7,17 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.response import Redirect
 from taskiq import InMemoryBroker
 
 import referrals
 from referrals.container import Container, UseCases, build_container, close, resolve_use_cases
+from referrals.entrypoints.http.page import docs_render_plugins, docs_router, page_routes
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
 from referrals.entrypoints.http.routes_auth import health, login, logout, verify
 from referrals.entrypoints.http.routes_profile import apply_referral, current_user_id, read_profile
@@ -30,12 +30,6 @@ DRAIN_SECONDS = 10.0
 """How long shutdown waits for in-process SMS deliveries still under way."""
 
 
-@get("/", include_in_schema=False)
-async def root() -> Redirect:
-    """A person opening the API in a browser lands on its documentation."""
-    return Redirect("/docs")
-
-
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="referrals",
@@ -43,7 +37,8 @@ def _openapi() -> OpenAPIConfig:
         description="Phone-number login with one-time SMS codes, and a referral program. "
         "Errors are RFC 9457 problem details with a stable `code`.",
         path="/docs",
-        render_plugins=[SwaggerRenderPlugin(path="/"), RedocRenderPlugin(), JsonRenderPlugin()],
+        openapi_router=docs_router("/docs"),
+        render_plugins=[*docs_render_plugins(), JsonRenderPlugin()],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer"),
@@ -83,7 +78,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         return state.use_cases  # type: ignore[no-any-return]
 
     return Litestar(
-        route_handlers=[root, health, login, verify, logout, read_profile, apply_referral],
+        route_handlers=[
+            *page_routes(api_path="/api", docs_path="/docs"),
+            health,
+            login,
+            verify,
+            logout,
+            read_profile,
+            apply_referral,
+        ],
         dependencies={
             "use_cases": Provide(use_cases, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),

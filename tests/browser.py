@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
@@ -30,30 +29,18 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.artifacts import artifacts_dir, tool_missing
+
 WAIT = 10.0
 """Seconds any one expectation may take to come true in the page."""
 WIDTH, HEIGHT = 360, 780
 T = TypeVar("T")
 
 
-def artifacts_dir(kind: str) -> Path:
-    """``$ARTIFACTS_DIR/KIND`` (default ``.artifacts/KIND`` in the repository), created."""
-    root = Path(os.environ.get("ARTIFACTS_DIR") or ROOT / ".artifacts")
-    path = root / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def required_tool(what: str, found: str | None) -> str:
-    """``found``, or skip the test (fail it under ``CI=true``) saying what is missing."""
-    if found:
-        return found
-    message = f"{what} is not installed (Debian: apt-get install chromium chromium-driver)"
-    if IN_CI:
-        pytest.fail(message + "; CI=true: the browser tests are required")
-    pytest.skip(message)
+    if not found:
+        tool_missing(f"{what} is not installed (Debian: apt-get install chromium chromium-driver)")
+    return found
 
 
 def binaries() -> tuple[str, str]:

@@ -133,7 +133,7 @@ def static_file(
         "Cache-Control": IMMUTABLE if v == asset.version else "no-cache",
         "ETag": asset.etag,
     }
-    if request.headers.get("if-none-match") == asset.etag:
+    if _matches(request.headers.get("if-none-match", ""), asset.etag):
         return Response(b"", status_code=304, headers=headers)
     return File(
         asset.path,
@@ -141,6 +141,12 @@ def static_file(
         content_disposition_type="inline",
         headers=headers,
     )
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.2: a list of tags, weak ones matching too, or ``*``."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
 
 
 def _english(_: AnyRequest) -> PageTexts:

@@ -65,7 +65,7 @@ def serve(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     install("test")
-    linted = ["src", "tests", "bench", "examples", "dev.py"]
+    linted = ["src", "tests", "bench", "examples", "scripts", "dev.py"]
     checks = [
         [BIN / "ruff", "check", *linted],
         [BIN / "ruff", "format", "--check", *linted],

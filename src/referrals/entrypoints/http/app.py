@@ -1,15 +1,16 @@
-"""The standalone API: a Litestar app around :class:`ReferralsPlugin` mounted at ``/api``."""
+"""The standalone API: a Litestar app around :class:`ReferralsPlugin` mounted at
+``/api``, with the page for people at ``/`` and the docs at ``/docs``."""
 
 from __future__ import annotations
 
 from litestar import Litestar, get
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.response import Redirect
+from litestar.openapi.plugins import JsonRenderPlugin
 
 import referrals
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
+from referrals.entrypoints.http.page import docs_render_plugins, docs_router, page_routes
 from referrals.entrypoints.http.plugin import ReferralsPlugin
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
 from referrals.entrypoints.logs import configure_logging
@@ -17,12 +18,7 @@ from referrals.service import Adapters
 from referrals.settings import Settings, load_settings
 
 API_PATH = "/api"
-
-
-@get("/", include_in_schema=False)
-async def root() -> Redirect:
-    """A person opening the API in a browser lands on its documentation."""
-    return Redirect("/docs")
+DOCS_PATH = "/docs"
 
 
 @get("/health", tags=["ops"], summary="Liveness")
@@ -36,8 +32,9 @@ def openapi_config() -> OpenAPIConfig:
         version=referrals.__version__,
         description="Phone-number login with one-time SMS codes, and a referral program. "
         "Errors are RFC 9457 problem details with a stable `code`.",
-        path="/docs",
-        render_plugins=[SwaggerRenderPlugin(path="/"), RedocRenderPlugin(), JsonRenderPlugin()],
+        path=DOCS_PATH,
+        openapi_router=docs_router(DOCS_PATH),
+        render_plugins=[*docs_render_plugins(), JsonRenderPlugin()],
     )
 
 
@@ -56,7 +53,7 @@ def create_app(
         settings, path=API_PATH, adapters=adapters, hooks=hooks, sms_text=sms_text
     )
     return Litestar(
-        route_handlers=[root, health],
+        route_handlers=[*page_routes(api_path=API_PATH, docs_path=DOCS_PATH), health],
         plugins=[plugin],
         # The whole app answers in problem details, unknown paths included.
         exception_handlers=EXCEPTION_HANDLERS,

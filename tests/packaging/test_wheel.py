@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging.test_readme import PYTHON_BLOCKS
 from tests.packaging.venvs import ROOT, UV, build_wheel, copy_examples, new_venv, run
 
 pytestmark = pytest.mark.slow
@@ -68,6 +69,18 @@ def test_the_examples_pass_mypy_strict_against_the_wheel(python: Path, tmp_path:
     output = run([python, "-m", "mypy", "--strict", "--no-incremental", *dirs], cwd=tmp_path)
 
     assert "Success: no issues found" in output
+
+
+def test_the_readmes_python_runs_from_the_wheel_alone(python: Path, tmp_path: Path) -> None:
+    for number, block in enumerate(PYTHON_BLOCKS):
+        if "my_service" in block:  # stands for a host's own module
+            continue
+        script = tmp_path / f"test_readme_{number}.py"
+        script.write_text(block)
+        if "def test_" in block:
+            run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", script], cwd=tmp_path)
+        else:
+            run([python, script], cwd=tmp_path)
 
 
 def test_mypy_reports_an_adapter_that_does_not_fit_its_port(python: Path, tmp_path: Path) -> None:

@@ -18,16 +18,14 @@ from referrals.adapters.memory import (
     RecordingSmsGateway,
     SentSms,
 )
-from referrals.application.apply_referral import ApplyReferral
-from referrals.application.deliver_code import DeliverCode
 from referrals.application.events import Hooks
 from referrals.application.policy import Policy
 from referrals.application.ports import CodeDelivery, CodeSender, SmsGateway
-from referrals.application.profile import GetProfile
-from referrals.application.request_code import CodeRequest, RequestCode
-from referrals.application.sessions import Authenticate, Logout
-from referrals.application.verify import Verified, Verify, VerifyCode
+from referrals.application.request_code import CodeRequest
+from referrals.application.verify import Verified, VerifyCode
 from referrals.domain.codes import open_code
+from referrals.service import Adapters, build_container
+from referrals.settings import Settings
 from referrals.testing import FakeClock
 
 SECRET = b"s" * 32
@@ -49,45 +47,27 @@ class World:
     events: Hooks = dataclasses.field(default_factory=Hooks)
 
     def __post_init__(self) -> None:
-        units = self.users.unit_of_work
-        self.get_profile = GetProfile(policy=self.policy, unit_of_work=units)
-        self.request_code = RequestCode(
-            policy=self.policy,
+        # The production wiring (the container), on these stores: the tests
+        # exercise the use cases exactly as the service builds them.
+        settings = Settings(secret_key=SECRET, policy=self.policy)
+        adapters = Adapters(
+            unit_of_work=self.users.unit_of_work,
             challenges=self.challenges,
-            limiter=self.limiter,
-            code_sender=self.sender,
-            clock=self.clock,
-            secret=SECRET,
-        )
-        self.verify = Verify(
-            policy=self.policy,
-            challenges=self.challenges,
-            limiter=self.limiter,
-            unit_of_work=units,
             sessions=self.sessions,
-            get_profile=self.get_profile,
-            clock=self.clock,
-            secret=SECRET,
-            events=self.events,
-        )
-        self.apply_referral = ApplyReferral(
-            policy=self.policy,
-            unit_of_work=units,
             limiter=self.limiter,
-            get_profile=self.get_profile,
-            clock=self.clock,
-            events=self.events,
-        )
-        self.authenticate = Authenticate(sessions=self.sessions, clock=self.clock)
-        self.logout = Logout(sessions=self.sessions)
-        self.deliver_code = DeliverCode(
-            challenges=self.challenges,
             delivery_ledger=self.ledger,
+            code_sender=self.sender,
             sms_gateway=self.gateway,
             clock=self.clock,
-            secret=SECRET,
-            events=self.events,
         )
+        container = build_container(settings, adapters=adapters, hooks=self.events)
+        self.get_profile = container.get_profile()
+        self.request_code = container.request_code()
+        self.verify = container.verify()
+        self.apply_referral = container.apply_referral()
+        self.authenticate = container.authenticate()
+        self.logout = container.logout()
+        self.deliver_code = container.deliver_code()
 
     @property
     def queued(self) -> list[CodeDelivery]:

@@ -165,6 +165,8 @@ def render(
         )
         sizes = ", ".join(f"pid {pid} {mb:.0f} MB" for pid, mb in sorted(rss[name].items()))
         parts.append(f"Resident memory after the run ({name}): {sizes or 'process gone'}")
+        if problems := stacks.log_problems(server.api):
+            parts.append(problems)
     if "embedded" in servers and any(s.startswith("profile-1m") for s in args.scenarios):
         parts.append("The 1M-referral scenarios ran on pg only (the million is seeded by SQL).")
     targets = report.targets(rows, rss)
@@ -192,7 +194,9 @@ def save(
 
 def keep(servers: dict[str, Server]) -> None:
     for server in servers.values():
-        print(f"{server.name}: http://127.0.0.1:{server.api.port}/  log {server.api.server.log}")
+        api = server.api
+        database = f"  database {api.database}" if api.database else ""
+        print(f"{api.name}: http://127.0.0.1:{api.port}/  log {api.server.log}{database}")
     print("Servers are up; Ctrl-C stops them and removes what the bench made (1 h at most).")
     with contextlib.suppress(KeyboardInterrupt):
         time.sleep(3600)
@@ -205,10 +209,15 @@ def main() -> int:
     check_services(args)
     cores = stacks.Cores.detect()
     started = datetime.now(UTC)
+    pinning = (
+        "nothing pinned (1 core)"
+        if cores.server is None
+        else f"API processes on core {cores.server}, wrk and the SMS worker on core {cores.load}"
+    )
     header = (
-        f"{started:%Y-%m-%d %H:%M} UTC, {benchlib.machine()}; API processes on core"
-        f" {cores.server}, wrk -t1 -c{args.connections} and the SMS worker on core {cores.load};"
-        f" {args.warmup} s warm-up, {args.seconds} s measured, median of {args.repeats}"
+        f"{started:%Y-%m-%d %H:%M} UTC, {benchlib.machine()}; {pinning}; wrk -t1"
+        f" -c{args.connections}, {args.warmup} s warm-up, {args.seconds} s measured,"
+        f" median of {args.repeats}"
     )
     with (
         tempfile.TemporaryDirectory(prefix="referrals-bench-") as tmp,

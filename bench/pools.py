@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +49,8 @@ class Pools:
     sessions: deque[str] = field(default_factory=deque)
     rates: dict[str, float] = field(default_factory=dict)
     """Best requests/s seen per script, to size the pools."""
+    counts: Counter[str] = field(default_factory=Counter)
+    """wrk runs per script so far."""
     runs: int = 0
 
     # --- running wrk --------------------------------------------------------------------
@@ -63,6 +65,7 @@ class Pools:
         if measure.raw.get("exhausted", 0):
             rate *= 2  # it ran out: the real rate is higher than this
         self.rates[script] = max(self.rates.get(script, 0.0), rate)
+        self.counts[script] += 1
         return measure
 
     def new_file(self, kind: str) -> Path:
@@ -121,7 +124,9 @@ class Pools:
         return [self.sessions.popleft() for _ in range(min(count, len(self.sessions)))]
 
     def need(self, script: str, seconds: float) -> int:
-        return int(self.rates[script] * seconds * MARGIN) + 100
+        # A rate from the first (cold) runs only is often half the warm one.
+        cold = 2 if self.counts[script] < 3 else 1
+        return int(self.rates[script] * seconds * MARGIN * cold) + 100
 
     def top_up_logins(self, count: int, deadline: float) -> None:
         while self.fresh_logins() < count and time.monotonic() < deadline:

@@ -170,6 +170,20 @@ def start_postgres(stack: contextlib.ExitStack, cores: Cores, workdir: Path, pg:
 # --- what the processes hold ---------------------------------------------------------------
 
 
+def log_problems(api: Api, show: int = 3) -> str:
+    """Lines of the API's and its worker's logs that say ERROR, CRITICAL or Traceback."""
+    found = []
+    for server in [api.server, *api.extra]:
+        with contextlib.suppress(OSError):
+            lines = server.log.read_text(errors="replace").splitlines()
+            bad = [x for x in lines if any(w in x for w in ("ERROR", "CRITICAL", "Traceback"))]
+            if bad:
+                found.append(
+                    f"{server.name} log: {len(bad):,} such lines, first: " + " | ".join(bad[:show])
+                )
+    return "\n".join(found)
+
+
 def group_rss_mb(pgid: int) -> dict[int, float]:
     """VmRSS of every live process in the process group ``pgid``, in MB."""
     sizes = {}

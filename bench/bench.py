@@ -38,12 +38,24 @@ def parse_args() -> argparse.Namespace:
         prog="python3 dev.py bench",
         description="Ours against a bare Litestar endpoint on the same server, one core each.",
     )
-    parser.add_argument("--servers", default=",".join(SERVERS), help="of %(default)s")
-    parser.add_argument("--scenarios", default=",".join(OURS), help="of %(default)s")
-    parser.add_argument("--seconds", type=int, default=10, help="per measured run (%(default)s)")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds before each (%(default)s)")
-    parser.add_argument("--repeats", type=int, default=3, help="medians of (%(default)s)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk's (%(default)s)")
+    parser.add_argument(
+        "--servers", default=",".join(SERVERS), help="comma-separated (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--scenarios", default=",".join(OURS), help="comma-separated (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seconds", type=int, default=10, help="seconds of each measured run (%(default)s)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of warm-up before each (%(default)s)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per scenario, medians shown (%(default)s)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="wrk's open connections (%(default)s)"
+    )
     parser.add_argument(
         "--profile",
         metavar="[SERVER:]SCENARIO",
@@ -54,8 +66,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the servers up after the run, until Ctrl-C"
     )
-    parser.add_argument("--postgres-url", default=benchlib.PG_ADMIN_URL, help="admin URL")
-    parser.add_argument("--redis-url", default=REDIS_URL, help="for pg (%(default)s)")
+    parser.add_argument(
+        "--postgres-url",
+        default=benchlib.PG_ADMIN_URL,
+        help="server to create (and drop) a database on, as its admin (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=REDIS_URL,
+        help="Redis for pg, keys under a random prefix deleted at the end (default: %(default)s)",
+    )
     args = parser.parse_args()
     args.servers = [s for s in args.servers.split(",") if s]
     args.scenarios = [s for s in args.scenarios.split(",") if s]

@@ -183,7 +183,7 @@ def render(
         parts.append(
             report.table(name, server.api.description, [r for r in rows if r.server == name])
         )
-        sizes = ", ".join(f"pid {pid} {mb:.0f} MB" for pid, mb in sorted(rss[name].items()))
+        sizes = ", ".join(f"pid {pid} {mb:.1f} MB" for pid, mb in sorted(rss[name].items()))
         parts.append(f"Resident memory after the run ({name}): {sizes or 'process gone'}")
         if problems := stacks.log_problems(server.api):
             parts.append(problems)

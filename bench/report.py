@@ -113,7 +113,7 @@ def _million_target(name: str, base: Row | None, big: Row | None) -> Target:
         if b.measure.rps
     ]
     value = median(ratios)
-    return Target(name, f"{value:.2f}x slower", value <= 1.2 and _clean(big))
+    return Target(name, f"{value:.2f}x the time", value <= 1.2 and _clean(big))
 
 
 def targets(all_rows: Sequence[Row], rss: dict[str, dict[int, float]]) -> list[Target]:
@@ -134,11 +134,11 @@ def targets(all_rows: Sequence[Row], rss: dict[str, dict[int, float]]) -> list[T
         _ratio_target("pg verify >= 15 %", row("pg", "verify"), 0.15),
         _ratio_target("pg apply >= 15 %", row("pg", "apply"), 0.15),
         _million_target(
-            "pg 1M first page within 1.2x of 20 referrals (req/s)",
+            "pg 1M first page within 1.2x of the 20-referral one (1 / req/s)",
             profile, row("pg", "profile-1m"),
         ),
         _million_target(
-            "pg 1M deep page within 1.2x of 20 referrals (req/s)",
+            "pg 1M deep page within 1.2x of the 20-referral one (1 / req/s)",
             profile, row("pg", "profile-1m-deep"),
         ),
     ]  # fmt: skip
@@ -157,7 +157,7 @@ def targets(all_rows: Sequence[Row], rss: dict[str, dict[int, float]]) -> list[T
             result.append(Target(name, "not measured", None))
             continue
         biggest = max(sizes.values())
-        result.append(Target(name, f"{biggest:.0f} MB", biggest <= RSS_TARGET_MB))
+        result.append(Target(name, f"{biggest:.1f} MB", biggest <= RSS_TARGET_MB))
     result.append(_ratio_target("embedded profile GET >= 25 %", row("embedded", "profile"), 0.25))
     return result
 

@@ -114,13 +114,14 @@ def window(
     """Warm-up, then the measured run, with the server's CPU and database connections."""
     warm_up(server, scenario, warmup, seconds)
     database = server.api.database if sessions else None
-    before = sessions.count(database) if sessions and database else 0
+    before = sessions.count(database) if sessions and database else None
     cpu = benchlib.group_cpu_seconds(server.api.pgid)
     measure = run(server, scenario, seconds)
     measure.cpu_seconds = benchlib.group_cpu_seconds(server.api.pgid) - cpu
     opened = None
-    if sessions and database:
-        opened = sessions.count(database, settle=True) - before
+    if sessions and database and before is not None:
+        after = sessions.count(database, settle=True)
+        opened = None if after is None else after - before
     result = Window(repeat, server.name, scenario, measure, opened)
     note(describe(result))
     return result

@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import os
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -37,6 +38,9 @@ class Cores:
         allowed = sorted(os.sched_getaffinity(0))
         if len(allowed) < 2:
             note(f"only {len(allowed)} core: nothing is pinned, figures mix server and load")
+            return cls(None, None)
+        if shutil.which("taskset") is None:
+            note("taskset is missing (util-linux): nothing is pinned")
             return cls(None, None)
         return cls(allowed[0], allowed[1])
 
@@ -208,12 +212,18 @@ class Sessions:
 
         self.connection = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
 
-    def count(self, database: str, *, settle: bool = False) -> int:
+    def count(self, database: str, *, settle: bool = False) -> int | None:
+        """None where PostgreSQL is older than 14 (no ``sessions`` column)."""
+        import psycopg
+
         if settle:
             time.sleep(self.FLUSH_SECONDS)
-        row = self.connection.execute(
-            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (database,)
-        ).fetchone()
+        try:
+            row = self.connection.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = %s", (database,)
+            ).fetchone()
+        except psycopg.errors.UndefinedColumn:
+            return None
         return int(row[0]) if row else 0
 
     def close(self) -> None:

@@ -88,8 +88,11 @@ def parse_args() -> argparse.Namespace:
     if args.profile:
         server, _, scenario = args.profile.rpartition(":")
         server = server or next((s for s in ("pg", "embedded") if s in args.servers), "ceiling")
-        if server not in args.servers or scenario not in [CEILING, *OURS]:
-            parser.error(f"--profile {args.profile}: no such server or scenario in this run")
+        runs = [CEILING] if server == "ceiling" else OURS
+        if server == "embedded":
+            runs = [s for s in OURS if not s.startswith("profile-1m")]
+        if server not in args.servers or scenario not in runs:
+            parser.error(f"--profile {args.profile}: that server does not run that scenario")
         args.profile = (server, scenario)
     return args
 
@@ -127,7 +130,8 @@ def start(
     if "pg" in args.servers:
         workdir = workdir_for(root, "pg")
         pg = stacks.prepare_postgres(stack, args.postgres_url, args.redis_url, workdir)
-        million = MILLION if any(s.startswith("profile-1m") for s in args.scenarios) else 0
+        wanted = [*args.scenarios, *(args.profile or [])]
+        million = MILLION if any(s.startswith("profile-1m") for s in wanted) else 0
         if million:
             url = benchlib.with_database(args.postgres_url, pg.database)
             note(f"pg: seeding {million:,} referrals by SQL")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -229,6 +230,9 @@ def keep(servers: dict[str, Server]) -> None:
 def main() -> int:
     args = parse_args()
     benchlib.exit_on_sigterm()
+    # Started in the background, a shell hands us SIGINT ignored: Ctrl-C or kill -INT
+    # must still stop the servers.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     benchlib.find_wrk()
     check_services(args)
     cores = stacks.Cores.detect()
@@ -273,4 +277,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        note("interrupted: what the bench started is stopped, dropped and deleted")
+        sys.exit(130)

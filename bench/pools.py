@@ -4,7 +4,7 @@ Every wrk run that logs in records the ``token code`` of each answer, and
 every verify run records the session it opened, so the login scenario feeds
 verify and verify feeds apply. When a pool is short before a window, wrk
 tops it up at full speed (``random_login.lua``, then ``verify.lua``). Each
-token goes to one request only; leftovers of a window are thrown away.
+token goes to one request only; what a run did not send goes back to its pool.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import benchlib
 from benchlib import Measure, note
 
+T = TypeVar("T")
 LOGIN_MAX_AGE = 240.0
 """Seconds a recorded login is used for: its code lives 300 s (REFERRALS_CODE_TTL)."""
 MARGIN = 1.6
@@ -96,17 +98,32 @@ class Pools:
         now = time.monotonic()
         self.logins.extend((now, line) for line in self.collect(prefix))
 
-    def verify_args(self, logins: Sequence[str]) -> tuple[list[str], Path]:
-        pool = self.write("verify-pool", logins)
+    def run_verify(self, count: int, seconds: float) -> Measure:
+        """verify.lua on ``count`` logins; the sessions it opens join apply's pool."""
+        taken = self.take_logins(count)
+        pool = self.write("verify-pool", [line for _, line in taken])
         prefix = self.new_file("sessions")
-        return [str(pool), str(self.load.threads), str(prefix)], prefix
+        with cleanup(prefix, self):
+            args = [str(pool), str(self.load.threads), str(prefix)]
+            measure = self.wrk("verify", "/api/verify/", args, seconds)
+            self.sessions.extend(self.collect(prefix))
+        self.logins.extendleft(reversed(self.unused(taken, measure)))
+        return measure
 
-    def add_sessions(self, prefix: Path) -> None:
-        self.sessions.extend(self.collect(prefix))
+    def run_apply(self, count: int, seconds: float) -> Measure:
+        """apply.lua on ``count`` sessions."""
+        taken = self.take_sessions(count)
+        pool = self.write("apply-pool", taken)
+        args = [str(pool), str(self.load.threads), ",".join(self.codes)]
+        measure = self.wrk("apply", "/api/profile/", args, seconds)
+        self.sessions.extendleft(reversed(self.unused(taken, measure)))
+        return measure
 
-    def apply_args(self, sessions: Sequence[str]) -> list[str]:
-        pool = self.write("apply-pool", sessions)
-        return [str(pool), str(self.load.threads), ",".join(self.codes)]
+    def unused(self, taken: Sequence[T], measure: Measure) -> list[T]:
+        """What wrk did not send (its one thread took them in order), to use again."""
+        if self.load.threads != 1:
+            return []
+        return list(taken[measure.raw.get("consumed", len(taken)) :])
 
     # --- taking from them ------------------------------------------------------------------
 
@@ -116,9 +133,9 @@ class Pools:
             self.logins.popleft()
         return len(self.logins)
 
-    def take_logins(self, count: int) -> list[str]:
+    def take_logins(self, count: int) -> list[tuple[float, str]]:
         self.fresh_logins()
-        return [self.logins.popleft()[1] for _ in range(min(count, len(self.logins)))]
+        return [self.logins.popleft() for _ in range(min(count, len(self.logins)))]
 
     def take_sessions(self, count: int) -> list[str]:
         return [self.sessions.popleft() for _ in range(min(count, len(self.sessions)))]
@@ -144,12 +161,9 @@ class Pools:
             rate = self.rates.get("verify")
             wanted = int(short * 1.1) + 50 if rate else 500  # no rate: this run is the probe
             self.top_up_logins(wanted, deadline)
-            logins = self.take_logins(wanted if rate else len(self.logins))
-            seconds = 1 if rate is None else min(60, max(1, round(len(logins) / rate)))
-            args, prefix = self.verify_args(logins)
-            with cleanup(prefix, self):
-                self.wrk("verify", "/api/verify/", args, seconds)
-                self.add_sessions(prefix)
+            count = wanted if rate else len(self.logins)
+            seconds = 1 if rate is None else min(60, max(1, round(count / rate)))
+            self.run_verify(count, seconds)
 
     def ensure(self, script: str, seconds: Sequence[float]) -> None:
         """Enough logins (verify) or sessions (apply) for windows of ``seconds``."""
@@ -174,8 +188,7 @@ class Pools:
             self.top_up_sessions(1, deadline)  # a verify run is its probe
             return
         self.top_up_sessions(500, deadline)
-        sessions = self.take_sessions(3000)
-        self.wrk("apply", "/api/profile/", self.apply_args(sessions), 1)
+        self.run_apply(len(self.sessions), 1)
 
 
 @contextlib.contextmanager

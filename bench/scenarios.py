@@ -85,14 +85,9 @@ def run(server: Server, scenario: str, seconds: float) -> Measure:
         pools.add_logins(prefix)
         return measure
     if scenario == "verify":
-        logins = pools.take_logins(pools.need("verify", seconds))
-        args, prefix = pools.verify_args(logins)
-        measure = pools.wrk("verify", "/api/verify/", args, seconds)
-        pools.add_sessions(prefix)
-        return measure
+        return pools.run_verify(pools.need("verify", seconds), seconds)
     assert scenario == "apply", scenario
-    sessions = pools.take_sessions(pools.need("apply", seconds))
-    return pools.wrk("apply", "/api/profile/", pools.apply_args(sessions), seconds)
+    return pools.run_apply(pools.need("apply", seconds), seconds)
 
 
 def warm_up(server: Server, scenario: str, warmup: float, seconds: float) -> None:

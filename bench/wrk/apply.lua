@@ -6,7 +6,7 @@
 
 local share, next_line = {}, 1
 local codes = {}
-exhausted = 0
+exhausted, consumed = 0, 0
 
 function init(args)
    share = read_share(args[1], tonumber(args[2]))
@@ -23,7 +23,7 @@ function request()
    if session == nil then
       exhausted = exhausted + 1
    else
-      next_line = next_line + 1
+      next_line, consumed = next_line + 1, consumed + 1
       headers["Authorization"] = "Bearer " .. session
    end
    return wrk.format("POST", "/api/profile/", headers, body)

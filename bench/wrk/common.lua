@@ -1,7 +1,8 @@
 -- Shared by every scenario (bench/benchlib.py puts it in front of the scenario's
 -- script): numbers each thread, and prints one machine-readable summary line.
--- The counters a scenario may keep as globals: logins, verified, unexpected and
--- exhausted (requests sent after a pre-created pool ran out).
+-- The counters a scenario may keep as globals: logins, verified, unexpected,
+-- consumed (pre-created tokens used) and exhausted (requests sent after the
+-- pre-created tokens ran out).
 
 local threads = {}
 
@@ -25,11 +26,11 @@ function done(summary, latency, requests)
          .. '"status_errors": %.0f, "connect_errors": %.0f, "read_errors": %.0f, '
          .. '"write_errors": %.0f, "timeouts": %.0f, "p50_us": %.0f, "p90_us": %.0f, '
          .. '"p99_us": %.0f, "mean_us": %.1f, "max_us": %.0f, "logins": %.0f, '
-         .. '"verified": %.0f, "unexpected": %.0f, "exhausted": %.0f}\n',
+         .. '"verified": %.0f, "unexpected": %.0f, "consumed": %.0f, "exhausted": %.0f}\n',
       summary.requests, summary.duration, summary.bytes, e.status, e.connect, e.read,
       e.write, e.timeout, latency:percentile(50), latency:percentile(90),
       latency:percentile(99), latency.mean, latency.max, sum("logins"), sum("verified"),
-      sum("unexpected"), sum("exhausted")))
+      sum("unexpected"), sum("consumed"), sum("exhausted")))
 end
 
 -- For the scenarios that use pre-created tokens (bench/pools.py): this thread's

@@ -6,7 +6,7 @@
 
 local share, next_line = {}, 1
 local record
-exhausted = 0
+exhausted, consumed = 0, 0
 
 function init(args)
    share = read_share(args[1], tonumber(args[2]))
@@ -23,7 +23,7 @@ function request()
       exhausted = exhausted + 1
       return wrk.format("POST", "/api/verify/pool-ran-out/", nil, '{"confirm_code": "0000"}')
    end
-   next_line = next_line + 1
+   next_line, consumed = next_line + 1, consumed + 1
    local token, code = line:match("(%S+) (%S+)")
    local body = '{"confirm_code": "' .. code .. '"}'
    return wrk.format("POST", "/api/verify/" .. token .. "/", nil, body)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from benchlib import Measure, note
 T = TypeVar("T")
 LOGIN_MAX_AGE = 240.0
 """Seconds a recorded login is used for: its code lives 300 s (REFERRALS_CODE_TTL)."""
-MARGIN = 1.6
+MARGIN = 2.0
 """Pool size over the estimated need of a window: rates swing on a shared machine."""
 TOP_UP_BUDGET = 120.0
 """Seconds one top-up may take before the window runs on what there is."""
@@ -51,23 +51,24 @@ class Pools:
     sessions: deque[str] = field(default_factory=deque)
     rates: dict[str, float] = field(default_factory=dict)
     """Best requests/s seen per script, to size the pools."""
-    counts: Counter[str] = field(default_factory=Counter)
-    """wrk runs per script so far."""
     runs: int = 0
 
     # --- running wrk --------------------------------------------------------------------
 
-    def wrk(self, script: str, path: str, args: Sequence[str], seconds: float) -> Measure:
+    def wrk(
+        self, script: str, path: str, args: Sequence[str], seconds: float, *, rate: bool = True
+    ) -> Measure:
+        """One wrk run; its rate counts for the estimates unless ``rate`` is false."""
         measure = benchlib.run_wrk(
             self.port, path, script, args, seconds=seconds, connections=self.load.connections,
             threads=self.load.threads, pin=self.load.pin,
         )  # fmt: skip
         served = measure.requests - measure.raw.get("exhausted", 0)
-        rate = served / measure.seconds
+        served_rate = served / measure.seconds
         if measure.raw.get("exhausted", 0):
-            rate *= 2  # it ran out: the real rate is higher than this
-        self.rates[script] = max(self.rates.get(script, 0.0), rate)
-        self.counts[script] += 1
+            served_rate *= 2  # it ran out: the real rate is higher than this
+        if rate:
+            self.rates[script] = max(self.rates.get(script, 0.0), served_rate)
         return measure
 
     def new_file(self, kind: str) -> Path:
@@ -98,24 +99,24 @@ class Pools:
         now = time.monotonic()
         self.logins.extend((now, line) for line in self.collect(prefix))
 
-    def run_verify(self, count: int, seconds: float) -> Measure:
+    def run_verify(self, count: int, seconds: float, *, rate: bool = True) -> Measure:
         """verify.lua on ``count`` logins; the sessions it opens join apply's pool."""
         taken = self.take_logins(count)
         pool = self.write("verify-pool", [line for _, line in taken])
         prefix = self.new_file("sessions")
         with cleanup(prefix, self):
             args = [str(pool), str(self.load.threads), str(prefix)]
-            measure = self.wrk("verify", "/api/verify/", args, seconds)
+            measure = self.wrk("verify", "/api/verify/", args, seconds, rate=rate)
             self.sessions.extend(self.collect(prefix))
         self.logins.extendleft(reversed(self.unused(taken, measure)))
         return measure
 
-    def run_apply(self, count: int, seconds: float) -> Measure:
+    def run_apply(self, count: int, seconds: float, *, rate: bool = True) -> Measure:
         """apply.lua on ``count`` sessions."""
         taken = self.take_sessions(count)
         pool = self.write("apply-pool", taken)
         args = [str(pool), str(self.load.threads), ",".join(self.codes)]
-        measure = self.wrk("apply", "/api/profile/", args, seconds)
+        measure = self.wrk("apply", "/api/profile/", args, seconds, rate=rate)
         self.sessions.extendleft(reversed(self.unused(taken, measure)))
         return measure
 
@@ -141,9 +142,7 @@ class Pools:
         return [self.sessions.popleft() for _ in range(min(count, len(self.sessions)))]
 
     def need(self, script: str, seconds: float) -> int:
-        # A rate from the first (cold) runs only is often half the warm one.
-        cold = 2 if self.counts[script] < 3 else 1
-        return int(self.rates[script] * seconds * MARGIN * cold) + 100
+        return int(self.rates[script] * seconds * MARGIN) + 100
 
     def top_up_logins(self, count: int, deadline: float) -> None:
         while self.fresh_logins() < count and time.monotonic() < deadline:
@@ -156,14 +155,12 @@ class Pools:
                 self.add_logins(prefix)
 
     def top_up_sessions(self, count: int, deadline: float) -> None:
+        if "verify" not in self.rates:
+            self.probe("verify", deadline)
         while len(self.sessions) < count and time.monotonic() < deadline:
-            short = count - len(self.sessions)
-            rate = self.rates.get("verify")
-            wanted = int(short * 1.1) + 50 if rate else 500  # no rate: this run is the probe
+            wanted = int((count - len(self.sessions)) * 1.1) + 50
             self.top_up_logins(wanted, deadline)
-            count = wanted if rate else len(self.logins)
-            seconds = 1 if rate is None else min(60, max(1, round(count / rate)))
-            self.run_verify(count, seconds)
+            self.run_verify(wanted, min(60, max(1, round(wanted / self.rates["verify"]))))
 
     def ensure(self, script: str, seconds: Sequence[float]) -> None:
         """Enough logins (verify) or sessions (apply) for windows of ``seconds``."""
@@ -183,10 +180,16 @@ class Pools:
         note(f"{self.name} {script}: {have:,} {kind} for {total:,} wanted ({took})")
 
     def probe(self, script: str, deadline: float) -> None:
-        """A 1 s run to estimate the rate (what it creates is kept)."""
+        """Two 1 s runs: the first warms the server up (a new kind of request on a new
+        server runs at half speed for a moment), the second gives the rate."""
         if script == "verify":
-            self.top_up_sessions(1, deadline)  # a verify run is its probe
+            self.top_up_logins(500, deadline)
+            self.run_verify(len(self.logins), 1, rate=False)
+            self.top_up_logins(500, deadline)
+            self.run_verify(len(self.logins), 1)
             return
+        self.top_up_sessions(500, deadline)
+        self.run_apply(len(self.sessions), 1, rate=False)
         self.top_up_sessions(500, deadline)
         self.run_apply(len(self.sessions), 1)
 

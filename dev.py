@@ -4,6 +4,8 @@
     python3 dev.py serve [ARGS]   install what serving needs, then `referrals serve ARGS`
     python3 dev.py test [ARGS]    install what testing needs, then lint, types,
                                   layer rules and `pytest ARGS`
+    python3 dev.py bench [ARGS]   install what serving and profiling need, then run
+                                  the benchmark (bench/README.md; needs wrk)
     python3 dev.py lock           re-pin requirements/*.lock from pyproject.toml
 
 Everything goes into ./.venv (or $REFERRALS_VENV), installed from the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,7 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("REFERRALS_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-LOCKS = {"serve": ROOT / "requirements/runtime.lock", "test": ROOT / "requirements/dev.lock"}
+LOCKS = {
+    "serve": ROOT / "requirements/runtime.lock",
+    "test": ROOT / "requirements/dev.lock",
+    "bench": ROOT / "requirements/bench-tools.lock",  # added to the serve venv
+}
 
 
 def run(*command: str | Path) -> None:
@@ -81,6 +88,26 @@ def test(args: list[str]) -> int:
     return 0
 
 
+def bench(args: list[str]) -> int:
+    if shutil.which("wrk") is None:
+        print(
+            "dev.py bench needs wrk, the HTTP load generator. On Debian or Ubuntu:\n"
+            "    sudo apt-get install -y wrk",
+            file=sys.stderr,
+        )
+        return 2
+    install("serve")
+    install("bench")
+    command = [str(BIN / "python"), str(ROOT / "bench" / "bench.py"), *args]
+    print("+", " ".join(command), flush=True)
+    process = subprocess.Popen(command, cwd=ROOT)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:  # the bench got it too: let it stop what it started
+            continue
+
+
 def lock(_: list[str]) -> int:
     """Needs `uv` on PATH (pip install uv); pins for every platform, with hashes."""
     for kind, extra in (("serve", ["--extra", "all"]), ("test", ["--extra", "dev"])):
@@ -100,10 +127,15 @@ def lock(_: list[str]) -> int:
             "-o",
             LOCKS[kind],
         )
+    run(
+        "uv", "pip", "compile", "bench/tools.in", "--generate-hashes", "--universal",
+        "--python-version", "3.11", "-q", "--custom-compile-command", "python3 dev.py lock",
+        "-o", LOCKS["bench"],
+    )  # fmt: skip
     return 0
 
 
-COMMANDS = {"serve": serve, "test": test, "lock": lock}
+COMMANDS = {"serve": serve, "test": test, "bench": bench, "lock": lock}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

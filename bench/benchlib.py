@@ -376,14 +376,16 @@ def run_wrk(
     seconds: float,
     connections: int,
     threads: int = 1,
+    pin: Sequence[str] = (),
 ) -> Measure:
-    """One wrk run of ``bench/wrk/<scenario>.lua`` (after ``common.lua``)."""
+    """One wrk run of ``bench/wrk/<scenario>.lua`` (after ``common.lua``), the command
+    after ``pin`` (e.g. ``taskset -c 0``)."""
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         script = Path(tmp) / f"{scenario}.lua"
         script.write_text(
             (WRK_DIR / "common.lua").read_text() + "\n" + (WRK_DIR / f"{scenario}.lua").read_text()
         )
-        command = [find_wrk(), "-t", str(threads), "-c", str(connections)]
+        command = [*pin, find_wrk(), "-t", str(threads), "-c", str(connections)]
         command += ["-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script)]
         command += [f"http://127.0.0.1:{port}{path}", "--", *script_args]
         done = subprocess.run(

@@ -97,8 +97,6 @@ class Target:
 
 def seed(url: str, referrals: int) -> float:
     """Bulk-insert the two users and their referrals; returns the seconds it took."""
-    import psycopg
-
     started = time.monotonic()
     sql = SEED_SQL.format(
         code_big=invite_code_sql("(g + 2)"), code_small=invite_code_sql(f"({referrals} + 2 + g)")
@@ -113,15 +111,22 @@ def seed(url: str, referrals: int) -> float:
         "n": referrals,
         "small_n": SMALL_REFERRALS,
     }
+    bulk_insert(url, sql, params, timeout=120)
+    return time.monotonic() - started
+
+
+def bulk_insert(url: str, sql: str, params: dict[str, object], timeout: int = 300) -> None:
+    """Run the ``;``-separated ``sql`` in one transaction, then ``VACUUM ANALYZE users``."""
+    import psycopg
+
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute("SET statement_timeout = '120s'")
+        conn.execute(f"SET statement_timeout = '{int(timeout)}s'")
         conn.execute("SET synchronous_commit = off")
         with conn.transaction():
             for statement in filter(str.strip, sql.split(";")):
                 used = {k: v for k, v in params.items() if f"%({k})s" in statement}
                 conn.execute(statement, used)
         conn.execute("VACUUM ANALYZE users")
-    return time.monotonic() - started
 
 
 def explain(url: str, referrer: int, after: int, limit: int = 101) -> str:

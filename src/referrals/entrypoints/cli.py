@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         help="API processes; more than 1 needs REFERRALS_REDIS_URL (default: %(default)s)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--app",
+        default=APP_FACTORY,
+        metavar="MODULE:FACTORY",
+        help="serve another Litestar app factory with the same server settings, e.g. a host"
+        " app that mounts referrals (default: %(default)s)",
+    )
 
     worker = commands.add_parser(
         "worker", help="run task workers that deliver SMS codes (needs REFERRALS_BROKER_URL)"
@@ -79,7 +86,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             " codes end with this process"
         )
     uvicorn.run(
-        APP_FACTORY,
+        args.app,
         factory=True,
         host=args.host,
         port=args.port,

@@ -1,0 +1,1 @@
+-- The ceiling: GET / on bench/ceiling.py, nothing but common.lua.

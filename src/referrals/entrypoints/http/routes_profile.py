@@ -9,6 +9,7 @@ from litestar import Request, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 
+from referrals.entrypoints.http import links
 from referrals.entrypoints.http.deps import json_only
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
@@ -19,6 +20,7 @@ from referrals.entrypoints.http.session import session_token
 def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     max_page = runtime.settings.policy.max_page_size
     default_page = runtime.settings.policy.page_size
+    operation_ids = links.operation_ids(runtime.name)
 
     @get(
         "/profile/",
@@ -28,6 +30,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         "of the phones that applied it, oldest first.",
         security=SECURITY,
         responses=error_responses("validation_error", "not_authenticated", "service_unavailable"),
+        operation_id=operation_ids,
     )
     async def read_profile(
         request: Request[Any, Any, Any],
@@ -66,6 +69,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
             "too_many_attempts",
             "service_unavailable",
         ),
+        operation_id=operation_ids,
     )
     async def apply_referral(
         request: Request[Any, Any, Any], data: JSONBody[ApplyReferralIn]

@@ -79,9 +79,10 @@ def _logs(stack: Stack, verdict: Verdict) -> None:
 
 
 def drill(args: argparse.Namespace, logs: Path) -> Verdict:
-    journal, outages, verdict = Journal(), list[Outage](), Verdict()
+    outages, verdict = list[Outage](), Verdict()
     with running_stack(logs) as stack:
         print(f"[soak] API {stack.api_url} (2 processes), worker, logs in {logs}", flush=True)
+        journal = Journal()  # its clock starts with the traffic, as the outages' do
         stopped = threading.Event()
         chaos = threading.Thread(
             target=run_chaos, args=(stack, args.seconds, args.down, stopped, outages)

@@ -26,13 +26,18 @@ class Outage:
 
 
 SCHEDULE: tuple[tuple[float, str], ...] = (
-    (0.12, "postgres"),
-    (0.30, "worker"),
-    (0.45, "stores redis"),
-    (0.62, "queue redis"),
-    (0.80, "worker"),
+    (0.08, "postgres"),
+    (0.22, "worker"),
+    (0.35, "stores redis"),
+    (0.49, "queue redis"),
+    (0.63, "postgres frozen"),
+    (0.77, "worker"),
+    (0.88, "stores redis frozen"),
 )
-"""(share of the traffic's duration, what goes away): one thing at a time."""
+"""(share of the traffic's duration, what goes away): one thing at a time.
+A restart stops the server (fast shutdown for PostgreSQL, SIGTERM for Redis)
+and starts it again; a freeze SIGSTOPs every process of the server, so
+connections hang instead of being refused, until it is thawed."""
 
 
 def _restarts(stack: Stack) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
@@ -40,6 +45,8 @@ def _restarts(stack: Stack) -> dict[str, tuple[Callable[[], None], Callable[[], 
         "postgres": (stack.postgres.stop, stack.postgres.start),
         "stores redis": (stack.stores.stop, stack.stores.start),
         "queue redis": (stack.broker.stop, stack.broker.start),
+        "postgres frozen": (stack.postgres.freeze, stack.postgres.thaw),
+        "stores redis frozen": (stack.stores.freeze, stack.stores.thaw),
         "worker": (stack.kill_worker, stack.start_worker),
     }
 

@@ -24,7 +24,7 @@ from bench.soak.journal import Journal
 from bench.soak.stack import WEBHOOK_SECRET
 from tests.integration.sms_sink import Received
 
-SERVERS = {"postgres", "stores redis", "queue redis"}
+SERVERS = {"postgres", "stores redis", "queue redis", "postgres frozen", "stores redis frozen"}
 """Outages the API may answer 503 for (a dead worker is not one of them)."""
 
 

@@ -4,6 +4,7 @@ contract promises (a wrong answer, as opposed to a 503 during an outage)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -47,13 +48,15 @@ class Journal:
     """Answers the contract does not allow, described."""
     gave_up: Counter[str] = field(default_factory=Counter)
     """Steps abandoned after retrying through an outage, by step."""
+    began: float = field(default_factory=time.monotonic)
 
     def record(self, answer: Answer) -> None:
         self.answers.append(answer)
 
     def fault(self, message: str) -> None:
+        message = f"at {time.monotonic() - self.began:.1f} s: {message}"
         self.wrong.append(message)
-        print(f"[soak] WRONG: {message}", flush=True)
+        print(f"[soak] WRONG {message}", flush=True)
 
     def statuses(self) -> dict[str, Counter[int]]:
         table: dict[str, Counter[int]] = defaultdict(Counter)

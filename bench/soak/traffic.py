@@ -175,10 +175,17 @@ class Crowd:
 
     async def _sign_in(self, person: Person, ip: str) -> str | None:
         asked = time.monotonic()
-        login, _ = await self._call(
+        login, retried = await self._call(
             "login", "POST", "/api/login/", ip, json={"phone": person.phone}
         )
-        if login is None or not self._expect(f"login {person.phone}", login, 200):
+        if login is None:
+            return None
+        if retried and (login.status_code, _problem_code(login)) == (429, "rate_limited"):
+            # The store that keeps the cooldown went away between taking it and
+            # storing the login, so it could not be given back: it frees up by itself.
+            self.journal.gave_up["login: cooldown kept by an outage (429 after a 503)"] += 1
+            return None
+        if not self._expect(f"login {person.phone}", login, 200):
             return None
         body = login.json()
         challenge = hashlib.sha256(body["token"].encode()).hexdigest()

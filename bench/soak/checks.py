@@ -59,11 +59,14 @@ def check_answers(journal: Journal, outages: list[Outage], grace: float, v: Verd
         else:
             v.fail(f"{answer.op} answered 503 outside any outage")
     for outage in outages:
-        after = [a.ended - outage.up for a in journal.answers if a.status == 503]
-        late = max([0.0, *(t for t in after if 0 < t <= grace)])
+        late = sum(
+            1
+            for a in journal.answers
+            if a.status == 503 and outage.up < a.ended <= outage.up + grace
+        )
         v.figure(
-            f"outage: {outage.what:<12} {outage.up - outage.down:5.1f} s;"
-            f" 503 answers: {by_outage[outage.what]}, the last {late:.1f} s after it was back"
+            f"outage: {outage.what:<19} {outage.up - outage.down:4.1f} s;"
+            f" 503 answers: {by_outage[outage.what]} ({late} after it was back)"
         )
     for what, steps in sorted(journal.gave_up.items()):
         v.figure(f"given up after retrying: {what}: {steps}")

@@ -5,7 +5,7 @@
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 
@@ -78,4 +78,18 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         user_id = await service.authenticate(session_token(request))
         return ProfileOut.of(await service.apply_referral(user_id, data.used_referral_code))
 
-    return [read_profile, apply_referral]
+    # Litestar 2 answers OPTIONS on a path with the methods of the first handler
+    # registered there only (litestar-org/litestar#4169, fixed in 3.0): say it ourselves.
+    allowed = sorted({*read_profile.http_methods, *apply_referral.http_methods, "OPTIONS"})
+
+    @route(
+        "/profile/",
+        name=runtime.route_name("profile_options"),
+        http_method=["OPTIONS"],
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
+    def profile_options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": ", ".join(allowed)})
+
+    return [profile_options, read_profile, apply_referral]  # first, or Litestar adds its own

@@ -8,7 +8,8 @@ output and its JUnit report go to ``$ARTIFACTS_DIR/schemathesis/``.
 
 Bounded for CI by ``generation.max-examples`` and ``phases.stateful.max-steps``
 in ``schemathesis.toml`` and a fixed seed, so a run is reproducible. A
-longer run is documented in the README (``REFERRALS_FUZZ_EXAMPLES``).
+longer run is documented in the README (``REFERRALS_FUZZ_EXAMPLES``,
+``REFERRALS_FUZZ_SECONDS``, ``REFERRALS_FUZZ_SEED``).
 
 The server runs the embedded default with codes exposed (the links carry
 the code from login to verify) and with the per-address limits lifted,
@@ -34,6 +35,11 @@ HERE = Path(__file__).resolve().parent
 ST = Path(sys.executable).parent / "st"
 EXAMPLES = int(os.environ.get("REFERRALS_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("REFERRALS_FUZZ_SEED", "9")
+SECONDS = int(os.environ.get("REFERRALS_FUZZ_SECONDS", "0"))
+"""A time budget (``st run --max-time``) for longer runs: fuzzing and stateful
+sequences repeat until it is spent. 0 (CI): none, the examples bound the run."""
+BOUND = 600 + 2 * SECONDS
+"""Seconds the whole test may take."""
 LINKS = re.compile(r"API Links:\s+(\d+) covered / \d+ selected / (\d+) total")
 SUMMARY = re.compile(r"API Links:|Scenarios:|passed|generated,|Seed:")
 ONE_ADDRESS = {
@@ -42,6 +48,7 @@ ONE_ADDRESS = {
 }
 
 
+@pytest.mark.timeout(BOUND)
 def test_schemathesis_finds_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = artifacts_dir("schemathesis")
     env = {"REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3", **ONE_ADDRESS}
@@ -66,6 +73,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
                 "junit",
                 "--report-dir",
                 str(out),
+                *(["--max-time", str(SECONDS)] if SECONDS else []),
             ],
             cwd=ROOT,
             env={
@@ -76,7 +84,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
             },
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=BOUND,
             check=False,
         )
     (out / "st-run.txt").write_text(result.stdout + result.stderr)

@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import redis
 from bench.soak.chaos import Outage, run_chaos
 from bench.soak.checks import Verdict, check_answers, check_deliveries, check_users
@@ -92,6 +93,8 @@ def drill(args: argparse.Namespace, logs: Path) -> Verdict:
         try:
             crowd = Crowd(stack.api_url, stack.sink, journal, args.seed)
             asyncio.run(asyncio.wait_for(crowd.run(args.users, args.seconds), args.seconds + 180))
+        except TimeoutError:
+            verdict.fail(f"the traffic was still running {args.seconds + 180:g} s after it began")
         finally:
             stopped.set()
             chaos.join()
@@ -113,7 +116,11 @@ def drill(args: argparse.Namespace, logs: Path) -> Verdict:
 def main() -> int:
     args = _arguments()
     logs = Path(tempfile.mkdtemp(prefix="referrals-soak-"))
-    verdict = drill(args, logs)
+    try:
+        verdict = drill(args, logs)
+    except pytest.skip.Exception as missing:  # tests/servers.py: a server binary is missing
+        print(f"[soak] cannot run: {missing.msg}", file=sys.stderr)
+        return 2
     print("\n".join(["", "[soak] figures:", *(f"  {line}" for line in verdict.figures)]))
     if verdict.failures:
         print(f"\n[soak] FAILED ({len(verdict.failures)}):")

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 import redis
 from bench.soak.chaos import Outage, run_chaos
-from bench.soak.checks import Verdict, check_answers, check_deliveries, check_users
+from bench.soak.checks import Verdict, check_answers, check_deliveries
 from bench.soak.journal import Journal
 from bench.soak.stack import PREFIX, Stack, running_stack
 from bench.soak.traffic import Crowd
+from bench.soak.users import check_users
 
 DRAIN = 60.0
 """Seconds the queue may take to empty once the traffic stopped."""

@@ -6,40 +6,35 @@ back later as returning users.
 Each person has a phone of its own and every visit comes from an address of
 its own (``X-Forwarded-For`` through the trusted proxy 127.0.0.1), so the
 product's default limits stay on and no honest visit meets one. A 503 is
-retried after its ``Retry-After`` (capped at 1 s) as a client would; every
-answer is written to the :class:`~bench.soak.journal.Journal`, and every one
-the contract does not allow is written there as wrong.
+retried (see :mod:`bench.soak.client`); every answer the contract does not
+allow is written to the :class:`~bench.soak.journal.Journal` as wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import http.cookiejar
 import ipaddress
 import random
-import re
 import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from bench.soak.journal import Answer, Journal, Login
+from bench.soak.client import Client, Mailbox, problem_code
+from bench.soak.journal import Journal, Login
 from tests.integration.sms_sink import SmsSink
 
 ADDRESSES = ipaddress.ip_network("198.18.0.0/15")
 """RFC 2544's benchmarking range, used only as header values: nothing is sent there."""
 FIRST_PHONE = 1_000_000
-RETRIES = 40
 SMS_WAIT = 60.0
 """Seconds a person waits for the SMS: a killed worker plus the redelivery time."""
 COME_BACK = 65.0
 """A returning person logs in again after the resend cooldown (60 s)."""
 VISITS = 3
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE = re.compile(r"\b(\d{4,8})\b")
 
 
 @dataclass
@@ -54,43 +49,6 @@ class Person:
     due: float = 0.0
 
 
-class Mailbox:
-    """The codes the SMS sink accepted, by challenge id (the webhook's ``id``)."""
-
-    def __init__(self, sink: SmsSink) -> None:
-        self.sink = sink
-        self._seen = 0
-        self._codes: dict[str, str] = {}
-
-    def _pump(self) -> None:
-        with self.sink.lock:
-            new = self.sink.received[self._seen :]
-            self._seen += len(new)
-        for request in new:
-            if 200 <= request.status < 300:
-                body = request.json()
-                if match := CODE.search(body["text"]):
-                    self._codes.setdefault(body["id"], match[1])
-
-    async def code(self, challenge: str, wait: float) -> str | None:
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            self._pump()
-            if challenge in self._codes:
-                return self._codes[challenge]
-            await asyncio.sleep(0.05)
-        return None
-
-
-def _problem_code(response: httpx.Response) -> str:
-    if not response.headers.get("content-type", "").startswith("application/problem+json"):
-        return ""
-    try:
-        return str(response.json().get("code", ""))
-    except ValueError:
-        return "(not JSON)"
-
-
 def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
@@ -99,10 +57,7 @@ class Crowd:
     """``users`` people at once, each visiting until the deadline."""
 
     def __init__(self, url: str, sink: SmsSink, journal: Journal, seed: int) -> None:
-        no_cookies = http.cookiejar.CookieJar(
-            http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-        )
-        self.http = httpx.AsyncClient(base_url=url, timeout=30, cookies=no_cookies)
+        self.api = Client(url, journal)
         self.mailbox = Mailbox(sink)
         self.journal = journal
         self.rng = random.Random(seed)
@@ -116,7 +71,7 @@ class Crowd:
         try:
             await asyncio.gather(*(self._wander(deadline) for _ in range(users)))
         finally:
-            await self.http.aclose()
+            await self.api.aclose()
 
     async def _wander(self, deadline: float) -> None:
         while time.monotonic() < deadline:
@@ -130,39 +85,6 @@ class Crowd:
                 person.due = time.monotonic() + COME_BACK
                 self.returning.append(person)
 
-    async def _call(
-        self, op: str, method: str, path: str, ip: str, token: str = "", **kwargs: Any
-    ) -> tuple[httpx.Response | None, bool]:
-        """The final answer (None if there was none) and whether a 503 came first."""
-        headers = {"X-Forwarded-For": ip}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        unavailable = False
-        for _ in range(RETRIES):
-            started = time.monotonic()
-            try:
-                response = await self.http.request(method, path, headers=headers, **kwargs)
-            except httpx.HTTPError as exc:
-                self.journal.record(Answer(op, started, time.monotonic(), 0, type(exc).__name__))
-                self.journal.fault(f"{op}: no answer ({type(exc).__name__}: {exc})")
-                return None, unavailable
-            status = response.status_code
-            self.journal.record(
-                Answer(op, started, time.monotonic(), status, _problem_code(response))
-            )
-            if status != 503:
-                return response, unavailable
-            unavailable = True
-            await asyncio.sleep(min(float(response.headers.get("retry-after", "1")), 1.0))
-        self.journal.gave_up[op] += 1
-        return None, unavailable
-
-    def _expect(self, what: str, response: httpx.Response, status: int, code: str = "") -> bool:
-        if response.status_code == status and (not code or _problem_code(response) == code):
-            return True
-        self.journal.fault(f"{what}: {response.status_code} {response.text[:300]}")
-        return False
-
     async def _visit(self, person: Person, ip: str) -> None:
         token = await self._sign_in(person, ip)
         if token is None:
@@ -175,17 +97,17 @@ class Crowd:
 
     async def _sign_in(self, person: Person, ip: str) -> str | None:
         asked = time.monotonic()
-        login, retried = await self._call(
+        login, retried = await self.api.call(
             "login", "POST", "/api/login/", ip, json={"phone": person.phone}
         )
         if login is None:
             return None
-        if retried and (login.status_code, _problem_code(login)) == (429, "rate_limited"):
+        if retried and (login.status_code, problem_code(login)) == (429, "rate_limited"):
             # The store that keeps the cooldown went away between taking it and
             # storing the login, so it could not be given back: it frees up by itself.
             self.journal.gave_up["login: cooldown kept by an outage (429 after a 503)"] += 1
             return None
-        if not self._expect(f"login {person.phone}", login, 200):
+        if not self.api.expect(f"login {person.phone}", login, 200):
             return None
         body = login.json()
         challenge = hashlib.sha256(body["token"].encode()).hexdigest()
@@ -198,14 +120,16 @@ class Crowd:
             return None
         path = f"/api/verify/{body['token']}/"
         if self.rng.random() < 0.3:
-            bad, _ = await self._call(
+            bad, _ = await self.api.call(
                 "verify-wrong", "POST", path, ip, json={"confirm_code": _wrong(code)}
             )
             if bad is not None:
-                self._expect(f"wrong code {person.phone}", bad, 400, "code_invalid")
-        verify, retried = await self._call("verify", "POST", path, ip, json={"confirm_code": code})
+                self.api.expect(f"wrong code {person.phone}", bad, 400, "code_invalid")
+        verify, retried = await self.api.call(
+            "verify", "POST", path, ip, json={"confirm_code": code}
+        )
         person.uncertain |= retried
-        if verify is None or not self._expect(f"verify {person.phone}", verify, 200):
+        if verify is None or not self.api.expect(f"verify {person.phone}", verify, 200):
             return None
         return self._signed_in(person, verify.json())
 
@@ -225,8 +149,8 @@ class Crowd:
         return str(body["access_token"])
 
     async def _profile(self, person: Person, token: str, ip: str) -> None:
-        answer, _ = await self._call("profile", "GET", "/api/profile/", ip, token)
-        if answer is not None and self._expect(f"profile {person.phone}", answer, 200):
+        answer, _ = await self.api.call("profile", "GET", "/api/profile/", ip, token)
+        if answer is not None and self.api.expect(f"profile {person.phone}", answer, 200):
             body = answer.json()
             self.journal.users[person.phone].add(body["id"])
             if body["phone"] != person.phone:
@@ -247,12 +171,14 @@ class Crowd:
 
     async def _apply_one(self, person: Person, token: str, ip: str, code: str) -> None:
         json = {"used_referral_code": code}
-        answer, retried = await self._call("apply", "POST", "/api/profile/", ip, token, json=json)
+        answer, retried = await self.api.call(
+            "apply", "POST", "/api/profile/", ip, token, json=json
+        )
         if retried and person.user_id is not None:
             self.journal.uncertain_applies.add(person.user_id)
         if answer is None:
             return
-        status, problem = answer.status_code, _problem_code(answer)
+        status, problem = answer.status_code, problem_code(answer)
         if status == 200 and person.user_id is not None:
             self.journal.applied[person.user_id].append(code)
             person.applied = True
@@ -271,9 +197,9 @@ class Crowd:
 
     async def _logout(self, person: Person, token: str, ip: str) -> None:
         method = self.rng.choice(["GET", "POST"])
-        answer, _ = await self._call("logout", method, "/api/logout/", ip, token)
-        if answer is None or not self._expect(f"logout {person.phone}", answer, 200):
+        answer, _ = await self.api.call("logout", method, "/api/logout/", ip, token)
+        if answer is None or not self.api.expect(f"logout {person.phone}", answer, 200):
             return
-        after, _ = await self._call("after-logout", "GET", "/api/profile/", ip, token)
+        after, _ = await self.api.call("after-logout", "GET", "/api/profile/", ip, token)
         if after is not None:
-            self._expect(f"profile after logout {person.phone}", after, 401, "not_authenticated")
+            self.api.expect(f"profile after logout {person.phone}", after, 401, "not_authenticated")

@@ -7,6 +7,8 @@
     python3 dev.py bench [ARGS]   install what serving and profiling need, then run
                                   the benchmark (bench/README.md; needs wrk)
     python3 dev.py lock           re-pin requirements/*.lock from pyproject.toml
+    python3 dev.py soak [ARGS]    the soak drill (bench/soak): a few minutes of traffic
+                                  through restarts of its own PostgreSQL and Redis
 
 Everything goes into ./.venv (or $REFERRALS_VENV), installed from the
 hash-pinned lock files and re-installed only when they change.
@@ -108,6 +110,12 @@ def bench(args: list[str]) -> int:
             continue
 
 
+def soak(args: list[str]) -> int:
+    """Needs PostgreSQL's and Redis's server binaries (it starts its own)."""
+    install("test")
+    return subprocess.call([str(BIN / "python"), "-m", "bench.soak", *args], cwd=ROOT)
+
+
 def lock(_: list[str]) -> int:
     """Needs `uv` on PATH (pip install uv); pins for every platform, with hashes."""
     for kind, extra in (("serve", ["--extra", "all"]), ("test", ["--extra", "dev"])):
@@ -135,7 +143,7 @@ def lock(_: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"serve": serve, "test": test, "bench": bench, "lock": lock}
+COMMANDS = {"serve": serve, "test": test, "bench": bench, "lock": lock, "soak": soak}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -199,14 +199,18 @@ class PostgresCluster:
 
 
 class RedisServer:
-    """``redis-server`` on ``127.0.0.1:port``, persisting nothing.
+    """``redis-server`` on ``127.0.0.1:port``.
 
-    :meth:`stop` ends the process (everything in it is lost); :meth:`start`
-    runs a new, empty one on the same port.
+    :meth:`stop` ends the process; :meth:`start` runs a new one on the same
+    port. By default it persists nothing, so the new one is empty; with
+    ``persist`` it keeps an append-only file (fsync every second), as a
+    production broker should, and the new one starts with what the old one
+    had when it was stopped.
     """
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, *, persist: bool = False) -> None:
         self.binary = binary
+        self.persist = persist
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="referrals-redis-"))
         self.log = self.root / "redis.log"
@@ -231,7 +235,7 @@ class RedisServer:
                     "--save",
                     "",
                     "--appendonly",
-                    "no",
+                    "yes" if self.persist else "no",
                     "--daemonize",
                     "no",
                     "--dir",
@@ -310,12 +314,13 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[RedisServer]:
-    """A started, empty Redis server, ended when the block ends."""
+def redis_server(*, persist: bool = False) -> Iterator[RedisServer]:
+    """A started, empty Redis server, ended when the block ends (see
+    :class:`RedisServer` for ``persist``)."""
     binary = os.environ.get("REFERRALS_TEST_REDIS_SERVER") or shutil.which("redis-server")
     if binary is None:
         unavailable("redis-server is not installed")
-    server = RedisServer(binary)
+    server = RedisServer(binary, persist=persist)
     try:
         server.start()
         yield server

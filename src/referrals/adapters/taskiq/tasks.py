@@ -70,7 +70,7 @@ def register_tasks(
                 "could not send a code to %s: %s; %s",
                 masked(phone),
                 exc,
-                await _after_failure(context, expires_at, clock()),
+                await _after_failure(context, expires_at, clock(), phone),
             )
             return "failed"
         except asyncio.CancelledError:
@@ -85,27 +85,39 @@ def register_tasks(
             )
             raise
         except Exception:
-            await _after_failure(context, expires_at, clock())
+            await _after_failure(context, expires_at, clock(), phone)
             raise  # a bug: taskiq logs the traceback
         if outcome is Delivery.BUSY:  # another worker's claim: leave it for a retry
             return str(outcome)
-        await _ack(context)
+        await _ack(context, phone)
         return str(outcome)
 
     broker.register_task(deliver_code, task_name=DELIVER_CODE)
 
 
-async def _ack(context: Context) -> None:
-    if context.is_ackable:  # the in-process broker's messages are not
+async def _ack(context: Context, phone: str) -> None:
+    """Acknowledge a final outcome. If the queue's Redis is away, the message
+    stays and is handed out again later, and the ledger drops the copy as
+    already sent (or stale): worth a warning, not a task error."""
+    if not context.is_ackable:  # the in-process broker's messages are not
+        return
+    try:
         await context.ack()
+    except (RedisError, OSError) as exc:
+        log.warning(
+            "could not acknowledge the delivery to %s (%s): the queue will have it handed"
+            " out again, and it will be dropped as done",
+            masked(phone),
+            exc,
+        )
 
 
-async def _after_failure(context: Context, expires_at: float, now: float) -> str:
+async def _after_failure(context: Context, expires_at: float, now: float, phone: str) -> str:
     """Leave a failed delivery to the queue's retry, unless its code has expired."""
     if not context.is_ackable:
         return "no retry (in-process queue)"
     if now >= expires_at:
-        await context.ack()
+        await _ack(context, phone)
         return "dropped, the code has expired"
     return "left in the queue for a retry"
 

@@ -12,6 +12,7 @@ from msgspec import UNSET
 
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
+from referrals.entrypoints.http import links
 from referrals.entrypoints.http.deps import json_only
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.runtime import Runtime
@@ -47,6 +48,7 @@ def verify_link(request: AnyRequest, runtime: Runtime, token: str) -> str:
 
 def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     settings = runtime.settings
+    operation_ids = links.operation_ids(runtime.name)
 
     @post(
         "/login/",
@@ -59,6 +61,8 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         responses=error_responses(
             *BODY_ERRORS, "rate_limited", "too_many_attempts", "service_unavailable"
         ),
+        operation_id=operation_ids,
+        operation_class=links.after_login(runtime.name, codes_exposed=settings.policy.expose_codes),
     )
     async def login(request: AnyRequest, data: JSONBody[LoginIn]) -> LoginOut:
         ip = client_ip(request, settings.trusted_proxies)
@@ -87,6 +91,8 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
             "too_many_attempts",
             "service_unavailable",
         ),
+        operation_id=operation_ids,
+        operation_class=links.after_verify(runtime.name),
     )
     async def verify(
         request: AnyRequest,
@@ -116,6 +122,7 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         description="Revokes the session server-side at once and clears the cookie. "
         "Answers 200 without a session too, so it is safe to repeat.",
         responses=error_responses("service_unavailable"),
+        operation_id=operation_ids,
     )
     async def logout(request: AnyRequest) -> Response[LogoutOut]:
         await runtime.service.logout(session_token(request))

@@ -5,10 +5,11 @@
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 
+from referrals.entrypoints.http import links
 from referrals.entrypoints.http.deps import json_only
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
@@ -19,6 +20,7 @@ from referrals.entrypoints.http.session import session_token
 def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     max_page = runtime.settings.policy.max_page_size
     default_page = runtime.settings.policy.page_size
+    operation_ids = links.operation_ids(runtime.name)
 
     @get(
         "/profile/",
@@ -28,6 +30,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         "of the phones that applied it, oldest first.",
         security=SECURITY,
         responses=error_responses("validation_error", "not_authenticated", "service_unavailable"),
+        operation_id=operation_ids,
     )
     async def read_profile(
         request: Request[Any, Any, Any],
@@ -66,6 +69,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
             "too_many_attempts",
             "service_unavailable",
         ),
+        operation_id=operation_ids,
     )
     async def apply_referral(
         request: Request[Any, Any, Any], data: JSONBody[ApplyReferralIn]
@@ -74,4 +78,18 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         user_id = await service.authenticate(session_token(request))
         return ProfileOut.of(await service.apply_referral(user_id, data.used_referral_code))
 
-    return [read_profile, apply_referral]
+    # Litestar 2 answers OPTIONS on a path with the methods of the first handler
+    # registered there only (litestar-org/litestar#4169, fixed in 3.0): say it ourselves.
+    allowed = sorted({*read_profile.http_methods, *apply_referral.http_methods, "OPTIONS"})
+
+    @route(
+        "/profile/",
+        name=runtime.route_name("profile_options"),
+        http_method=["OPTIONS"],
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
+    def profile_options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": ", ".join(allowed)})
+
+    return [profile_options, read_profile, apply_referral]  # first, or Litestar adds its own

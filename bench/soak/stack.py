@@ -1,0 +1,118 @@
+"""The drill's own servers: one PostgreSQL cluster, two Redis servers (stores
+and queue), an SMS webhook sink, the API (``referrals serve --workers 2``)
+and one ``referrals worker``.
+
+Everything runs on free 127.0.0.1 ports through the test suite's helpers
+(:mod:`tests.servers`, :mod:`tests.processes`, :mod:`tests.integration.sms_sink`),
+each in its own process group, and is stopped when the block ends, whatever
+happened. Both Redis servers keep an append-only file, as the README asks
+of production (queued codes must survive a restart of the broker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.integration.sms_sink import SmsSink, sms_sink
+from tests.integration.workers import kill_group, worker
+from tests.processes import BIN, Process, child_env, free_port, started, wait_until_serving
+from tests.servers import PostgresCluster, RedisServer, postgres_cluster, redis_server
+
+SECRET_KEY = "soak-drill-secret-key-0123456789abcdef"  # noqa: S105 - throwaway servers
+WEBHOOK_SECRET = "soak-drill-webhook-secret-0123456789"  # noqa: S105
+PREFIX = "soak:"
+API_PROCESSES = 2
+
+
+def drill_settings(
+    postgres: PostgresCluster, stores: RedisServer, broker: RedisServer, sink: SmsSink
+) -> dict[str, str]:
+    """Production's shape with the product's own limits; only the timings are
+    shortened so a killed worker's tasks come back within the drill."""
+    return {
+        "REFERRALS_ENV": "dev",  # plain-http sink on 127.0.0.1
+        "REFERRALS_DATABASE_URL": postgres.url,
+        "REFERRALS_REDIS_URL": stores.url,
+        "REFERRALS_BROKER_URL": broker.url,
+        "REFERRALS_REDIS_PREFIX": PREFIX,
+        "REFERRALS_SECRET_KEY": SECRET_KEY,
+        "REFERRALS_EXPOSE_CODES": "false",  # people read their codes from the SMS
+        "REFERRALS_SMS_GATEWAY": "webhook",
+        "REFERRALS_SMS_WEBHOOK_URL": sink.url,
+        "REFERRALS_SMS_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "REFERRALS_SMS_WEBHOOK_TIMEOUT": "1",
+        "REFERRALS_BROKER_REDELIVERY": "10",
+        "REFERRALS_DEPENDENCY_TIMEOUT": "2",
+        "REFERRALS_TRUSTED_PROXIES": "127.0.0.1",  # each person has an address of its own
+    }
+
+
+@dataclass
+class Stack:
+    """The running servers, and the worker, which the drill kills and restarts."""
+
+    postgres: PostgresCluster
+    stores: RedisServer
+    broker: RedisServer
+    sink: SmsSink
+    env: dict[str, str]
+    logs: Path
+    api: Process
+    api_url: str
+    workers: list[Process] = field(default_factory=list)
+    """Every worker started, the live one last."""
+    _worker: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def start_worker(self) -> None:
+        log = self.logs / f"worker-{len(self.workers) + 1}.log"
+        self.workers.append(self._worker.enter_context(worker(self.env, log)))
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker and every process it forked: no shutdown, no ack."""
+        kill_group(self.workers[-1])
+        self._worker.close()
+
+    def stop_worker(self) -> None:
+        self._worker.close()
+
+    def output(self, what: str) -> str:
+        """``api`` or ``worker`` (every incarnation's log, in order)."""
+        processes = [self.api] if what == "api" else self.workers
+        return "\n".join(p.output() for p in processes)
+
+
+def migrate(env: dict[str, str], log: Path) -> None:
+    with log.open("wb") as sink:
+        subprocess.run(
+            [str(BIN / "referrals"), "migrate"],
+            env=child_env(env),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=120,
+        )
+
+
+@contextlib.contextmanager
+def running_stack(logs: Path) -> Iterator[Stack]:
+    """Start everything (migrating the database first); stop it all at the end."""
+    with contextlib.ExitStack() as stop:
+        postgres = stop.enter_context(postgres_cluster())
+        stores = stop.enter_context(redis_server(persist=True))
+        broker = stop.enter_context(redis_server(persist=True))
+        sink = stop.enter_context(sms_sink())
+        env = drill_settings(postgres, stores, broker, sink)
+        migrate(env, logs / "migrate.log")
+        port = free_port()
+        args = ["serve", "--port", str(port), "--workers", str(API_PROCESSES)]
+        api = stop.enter_context(started(args, env, logs / "api.log"))
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(url, api, timeout=60)
+        stack = Stack(postgres, stores, broker, sink, env, logs, api, url)
+        stop.callback(stack.stop_worker)
+        stack.start_worker()
+        yield stack

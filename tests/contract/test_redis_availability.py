@@ -17,15 +17,15 @@ from referrals.adapters.redis import (
     connect_redis,
 )
 from referrals.application.errors import ServiceUnavailable
-from referrals.application.ports import Limit, Quota
+from referrals.application.ports import Limit, Quota, Rule
 from referrals.domain.challenge import Challenge
 from referrals.domain.phone import Phone
 from tests.contract.redis_proxy import RedisProxy
 
 NOW = 1_800_000_000.0
 PREFIX = "referrals-test:down:"
-CHALLENGE = Challenge("c" * 64, Phone("+79991234567"), "d" * 64, NOW + 300, 5)
-QUOTA = Quota("ip:127.0.0.1", Limit(10, 60))
+CHALLENGE = Challenge("a" * 32 + "." + "c" * 64, Phone("+79991234567"), "d" * 64, NOW + 300, 5)
+QUOTA = Quota("ip:127.0.0.1", (Rule("ip_send", Limit(10, 60)),))
 
 Call = Callable[[redis.asyncio.Redis], Awaitable[object]]
 EVERY_PORT_METHOD: dict[str, Call] = {
@@ -39,6 +39,7 @@ EVERY_PORT_METHOD: dict[str, Call] = {
     "sessions.revoke": lambda c: RedisSessionStore(c, PREFIX).revoke("s"),
     "limiter.acquire": lambda c: RedisRateLimiter(c, PREFIX).acquire([QUOTA], NOW),
     "limiter.refund": lambda c: RedisRateLimiter(c, PREFIX).refund([QUOTA], "t"),
+    "limiter.reset": lambda c: RedisRateLimiter(c, PREFIX).reset([QUOTA.key]),
     "ledger.claim": lambda c: RedisDeliveryLedger(c, PREFIX).claim("x", "w", 30, NOW),
     "ledger.mark_sent": lambda c: RedisDeliveryLedger(c, PREFIX).mark_sent("x", NOW + 9, NOW),
     "ledger.release": lambda c: RedisDeliveryLedger(c, PREFIX).release("x", "w"),

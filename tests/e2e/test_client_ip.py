@@ -118,14 +118,37 @@ async def test_garbage_in_x_forwarded_for_falls_back_to_the_peer(make_api: MakeA
     assert (first, second, third) == (200, 429, 429)
 
 
-async def test_an_ipv6_client_behind_a_trusted_proxy_is_told_apart(make_api: MakeApi) -> None:
+async def test_an_ipv6_client_is_its_64_network(make_api: MakeApi) -> None:
     api = await make_api(ONE_CODE_PER_ADDRESS, peer="::1", trusted_proxies=PROXIES)
 
     first = await send_code(api, 1, "2001:db8::1")
     same = await send_code(api, 2, "2001:DB8:0::1")
-    other = await send_code(api, 3, "2001:db8::2")
+    same_network = await send_code(api, 3, "2001:db8::2")
+    other_network = await send_code(api, 4, "2001:db8:0:1::1")
 
-    assert (first, same, other) == (200, 429, 200)
+    assert (first, same, same_network, other_network) == (200, 429, 429, 200)
+
+
+async def test_ten_addresses_of_one_ipv6_network_share_a_limit_of_three(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(
+        exposed_policy(ip_send=Limit(3, 3600)), peer="::1", trusted_proxies=PROXIES
+    )
+
+    statuses = [await send_code(api, n, f"2001:db8:1:2::{n + 1:x}") for n in range(10)]
+
+    assert statuses == [200] * 3 + [429] * 7
+
+
+async def test_the_ipv6_network_size_is_a_setting(make_api: MakeApi) -> None:
+    api = await make_api(
+        exposed_policy(ip_send=Limit(1, 3600), ipv6_prefix=128),
+        peer="::1",
+        trusted_proxies=PROXIES,
+    )
+
+    assert [await send_code(api, n, f"2001:db8::{n + 1}") for n in range(2)] == [200, 200]
 
 
 async def test_the_verify_limit_uses_the_same_client_address(make_api: MakeApi) -> None:

@@ -66,6 +66,7 @@ class Settings:
     sms_webhook_secret: bytes | None = field(default=None, repr=False)
     sms_webhook_timeout: float = 5.0
     trusted_proxies: tuple[Network, ...] = ()
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     public_url: str | None = None
     cookie_secure: bool = True
     redis_prefix: str = "referrals:"
@@ -243,6 +244,10 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _forwarded_header(value: str) -> str:
+    return _choice("x-forwarded-for", "forwarded")(value.lower())
+
+
 def _log_level(value: str) -> str:
     return _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")(value.upper())
 
@@ -328,6 +333,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LIMIT_APPLY_FAILURE", "policy.apply_failure", parse_limit, WINDOW),
     Variable("IPV6_PREFIX", "policy.ipv6_prefix", _ipv6_prefix, "a prefix length, 1 to 128"),
     Variable("TRUSTED_PROXIES", "trusted_proxies", _networks, "addresses or CIDRs, commas"),
+    Variable(
+        "FORWARDED_HEADER", "forwarded_header", _forwarded_header, "x-forwarded-for or forwarded"
+    ),
     Variable("PUBLIC_URL", "public_url", _text, "https://host[/path]"),
     Variable("DEFAULT_REGION", "policy.default_region", _region, "a region code such as RU"),
     Variable("ALLOWED_REGIONS", "policy.allowed_regions", _regions, "region codes, commas"),

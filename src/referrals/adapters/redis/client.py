@@ -82,7 +82,13 @@ def cluster_seeds(url: str) -> tuple[str, list[tuple[str, int]]]:
     return plain, seeds
 
 
-def connect_redis(url: str, *, timeout: float = 3.0, max_connections: int = 100) -> RedisClient:
+def connect_redis(
+    url: str,
+    *,
+    timeout: float = 3.0,
+    max_connections: int = 100,
+    reply_timeout: float | None = None,
+) -> RedisClient:
     """A client for ``url`` that fails fast while Redis is down and recovers by itself.
 
     * Connecting, each reply and waiting for a free pooled connection are
@@ -104,12 +110,15 @@ def connect_redis(url: str, *, timeout: float = 3.0, max_connections: int = 100)
     at once wait for one to finish, as on one server (see
     :class:`WaitingRedisCluster`).
 
+    ``reply_timeout`` bounds each reply instead of ``timeout`` (a queue's
+    blocking reads wait longer than any other command should).
+
     Close the client with ``await client.aclose()``.
     """
     retry = Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,))
     options = {
         "socket_connect_timeout": timeout,
-        "socket_timeout": timeout,
+        "socket_timeout": timeout if reply_timeout is None else reply_timeout,
         "health_check_interval": HEALTH_CHECK_INTERVAL,
         "retry": retry,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
@@ -116,3 +117,44 @@ async def test_the_first_command_after_a_quiet_redis_restart_succeeds(
         assert await sessions.get("s", NOW) == 7
     finally:
         await client.aclose()
+
+
+@pytest.mark.slow
+@pytest.mark.redis_cluster
+async def test_a_cluster_whose_primary_is_down_is_unavailable_fast_and_recovers_by_itself() -> None:
+    from tests.servers import redis_cluster
+
+    with redis_cluster() as cluster:
+        client = connect_redis(cluster.url, timeout=1.0)
+        sessions = RedisSessionStore(client, PREFIX)
+        try:
+            ids = [f"s{n}" for n in range(30)]
+            for session_id in ids:
+                await sessions.create(session_id, 7, NOW + 60, NOW)
+            down = cluster.nodes[1]
+            on_down = next(i for i in ids if _port_of(client, f"{PREFIX}session:{i}") == down.port)
+            down.stop()
+            await unavailable_within(2.5, sessions.get(on_down, NOW))
+            down.start()  # empty, but with its slots: it rejoins by itself
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    assert await sessions.get(on_down, NOW) is None  # its data died with it
+                    assert await sessions.get(next(i for i in ids if i != on_down), NOW) in {
+                        7,
+                        None,
+                    }
+                    break
+                except ServiceUnavailable:
+                    assert time.monotonic() < deadline, "the cluster client did not recover"
+                    await asyncio.sleep(0.2)
+        finally:
+            await client.aclose()
+
+
+def _port_of(client: object, key: str) -> int:
+    from redis.asyncio.cluster import RedisCluster
+    from redis.crc import key_slot
+
+    assert isinstance(client, RedisCluster)
+    return int(client.nodes_manager.get_node_from_slot(key_slot(key.encode())).port)

@@ -117,6 +117,16 @@ def redis_server_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """A three-primary Redis Cluster of this test session's own, on spare
+    ports (``redis+cluster://…``), started on first use and stopped at the end."""
+    from tests.servers import redis_cluster
+
+    with redis_cluster() as cluster:
+        yield cluster.url
+
+
 @pytest.fixture
 def redis_prefix(redis_server_url: str) -> Iterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""

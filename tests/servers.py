@@ -25,6 +25,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -208,10 +209,19 @@ class RedisServer:
     had when it was stopped.
     """
 
-    def __init__(self, binary: str, *, persist: bool = False) -> None:
+    def __init__(
+        self,
+        binary: str,
+        *,
+        persist: bool = False,
+        port: int | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.binary = binary
         self.persist = persist
-        self.port = free_port()
+        self.port = port or free_port()
+        self.options = options
+        """More ``redis-server`` arguments, e.g. those of a cluster node."""
         self.root = Path(tempfile.mkdtemp(prefix="referrals-redis-"))
         self.log = self.root / "redis.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -240,6 +250,7 @@ class RedisServer:
                     "no",
                     "--dir",
                     str(self.root),
+                    *self.options,
                 ],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -326,6 +337,105 @@ def redis_server(*, persist: bool = False) -> Iterator[RedisServer]:
         yield server
     finally:
         server.destroy()
+
+
+CLUSTER_BUS_OFFSET = 10_000
+"""A cluster node also listens on its port plus this, for the other nodes."""
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (``port + 10000``) is free too."""
+    for _ in range(100):
+        port = free_port()
+        if port + CLUSTER_BUS_OFFSET > 65_535:
+            continue
+        with contextlib.suppress(OSError), socket.socket() as probe:
+            probe.bind(("127.0.0.1", port + CLUSTER_BUS_OFFSET))
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+class RedisClusterNodes:
+    """Three ``redis-server`` primaries joined into a Redis Cluster (no
+    replicas), each in a temporary directory of its own, persisting nothing.
+
+    ``url`` is the ``REFERRALS_REDIS_URL`` that names them all.
+    """
+
+    def __init__(self, binary: str, cli: str, size: int = 3) -> None:
+        self.cli = cli
+        self.nodes = [
+            RedisServer(binary, port=port, options=_cluster_options(port))
+            for port in (_cluster_port() for _ in range(size))
+        ]
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def create(self) -> None:
+        """Start the nodes, give them the slots, and wait until every node says ``ok``."""
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        _run(
+            [
+                self.cli,
+                "--cluster",
+                "create",
+                *addresses,
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ]
+        )
+        deadline = time.monotonic() + COMMAND_TIMEOUT / 2
+        while not all(self._ready(node) for node in self.nodes):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
+            time.sleep(0.05)
+
+    @staticmethod
+    def _ready(node: RedisServer) -> bool:
+        client = redis.Redis(port=node.port, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            info = client.execute_command("CLUSTER", "INFO")
+            text = info.decode() if isinstance(info, bytes) else str(info)
+            return "cluster_state:ok" in text
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def destroy(self) -> None:
+        for node in self.nodes:
+            node.destroy()
+
+
+def _cluster_options(port: int) -> tuple[str, ...]:
+    return (
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        f"nodes-{port}.conf",
+        "--cluster-node-timeout",
+        "2000",
+    )
+
+
+@contextlib.contextmanager
+def redis_cluster() -> Iterator[RedisClusterNodes]:
+    """A started three-primary Redis Cluster, ended when the block ends."""
+    binary = os.environ.get("REFERRALS_TEST_REDIS_SERVER") or shutil.which("redis-server")
+    cli = shutil.which("redis-cli")
+    if binary is None or cli is None:
+        unavailable("redis-server and redis-cli are needed for the Redis Cluster tests")
+    cluster = RedisClusterNodes(binary, cli)
+    try:
+        cluster.create()
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 def _children(parent: int) -> list[int]:

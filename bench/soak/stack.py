@@ -48,6 +48,11 @@ def drill_settings(
         "REFERRALS_BROKER_REDELIVERY": "10",
         "REFERRALS_DEPENDENCY_TIMEOUT": "2",
         "REFERRALS_TRUSTED_PROXIES": "127.0.0.1",  # each person has an address of its own
+        # Every person is a +7 number of a few blocks: the ceilings per block,
+        # per country and in all are an SMS budget, not what the drill tests.
+        "REFERRALS_LIMIT_PREFIX_SEND": "1000000/3600",
+        "REFERRALS_LIMIT_COUNTRY_SEND": "1000000/3600",
+        "REFERRALS_LIMIT_GLOBAL_SEND": "1000000/3600",
     }
 
 

@@ -66,6 +66,7 @@ class Settings:
     sms_webhook_secret: bytes | None = field(default=None, repr=False)
     sms_webhook_timeout: float = 5.0
     trusted_proxies: tuple[Network, ...] = ()
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     public_url: str | None = None
     cookie_secure: bool = True
     redis_prefix: str = "referrals:"
@@ -121,6 +122,11 @@ def _problems(s: Settings) -> list[str]:
         problems.append(
             f"{_name('broker_url')} needs {_name('redis_url')} too: the worker must"
             " see the API's logins, or it drops every code as stale"
+        )
+    if "{" in s.redis_prefix or "}" in s.redis_prefix:
+        problems.append(
+            f"{_name('redis_prefix')} must not contain braces: on Redis Cluster they"
+            " choose the slot of every key, and all would share one"
         )
     if s.public_url is not None:
         parts = urlsplit(s.public_url)
@@ -183,6 +189,12 @@ def parse_limit(value: str) -> Limit:
     return Limit(int(count), _positive_float(window))
 
 
+def parse_limits(value: str) -> tuple[Limit, ...]:
+    """One or more ``count/seconds``, commas between: ``6/300,8/3600,9/86400``."""
+    limits = tuple(parse_limit(part.strip()) for part in value.split(","))
+    return tuple(sorted(limits, key=lambda limit: limit.window))
+
+
 def _delay(value: str) -> tuple[float, float]:
     low, _, high = value.partition("-")
     low_s = float(low)
@@ -194,6 +206,13 @@ def _delay(value: str) -> tuple[float, float]:
 
 def _networks(value: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
+
+
+def _ipv6_prefix(value: str) -> int:
+    length = int(value)
+    if not 1 <= length <= 128:
+        raise ValueError(value)
+    return length
 
 
 def _regions(value: str) -> frozenset[str]:
@@ -225,6 +244,10 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _forwarded_header(value: str) -> str:
+    return _choice("x-forwarded-for", "forwarded")(value.lower())
+
+
 def _log_level(value: str) -> str:
     return _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")(value.upper())
 
@@ -237,9 +260,16 @@ def _database_url(value: str) -> str:
     return value
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+
+
 def _redis_url(value: str) -> str:
-    if not value.startswith(("redis://", "rediss://", "unix://")):
+    if not value.startswith(REDIS_SCHEMES):
         raise ValueError(value)
+    if value.startswith(("redis+cluster://", "rediss+cluster://")):
+        hosts = value.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+        if not all(seed.rpartition(":")[2].isdigit() for seed in hosts.split(",")):
+            raise ValueError(value)
     return value
 
 
@@ -274,10 +304,11 @@ class Variable:
 
 
 URL = "a postgresql+psycopg:// or sqlite+aiosqlite:// URL"
-REDIS = "a redis://, rediss:// or unix:// URL"
+REDIS = "a redis://, rediss:// or unix:// URL, or redis+cluster://host:port[,host:port…]"
 SECONDS = "seconds above 0"
 COUNT = "a whole number above 0"
 WINDOW = "count/seconds, e.g. 10/86400"
+WINDOWS = "count/seconds, or several with commas, e.g. 6/300,9/86400"
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("ENV", "env", _choice("dev", "prod"), "dev or prod"),
@@ -291,11 +322,20 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CODE_MAX_ATTEMPTS", "policy.code_max_attempts", _positive_int, COUNT),
     Variable("RESEND_COOLDOWN", "policy.resend_cooldown", _positive_float, SECONDS),
     Variable("LIMIT_PHONE_SEND", "policy.phone_send", parse_limit, WINDOW),
+    Variable("LIMIT_PHONE_IP_SEND", "policy.phone_ip_send", parse_limit, WINDOW),
     Variable("LIMIT_PHONE_FAILURE", "policy.phone_failure", parse_limit, WINDOW),
+    Variable("LIMIT_PHONE_IP_FAILURE", "policy.phone_ip_failure", parse_limits, WINDOWS),
     Variable("LIMIT_IP_SEND", "policy.ip_send", parse_limit, WINDOW),
     Variable("LIMIT_IP_VERIFY", "policy.ip_verify", parse_limit, WINDOW),
+    Variable("LIMIT_PREFIX_SEND", "policy.prefix_send", parse_limit, WINDOW),
+    Variable("LIMIT_COUNTRY_SEND", "policy.country_send", parse_limit, WINDOW),
+    Variable("LIMIT_GLOBAL_SEND", "policy.global_send", parse_limit, WINDOW),
     Variable("LIMIT_APPLY_FAILURE", "policy.apply_failure", parse_limit, WINDOW),
+    Variable("IPV6_PREFIX", "policy.ipv6_prefix", _ipv6_prefix, "a prefix length, 1 to 128"),
     Variable("TRUSTED_PROXIES", "trusted_proxies", _networks, "addresses or CIDRs, commas"),
+    Variable(
+        "FORWARDED_HEADER", "forwarded_header", _forwarded_header, "x-forwarded-for or forwarded"
+    ),
     Variable("PUBLIC_URL", "public_url", _text, "https://host[/path]"),
     Variable("DEFAULT_REGION", "policy.default_region", _region, "a region code such as RU"),
     Variable("ALLOWED_REGIONS", "policy.allowed_regions", _regions, "region codes, commas"),

@@ -7,6 +7,7 @@ their own parameters: the memory runs need no server.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,17 +37,27 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 
-MEMORY_OR_REDIS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+MEMORY_OR_REDIS = [
+    "memory",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("redis-cluster", marks=pytest.mark.redis_cluster),
+]
 
 
 @asynccontextmanager
 async def _on_redis(
     request: pytest.FixtureRequest, adapter: Callable[[Any, str], Any]
 ) -> AsyncIterator[Any]:
-    """The adapter on a fresh client, in the test's own key prefix."""
-    client = connect_redis(request.getfixturevalue("redis_server_url"))
+    """The adapter on a fresh client, in the test's own key prefix (on the
+    shared server, or on the session's own throwaway cluster)."""
+    if request.param == "redis-cluster":
+        client = connect_redis(request.getfixturevalue("redis_cluster_url"))
+        prefix = f"referrals-test:{secrets.token_hex(6)}:"
+    else:
+        client = connect_redis(request.getfixturevalue("redis_server_url"))
+        prefix = request.getfixturevalue("redis_prefix")
     try:
-        yield adapter(client, request.getfixturevalue("redis_prefix"))
+        yield adapter(client, prefix)
     finally:
         await client.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
@@ -17,15 +18,15 @@ from referrals.adapters.redis import (
     connect_redis,
 )
 from referrals.application.errors import ServiceUnavailable
-from referrals.application.ports import Limit, Quota
+from referrals.application.ports import Limit, Quota, Rule
 from referrals.domain.challenge import Challenge
 from referrals.domain.phone import Phone
 from tests.contract.redis_proxy import RedisProxy
 
 NOW = 1_800_000_000.0
 PREFIX = "referrals-test:down:"
-CHALLENGE = Challenge("c" * 64, Phone("+79991234567"), "d" * 64, NOW + 300, 5)
-QUOTA = Quota("ip:127.0.0.1", Limit(10, 60))
+CHALLENGE = Challenge("a" * 32 + "." + "c" * 64, Phone("+79991234567"), "d" * 64, NOW + 300, 5)
+QUOTA = Quota("ip:127.0.0.1", (Rule("ip_send", Limit(10, 60)),))
 
 Call = Callable[[redis.asyncio.Redis], Awaitable[object]]
 EVERY_PORT_METHOD: dict[str, Call] = {
@@ -39,6 +40,7 @@ EVERY_PORT_METHOD: dict[str, Call] = {
     "sessions.revoke": lambda c: RedisSessionStore(c, PREFIX).revoke("s"),
     "limiter.acquire": lambda c: RedisRateLimiter(c, PREFIX).acquire([QUOTA], NOW),
     "limiter.refund": lambda c: RedisRateLimiter(c, PREFIX).refund([QUOTA], "t"),
+    "limiter.reset": lambda c: RedisRateLimiter(c, PREFIX).reset([QUOTA.key]),
     "ledger.claim": lambda c: RedisDeliveryLedger(c, PREFIX).claim("x", "w", 30, NOW),
     "ledger.mark_sent": lambda c: RedisDeliveryLedger(c, PREFIX).mark_sent("x", NOW + 9, NOW),
     "ledger.release": lambda c: RedisDeliveryLedger(c, PREFIX).release("x", "w"),
@@ -115,3 +117,44 @@ async def test_the_first_command_after_a_quiet_redis_restart_succeeds(
         assert await sessions.get("s", NOW) == 7
     finally:
         await client.aclose()
+
+
+@pytest.mark.slow
+@pytest.mark.redis_cluster
+async def test_a_cluster_whose_primary_is_down_is_unavailable_fast_and_recovers_by_itself() -> None:
+    from tests.servers import redis_cluster
+
+    with redis_cluster() as cluster:
+        client = connect_redis(cluster.url, timeout=1.0)
+        sessions = RedisSessionStore(client, PREFIX)
+        try:
+            ids = [f"s{n}" for n in range(30)]
+            for session_id in ids:
+                await sessions.create(session_id, 7, NOW + 60, NOW)
+            down = cluster.nodes[1]
+            on_down = next(i for i in ids if _port_of(client, f"{PREFIX}session:{i}") == down.port)
+            down.stop()
+            await unavailable_within(2.5, sessions.get(on_down, NOW))
+            down.start()  # empty, but with its slots: it rejoins by itself
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    assert await sessions.get(on_down, NOW) is None  # its data died with it
+                    assert await sessions.get(next(i for i in ids if i != on_down), NOW) in {
+                        7,
+                        None,
+                    }
+                    break
+                except ServiceUnavailable:
+                    assert time.monotonic() < deadline, "the cluster client did not recover"
+                    await asyncio.sleep(0.2)
+        finally:
+            await client.aclose()
+
+
+def _port_of(client: object, key: str) -> int:
+    from redis.asyncio.cluster import RedisCluster
+    from redis.crc import key_slot
+
+    assert isinstance(client, RedisCluster)
+    return int(client.nodes_manager.get_node_from_slot(key_slot(key.encode())).port)

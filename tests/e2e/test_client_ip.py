@@ -118,14 +118,107 @@ async def test_garbage_in_x_forwarded_for_falls_back_to_the_peer(make_api: MakeA
     assert (first, second, third) == (200, 429, 429)
 
 
-async def test_an_ipv6_client_behind_a_trusted_proxy_is_told_apart(make_api: MakeApi) -> None:
+async def test_an_ipv6_client_is_its_64_network(make_api: MakeApi) -> None:
     api = await make_api(ONE_CODE_PER_ADDRESS, peer="::1", trusted_proxies=PROXIES)
 
     first = await send_code(api, 1, "2001:db8::1")
     same = await send_code(api, 2, "2001:DB8:0::1")
-    other = await send_code(api, 3, "2001:db8::2")
+    same_network = await send_code(api, 3, "2001:db8::2")
+    other_network = await send_code(api, 4, "2001:db8:0:1::1")
 
-    assert (first, same, other) == (200, 429, 200)
+    assert (first, same, same_network, other_network) == (200, 429, 429, 200)
+
+
+async def test_ten_addresses_of_one_ipv6_network_share_a_limit_of_three(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(
+        exposed_policy(ip_send=Limit(3, 3600)), peer="::1", trusted_proxies=PROXIES
+    )
+
+    statuses = [await send_code(api, n, f"2001:db8:1:2::{n + 1:x}") for n in range(10)]
+
+    assert statuses == [200] * 3 + [429] * 7
+
+
+async def test_the_ipv6_network_size_is_a_setting(make_api: MakeApi) -> None:
+    api = await make_api(
+        exposed_policy(ip_send=Limit(1, 3600), ipv6_prefix=128),
+        peer="::1",
+        trusted_proxies=PROXIES,
+    )
+
+    assert [await send_code(api, n, f"2001:db8::{n + 1}") for n in range(2)] == [200, 200]
+
+
+async def test_an_ipv4_mapped_peer_is_its_ipv4_address(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="::ffff:10.0.0.2", trusted_proxies=PROXIES)
+
+    first = await send_code(api, 1, "203.0.113.1")
+    mapped_client = await send_code(api, 2, "::ffff:203.0.113.1")
+    other = await send_code(api, 3, "203.0.113.2")
+
+    assert (first, mapped_client, other) == (200, 429, 200)
+
+
+async def test_ports_in_forwarded_addresses_are_ignored(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+
+    first = await send_code(api, 1, "203.0.113.1:4711")
+    same = await send_code(api, 2, "203.0.113.1:4712")
+    v6 = await send_code(api, 3, "[2001:db8::1]:443")
+
+    assert (first, same, v6) == (200, 429, 200)
+
+
+async def forwarded(api: Api, n: int, *lines: str) -> int:
+    headers = [("Forwarded", line) for line in lines]
+    response = await api.client.post(
+        "/api/login/", json={"phone": phone_number(n)}, headers=headers
+    )
+    return int(response.status_code)
+
+
+async def test_the_rfc_7239_forwarded_header_is_read_when_configured(make_api: MakeApi) -> None:
+    api = await make_api(
+        ONE_CODE_PER_ADDRESS,
+        peer="10.0.0.2",
+        trusted_proxies=PROXIES,
+        forwarded_header="forwarded",
+    )
+
+    first = await forwarded(api, 1, 'for=1.1.1.1, for=203.0.113.9;proto=https, for="10.0.0.1"')
+    spoofed = await forwarded(api, 2, "for=2.2.2.2", "for=203.0.113.9;by=10.0.0.1")
+    other = await forwarded(api, 3, 'For="[2001:db8:cafe::17]:4711"')
+    unknown = await forwarded(api, 4, "for=unknown")  # the proxy is all we know
+    proxy_again = await forwarded(api, 5, "for=_hidden")
+
+    assert (first, spoofed, other, unknown, proxy_again) == (200, 429, 200, 200, 429)
+
+
+async def test_forwarded_is_ignored_unless_configured(make_api: MakeApi) -> None:
+    api = await make_api(ONE_CODE_PER_ADDRESS, peer="127.0.0.1", trusted_proxies=LOCALHOST)
+
+    first = await forwarded(api, 1, "for=203.0.113.1")
+    spoofed = await forwarded(api, 2, "for=203.0.113.2")
+
+    assert (first, spoofed) == (200, 429)
+
+
+async def test_x_forwarded_for_is_ignored_when_forwarded_is_configured(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(
+        ONE_CODE_PER_ADDRESS,
+        peer="127.0.0.1",
+        trusted_proxies=LOCALHOST,
+        forwarded_header="forwarded",
+    )
+
+    first = await send_code(api, 1, "203.0.113.1")
+    spoofed = await send_code(api, 2, "203.0.113.2")
+
+    assert (first, spoofed) == (200, 429)
 
 
 async def test_the_verify_limit_uses_the_same_client_address(make_api: MakeApi) -> None:

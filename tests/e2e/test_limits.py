@@ -5,6 +5,7 @@ is enough. Sending limits answer ``rate_limited``; guessing limits
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -14,6 +15,7 @@ from tests.e2e.conftest import (
     COOLDOWN,
     OTHER_PHONE,
     PHONE,
+    Api,
     MakeApi,
     apply_code,
     assert_problem,
@@ -27,6 +29,7 @@ from tests.e2e.conftest import (
 )
 
 DAY = 86_400
+LOCALHOST = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
 # --- resend cooldown --------------------------------------------------------
@@ -39,7 +42,7 @@ async def test_a_second_code_within_the_cooldown_is_rate_limited(
 
     response = await client.post("/api/login/", json={"phone": PHONE})
 
-    assert_problem(response, 429, "rate_limited")
+    assert assert_problem(response, 429, "rate_limited")["limit"] == "cooldown"
     assert retry_after(response) == COOLDOWN
 
 
@@ -94,7 +97,7 @@ async def test_codes_per_phone_are_limited_over_the_window(make_api: MakeApi) ->
 
     refused = await api.client.post("/api/login/", json={"phone": PHONE})
 
-    assert_problem(refused, 429, "rate_limited")
+    assert assert_problem(refused, 429, "rate_limited")["limit"] == "phone_send"
     assert retry_after(refused) == DAY - 4
     api.clock.advance(retry_after(refused))
     assert (await api.client.post("/api/login/", json={"phone": PHONE})).status_code == 200
@@ -121,7 +124,7 @@ async def test_codes_per_client_address_are_limited(make_api: MakeApi) -> None:
 
     refused = await api.client.post("/api/login/", json={"phone": phone_number(3)})
 
-    assert_problem(refused, 429, "rate_limited")
+    assert assert_problem(refused, 429, "rate_limited")["limit"] == "ip_send"
     assert retry_after(refused) == 3600
     api.clock.advance(3600)
     assert (await api.client.post("/api/login/", json={"phone": phone_number(3)})).is_success
@@ -159,7 +162,7 @@ async def test_verification_attempts_per_address_are_limited(make_api: MakeApi) 
 
     refused = await verify(api.client, challenge.token, challenge.code)
 
-    assert_problem(refused, 429, "too_many_attempts")
+    assert assert_problem(refused, 429, "too_many_attempts")["limit"] == "ip_verify"
     assert retry_after(refused) == 300
     api.clock.advance(299)
     still = await verify(api.client, challenge.token, challenge.code)
@@ -191,25 +194,67 @@ async def test_too_many_wrong_codes_lock_the_phone(make_api: MakeApi) -> None:
     api.clock.advance(COOLDOWN)
     new_login = await api.client.post("/api/login/", json={"phone": PHONE})
 
-    assert_problem(right_code, 429, "too_many_attempts")
+    assert assert_problem(right_code, 429, "too_many_attempts")["limit"] == "phone_failure"
     assert retry_after(right_code) == DAY
-    assert_problem(new_login, 429, "too_many_attempts")
+    assert assert_problem(new_login, 429, "too_many_attempts")["limit"] == "phone_failure"
     assert retry_after(new_login) == DAY - COOLDOWN
 
 
-async def test_the_default_lock_comes_after_ten_wrong_codes_over_two_challenges(
+def from_address(address: str) -> dict[str, str]:
+    """Headers of a request a trusted proxy forwarded for ``address``."""
+    return {"X-Forwarded-For": address}
+
+
+async def wrong_codes(api: Api, count: int, address: str) -> list[int]:
+    """``count`` wrong codes for PHONE from ``address``, logging in again after
+    each burned login; the statuses of the verifications."""
+    statuses: list[int] = []
+    challenge = await login(api.client, headers=from_address(address))
+    for n in range(count):
+        answer = await verify(
+            api.client, challenge.token, wrong(challenge.code), headers=from_address(address)
+        )
+        statuses.append(answer.status_code)
+        burned = answer.status_code == 400 and answer.json()["attempts_left"] == 0
+        if burned and n + 1 < count:
+            api.clock.advance(COOLDOWN)
+            challenge = await login(api.client, headers=from_address(address))
+    return statuses
+
+
+async def test_ten_wrong_codes_from_one_address_do_not_lock_the_owner_out(
     make_api: MakeApi,
 ) -> None:
-    api = await make_api()
-    for _ in range(2):
-        challenge = await login(api.client)
-        for _ in range(5):
-            await verify(api.client, challenge.token, wrong(challenge.code))
-        api.clock.advance(COOLDOWN)
+    api = await make_api(peer="127.0.0.1", trusted_proxies=LOCALHOST)
+    stranger = await wrong_codes(api, 10, "198.51.100.7")
+    api.clock.advance(COOLDOWN)
 
-    response = await api.client.post("/api/login/", json={"phone": PHONE})
+    owner = await login(api.client, headers=from_address("203.0.113.5"))
+    verified = await verify(
+        api.client, owner.token, owner.code, headers=from_address("203.0.113.5")
+    )
 
-    assert_problem(response, 429, "too_many_attempts")
+    # Five on the first login, one on the second, then the address must wait.
+    assert stranger == [400] * 6 + [429] * 4
+    assert verified.status_code == 200, verified.text
+
+
+async def test_ten_wrong_codes_from_two_addresses_lock_the_phone_for_a_day(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(peer="127.0.0.1", trusted_proxies=LOCALHOST)
+    await wrong_codes(api, 5, "198.51.100.7")
+    api.clock.advance(COOLDOWN)
+    await wrong_codes(api, 5, "198.51.100.8")
+    api.clock.advance(COOLDOWN)
+
+    response = await api.client.post(
+        "/api/login/", json={"phone": PHONE}, headers=from_address("203.0.113.5")
+    )
+
+    body = assert_problem(response, 429, "too_many_attempts")
+    assert body["limit"] == "phone_failure"
+    assert retry_after(response) == DAY - 2 * COOLDOWN
 
 
 async def test_a_locked_phone_is_unlocked_when_the_window_frees_up(make_api: MakeApi) -> None:
@@ -249,7 +294,7 @@ async def test_unknown_invite_codes_per_user_are_limited(make_api: MakeApi) -> N
 
     refused = await apply_code(api.client, guesser, real_code)
 
-    assert_problem(refused, 429, "too_many_attempts")
+    assert assert_problem(refused, 429, "too_many_attempts")["limit"] == "apply_failure"
     assert retry_after(refused) == 3600
     api.clock.advance(3600)
     assert (await apply_code(api.client, guesser, real_code)).status_code == 200

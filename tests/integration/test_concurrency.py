@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from referrals.adapters.sql import Database
+from referrals.application.errors import TooManyAttempts
 from referrals.application.policy import Policy
+from referrals.application.ports import Limit
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
 from referrals.domain.errors import ReferralAlreadyApplied, ReferralCycle
@@ -44,7 +46,8 @@ async def production(
         secret_key=b"k" * 32,
         db_pool_size=30,
         sms_delay=(0.0, 0.0),
-        policy=Policy(expose_codes=True),
+        # Tens of numbers of one block sign in here: lift that block's limit.
+        policy=Policy(expose_codes=True, prefix_send=Limit(1_000, 3_600)),
     )
     async with open_service(settings) as service:
         yield service, postgres_database
@@ -93,7 +96,10 @@ async def test_concurrent_applications_by_one_user_have_one_winner(
     )
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) == 1, results
-    assert all(isinstance(r, ReferralAlreadyApplied) for r in results if r not in winners)
+    # The losers lost the race, or arrived while the user's ten possible
+    # failures were all in flight (each application is charged one first).
+    losers = [r for r in results if r not in winners]
+    assert all(isinstance(r, ReferralAlreadyApplied | TooManyAttempts) for r in losers), losers
     assert await count_rows(database, "referred_count = 1") == 1
     assert await count_rows(database, "referrer_id IS NOT NULL") == 1
 

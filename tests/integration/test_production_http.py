@@ -83,8 +83,11 @@ def test_fifty_concurrent_verifications_over_http_give_one_session(two_workers: 
         gather_posts(two_workers, [(path, {"confirm_code": login["confirm_code"]}, {})] * 50)
     )
     statuses = sorted(a.status_code for a in answers)
-    assert statuses == [200] + [400] * 49
-    assert {a.json()["code"] for a in answers if a.status_code == 400} == {"challenge_expired"}
+    assert statuses.count(200) == 1
+    # The others lost the race, or came while ten attempts on the phone were
+    # in flight (each is charged before the code is looked at).
+    refused = {(a.status_code, a.json()["code"]) for a in answers if a.status_code != 200}
+    assert refused <= {(400, "challenge_expired"), (429, "too_many_attempts")}
 
 
 def test_concurrent_applications_by_one_user_over_http_have_one_winner(two_workers: str) -> None:

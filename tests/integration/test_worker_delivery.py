@@ -8,6 +8,7 @@ stream), and read the console gateway's log lines as the delivered SMS.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -346,10 +347,23 @@ def a_delivery(challenge_id: str = "challenge-1") -> CodeDelivery:
     )
 
 
-@pytest.mark.redis
+@pytest.fixture(
+    params=[
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-cluster", marks=pytest.mark.redis_cluster),
+    ]
+)
+def queue_server(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(URL, key prefix) of a Redis server, then of the tests' Redis Cluster."""
+    if request.param == "redis":
+        return request.getfixturevalue("redis_server_url"), request.getfixturevalue("redis_prefix")
+    return request.getfixturevalue("redis_cluster_url"), f"referrals-test:{secrets.token_hex(6)}:"
+
+
 async def test_a_queued_delivery_reads_back_with_its_arguments_and_labels(
-    redis_server_url: str, redis_prefix: str
+    queue_server: tuple[str, str],
 ) -> None:
+    redis_server_url, redis_prefix = queue_server
     broker = build_broker(redis_server_url, queue=f"{redis_prefix}tasks", poll=0.2)
     await broker.startup()
     messages = broker.listen()
@@ -376,10 +390,10 @@ async def test_a_queued_delivery_reads_back_with_its_arguments_and_labels(
         await broker.shutdown()
 
 
-@pytest.mark.redis
 async def test_an_unacknowledged_task_is_taken_over_within_redelivery_plus_poll(
-    redis_server_url: str, redis_prefix: str
+    queue_server: tuple[str, str],
 ) -> None:
+    redis_server_url, redis_prefix = queue_server
     redelivery, poll = 1.0, 0.3
     queue = f"{redis_prefix}tasks"
     crashed = build_broker(redis_server_url, queue=queue, redelivery=redelivery, poll=poll)

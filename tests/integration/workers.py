@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import redis
+import redis.cluster
 
+from referrals.adapters.redis.client import cluster_seeds, is_cluster_url
 from tests.processes import Process, started
 
 SECRET_KEY = "worker-tests-secret-key-0123456789abcdef"
@@ -69,8 +71,13 @@ def kill_group(process: Process) -> None:
 
 
 def queue_state(redis_url: str, prefix: str) -> tuple[int, int]:
-    """(entries in the task stream, entries read but not acknowledged)."""
-    client = redis.Redis.from_url(redis_url)
+    """(entries in the task stream, entries read but not acknowledged), on one
+    Redis server or on a Redis Cluster (``redis+cluster://``)."""
+    client: redis.Redis | redis.cluster.RedisCluster
+    if is_cluster_url(redis_url):
+        client = redis.cluster.RedisCluster.from_url(cluster_seeds(redis_url)[0])
+    else:
+        client = redis.Redis.from_url(redis_url)
     try:
         stream = f"{prefix}tasks"
         length = int(client.xlen(stream))

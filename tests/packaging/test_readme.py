@@ -42,6 +42,8 @@ def documented_default(value: object) -> str:
         text = str(value).lower()
     elif isinstance(value, Limit):
         text = f"{value.count}/{number(value.window)}"
+    elif isinstance(value, tuple) and all(isinstance(part, Limit) for part in value):
+        text = ",".join(f"{part.count}/{number(part.window)}" for part in value)
     elif isinstance(value, tuple):
         text = "-".join(number(part) for part in value)
     elif isinstance(value, float):

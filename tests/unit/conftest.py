@@ -20,7 +20,13 @@ from referrals.adapters.memory import (
 )
 from referrals.application.events import Hooks
 from referrals.application.policy import Policy
-from referrals.application.ports import CodeDelivery, CodeSender, SmsGateway
+from referrals.application.ports import (
+    ChallengeStore,
+    CodeDelivery,
+    CodeSender,
+    RateLimiter,
+    SmsGateway,
+)
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import Verified, VerifyCode
 from referrals.domain.codes import open_code
@@ -37,8 +43,8 @@ class World:
 
     policy: Policy
     clock: FakeClock
-    challenges: InMemoryChallengeStore
-    limiter: InMemoryRateLimiter
+    challenges: ChallengeStore
+    limiter: RateLimiter
     sessions: InMemorySessionStore
     users: InMemoryUsers
     sender: CodeSender

@@ -5,7 +5,7 @@ import pytest
 from referrals.application.errors import RateLimited, ServiceUnavailable, TooManyAttempts
 from referrals.application.ports import CodeDelivery, Limit
 from referrals.application.request_code import CodeRequest
-from referrals.domain.codes import token_digest
+from referrals.domain.codes import challenge_id
 from referrals.domain.errors import InvalidPhone
 from tests.unit.conftest import World
 
@@ -14,7 +14,7 @@ async def test_a_login_request_queues_a_sealed_code_for_the_e164_phone(world: Wo
     requested = await world.request_code(CodeRequest("8 (999) 123-45-67", "10.0.0.1"))
     [delivery] = world.queued
     assert requested.phone == delivery.phone == "+79991234567"
-    assert delivery.challenge_id == token_digest(requested.token)
+    assert delivery.challenge_id == challenge_id(requested.token)
     assert requested.expires_in == 300 and requested.resend_after == 60
     assert requested.code is None  # not exposed by default
     code = world.last_code()
@@ -42,20 +42,35 @@ async def test_a_second_code_within_the_cooldown_is_refused_with_the_wait(world:
     with pytest.raises(RateLimited) as refused:
         await world.login("+79991234567")
     assert not isinstance(refused.value, TooManyAttempts)
+    assert refused.value.limit == "cooldown"
     assert refused.value.retry_after == pytest.approx(40)
     world.clock.advance(40)
     await world.login("+79991234567")
 
 
 async def test_a_phone_gets_at_most_ten_codes_a_day(world: World) -> None:
-    for _ in range(10):
-        await world.login("+79991234567")
+    for n in range(10):
+        await world.login("+79991234567", ip=f"10.0.1.{n}")
         world.clock.advance(60)
     with pytest.raises(RateLimited) as refused:
-        await world.login("+79991234567")
+        await world.login("+79991234567", ip="10.0.1.99")
+    assert refused.value.limit == "phone_send"
     assert refused.value.retry_after == pytest.approx(86400 - 600)
     world.clock.advance(86400 - 600)
-    await world.login("+79991234567")
+    await world.login("+79991234567", ip="10.0.1.99")
+
+
+async def test_one_address_gets_at_most_five_codes_a_day_for_one_phone(world: World) -> None:
+    for _ in range(5):
+        await world.login("+79991234567", ip="10.6.6.6")
+        world.clock.advance(60)
+    with pytest.raises(RateLimited) as refused:
+        await world.login("+79991234567", ip="10.6.6.6")
+    assert refused.value.limit == "phone_ip_send"
+    assert not isinstance(refused.value, TooManyAttempts)
+    assert refused.value.retry_after == pytest.approx(86400 - 300)
+    # The stranger used five of the phone's ten: its owner still gets codes.
+    await world.login("+79991234567", ip="10.0.0.1")
 
 
 async def test_an_address_gets_at_most_thirty_codes_an_hour(world: World) -> None:

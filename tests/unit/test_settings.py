@@ -156,3 +156,56 @@ def test_the_policy_checks_its_own_numbers() -> None:
         Policy(code_length=3)
     with pytest.raises(ValueError, match="code_ttl"):
         Policy(code_ttl=0)
+
+
+def test_the_layered_limits_and_address_settings_are_read() -> None:
+    settings = load_settings(
+        {
+            "REFERRALS_LIMIT_PHONE_IP_SEND": "2/3600",
+            "REFERRALS_LIMIT_PHONE_IP_FAILURE": "9/86400, 3/60",
+            "REFERRALS_LIMIT_PREFIX_SEND": "11/3600",
+            "REFERRALS_LIMIT_COUNTRY_SEND": "12/3600",
+            "REFERRALS_LIMIT_GLOBAL_SEND": "13/3600",
+            "REFERRALS_IPV6_PREFIX": "56",
+            "REFERRALS_FORWARDED_HEADER": "Forwarded",
+        }
+    )
+    policy = settings.policy
+    assert policy.phone_ip_send == Limit(2, 3600)
+    assert policy.phone_ip_failure == (Limit(3, 60), Limit(9, 86400))
+    assert (policy.prefix_send, policy.country_send, policy.global_send) == (
+        Limit(11, 3600),
+        Limit(12, 3600),
+        Limit(13, 3600),
+    )
+    assert policy.ipv6_prefix == 56
+    assert settings.forwarded_header == "forwarded"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REFERRALS_LIMIT_PHONE_IP_FAILURE", "3/60,"),
+        ("REFERRALS_LIMIT_PHONE_IP_FAILURE", "0/60"),
+        ("REFERRALS_IPV6_PREFIX", "0"),
+        ("REFERRALS_IPV6_PREFIX", "129"),
+        ("REFERRALS_FORWARDED_HEADER", "x-real-ip"),
+        ("REFERRALS_REDIS_URL", "redis+cluster://cache"),
+        ("REFERRALS_REDIS_URL", "memcached://cache:11211"),
+    ],
+)
+def test_bad_layered_limit_and_address_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({name: value, "REFERRALS_SECRET_KEY": "k" * 40})
+    assert name in str(refused.value)
+
+
+def test_a_redis_cluster_url_is_accepted_with_one_or_more_nodes() -> None:
+    for url in ("redis+cluster://cache:7000", "rediss+cluster://u:p@a:7000,b:7001,[::1]:7002"):
+        settings = load_settings({"REFERRALS_REDIS_URL": url, "REFERRALS_SECRET_KEY": "k" * 40})
+        assert settings.redis_url == url
+
+
+def test_braces_in_the_redis_prefix_are_refused() -> None:
+    with pytest.raises(SettingsError, match="REFERRALS_REDIS_PREFIX must not contain braces"):
+        Settings(redis_prefix="{app}:")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import secrets
 from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
@@ -14,7 +16,7 @@ from referrals.application.errors import (
 )
 from referrals.application.events import Hooks, ReferralApplied
 from referrals.application.policy import Policy
-from referrals.application.ports import Clock, EventSink, RateLimiter, UnitOfWorkFactory
+from referrals.application.ports import Clock, EventSink, Quota, RateLimiter, UnitOfWorkFactory
 from referrals.application.profile import GetProfile, Profile
 from referrals.domain.codes import InviteCode, normalize_invite_code
 from referrals.domain.errors import ReferralCodeNotFound
@@ -33,7 +35,13 @@ class ApplyReferral:
     until commit, so concurrent applications cannot both pass: of many by
     one user at most one succeeds, and of A↔B at most one. A lost race
     (``ConcurrencyConflict``) runs the unit again, where the winner's write
-    is then visible. Unknown codes count toward a per-user limit.
+    is then visible.
+
+    Unknown codes count toward a per-user limit (``apply_failure``): every
+    application is charged one failure before the code is looked up, in one
+    atomic step that refuses (``TooManyAttempts``) when the user's quota is
+    full, and the charge is given back unless the code turns out unknown.
+    So concurrent guesses never get more codes looked up than the limit.
     :class:`ReferralApplied` is published after the commit.
     """
 
@@ -48,16 +56,17 @@ class ApplyReferral:
     async def __call__(self, user_id: int, typed_code: str) -> Profile:
         code = normalize_invite_code(typed_code)
         policy = self.policy
-        now = self.clock.now()
-        check = rate_limits.apply_failure(policy, user_id, count=False)
-        refusal = await self.limiter.acquire([check], now)
+        failures = rate_limits.apply_failures(policy, user_id)
+        ticket = secrets.token_hex(8)
+        refusal = await self.limiter.acquire([failures], self.clock.now(), ticket)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
         try:
             referrer = await self._apply_with_retries(user_id, code)
         except ReferralCodeNotFound:
-            failure = rate_limits.apply_failure(policy, user_id, count=True)
-            await self.limiter.acquire([failure], now)
+            raise  # the charge stays: an unknown code is what it counts
+        except Exception:
+            await self._refund(failures, ticket)
             raise
         await self.events.publish(
             ReferralApplied(
@@ -67,7 +76,14 @@ class ApplyReferral:
                 invite_code=referrer.invite_code,
             )
         )
-        return await self.get_profile(user_id)
+        _, profile = await asyncio.gather(self._refund(failures, ticket), self.get_profile(user_id))
+        return profile
+
+    async def _refund(self, failures: Quota, ticket: str) -> None:
+        # Not refunded (Redis down): one failure too many is counted for a
+        # while, which only makes the limit stricter.
+        with contextlib.suppress(ServiceUnavailable):
+            await self.limiter.refund([failures], ticket)
 
     async def _apply_with_retries(self, user_id: int, code: InviteCode) -> User:
         for attempt in range(CONFLICT_RETRIES):

@@ -6,19 +6,23 @@ from referrals.domain.errors import DomainError
 
 
 class RateLimited(DomainError):
-    """A limit on *sending* was reached (resend cooldown, codes per phone or
-    per address); ``retry_after`` seconds until it frees up."""
+    """A limit on *sending* was reached (resend cooldown, codes per phone, per
+    address, per number block, per country, in all); ``retry_after`` seconds
+    until it frees up. ``limit`` is the stable name of the limit that refused
+    (``cooldown``, ``phone_send``…; see ``rate_limits``), for clients and metrics."""
 
     message = "Too many requests; try again later."
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, limit: str = "") -> None:
         super().__init__()
         self.retry_after = retry_after
+        self.limit = limit
 
 
 class TooManyAttempts(RateLimited):
-    """A limit on *guessing* was reached (wrong codes, verifications per
-    address, unknown invite codes); ``retry_after`` seconds until it frees up."""
+    """A limit on *guessing* was reached (wrong codes per phone or per phone
+    and address, verifications per address, unknown invite codes);
+    ``retry_after`` seconds until it frees up."""
 
     message = "Too many attempts; try again later."
 

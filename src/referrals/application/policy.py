@@ -26,14 +26,31 @@ class Policy:
     """Seconds between two codes for one phone."""
     phone_send: Limit = Limit(10, DAY)
     """Codes sent per phone."""
-    phone_failure: Limit = Limit(10, DAY)
-    """Wrong codes per phone; past it the phone is locked until the window frees up."""
+    phone_ip_send: Limit = Limit(5, DAY)
+    """Codes sent per phone per client address: one stranger cannot use up a
+    phone's codes of the day (nor keep superseding its owner's)."""
     ip_send: Limit = Limit(30, 3_600.0)
     """Codes sent per client address."""
+    prefix_send: Limit = Limit(50, 3_600.0)
+    """Codes sent per block of 1,000 numbers (SMS pumping targets a few blocks)."""
+    country_send: Limit = Limit(1_000, 3_600.0)
+    """Codes sent per country calling code."""
+    global_send: Limit = Limit(10_000, 3_600.0)
+    """Codes sent in all: a ceiling on the SMS bill."""
+    phone_failure: Limit = Limit(10, DAY)
+    """Wrong codes per phone from anywhere: the brute-force bound (see the README).
+    Past it the phone is locked until the window frees up."""
+    phone_ip_failure: tuple[Limit, ...] = (Limit(6, 300.0), Limit(8, 3_600.0), Limit(9, DAY))
+    """Wrong codes per phone per client address, with growing waits: a login's
+    five tries (and a look at the burned login) at once, then slower, and never
+    enough for one address alone to reach ``phone_failure`` and lock the owner out."""
     ip_verify: Limit = Limit(60, 300.0)
     """Verification attempts per client address."""
     apply_failure: Limit = Limit(10, 3_600.0)
     """Unknown invite codes per user."""
+    ipv6_prefix: int = 64
+    """IPv6 clients share per-address limits per network of this prefix length
+    (a client usually holds a whole /64)."""
     session_ttl: float = 30 * DAY
     """Seconds a session lasts."""
     default_region: str = "RU"
@@ -53,5 +70,9 @@ class Policy:
         for name in ("code_ttl", "code_max_attempts", "resend_cooldown", "session_ttl"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be above 0")
+        if not self.phone_ip_failure:
+            raise ValueError("phone_ip_failure needs at least one limit")
+        if not 1 <= self.ipv6_prefix <= 128:
+            raise ValueError(f"ipv6_prefix must be 1..128, not {self.ipv6_prefix}")
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")

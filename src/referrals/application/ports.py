@@ -43,45 +43,96 @@ class Limit:
 
 
 @dataclass(frozen=True, slots=True)
-class Quota:
-    """One limit applied to one key, e.g. codes sent to one phone.
+class Rule:
+    """One limit of a quota, under the stable name refusals carry (``phone_send``).
 
-    With ``count=False`` the quota is only checked: it refuses when full but
-    the acquisition records nothing on it.
+    With ``per_client`` the limit counts only the events of the acquiring
+    quota's ``client`` (wrong codes for one phone *from one address*), else
+    every event of the quota.
+    """
+
+    name: str
+    limit: Limit
+    per_client: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A log of events under one key and the rules that bound it; e.g. the codes
+    sent to one phone: one a minute, ten a day, three a day per address.
+
+    ``client`` says whom this acquisition's event is from (an address), for
+    the per-client rules. With ``count=False`` the quota is only checked: it
+    refuses when one more event would break a rule, and records nothing.
     """
 
     key: str
-    limit: Limit
+    rules: tuple[Rule, ...]
+    client: str = ""
     count: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.rules:
+            raise ValueError(f"quota {self.key!r} has no rules")
+
+    @property
+    def longest_window(self) -> float:
+        """How long the quota must remember an event."""
+        return max(rule.limit.window for rule in self.rules)
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """The quota that was full and the seconds until it has room again."""
+    """The rule that refused, on which quota, and the seconds until it has room."""
 
     quota: Quota
+    rule: Rule
     retry_after: float
 
 
 class RateLimiter(Protocol):
-    """Sliding-window counters shared by every process that serves the API."""
+    """Sliding-window event logs shared by every process that serves the API.
+
+    An event recorded at ``t`` is inside a rule's window at ``now`` while
+    ``t > now - window``. Times are the callers' ``now`` (never a server's
+    clock), so a fake clock drives every adapter alike.
+    """
 
     async def acquire(
         self, quotas: Sequence[Quota], now: float, ticket: str | None = None
     ) -> Refusal | None:
-        """Atomically take one event from every quota, or none at all.
+        """Take one event from every quota, or none at all.
 
-        If each quota has fewer than ``limit.count`` events in the last
-        ``limit.window`` seconds, record an event at ``now`` on each quota
-        with ``count=True`` and return ``None``. Otherwise record nothing and
-        return the refusal with the longest wait. ``ticket``, unique per
-        acquisition, names the events so that :meth:`refund` can find them.
-        The quotas of one acquisition have distinct keys.
+        Each quota is decided in one atomic step: the event is recorded (on
+        quotas with ``count=True``) only if every rule of that quota still
+        has room for it. So concurrent acquisitions never exceed a rule
+        together: of 50 at once against a limit of 10, exactly 10 pass when
+        nothing else refuses them. If any quota refuses, the events this
+        acquisition recorded on the others are removed again before it
+        returns (nothing is recorded net) and the refusal with the longest
+        wait is returned; ``None`` means every quota took the event.
+
+        An adapter may decide all quotas in one atomic step (the in-memory
+        one and Redis on one server do). One that decides them quota by
+        quota (Redis Cluster: one key per step) may let a concurrent
+        acquisition see an event that is removed a moment later, and refuse
+        it too: under contention refusals may err on the safe side, passes
+        never exceed a rule.
+
+        ``ticket``, unique per acquisition, names the events so that
+        :meth:`refund` can find them. The quotas of one acquisition have
+        distinct keys.
         """
         ...
 
     async def refund(self, quotas: Sequence[Quota], ticket: str) -> None:
-        """Forget the events named ``ticket`` (the request they paid for failed)."""
+        """Forget the events named ``ticket`` on these quotas: the request they
+        paid for turned out not to count (a right code after a charged attempt,
+        a code that could not be queued). No-op for events that are not there."""
+        ...
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        """Forget every event of these quota keys (an operator lifting a lock)."""
         ...
 
 
@@ -90,6 +141,9 @@ class ChallengeStore(Protocol):
 
     A challenge is *live* until it expires, is consumed, burned (too many
     wrong codes) or superseded by a newer challenge for the same phone.
+    Challenge ids are made by :func:`~referrals.domain.codes.challenge_id`:
+    every id of one phone starts with that phone's alias, and adapters may
+    rely on it (the Redis one keeps a phone's login under its alias).
     """
 
     async def put(self, challenge: Challenge, now: float) -> None:

@@ -1,37 +1,95 @@
-"""The quotas of SPEC §1 by name, and the refusal each one answers with."""
+"""The quotas of SPEC §1 and the README's *Limits and abuse*, by name.
+
+Each :class:`~referrals.application.ports.Rule` carries a stable name (the
+``limit`` of a refusal, e.g. ``phone_failure``) that metrics and the HTTP
+answer use. Quotas about one phone are keyed by the phone's alias (an HMAC,
+see :func:`~referrals.domain.codes.phone_alias`), so a login token leads to
+them without a lookup and no key names a phone number.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+
 from referrals.application.errors import RateLimited, TooManyAttempts
 from referrals.application.policy import Policy
-from referrals.application.ports import Limit, Quota, Refusal
+from referrals.application.ports import Limit, Quota, Refusal, Rule
+from referrals.domain.codes import phone_alias
+from referrals.domain.phone import Phone, calling_code, number_block
+
+GUESSING = frozenset({"phone_failure", "phone_ip_failure", "ip_verify", "apply_failure"})
+"""Limits on guessing: their refusals are :class:`TooManyAttempts`; the others,
+limits on sending, :class:`RateLimited`."""
 
 
-def cooldown(policy: Policy, phone: str) -> Quota:
-    return Quota(f"cooldown:{phone}", Limit(1, policy.resend_cooldown))
+def client_group(address: str, ipv6_prefix: int) -> str:
+    """Whom per-address limits count: an IPv4 address as it is (IPv4-mapped
+    IPv6 included), an IPv6 address as its network of ``ipv6_prefix`` bits
+    (``2001:db8:1:2::/64``), anything else (no address known) as given."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
 
 
-def phone_send(policy: Policy, phone: str) -> Quota:
-    return Quota(f"send:phone:{phone}", policy.phone_send)
+def phone_sends(policy: Policy, alias: str, client: str) -> Quota:
+    """Codes sent to one phone: the cooldown, the day's codes, and the day's
+    codes asked for from one address."""
+    return Quota(
+        f"send:{alias}",
+        (
+            Rule("cooldown", Limit(1, policy.resend_cooldown)),
+            Rule("phone_send", policy.phone_send),
+            Rule("phone_ip_send", policy.phone_ip_send, per_client=True),
+        ),
+        client=client,
+    )
 
 
-def ip_send(policy: Policy, ip: str) -> Quota:
-    return Quota(f"send:ip:{ip}", policy.ip_send)
+def phone_failures(policy: Policy, alias: str, client: str, *, count: bool = True) -> Quota:
+    """Wrong codes for one phone: from anywhere, and from one address with growing waits."""
+    rules = (
+        Rule("phone_failure", policy.phone_failure),
+        *(Rule("phone_ip_failure", limit, per_client=True) for limit in policy.phone_ip_failure),
+    )
+    return Quota(f"fail:{alias}", rules, client=client, count=count)
 
 
-def phone_failure(policy: Policy, phone: str, *, count: bool) -> Quota:
-    return Quota(f"fail:phone:{phone}", policy.phone_failure, count=count)
+def send_quotas(policy: Policy, phone: Phone, alias: str, client: str) -> list[Quota]:
+    """Every quota a code sent to ``phone`` (whose alias is ``alias``) for
+    ``client`` takes, and the phone's wrong codes, only checked: a phone
+    locked by wrong codes (from anywhere, or from this client) gets no code."""
+    return [
+        phone_failures(policy, alias, client, count=False),
+        phone_sends(policy, alias, client),
+        Quota(f"send:ip:{client}", (Rule("ip_send", policy.ip_send),)),
+        Quota(f"send:prefix:{number_block(phone)}", (Rule("prefix_send", policy.prefix_send),)),
+        Quota(f"send:country:{calling_code(phone)}", (Rule("country_send", policy.country_send),)),
+        Quota("send:all", (Rule("global_send", policy.global_send),)),
+    ]
 
 
-def ip_verify(policy: Policy, ip: str) -> Quota:
-    return Quota(f"verify:ip:{ip}", policy.ip_verify)
+def ip_verify(policy: Policy, client: str) -> Quota:
+    return Quota(f"verify:ip:{client}", (Rule("ip_verify", policy.ip_verify),))
 
 
-def apply_failure(policy: Policy, user_id: int, *, count: bool) -> Quota:
-    return Quota(f"fail:apply:{user_id}", policy.apply_failure, count=count)
+def apply_failures(policy: Policy, user_id: int) -> Quota:
+    return Quota(f"fail:apply:{user_id}", (Rule("apply_failure", policy.apply_failure),))
+
+
+def phone_quota_keys(secret: bytes, phone: Phone) -> list[str]:
+    """Every quota key that names ``phone`` (its codes and its wrong codes,
+    per address included): what ``RateLimiter.reset`` needs to lift a lock."""
+    alias = phone_alias(secret, phone)
+    return [f"send:{alias}", f"fail:{alias}"]
 
 
 def refusal_error(refusal: Refusal) -> RateLimited:
-    """Limits on guessing are :class:`TooManyAttempts`; on sending, :class:`RateLimited`."""
-    guessing = refusal.quota.key.startswith(("fail:", "verify:"))
-    return (TooManyAttempts if guessing else RateLimited)(refusal.retry_after)
+    """The error a refusal answers with, naming the limit that refused."""
+    error = TooManyAttempts if refusal.rule.name in GUESSING else RateLimited
+    return error(refusal.retry_after, limit=refusal.rule.name)

@@ -19,11 +19,12 @@ from referrals.application.ports import (
 )
 from referrals.domain.challenge import Challenge
 from referrals.domain.codes import (
+    challenge_id,
     code_digest,
     generate_confirmation_code,
-    new_token,
+    new_login_token,
+    phone_alias,
     seal_code,
-    token_digest,
 )
 from referrals.domain.phone import Phone, parse_phone
 
@@ -33,7 +34,8 @@ class CodeRequest:
     phone: str
     """As typed: any spelling :func:`~referrals.domain.phone.parse_phone` accepts."""
     client_ip: str
-    """The caller's address, for the per-address limits."""
+    """The caller's address, for the per-address limits (an IPv6 address counts
+    as its network, see ``Policy.ipv6_prefix``)."""
     language: str | None = None
     """The language of the SMS (e.g. ``ru`` or ``ru-RU``); the default one if unset."""
 
@@ -53,12 +55,15 @@ class CodeRequested:
 class RequestCode:
     """Create a challenge for a phone and queue its code for delivery.
 
-    Refuses with ``RateLimited`` past the cooldown, the per-phone and
-    per-address sending limits, or while the phone is locked by wrong codes.
-    It never looks at the users table, so a registered and a new phone get
-    the same answers in the same time. If the code cannot be queued, the
-    challenge and the quota it took are given back and the caller gets
-    ``ServiceUnavailable``.
+    Refuses with ``RateLimited`` past a sending limit (the cooldown, codes per
+    phone, per phone and address, per address, per number block, per
+    country, in all) and with ``TooManyAttempts`` while the phone is locked
+    by wrong codes (see :mod:`~referrals.application.rate_limits`); each
+    quota is checked and taken in one atomic step, so bursts cannot pass
+    more. It never looks at the users table, so a registered and a new
+    phone get the same answers in the same time. If the code cannot be
+    queued, the challenge and the quota it took are given back and the
+    caller gets ``ServiceUnavailable``.
     """
 
     policy: Policy
@@ -71,24 +76,21 @@ class RequestCode:
     async def __call__(self, request: CodeRequest) -> CodeRequested:
         policy = self.policy
         phone = parse_phone(request.phone, policy.default_region, policy.allowed_regions)
-        token = new_token()
-        challenge_id = token_digest(token)
-        quotas = (
-            rate_limits.phone_failure(policy, phone, count=False),
-            rate_limits.cooldown(policy, phone),
-            rate_limits.phone_send(policy, phone),
-            rate_limits.ip_send(policy, request.client_ip),
-        )
+        alias = phone_alias(self.secret, phone)
+        token = new_login_token(alias)
+        login = challenge_id(token)
+        client = rate_limits.client_group(request.client_ip, policy.ipv6_prefix)
+        quotas = rate_limits.send_quotas(policy, phone, alias, client)
         now = self.clock.now()
-        refusal = await self.limiter.acquire(quotas, now, ticket=challenge_id)
+        refusal = await self.limiter.acquire(quotas, now, ticket=login)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
 
         code = generate_confirmation_code(policy.code_length)
         challenge = Challenge(
-            id=challenge_id,
+            id=login,
             phone=phone,
-            code_digest=code_digest(self.secret, challenge_id, code),
+            code_digest=code_digest(self.secret, login, code),
             expires_at=now + policy.code_ttl,
             max_attempts=policy.code_max_attempts,
         )
@@ -96,15 +98,15 @@ class RequestCode:
             await self.challenges.put(challenge, now)
             await self.code_sender.send(
                 CodeDelivery(
-                    challenge_id=challenge_id,
+                    challenge_id=login,
                     phone=phone,
-                    sealed_code=seal_code(self.secret, challenge_id, code),
+                    sealed_code=seal_code(self.secret, login, code),
                     expires_at=challenge.expires_at,
                     language=request.language,
                 )
             )
         except ServiceUnavailable:
-            await self._give_back(challenge_id, quotas)
+            await self._give_back(login, quotas)
             raise
         return CodeRequested(
             phone=phone,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import secrets
 from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
+from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import Hooks, LoginSucceeded, UserCreated
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
     Clock,
     EventSink,
+    Quota,
     RateLimiter,
     SessionStore,
     UnitOfWorkFactory,
@@ -19,6 +24,8 @@ from referrals.application.profile import GetProfile, Profile, new_profile
 from referrals.application.sessions import Session, open_session
 from referrals.domain.challenge import AttemptResult
 from referrals.domain.codes import (
+    alias_of,
+    challenge_id,
     code_digest,
     generate_invite_code,
     login_tag,
@@ -40,7 +47,8 @@ class VerifyCode:
     code: str
     """As typed; spaces and dashes are ignored."""
     client_ip: str
-    """The caller's address, for the per-address limits."""
+    """The caller's address, for the per-address limits (an IPv6 address counts
+    as its network, see ``Policy.ipv6_prefix``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +63,23 @@ class Verified:
 class Verify:
     """Exchange a challenge token and its code for a session.
 
-    Order of effects, on purpose: the code is checked atomically (wrong codes
-    are counted and burn the challenge at the limit), then the user is
-    fetched or created idempotently and their profile read, then a session
-    is opened, and last the challenge is consumed: only the one caller that
-    consumed it keeps its session (the others' are revoked at once). Until
-    that last step nothing is lost: if the database or the session store is
-    down, the challenge is still live, so the same code works once it is back.
+    Order of effects, on purpose. First the attempt is charged, before the
+    code is looked at: one verification on the client's address, and one
+    wrong code on the phone (from anywhere, and from this address), each
+    quota in one atomic step that refuses (``TooManyAttempts``) when it is
+    full. So however many wrong codes arrive at once, no more are checked
+    than the limits allow. Then the code is checked atomically (wrong codes
+    are also counted per login and burn it at ``code_max_attempts``); a
+    right code, or a token with no live login, gives the wrong-code charge
+    back. If the check itself fails (``ServiceUnavailable``) the charge is
+    kept: the code may have been looked at.
+
+    Then the user is fetched or created idempotently and their profile read,
+    then a session is opened, and last the challenge is consumed: only the
+    one caller that consumed it keeps its session (the others' are revoked
+    at once). Until that last step nothing is lost: if the database or the
+    session store is down, the challenge is still live, so the same code
+    works once it is back.
 
     ``is_new_user`` is true when this very login created the user (the user
     row records which login did, in the same transaction as the insert): so
@@ -84,38 +102,44 @@ class Verify:
     async def __call__(self, command: VerifyCode) -> Verified:
         policy = self.policy
         code = normalize_confirmation_code(command.code, policy.code_length)
-        challenge_id = token_digest(command.token)
-        now = self.clock.now()
-        challenge = await self.challenges.get(challenge_id, now)
-        quotas = [rate_limits.ip_verify(policy, command.client_ip)]
-        if challenge is not None:
-            quotas.append(rate_limits.phone_failure(policy, challenge.phone, count=False))
-        refusal = await self.limiter.acquire(quotas, now)
+        login = challenge_id(command.token)
+        alias = alias_of(login)
+        client = rate_limits.client_group(command.client_ip, policy.ipv6_prefix)
+        failures = rate_limits.phone_failures(policy, alias, client)
+        charged = [rate_limits.ip_verify(policy, client)] + ([failures] if alias else [])
+        ticket = secrets.token_hex(8)
+        refusal = await self.limiter.acquire(charged, self.clock.now(), ticket)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
-        if challenge is None:
+        if not alias:  # not a token we issued: no login to look at
             raise ChallengeExpired()
 
-        digest = code_digest(self.secret, challenge_id, code)
-        attempt = await self.challenges.attempt(challenge_id, digest, now)
-        if attempt.result is AttemptResult.GONE:
-            raise ChallengeExpired()
+        digest = code_digest(self.secret, login, code)
+        attempt = await self.challenges.attempt(login, digest, self.clock.now())
         if attempt.result is AttemptResult.WRONG:
-            failure = rate_limits.phone_failure(policy, challenge.phone, count=True)
-            await self.limiter.acquire([failure], now)
             raise CodeInvalid(attempt.attempts_left)
+        refund = self._refund(failures, ticket)  # no wrong code was given
+        if attempt.result is AttemptResult.GONE or attempt.phone is None:
+            await refund
+            raise ChallengeExpired()
 
-        tag = login_tag(challenge_id)
-        user = await self._get_or_create(challenge.phone, tag)
+        tag = login_tag(login)
+        _, user = await asyncio.gather(refund, self._get_or_create(attempt.phone, tag))
         is_new_user = user.created_by == tag
         # A new user has applied nothing and nobody has their code yet.
         profile = new_profile(user) if is_new_user else await self.get_profile(user.id)
         session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl)
-        if not await self.challenges.consume(challenge_id, self.clock.now()):
+        if not await self.challenges.consume(login, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
         await self._announce(user, is_new_user)
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
+
+    async def _refund(self, failures: Quota, ticket: str) -> None:
+        # A refund that fails leaves a wrong code counted that was not one:
+        # safe, and it leaves the window by itself; the login goes on.
+        with contextlib.suppress(ServiceUnavailable):
+            await self.limiter.refund([failures], ticket)
 
     async def _get_or_create(self, phone: Phone, tag: str) -> User:
         async with self.unit_of_work(read_only=True) as uow:  # most logins are returning users

@@ -63,13 +63,56 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+PHONE_ALIAS_LENGTH = 32
+"""Hex digits of a phone alias: 128 bits."""
+_HEX = frozenset("0123456789abcdef")
+
+
+def phone_alias(secret: bytes, phone: str) -> str:
+    """A name for a phone that tells nothing about it without the secret:
+    HMAC-SHA256(secret, phone), its first 128 bits in hex.
+
+    Login tokens start with it, and stores key a phone's login and limits by
+    it: a token leads straight to its phone's records (one key, one Redis
+    Cluster slot), and no store key holds a phone number.
+    """
+    mac = hmac.new(secret, f"phone-alias:{phone}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:PHONE_ALIAS_LENGTH]
+
+
+def is_phone_alias(text: str) -> bool:
+    return len(text) == PHONE_ALIAS_LENGTH and _HEX.issuperset(text)
+
+
+def new_login_token(alias: str) -> str:
+    """A login token: the phone's alias (32 hex digits) followed by 256
+    random bits, all URL-safe (75 characters). The random part makes it
+    unguessable; the alias only says which phone's login to look at."""
+    return alias + new_token()
+
+
+def challenge_id(token: str) -> str:
+    """What stores keep of a login token: ``{alias}.{SHA-256 of the token}``.
+
+    A token that does not start with a well-formed alias gets an id with an
+    empty alias, which no challenge has (see :func:`alias_of`).
+    """
+    alias = token[:PHONE_ALIAS_LENGTH]
+    return f"{alias if is_phone_alias(alias) else ''}.{token_digest(token)}"
+
+
+def alias_of(challenge_id: str) -> str:
+    """The phone alias a challenge id starts with; empty for a malformed token's."""
+    return challenge_id.partition(".")[0]
+
+
 LOGIN_TAG_LENGTH = 32
 
 
 def login_tag(challenge_id: str) -> str:
     """What a user row keeps of the login that created it: the first 128 bits
-    of the challenge id, enough to tell that login from every other."""
-    return challenge_id[:LOGIN_TAG_LENGTH]
+    of the token's digest, enough to tell that login from every other."""
+    return challenge_id.rpartition(".")[2][:LOGIN_TAG_LENGTH]
 
 
 def code_digest(secret: bytes, challenge_id: str, code: str) -> str:

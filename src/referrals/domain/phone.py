@@ -47,6 +47,25 @@ def parse_phone(
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+NUMBER_BLOCK_DIGITS = 3
+"""Trailing digits that vary inside a block of numbers (1,000 numbers a block)."""
+
+
+def calling_code(phone: Phone) -> str:
+    """The country calling code of an E.164 number: ``7`` for ``+79991234567``."""
+    return str(phonenumbers.parse(phone).country_code)
+
+
+def number_block(phone: Phone) -> str:
+    """The block of 1,000 consecutive numbers ``phone`` is in: its E.164 form
+    without the last three digits (``+79991234`` for ``+79991234567``).
+
+    Numbers are allocated to carriers, and rented out by them, in such blocks:
+    SMS-pumping fraud sends codes to many numbers of a few blocks it is paid for.
+    """
+    return phone[:-NUMBER_BLOCK_DIGITS]
+
+
 def is_known_region(region: str) -> bool:
     """Whether ``region`` is a region code phonenumbers knows (``RU``, ``US``…)."""
     return region in phonenumbers.SUPPORTED_REGIONS

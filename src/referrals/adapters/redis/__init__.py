@@ -1,19 +1,23 @@
 """Redis adapters: challenges, sessions, rate limits and the delivery ledger.
 
 Every check-then-write is one Lua script or one command, so it is atomic
-across all the processes that share the server. Every expiry is decided
-with the caller's ``now``; Redis TTLs only clean up. Driver errors leave
-as :class:`~referrals.application.errors.ServiceUnavailable`.
+across all the processes that share the server. Every script touches one
+key (the rate limiter's, one per quota when on a cluster), so all of them
+run on Redis Cluster too (``redis+cluster://`` URLs, see
+:func:`connect_redis`). Every expiry is decided with the caller's ``now``;
+Redis TTLs only clean up. Driver errors leave as
+:class:`~referrals.application.errors.ServiceUnavailable`.
 """
 
 from referrals.adapters.redis.challenges import RedisChallengeStore
-from referrals.adapters.redis.client import connect_redis
+from referrals.adapters.redis.client import RedisClient, connect_redis
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
 from referrals.adapters.redis.rate_limiter import RedisRateLimiter
 from referrals.adapters.redis.sessions import RedisSessionStore
 
 __all__ = [
     "RedisChallengeStore",
+    "RedisClient",
     "RedisDeliveryLedger",
     "RedisRateLimiter",
     "RedisSessionStore",

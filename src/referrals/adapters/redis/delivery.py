@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import redis.asyncio
-
+from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
 from referrals.application.ports import Claim
 
@@ -37,7 +36,7 @@ class RedisDeliveryLedger:
     cannot make another's sent code go out again.
     """
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self._prefix = prefix
         self._client = client
         self._claim = client.register_script(_CLAIM)

@@ -1,102 +1,179 @@
-"""Sliding-window rate limits in Redis sorted sets, all quotas in one script."""
+"""Sliding-window rate limits in Redis sorted sets, decided by one Lua script."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 
-import redis.asyncio
+from redis.asyncio.cluster import RedisCluster
 
+from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
 from referrals.application.ports import Quota, Refusal
 
-# KEYS: one sorted set per quota. ARGV[1] now, ARGV[2] the event's member,
-# then five per quota: count, window, cutoff (now - window), record (1/0), TTL ms.
-# Replies {0} when every quota took the event, else {index, oldest score} of
-# the quota with the longest wait (the caller turns the score into seconds).
+# KEYS: one sorted set per quota (score: the event's time; member: "client|ticket").
+# ARGV[1] now, ARGV[2] the ticket; then per key: client, record (1/0), TTL ms,
+# trim cutoff (now - longest window), rule count; then per rule: count, window,
+# cutoff (now - window), per client (1/0). Checks every rule of every key, then
+# records on each counted key only if none refused. Replies {0}, or
+# {key index, rule index, oldest score} of the refusal with the longest wait
+# (the caller turns the score into seconds: Lua numbers come back as integers).
 _ACQUIRE = """
 local now = tonumber(ARGV[1])
-local worst, worst_wait, worst_oldest = 0, 0, false
+local at, plan = 3, {}
+local worst_key, worst_rule, worst_wait, worst_oldest = 0, 0, 0, false
 for i, key in ipairs(KEYS) do
-  local at = 2 + (i - 1) * 5
-  local count = tonumber(ARGV[at + 1])
+  local client, rules = ARGV[at], tonumber(ARGV[at + 4])
+  plan[i] = {ARGV[at + 1], client, ARGV[at + 2]}
   redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[at + 3])
-  local size = redis.call('ZCARD', key)
-  if size >= count then
-    local oldest = redis.call('ZRANGE', key, size - count, size - count, 'WITHSCORES')[2]
-    local wait = tonumber(oldest) + tonumber(ARGV[at + 2]) - now
-    if worst == 0 or wait > worst_wait then
-      worst, worst_wait, worst_oldest = i, wait, oldest
+  at = at + 5
+  for r = 1, rules do
+    local count, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+    local since = '(' .. ARGV[at + 2]
+    local oldest = false
+    if ARGV[at + 3] == '1' then
+      local events = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES')
+      local times, mine = {}, client .. '|'
+      for j = 1, #events, 2 do
+        if string.sub(events[j], 1, #mine) == mine then times[#times + 1] = events[j + 1] end
+      end
+      if #times >= count then oldest = times[#times - count + 1] end
+    else
+      local n = redis.call('ZCOUNT', key, since, '+inf')
+      if n >= count then
+        local from = n - count
+        oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT', from, 1)[2]
+      end
     end
+    if oldest then
+      local wait = tonumber(oldest) + window - now
+      if worst_key == 0 or wait > worst_wait then
+        worst_key, worst_rule, worst_wait, worst_oldest = i, r, wait, oldest
+      end
+    end
+    at = at + 4
   end
 end
-if worst > 0 then return {worst, worst_oldest} end
+if worst_key > 0 then return {worst_key, worst_rule, worst_oldest} end
 for i, key in ipairs(KEYS) do
-  local at = 2 + (i - 1) * 5
-  if ARGV[at + 4] == '1' then
-    redis.call('ZADD', key, ARGV[1], ARGV[2])
-    redis.call('PEXPIRE', key, ARGV[at + 5])
+  if plan[i][1] == '1' then
+    redis.call('ZADD', key, ARGV[1], plan[i][2] .. '|' .. ARGV[2])
+    redis.call('PEXPIRE', key, plan[i][3])
   end
 end
 return {0}
 """
-_REFUND = """
-for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[1]) end
-"""
+
+
+def _client(quota: Quota) -> str:
+    return quota.client.replace("|", "%7C")
 
 
 class RedisRateLimiter:
-    """Per-key logs of event times in sorted sets ``{prefix}rate:{quota key}``
-    (score: the event's time, member: its name).
+    """Per-key logs of events in sorted sets ``{prefix}rate:{{quota key}}``
+    (score: the event's time; member: ``client|ticket``).
 
-    :meth:`acquire` is one Lua script over every quota: it trims events that
-    left each window, checks every quota, and records the event on each
-    counted quota only if all have room. Redis runs nothing in between, so
-    the check and the record are one step for every process that shares the
-    server: 50 concurrent requests against a limit of 10 get exactly 10
-    passes, and a refusal records nothing anywhere. Times are the callers'
-    (never Redis's clock), exactly as with the in-memory limiter; key TTLs
-    only drop logs nobody touched for a whole window.
+    On one Redis server, :meth:`acquire` is one Lua script over every quota:
+    it trims events that left the windows, checks every rule, and records the
+    event on each counted quota only if all have room. Redis runs nothing in
+    between, so for every process that shares the server the check and the
+    record are one step: 50 concurrent requests against a limit of 10 get
+    exactly 10 passes, and a refusal records nothing anywhere.
 
-    An event is named ``t:{ticket}`` when the caller gives a ticket (unique
-    per acquisition, as the port requires), so :meth:`refund` removes it
-    with a ``ZREM``; otherwise it gets a random name. One acquisition should
-    not list a key twice: the set holds one event per name.
+    On Redis Cluster each quota key is its own hash slot (the braces in the
+    key name), so a script may touch only one: each quota is decided by its
+    own script, all sent at once, and if one refuses, the events the others
+    recorded are removed again (``ZREM``). No rule is ever exceeded; under
+    contention a request may be refused by an event that is about to be
+    removed (see the port).
+
+    Times are the callers' (never Redis's clock), exactly as with the
+    in-memory limiter; key TTLs only drop logs nobody touched for a whole
+    window. An event without a ticket gets a random name. Per-client rules
+    scan the events in their window, so keep the quotas that have them small
+    (a phone's dozen codes a day, not a global ceiling).
     """
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
+        self._client = client
         self._prefix = prefix
+        self._cluster = isinstance(client, RedisCluster)
         self._acquire = client.register_script(_ACQUIRE)
-        self._refund = client.register_script(_REFUND)
 
-    def _keys(self, quotas: Sequence[Quota]) -> list[str]:
-        return [f"{self._prefix}rate:{quota.key}" for quota in quotas]
+    def _key(self, quota_key: str) -> str:
+        # The whole quota key is the hash tag; braces inside it would move the tag.
+        tag = quota_key.replace("{", "%7B").replace("}", "%7D")
+        return f"{self._prefix}rate:{{{tag}}}"
+
+    @staticmethod
+    def _args(quotas: Sequence[Quota], now: float, ticket: str) -> list[str | int]:
+        args: list[str | int] = [repr(now), ticket]
+        for quota in quotas:
+            args += [
+                _client(quota),
+                int(quota.count),
+                cleanup_ms(quota.longest_window),
+                repr(now - quota.longest_window),
+                len(quota.rules),
+            ]
+            for rule in quota.rules:
+                window = rule.limit.window
+                args += [rule.limit.count, repr(window), repr(now - window), int(rule.per_client)]
+        return args
+
+    async def _decide(self, quotas: Sequence[Quota], now: float, ticket: str) -> Refusal | None:
+        """One script over ``quotas``: all pass and are recorded, or none is."""
+        keys = [self._key(quota.key) for quota in quotas]
+        with translated_errors():
+            reply = await self._acquire(keys, self._args(quotas, now, ticket))
+        if int(reply[0]) == 0:
+            return None
+        quota = quotas[int(reply[0]) - 1]
+        rule = quota.rules[int(reply[1]) - 1]
+        return Refusal(quota, rule, float(text(reply[2])) + rule.limit.window - now)
 
     async def acquire(
         self, quotas: Sequence[Quota], now: float, ticket: str | None = None
     ) -> Refusal | None:
         if not quotas:
             return None
-        member = f"t:{ticket}" if ticket is not None else f"r:{secrets.token_hex(8)}"
-        args: list[str | int] = [repr(now), member]
-        for quota in quotas:
-            window = quota.limit.window
-            args += [
-                quota.limit.count,
-                repr(window),
-                repr(now - window),
-                int(quota.count),
-                cleanup_ms(window),
-            ]
-        with translated_errors():
-            reply = await self._acquire(self._keys(quotas), args)
-        index = int(reply[0])
-        if index == 0:
-            return None
-        quota = quotas[index - 1]
-        return Refusal(quota, float(text(reply[1])) + quota.limit.window - now)
+        name = ticket if ticket is not None else secrets.token_hex(8)
+        if not self._cluster:
+            return await self._decide(quotas, now, name)
+        decided = await asyncio.gather(
+            *(self._decide([quota], now, name) for quota in quotas), return_exceptions=True
+        )
+        refusals = [r for r in decided if isinstance(r, Refusal)]
+        if refusals or any(isinstance(r, BaseException) for r in decided):
+            taken = [q for q, r in zip(quotas, decided, strict=True) if r is None]
+            await self.refund(taken, name)
+        for result in decided:
+            if isinstance(result, BaseException):
+                raise result
+        return max(refusals, key=lambda r: r.retry_after, default=None)
 
     async def refund(self, quotas: Sequence[Quota], ticket: str) -> None:
-        if quotas:
-            with translated_errors():
-                await self._refund(self._keys(quotas), [f"t:{ticket}"])
+        counted = [quota for quota in quotas if quota.count]
+        if not counted:
+            return
+        with translated_errors():
+            if self._cluster:
+                await asyncio.gather(*(self._forget(quota, ticket) for quota in counted))
+            else:
+                pipe = self._client.pipeline(transaction=False)
+                for quota in counted:
+                    pipe.zrem(self._key(quota.key), f"{_client(quota)}|{ticket}")
+                await pipe.execute()
+
+    async def _forget(self, quota: Quota, ticket: str) -> None:
+        await self._client.zrem(self._key(quota.key), f"{_client(quota)}|{ticket}")
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        with translated_errors():
+            if self._cluster:
+                await asyncio.gather(*(self._client.delete(self._key(key)) for key in keys))
+            else:
+                await self._client.delete(*(self._key(key) for key in keys))

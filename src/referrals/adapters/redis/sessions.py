@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import redis.asyncio
-
+from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
 
 
@@ -16,7 +15,7 @@ class RedisSessionStore:
     (the same rule as the in-memory store); the key's TTL only cleans up.
     """
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
 

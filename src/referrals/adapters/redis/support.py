@@ -18,6 +18,9 @@ UNAVAILABLE = (
     exceptions.TimeoutError,
     exceptions.BusyLoadingError,
     exceptions.ReadOnlyError,  # a replica that was promoted away from, mid-failover
+    exceptions.ClusterDownError,  # a cluster with uncovered slots (a primary is down)
+    exceptions.TryAgainError,  # a cluster resharding the slot just now
+    exceptions.SlotNotCoveredError,  # the client found no node serving the slot
     OSError,  # includes the built-in TimeoutError
 )
 
@@ -37,7 +40,7 @@ def translated_errors() -> Iterator[None]:
         yield
     except UNAVAILABLE as exc:
         raise ServiceUnavailable("Redis") from exc
-    except exceptions.RedisError as exc:
+    except (exceptions.RedisError, exceptions.RedisClusterException) as exc:
         log.exception("unexpected Redis error")
         raise ServiceUnavailable("Redis") from exc
 

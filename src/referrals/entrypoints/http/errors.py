@@ -98,16 +98,17 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         app.TooManyAttempts,
         429,
         "too_many_attempts",
-        "guessing limits: wrong codes per phone, verifications per address,"
-        " unknown invite codes per user",
-        "`Retry-After`",
+        "guessing limits: wrong codes per phone and per phone and address,"
+        " verifications per address, unknown invite codes per user",
+        "`Retry-After`; `limit` names the limit",
     ),
     ErrorKind(
         app.RateLimited,
         429,
         "rate_limited",
-        "sending limits: resend cooldown, codes per phone, codes per address",
-        "`Retry-After`",
+        "sending limits: resend cooldown, codes per phone, per phone and address,"
+        " per address, per number block, per country, in all",
+        "`Retry-After`; `limit` names the limit",
     ),
     ErrorKind(
         app.ServiceUnavailable,

@@ -50,6 +50,8 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     """Validation errors only: one entry per bad field."""
     attempts_left: int | UnsetType = UNSET
     """``code_invalid`` only: wrong codes left before the login burns."""
+    limit: str | UnsetType = UNSET
+    """429 only: the stable name of the limit that refused (``phone_failure``…)."""
 
 
 def problem(
@@ -83,7 +85,8 @@ def on_domain_error(_: Request[Any, Any, Any], exc: domain.DomainError) -> Respo
         return problem(kind.status, kind.code, exc.detail, headers=headers)
     if isinstance(exc, RateLimited):
         headers = retry_after(exc.retry_after)
-        return problem(kind.status, kind.code, exc.detail, headers=headers)
+        limit = exc.limit or UNSET
+        return problem(kind.status, kind.code, exc.detail, headers=headers, limit=limit)
     return problem(kind.status, kind.code, exc.detail)
 
 

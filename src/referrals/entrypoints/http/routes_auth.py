@@ -13,6 +13,7 @@ from msgspec import UNSET
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
 from referrals.entrypoints.http import links
+from referrals.entrypoints.http.client_address import client_address
 from referrals.entrypoints.http.deps import json_only
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.runtime import Runtime
@@ -25,12 +26,7 @@ from referrals.entrypoints.http.schemas import (
     VerifyIn,
     VerifyOut,
 )
-from referrals.entrypoints.http.session import (
-    cleared_cookie,
-    client_ip,
-    session_cookie,
-    session_token,
-)
+from referrals.entrypoints.http.session import cleared_cookie, session_cookie, session_token
 
 AnyRequest = Request[Any, Any, Any]
 BODY_ERRORS = ("validation_error", "payload_too_large", "unsupported_media_type")
@@ -65,7 +61,7 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         operation_class=links.after_login(runtime.name, codes_exposed=settings.policy.expose_codes),
     )
     async def login(request: AnyRequest, data: JSONBody[LoginIn]) -> LoginOut:
-        ip = client_ip(request, settings.trusted_proxies)
+        ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
         result = await runtime.service.request_code(CodeRequest(phone=data.phone, client_ip=ip))
         return LoginOut(
             user=UserPhone(phone=result.phone),
@@ -99,7 +95,7 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         token: Annotated[str, Parameter(max_length=128, description="From the login answer.")],
         data: JSONBody[VerifyIn],
     ) -> Response[VerifyOut]:
-        ip = client_ip(request, settings.trusted_proxies)
+        ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
         command = VerifyCode(token=token, code=data.confirm_code, client_ip=ip)
         verified = await runtime.service.verify(command)
         session = verified.session

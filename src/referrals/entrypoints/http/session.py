@@ -1,16 +1,11 @@
-"""Who is calling: the session token (Bearer or cookie) and the client's address."""
+"""Who is calling: the session token, from the Bearer header or the cookie."""
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Sequence
 from typing import Any
 
-from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-
-from referrals.settings import Network
 
 SESSION_COOKIE = "referrals_session"
 
@@ -48,29 +43,3 @@ def cleared_cookie(secure: bool) -> Cookie:
         samesite="lax",
         secure=secure,
     )
-
-
-def _trusted(address: str, proxies: Sequence[Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in proxies)
-
-
-def client_ip(request: Request[Any, Any, Any], proxies: Sequence[Network]) -> str:
-    """The socket peer, unless it is a trusted proxy: then the nearest address in
-    ``X-Forwarded-For`` that is not itself a trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
-    if not proxies or not _trusted(peer, proxies):
-        return peer
-    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
-    for address in reversed(forwarded):
-        if not address:
-            continue
-        if not _trusted(address, proxies):
-            try:
-                return str(ipaddress.ip_address(address))
-            except ValueError:
-                return peer
-    return peer

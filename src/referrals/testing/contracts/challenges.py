@@ -9,6 +9,7 @@ import pytest
 
 from referrals.application.ports import ChallengeStore
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
+from referrals.domain.codes import challenge_id, new_login_token, phone_alias
 from referrals.domain.phone import Phone
 from referrals.testing.clock import FakeClock
 
@@ -17,11 +18,17 @@ OTHER_PHONE = Phone("+79997654321")
 TTL = 300.0
 RIGHT = "a" * 64
 WRONG = "b" * 64
+SECRET = b"contract-secret-" * 2
+
+
+def an_id(phone: Phone = PHONE) -> str:
+    """A challenge id as ``RequestCode`` makes them: from a fresh token for ``phone``."""
+    return challenge_id(new_login_token(phone_alias(SECRET, phone)))
 
 
 def a_challenge(clock: FakeClock, phone: Phone = PHONE, max_attempts: int = 5) -> Challenge:
     return Challenge(
-        id=secrets.token_hex(32),
+        id=an_id(phone),
         phone=phone,
         code_digest=RIGHT,
         expires_at=clock.now() + TTL,
@@ -65,6 +72,22 @@ class ChallengeStoreContract:
         self, challenges: ChallengeStore, clock: FakeClock
     ) -> None:
         assert await is_gone(challenges, a_challenge(clock), clock.now())
+
+    async def test_an_id_of_the_same_phone_that_was_never_stored_is_gone(
+        self, challenges: ChallengeStore, clock: FakeClock
+    ) -> None:
+        live = await stored(challenges, clock)
+        forged = a_challenge(clock)  # the phone's alias, another token
+        assert await is_gone(challenges, forged, clock.now())
+        await challenges.discard(forged.id)
+        assert await challenges.get(live.id, clock.now()) == live
+
+    async def test_the_id_of_a_token_without_an_alias_is_gone(
+        self, challenges: ChallengeStore, clock: FakeClock
+    ) -> None:
+        await stored(challenges, clock)
+        malformed = Challenge(challenge_id(secrets.token_urlsafe(32)), PHONE, RIGHT, TTL, 5)
+        assert await is_gone(challenges, malformed, clock.now())
 
     async def test_a_challenge_is_live_until_just_before_it_expires(
         self, challenges: ChallengeStore, clock: FakeClock

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from referrals.application.policy import Policy
+from referrals.application.policy import MAX_TEST_PHONES, Policy
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import is_known_region
@@ -76,6 +76,9 @@ class Settings:
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
     log_level: str = "INFO"
+    allow_test_phones_in_prod: bool = False
+    """Whether ``policy.test_phones`` may be used when ``env="prod"`` (each use
+    is then logged as a warning)."""
     secret_key_generated: bool = field(default=False, init=False)
     """Whether ``secret_key`` was drawn at random because none was given."""
 
@@ -83,6 +86,9 @@ class Settings:
         if not self.secret_key:
             object.__setattr__(self, "secret_key", secrets.token_bytes(32))
             object.__setattr__(self, "secret_key_generated", True)
+        if self.env == "prod" and self.policy.test_phones and not self.policy.warn_on_test_phones:
+            policy = dataclasses.replace(self.policy, warn_on_test_phones=True)
+            object.__setattr__(self, "policy", policy)
         if problems := _problems(self):
             raise SettingsError(problems)
 
@@ -141,6 +147,12 @@ def _problems(s: Settings) -> list[str]:
         if s.policy.expose_codes:
             problems.append(
                 f"{_name('policy.expose_codes')}=true is refused when REFERRALS_ENV=prod"
+            )
+        if s.policy.test_phones and not s.allow_test_phones_in_prod:
+            problems.append(
+                f"{_name('policy.test_phones')} is refused when REFERRALS_ENV=prod unless"
+                f" {_name('allow_test_phones_in_prod')}=true (anyone who knows a test"
+                " number and its code can sign in as it)"
             )
     elif s.secret_key_generated and (s.redis_url or s.broker_url):
         problems.append(
@@ -273,6 +285,19 @@ def _redis_url(value: str) -> str:
     return value
 
 
+def _test_phones(value: str) -> dict[str, str]:
+    """``phone:code`` pairs, commas between; the policy normalises and checks them."""
+    pairs: dict[str, str] = {}
+    for part in value.split(","):
+        phone, colon, code = part.strip().rpartition(":")
+        if not (colon and phone.strip() and code.strip()) or phone.strip() in pairs:
+            raise ValueError(value)
+        pairs[phone.strip()] = code.strip()
+    if len(pairs) > MAX_TEST_PHONES:
+        raise ValueError(value)
+    return pairs
+
+
 def _secret(value: str) -> bytes:
     return value.encode()
 
@@ -353,7 +378,22 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
     Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
     Variable("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Variable(
+        "TEST_PHONES",
+        "policy.test_phones",
+        _test_phones,
+        f"at most {MAX_TEST_PHONES} phone:code pairs, commas between, e.g. +79990000001:1234",
+    ),
+    Variable("ALLOW_TEST_PHONES_IN_PROD", "allow_test_phones_in_prod", _bool, "true or false"),
 )
+
+
+def _policy_problem(message: str) -> str:
+    """Policy's message, naming the variable (``test_phones: …`` ->
+    ``REFERRALS_TEST_PHONES: …``) when it starts with an attribute's name."""
+    attribute, colon, rest = message.partition(":")
+    name = _name(f"policy.{attribute}")
+    return f"{name}:{rest}" if colon and name.startswith(PREFIX) else message
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -380,7 +420,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except SettingsError as exc:
         problems.extend(exc.problems)
     except ValueError as exc:  # a rule of Policy's own
-        problems.append(str(exc))
+        problems.append(_policy_problem(str(exc)))
     if problems:
         raise SettingsError(problems)
     return settings

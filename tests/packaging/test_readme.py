@@ -36,7 +36,7 @@ def documented_default(value: object) -> str:
     """How the settings table writes a default."""
     if value is None:
         return "unset"
-    if value in ((), frozenset()):
+    if value in ((), frozenset()) or value == {}:
         return "empty"
     if isinstance(value, bool):
         text = str(value).lower()

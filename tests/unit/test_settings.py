@@ -209,3 +209,43 @@ def test_a_redis_cluster_url_is_accepted_with_one_or_more_nodes() -> None:
 def test_braces_in_the_redis_prefix_are_refused() -> None:
     with pytest.raises(SettingsError, match="REFERRALS_REDIS_PREFIX must not contain braces"):
         Settings(redis_prefix="{app}:")
+
+
+def test_test_phones_are_read_and_normalised() -> None:
+    settings = load_settings({"REFERRALS_TEST_PHONES": " 8 999 000-00-01:1234 , +79990000002:0000"})
+    assert dict(settings.policy.test_phones) == {"+79990000001": "1234", "+79990000002": "0000"}
+    assert not settings.policy.warn_on_test_phones
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("+79990000001", "REFERRALS_TEST_PHONES='+79990000001': expected at most 10 phone:code"),
+        ("+79990000001:", "expected at most 10 phone:code"),
+        (",".join(f"+7999000{n:04d}:1234" for n in range(11)), "expected at most 10"),
+        ("+79990000001:12", "REFERRALS_TEST_PHONES: the code of +79990000001 must be 4 digits"),
+        ("12345:1234", "REFERRALS_TEST_PHONES: '12345'"),
+    ],
+)
+def test_bad_test_phones_are_refused_clearly(value: str, problem: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"REFERRALS_TEST_PHONES": value})
+    assert problem in str(refused.value)
+
+
+PROD = {"REFERRALS_ENV": "prod", "REFERRALS_SECRET_KEY": "k" * 40}
+
+
+def test_prod_refuses_test_phones_unless_explicitly_allowed() -> None:
+    phones = {"REFERRALS_TEST_PHONES": "+79990000001:1234"}
+    with pytest.raises(SettingsError, match="REFERRALS_ALLOW_TEST_PHONES_IN_PROD=true"):
+        load_settings({**PROD, **phones})
+    allowed = load_settings({**PROD, **phones, "REFERRALS_ALLOW_TEST_PHONES_IN_PROD": "true"})
+    assert allowed.policy.test_code("+79990000001") == "1234"
+    assert allowed.policy.warn_on_test_phones  # each use is a warning in prod
+
+
+def test_a_hand_built_prod_settings_refuses_test_phones_too() -> None:
+    policy = Policy(test_phones={"+79990000001": "1234"})
+    with pytest.raises(SettingsError, match="REFERRALS_TEST_PHONES"):
+        Settings(env="prod", secret_key=b"k" * 40, policy=policy)

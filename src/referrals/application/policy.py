@@ -4,12 +4,18 @@ environment settings (``REFERRALS_*``) start from them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
+from referrals.domain.errors import InvalidPhone
+from referrals.domain.phone import Phone, parse_phone
 
 DAY = 86_400.0
+MAX_TEST_PHONES = 10
+"""As many fixed-code numbers as Firebase allows."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +69,13 @@ class Policy:
     """Referred users per profile page, unless the caller asks for another size."""
     max_page_size: int = 1_000
     """The largest page a caller may ask for."""
+    test_phones: Mapping[str, str] = field(default_factory=dict)
+    """Up to ten numbers (any spelling) that log in with a fixed code
+    (``code_length`` digits), for app-store reviewers and QA: no SMS is sent
+    and no sending limit counts them, but the wrong-code limits still apply.
+    Normalised to E.164 when built."""
+    warn_on_test_phones: bool = False
+    """Log each use of a test phone as a warning, not as info (prod)."""
 
     def __post_init__(self) -> None:
         if self.code_length not in CODE_LENGTH_RANGE:
@@ -76,3 +89,27 @@ class Policy:
             raise ValueError(f"ipv6_prefix must be 1..128, not {self.ipv6_prefix}")
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")
+        object.__setattr__(self, "test_phones", MappingProxyType(self._normalised_test_phones()))
+
+    def _normalised_test_phones(self) -> dict[Phone, str]:
+        if len(self.test_phones) > MAX_TEST_PHONES:
+            raise ValueError(f"test_phones: at most {MAX_TEST_PHONES} numbers")
+        phones: dict[Phone, str] = {}
+        for typed, code in self.test_phones.items():
+            try:
+                phone = parse_phone(typed, self.default_region, self.allowed_regions)
+            except InvalidPhone as exc:
+                raise ValueError(f"test_phones: {typed!r}: {exc}") from None
+            if phone in phones:
+                raise ValueError(f"test_phones: {typed!r} is listed twice ({phone})")
+            if not (code.isascii() and code.isdigit() and len(code) == self.code_length):
+                raise ValueError(
+                    f"test_phones: the code of {phone} must be {self.code_length} digits"
+                    " (the code length)"
+                )
+            phones[phone] = code
+        return phones
+
+    def test_code(self, phone: Phone) -> str | None:
+        """The fixed code of ``phone`` if it is a test phone, else ``None``."""
+        return self.test_phones.get(phone)

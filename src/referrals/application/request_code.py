@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,9 @@ from referrals.domain.codes import (
     phone_alias,
     seal_code,
 )
-from referrals.domain.phone import Phone, parse_phone
+from referrals.domain.phone import Phone, masked, parse_phone
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,12 @@ class RequestCode:
     phone get the same answers in the same time. If the code cannot be
     queued, the challenge and the quota it took are given back and the
     caller gets ``ServiceUnavailable``.
+
+    A test phone (``Policy.test_phones``) gets its fixed code and no SMS:
+    no sending quota is taken (no cooldown, no per-phone, per-address,
+    per-block, per-country or global count), only the wrong-code lock is
+    checked, and each use is logged (a warning when
+    ``Policy.warn_on_test_phones``). Verifying it is the same as any other.
     """
 
     policy: Policy
@@ -80,13 +89,17 @@ class RequestCode:
         token = new_login_token(alias)
         login = challenge_id(token)
         client = rate_limits.client_group(request.client_ip, policy.ipv6_prefix)
-        quotas = rate_limits.send_quotas(policy, phone, alias, client)
+        fixed_code = policy.test_code(phone)
+        if fixed_code is None:
+            quotas = rate_limits.send_quotas(policy, phone, alias, client)
+        else:  # sends nothing: only the lock by wrong codes applies
+            quotas = [rate_limits.phone_failures(policy, alias, client, count=False)]
         now = self.clock.now()
         refusal = await self.limiter.acquire(quotas, now, ticket=login)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
 
-        code = generate_confirmation_code(policy.code_length)
+        code = fixed_code or generate_confirmation_code(policy.code_length)
         challenge = Challenge(
             id=login,
             phone=phone,
@@ -96,15 +109,18 @@ class RequestCode:
         )
         try:
             await self.challenges.put(challenge, now)
-            await self.code_sender.send(
-                CodeDelivery(
-                    challenge_id=login,
-                    phone=phone,
-                    sealed_code=seal_code(self.secret, login, code),
-                    expires_at=challenge.expires_at,
-                    language=request.language,
+            if fixed_code is not None:
+                self._log_test_phone(phone)
+            else:
+                await self.code_sender.send(
+                    CodeDelivery(
+                        challenge_id=login,
+                        phone=phone,
+                        sealed_code=seal_code(self.secret, login, code),
+                        expires_at=challenge.expires_at,
+                        language=request.language,
+                    )
                 )
-            )
         except ServiceUnavailable:
             await self._give_back(login, quotas)
             raise
@@ -115,6 +131,10 @@ class RequestCode:
             resend_after=round(policy.resend_cooldown),
             code=code if policy.expose_codes else None,
         )
+
+    def _log_test_phone(self, phone: Phone) -> None:
+        level = logging.WARNING if self.policy.warn_on_test_phones else logging.INFO
+        log.log(level, "test phone %s: login with its fixed code, no SMS sent", masked(phone))
 
     async def _give_back(self, challenge_id: str, quotas: Sequence[Quota]) -> None:
         # Each on its own: a store that is down too must not keep the other's

@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from referrals.adapters import memory
+from referrals.domain.errors import DomainError
 from tests.e2e.conftest import (
     COOLDOWN,
     PHONE,
     Api,
+    MakeApi,
     assert_problem,
     bearer,
     login,
@@ -23,6 +26,7 @@ from tests.e2e.conftest import (
     verify,
     wrong,
 )
+from tests.e2e.test_unavailable import Outage
 
 CODE_TTL = 300
 MAX_ATTEMPTS = 5
@@ -374,3 +378,21 @@ async def test_a_method_not_allowed_is_a_problem_405_with_allow(
     assert_problem(response, 405)
     assert response.headers["allow"]
     assert method not in response.headers["allow"]
+
+
+class _UnlistedRefusal(DomainError):
+    """A refusal added later that the error catalogue does not name."""
+
+    message = "Refused for a reason the catalogue does not list."
+
+
+async def test_a_refusal_the_catalogue_does_not_list_is_a_4xx_problem(make_api: MakeApi) -> None:
+    """Issue 9 point 8: the handler raised ``StopIteration`` (a bare 500) for
+    any ``DomainError`` missing from its table."""
+    challenges = Outage(memory.InMemoryChallengeStore(), _UnlistedRefusal())
+    api = await make_api(overrides={"challenges": challenges})
+    challenges.down = True
+
+    response = await api.client.post("/api/login/", json={"phone": PHONE})
+
+    assert_problem(response, 400, "request_refused")

@@ -2,9 +2,18 @@ import ipaddress
 
 import pytest
 
+from referrals.adapters.memory import RecordingSmsGateway
 from referrals.application.policy import Policy
 from referrals.application.ports import Limit
-from referrals.settings import VARIABLES, Settings, SettingsError, Variable, load_settings
+from referrals.service import Adapters, build_container
+from referrals.settings import (
+    LEASE_FACTOR,
+    VARIABLES,
+    Settings,
+    SettingsError,
+    Variable,
+    load_settings,
+)
 
 
 def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
@@ -249,3 +258,15 @@ def test_a_hand_built_prod_settings_refuses_test_phones_too() -> None:
     policy = Policy(test_phones={"+79990000001": "1234"})
     with pytest.raises(SettingsError, match="REFERRALS_TEST_PHONES"):
         Settings(env="prod", secret_key=b"k" * 40, policy=policy)
+
+
+def test_a_hand_built_settings_gives_the_worker_the_shortened_lease() -> None:
+    """Issue 9 point 8: the lease factor held only in ``load_settings``; the
+    container takes it from the settings, however they were built."""
+    settings = Settings(broker_redelivery=10, secret_key=b"k" * 32)
+    container = build_container(
+        settings, adapters=Adapters.in_memory(sms_gateway=RecordingSmsGateway())
+    )
+
+    assert container.deliver_code().lease == pytest.approx(10 * LEASE_FACTOR)
+    assert LEASE_FACTOR < 1

@@ -2,7 +2,8 @@ import asyncio
 
 import pytest
 
-from referrals.application.errors import RateLimited, TooManyAttempts
+from referrals.adapters.memory.users import InMemoryUserRepository
+from referrals.application.errors import RateLimited, ServiceUnavailable, TooManyAttempts
 from referrals.application.ports import Limit
 from referrals.application.verify import VerifyCode
 from referrals.domain.errors import ChallengeExpired, CodeInvalid, InvalidConfirmationCode
@@ -161,3 +162,28 @@ async def test_concurrent_first_logins_of_one_phone_create_one_user(world: World
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1
     assert len(world.users.by_id) == 1
+
+
+async def test_a_failed_profile_read_keeps_a_returning_users_code_usable(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 point 8: the code is consumed only after the profile was read,
+    so a database failure at that moment loses nothing: 503, then the same
+    code works."""
+    first = await world.sign_in("+79991234567")
+    world.clock.advance(60)
+    token, code = await world.login("+79991234567")
+
+    async def unavailable(*_: object) -> None:
+        raise ServiceUnavailable("the database")
+
+    monkeypatch.setattr(InMemoryUserRepository, "profile", unavailable)
+    with pytest.raises(ServiceUnavailable):
+        await world.verify(VerifyCode(token, code, "10.0.0.1"))
+    monkeypatch.undo()
+
+    verified = await world.verify(VerifyCode(token, code, "10.0.0.1"))
+
+    assert verified.profile.id == first.profile.id
+    assert verified.is_new_user is False
+    assert await world.authenticate(verified.session.token) == first.profile.id

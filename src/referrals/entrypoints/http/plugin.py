@@ -8,7 +8,8 @@
     @get("/orders", dependencies={"user": referrals.current_user})
     async def orders(user: User) -> list[Order]: ...
 
-The plugin adds the routes under ``path``, opens the service in the host's
+The plugin adds the routes under ``path`` (every answer ``Cache-Control:
+no-store``), opens the service in the host's
 lifespan and closes it there, answers errors of its own routes as problem
 details (the host's other routes keep the host's handlers), builds links
 (``next_page``) inside the mount, and adds its operations and security
@@ -37,6 +38,7 @@ from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
 from referrals.domain.user import User
+from referrals.entrypoints.http.no_store import no_store
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS, retry_after
 from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
@@ -96,6 +98,7 @@ class ReferralsPlugin(InitPlugin):
             route_handlers=[*auth_routes(runtime), *profile_routes(runtime)],
             exception_handlers=EXCEPTION_HANDLERS,
             request_max_body_size=runtime.settings.max_body_size,
+            middleware=[no_store],
             tags=self.tags,
         )
         app_config.route_handlers.append(router)

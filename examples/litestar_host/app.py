@@ -3,7 +3,7 @@
 ``/orders`` is the shop's route: it needs a referrals session (Bearer token
 or cookie) and receives the signed-in user. New users get a welcome bonus
 from a hook. Serve it: ``referrals serve --app app:create_app`` (or any
-ASGI server: ``uvicorn --factory app:create_app``).
+ASGI server, e.g. ``granian --interface asgi --factory app:create_app``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ HEAVY = (
     "aiohttp",
     "aiosqlite",
     "alembic",
+    "granian",
     "litestar",
     "msgspec",
     "psycopg",
@@ -23,7 +24,6 @@ HEAVY = (
     "sqlalchemy",
     "taskiq",
     "taskiq_redis",
-    "uvicorn",
 )
 
 IN_MEMORY_FLOW = """

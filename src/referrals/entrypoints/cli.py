@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from referrals.entrypoints.logs import configure_logging
+from referrals.entrypoints.server import ServerLimits
 from referrals.settings import Settings, SettingsError, load_settings
 
 APP_FACTORY = "referrals.entrypoints.http.app:create_app"
@@ -44,6 +45,39 @@ def _parser() -> argparse.ArgumentParser:
         help="serve another Litestar app factory with the same server settings, e.g. a host"
         " app that mounts referrals (default: %(default)s)",
     )
+    limits = ServerLimits()
+    serve.add_argument(
+        "--max-header-size",
+        type=int,
+        default=limits.max_header_bytes,
+        metavar="BYTES",
+        help="largest request head (request line and headers); larger ones get 431 and"
+        " the connection is closed (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=limits.header_timeout,
+        metavar="SECONDS",
+        help="time a client has to send a request head, and the longest idle keep-alive;"
+        " then the connection is closed (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=limits.max_connections,
+        metavar="N",
+        help="connections (so requests in flight) one API process serves at once; more"
+        " wait in the listen queue (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--backlog",
+        type=int,
+        default=limits.backlog,
+        metavar="N",
+        help="connections the kernel queues beyond --max-connections before refusing"
+        " (default: %(default)s)",
+    )
 
     worker = commands.add_parser(
         "worker", help="run task workers that deliver SMS codes (needs REFERRALS_BROKER_URL)"
@@ -63,14 +97,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
-
     from referrals.adapters.sql.database import prepare_database
     from referrals.adapters.sql.schema import SchemaOutdated
     from referrals.application.errors import ServiceUnavailable
+    from referrals.entrypoints import server
 
+    limits = ServerLimits(
+        max_header_bytes=args.max_header_size,
+        header_timeout=args.header_timeout,
+        max_connections=args.max_connections,
+        backlog=args.backlog,
+    )
+    problems = limits.problems()
     if args.workers < 1:
-        raise Refused("--workers must be at least 1")
+        problems.insert(0, "--workers must be at least 1")
+    if problems:
+        raise Refused("; ".join(problems))
     if args.workers > 1 and not settings.shared_stores:
         raise Refused(
             f"--workers {args.workers} needs REFERRALS_REDIS_URL: with in-process stores,"
@@ -85,17 +127,16 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             "REFERRALS_SECRET_KEY is not set: a random key is used, so sessions and"
             " codes end with this process"
         )
-    uvicorn.run(
+    # X-Forwarded-For is believed only from REFERRALS_TRUSTED_PROXIES (the app reads
+    # it); Granian passes the peer address through as it is.
+    server.run(
         args.app,
-        factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=False,  # X-Forwarded-For is believed only from REFERRALS_TRUSTED_PROXIES
-        server_header=False,
+        limits=limits,
         access_log=args.access_log,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=15,
+        log_level=settings.log_level,
     )
 
 
@@ -135,7 +176,7 @@ def migrate(settings: Settings) -> None:
 EXTRAS = {
     "litestar": "http",
     "msgspec": "http",
-    "uvicorn": "http",
+    "granian": "http",
     "sqlalchemy": "sqlite",
     "aiosqlite": "sqlite",
     "alembic": "sqlite",

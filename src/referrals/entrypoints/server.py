@@ -1,0 +1,87 @@
+"""The HTTP server behind ``referrals serve``: Granian, with limits an attacker cannot stretch.
+
+Granian (a Rust HTTP server on hyper and tokio, speaking ASGI) bounds what
+uvicorn leaves open: the bytes a request head may take, the time a client
+may take to send it, and the connections one process holds at once. Every
+app factory served by ``referrals serve`` (the API, a host app, the bench's
+ceiling) runs through :func:`run` with the same options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """What one client may hold of an API process.
+
+    ``max_header_bytes`` caps the read buffer of an HTTP/1.1 connection, so a
+    request head (request line and headers) larger than it is refused (431)
+    and the connection closed; a body streams through that buffer and is
+    capped by ``REFERRALS_MAX_BODY_SIZE`` instead. ``header_timeout`` is how
+    long a client has to send a whole request head, and how long a kept-alive
+    connection may sit idle. ``max_connections`` is how many connections one
+    process serves at once (and so how many requests it has in flight); the
+    next ones wait in the kernel's listen queue of ``backlog`` until one
+    closes, and beyond that the kernel refuses them.
+    """
+
+    max_header_bytes: int = 64 * 1024
+    header_timeout: float = 10.0
+    max_connections: int = 1000
+    backlog: int = 2048
+
+    def problems(self) -> list[str]:
+        """What the server would refuse, said with the option's name."""
+        found = []
+        if self.max_header_bytes < 8192:
+            found.append("--max-header-size must be at least 8192 bytes")
+        if not 0.001 <= self.header_timeout <= 60:
+            found.append("--header-timeout must be between 0.001 and 60 seconds")
+        if self.max_connections < 1:
+            found.append("--max-connections must be at least 1")
+        if self.backlog < 128:
+            found.append("--backlog must be at least 128")
+        return found
+
+
+def run(
+    app_factory: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    limits: ServerLimits,
+    access_log: bool,
+    log_level: str,
+) -> None:
+    """Serve ``MODULE:FACTORY`` (a function returning an ASGI app) until SIGINT or SIGTERM."""
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        app_factory,
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,  # with the lifespan: the service opens and closes there
+        workers=workers,
+        loop=Loops.auto,  # uvloop where it is installed
+        # HTTP/1.1 only: reverse proxies speak it to their upstreams, and HTTP/2
+        # would let one connection carry many requests and 16 MiB header blocks.
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=limits.backlog,
+        backpressure=limits.max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=max(1, round(limits.header_timeout * 1000)),
+            keep_alive=True,
+            max_buffer_size=limits.max_header_bytes,
+        ),
+        log_level=LogLevels(log_level.lower()),
+        log_access=access_log,
+        workers_kill_timeout=15,  # in-flight requests get 15 s to finish on SIGTERM
+    ).serve()

@@ -223,7 +223,7 @@ def start_ours(
     stores = "Redis stores" if redis_url else "in-process stores"
     server = Server(
         name=name,
-        description=f"ours: uvicorn x{workers}, {stores}",
+        description=f"ours: granian x{workers}, {stores}",
         processes=workers,
         port=port,
         process=start_process(command, env, workdir, log),

@@ -44,6 +44,7 @@ def record(
     samplers = []
     for fmt, output in outputs.items():
         command = [str(PY_SPY), "record", "--pid", str(server.api.pgid), "--rate", str(RATE)]
+        command += ["--subprocesses"]  # the app runs in Granian's worker, a child process
         command += ["--nonblocking", "--duration", str(round(seconds)), "--format", fmt]
         command += ["--output", str(output)]
         log = workdir / f"py-spy-{fmt}.log"

@@ -5,7 +5,7 @@
 
 For each database it starts, on free 127.0.0.1 ports:
 
-* ``ours-1``: ``referrals serve`` (1 uvicorn process, in-process stores);
+* ``ours-1``: ``referrals serve`` (1 Granian worker, in-process stores);
 * ``ours-2``: ``referrals serve --workers 2`` on Redis stores (only when
   ``REFERRALS_REDIS_URL`` is set);
 * ``django``: bench/django_reference under gunicorn, 2 sync workers;

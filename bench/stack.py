@@ -95,7 +95,7 @@ def serve(
 
 
 def wait_ready(server: benchlib.Server, timeout: float = 60) -> None:
-    """Until ``GET /`` gets any HTTP answer: uvicorn accepts once start-up is done."""
+    """Until ``GET /`` gets any HTTP answer: the server accepts once start-up is done."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

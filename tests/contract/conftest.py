@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from referrals.adapters.memory import (
+    InMemoryActivityLog,
     InMemoryChallengeStore,
     InMemoryDeliveryLedger,
     InMemoryRateLimiter,
@@ -22,6 +23,7 @@ from referrals.adapters.memory import (
     InMemoryUsers,
 )
 from referrals.adapters.redis import (
+    RedisActivityLog,
     RedisChallengeStore,
     RedisDeliveryLedger,
     RedisRateLimiter,
@@ -30,6 +32,7 @@ from referrals.adapters.redis import (
 )
 from referrals.adapters.sql import sql_unit_of_work
 from referrals.application.ports import (
+    ActivityLog,
     ChallengeStore,
     DeliveryLedger,
     RateLimiter,
@@ -83,6 +86,12 @@ async def challenges(request: pytest.FixtureRequest) -> AsyncIterator[ChallengeS
 async def sessions(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
     async with _adapter(request, InMemorySessionStore, RedisSessionStore) as store:
         yield store
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def activity(request: pytest.FixtureRequest) -> AsyncIterator[ActivityLog]:
+    async with _adapter(request, InMemoryActivityLog, RedisActivityLog) as adapter:
+        yield adapter
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

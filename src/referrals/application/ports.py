@@ -188,6 +188,56 @@ class SessionStore(Protocol):
         """End the session at once; no-op if it does not exist."""
         ...
 
+    async def of_user(self, user_id: int, now: float) -> list[SessionInfo]:
+        """The user's live sessions (not expired, not revoked), soonest to expire first."""
+        ...
+
+    async def revoke_user(self, user_id: int, now: float) -> int:
+        """End every live session of the user at once; how many there were.
+
+        A session opened while this runs may survive it (run it again)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A live session as an operator sees it: never its token."""
+
+    session_id: str
+    """The SHA-256 of the token (what the store keys it by): opens nothing."""
+    expires_at: float
+
+
+class ActivityLog(Protocol):
+    """Counts of what happened (codes sent, logins), by hour, shared by every
+    process, so an operator sees the whole service's figures.
+
+    Counts are kept in hourly buckets for at least a day and a half; a
+    count ``since`` a time covers the bucket that time falls in whole.
+    """
+
+    async def add(self, name: str, at: float) -> None:
+        """Count one ``name`` (e.g. ``code_sent``) at time ``at``."""
+        ...
+
+    async def count(self, name: str, since: float, until: float) -> int:
+        """How many ``name`` were counted in the hours from ``since`` to ``until``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Figures over all users, for operators."""
+
+    users: int
+    users_since: int
+    """Users created at or after the ``since`` asked for."""
+    referrals: int
+    """Users who applied someone's code."""
+    referrals_since: int
+    top_referrers: list[User]
+    """Users with the most referrals, most first (ties: lower id first)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Referral:
@@ -238,6 +288,17 @@ class UserRepository(Protocol):
         """The user and up to ``limit`` of their referrals ranked above
         ``after_rank``, oldest first, read together; ``None`` if there is no
         such user. One page costs the same at any depth."""
+        ...
+
+    async def chain_above(self, user_id: int) -> list[User]:
+        """The users above ``user_id`` in the referral chain, nearest first, up
+        to the root; a plain read (no locks), for showing, not for deciding."""
+        ...
+
+    async def totals(self, since: float, top: int) -> Totals:
+        """Counts of users and referrals (all, and since ``since``, epoch
+        seconds), and the ``top`` users with the most referrals. Scans the
+        table: for operators, not for requests."""
         ...
 
 

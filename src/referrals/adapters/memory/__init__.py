@@ -6,6 +6,7 @@ adapters (:mod:`referrals.testing.contracts`). They live in one process and
 one event loop; state is lost on exit.
 """
 
+from referrals.adapters.memory.activity import InMemoryActivityLog
 from referrals.adapters.memory.challenges import InMemoryChallengeStore
 from referrals.adapters.memory.delivery import (
     InMemoryDeliveryLedger,
@@ -19,6 +20,7 @@ from referrals.adapters.memory.sessions import InMemorySessionStore
 from referrals.adapters.memory.users import InMemoryUnitOfWork, InMemoryUsers
 
 __all__ = [
+    "InMemoryActivityLog",
     "InMemoryChallengeStore",
     "InMemoryDeliveryLedger",
     "InMemoryRateLimiter",

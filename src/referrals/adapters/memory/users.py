@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from types import TracebackType
 from typing import Self
 
 from referrals.application.errors import ConcurrencyConflict
-from referrals.application.ports import Referral
+from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
@@ -26,6 +27,8 @@ class InMemoryUsers:
         self.id_by_phone: dict[Phone, int] = {}
         self.id_by_code: dict[InviteCode, int] = {}
         self.referred: dict[int, list[int]] = {}  # referrer id -> ids, rank order
+        self.created_at: dict[int, float] = {}  # for totals; the system clock, as SQL's now()
+        self.referred_at: dict[int, float] = {}
         self.lock = asyncio.Lock()
         self.last_id = 0
 
@@ -62,6 +65,7 @@ class InMemoryUserRepository:
         user = User(id=state.last_id, phone=phone, invite_code=invite_code, created_by=created_by)
         state.id_by_phone[phone] = user.id
         state.id_by_code[invite_code] = user.id
+        state.created_at[user.id] = time.time()
         self._save(user, None)
         return user
 
@@ -87,6 +91,7 @@ class InMemoryUserRepository:
         )
         self._save(dataclasses.replace(owner, referred_count=owner.referred_count + 1), owner)
         self._state.referred.setdefault(owner.id, []).append(user.id)
+        self._state.referred_at[user.id] = time.time()
 
     async def profile(
         self, user_id: int, after_rank: int, limit: int
@@ -100,6 +105,26 @@ class InMemoryUserRepository:
             for i, referred in enumerate(ids)
         ]
         return user, page
+
+    async def chain_above(self, user_id: int) -> list[User]:
+        user = self._state.by_id.get(user_id)
+        if user is None:
+            return []
+        return [self._state.by_id[i] for i in await self.referrers_of(user_id)]
+
+    async def totals(self, since: float, top: int) -> Totals:
+        users = list(self._state.by_id.values())
+        referred = [u for u in users if u.referrer_id is not None]
+        ranked = sorted(
+            (u for u in users if u.referred_count), key=lambda u: (-u.referred_count, u.id)
+        )
+        return Totals(
+            users=len(users),
+            users_since=sum(self._state.created_at[u.id] >= since for u in users),
+            referrals=len(referred),
+            referrals_since=sum(self._state.referred_at[u.id] >= since for u in referred),
+            top_referrers=ranked[:top],
+        )
 
     def rollback(self) -> None:
         state = self._state

@@ -9,6 +9,7 @@ Redis TTLs only clean up. Driver errors leave as
 :class:`~referrals.application.errors.ServiceUnavailable`.
 """
 
+from referrals.adapters.redis.activity import RedisActivityLog
 from referrals.adapters.redis.challenges import RedisChallengeStore
 from referrals.adapters.redis.client import RedisClient, connect_redis
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
@@ -16,6 +17,7 @@ from referrals.adapters.redis.rate_limiter import RedisRateLimiter
 from referrals.adapters.redis.sessions import RedisSessionStore
 
 __all__ = [
+    "RedisActivityLog",
     "RedisChallengeStore",
     "RedisClient",
     "RedisDeliveryLedger",

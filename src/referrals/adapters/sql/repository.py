@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, RowMapping
@@ -37,7 +38,7 @@ from sqlalchemy.sql import Executable
 
 from referrals.adapters.sql import statements as sql
 from referrals.application.errors import ConcurrencyConflict
-from referrals.application.ports import Referral
+from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
@@ -136,3 +137,27 @@ class SqlUserRepository:
         user = _user(rows[0]._mapping)
         page = [Referral(row[-2], Phone(row[-1])) for row in rows if row[-2] is not None]
         return user, page
+
+    async def chain_above(self, user_id: int) -> list[User]:
+        rows = (await self._execute(sql.CHAIN_USERS, {"user_id": user_id})).mappings().all()
+        by_id = {row["id"]: _user(row) for row in rows}
+        chain: list[User] = []
+        current = by_id[user_id].referrer_id if user_id in by_id else None
+        while current is not None and current in by_id and by_id[current] not in chain:
+            chain.append(by_id[current])
+            current = by_id[current].referrer_id
+        return chain
+
+    async def totals(self, since: float, top: int) -> Totals:
+        moment = datetime.fromtimestamp(since, UTC)
+        if self._dialect == "sqlite":  # kept as naive UTC text: compare like with like
+            moment = moment.replace(tzinfo=None)
+        counts = (await self._execute(sql.COUNT_USERS, {"since": moment})).one()
+        rows = (await self._execute(sql.TOP_REFERRERS, {"top": top})).mappings().all()
+        return Totals(
+            users=counts[0],
+            users_since=counts[1],
+            referrals=counts[2],
+            referrals_since=counts[3],
+            top_referrers=[_user(row) for row in rows],
+        )

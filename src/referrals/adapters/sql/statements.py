@@ -92,3 +92,19 @@ PROFILE = (
     .where(users.c.id == bindparam("user_id"))
     .order_by(_page.c.referral_rank)
 )
+
+# For operators (``referrals users show``, ``referrals stats``): plain reads.
+CHAIN_USERS = select(*USER_COLUMNS).join(_chain, users.c.id == _chain.c.id)
+
+COUNT_USERS = select(
+    func.count(),
+    func.count().filter(users.c.created_at >= bindparam("since")),
+    func.count(users.c.referrer_id),
+    func.count().filter(users.c.referred_at >= bindparam("since")),
+).select_from(users)
+TOP_REFERRERS = (
+    select(*USER_COLUMNS)
+    .where(users.c.referred_count > 0)
+    .order_by(users.c.referred_count.desc(), users.c.id)
+    .limit(bindparam("top", type_=Integer))
+)

@@ -16,6 +16,7 @@ Every store starts empty in each test; times come from a ``clock`` fixture
 (a :class:`~referrals.testing.FakeClock`, which you may override).
 """
 
+from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
@@ -23,6 +24,7 @@ from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
+    "ActivityLogContract",
     "ChallengeStoreContract",
     "DeliveryLedgerContract",
     "RateLimiterContract",

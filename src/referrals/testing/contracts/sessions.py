@@ -81,3 +81,67 @@ class SessionStoreContract:
 
     async def test_revoking_an_unknown_session_does_nothing(self, sessions: SessionStore) -> None:
         await sessions.revoke(a_session_id())
+
+    async def test_a_users_live_sessions_are_listed_soonest_to_expire_first(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        older, newer, theirs = a_session_id(), a_session_id(), a_session_id()
+        await sessions.create(older, 42, clock.now() + TTL, clock.now())
+        clock.advance(60)
+        await sessions.create(newer, 42, clock.now() + TTL, clock.now())
+        await sessions.create(theirs, 43, clock.now() + TTL, clock.now())
+        listed = await sessions.of_user(42, clock.now())
+        assert [(s.session_id, s.expires_at) for s in listed] == [
+            (older, clock.now() - 60 + TTL),
+            (newer, clock.now() + TTL),
+        ]
+
+    async def test_revoked_and_expired_sessions_are_not_listed(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        short, revoked, live = a_session_id(), a_session_id(), a_session_id()
+        await sessions.create(short, 42, clock.now() + 60, clock.now())
+        await sessions.create(revoked, 42, clock.now() + TTL, clock.now())
+        await sessions.create(live, 42, clock.now() + TTL, clock.now())
+        await sessions.revoke(revoked)
+        clock.advance(60)
+        assert [s.session_id for s in await sessions.of_user(42, clock.now())] == [live]
+
+    async def test_a_user_without_sessions_has_none_listed(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        assert await sessions.of_user(42, clock.now()) == []
+
+    async def test_revoking_a_user_ends_every_session_of_theirs_at_once(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        mine = [a_session_id() for _ in range(3)]
+        theirs = a_session_id()
+        for session_id in mine:
+            await sessions.create(session_id, 42, clock.now() + TTL, clock.now())
+        await sessions.create(theirs, 43, clock.now() + TTL, clock.now())
+        assert await sessions.revoke_user(42, clock.now()) == 3
+        for session_id in mine:
+            assert await sessions.get(session_id, clock.now()) is None
+        assert await sessions.of_user(42, clock.now()) == []
+        assert await sessions.get(theirs, clock.now()) == 43
+
+    async def test_revoking_a_user_counts_only_live_sessions(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        revoked, live = a_session_id(), a_session_id()
+        await sessions.create(revoked, 42, clock.now() + TTL, clock.now())
+        await sessions.create(live, 42, clock.now() + TTL, clock.now())
+        await sessions.revoke(revoked)
+        assert await sessions.revoke_user(42, clock.now()) == 1
+        assert await sessions.revoke_user(42, clock.now()) == 0
+
+    async def test_a_user_may_open_sessions_again_after_being_revoked(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        await sessions.create(a_session_id(), 42, clock.now() + TTL, clock.now())
+        await sessions.revoke_user(42, clock.now())
+        fresh = a_session_id()
+        await sessions.create(fresh, 42, clock.now() + TTL, clock.now())
+        assert await sessions.get(fresh, clock.now()) == 42
+        assert [s.session_id for s in await sessions.of_user(42, clock.now())] == [fresh]

@@ -334,3 +334,47 @@ class UnitOfWorkContract:
             1,
         )
         assert page == [Referral(1, fan.phone)]
+
+    async def test_the_chain_above_a_user_goes_up_to_the_root_nearest_first(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        root, middle, user, below = [await new_user(unit_of_work) for _ in range(4)]
+        await refer(unit_of_work, middle, root)
+        await refer(unit_of_work, user, middle)
+        await refer(unit_of_work, below, user)
+        async with unit_of_work(read_only=True) as unit:
+            chain = await unit.users.chain_above(user.id)
+            assert [u.phone for u in chain] == [middle.phone, root.phone]
+            assert await unit.users.chain_above(root.id) == []
+            assert await unit.users.chain_above(424242) == []
+
+    async def test_totals_count_users_and_referrals_and_rank_the_top_referrers(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        import time
+
+        before = time.time() - 60
+        big, small, fan1, fan2, fan3 = [await new_user(unit_of_work) for _ in range(5)]
+        await refer(unit_of_work, fan1, big)
+        await refer(unit_of_work, fan2, big)
+        await refer(unit_of_work, fan3, small)
+        async with unit_of_work(read_only=True) as unit:
+            recent = await unit.users.totals(before, 10)
+            later = await unit.users.totals(time.time() + 3600, 1)
+        assert (recent.users, recent.users_since, recent.referrals, recent.referrals_since) == (
+            5,
+            5,
+            3,
+            3,
+        )
+        assert [(u.id, u.referred_count) for u in recent.top_referrers] == [
+            (big.id, 2),
+            (small.id, 1),
+        ]
+        assert (later.users, later.users_since, later.referrals, later.referrals_since) == (
+            5,
+            0,
+            3,
+            0,
+        )
+        assert [u.id for u in later.top_referrers] == [big.id]

@@ -22,9 +22,17 @@ from dependency_injector import containers, providers
 
 from referrals.adapters import memory
 from referrals.adapters.clock import SystemClock
+from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.events import Hooks
+from referrals.application.operations import (
+    GetStats,
+    ListReferred,
+    ResetLimits,
+    RevokeSessions,
+    ShowUser,
+)
 from referrals.application.ports import CodeSender, SmsGateway, UnitOfWorkFactory
 from referrals.application.profile import GetProfile, GetUser
 from referrals.application.request_code import RequestCode
@@ -120,6 +128,10 @@ def _taskiq_sender(broker: AsyncBroker, settings: Settings) -> CodeSender:
     return TaskiqCodeSender(broker, timeout=settings.delivery_time_limit)
 
 
+def _activity_store(settings: Settings) -> str:
+    return "redis" if settings.redis_url else "memory"
+
+
 def _queue(settings: Settings) -> str:
     return "taskiq" if settings.broker_url else "in_process"
 
@@ -131,7 +143,7 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Callable(attrgetter("policy"), settings)
     secret = providers.Callable(attrgetter("secret_key"), settings)
     clock = providers.Singleton(SystemClock)
-    events = providers.Singleton(Hooks)
+    hooks = providers.Singleton(Hooks)
     sms_text = providers.Singleton(SmsText)
 
     database = providers.Resource(_database, settings)
@@ -143,6 +155,12 @@ class Container(containers.DeclarativeContainer):
     sessions = providers.Singleton(_store, "SessionStore", settings, redis)
     limiter = providers.Singleton(_store, "RateLimiter", settings, redis)
     delivery_ledger = providers.Singleton(_store, "DeliveryLedger", settings, redis)
+    activity = providers.Selector(  # no Redis resource (so nothing async) unless configured
+        providers.Callable(_activity_store, settings),
+        redis=providers.Singleton(_store, "ActivityLog", settings, redis),
+        memory=providers.Singleton(memory.InMemoryActivityLog),
+    )
+    events = providers.Singleton(CountingEvents, activity=activity, hooks=hooks)
     sms_gateway = providers.Resource(_sms_gateway, settings)
 
     deliver_code = providers.Singleton(
@@ -195,6 +213,22 @@ class Container(containers.DeclarativeContainer):
     )
     authenticate = providers.Singleton(Authenticate, sessions=sessions, clock=clock)
     logout = providers.Singleton(Logout, sessions=sessions)
+
+    show_user = providers.Singleton(
+        ShowUser, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock
+    )
+    list_referred = providers.Singleton(
+        ListReferred, policy=policy, unit_of_work=unit_of_work, get_profile=get_profile
+    )
+    revoke_sessions = providers.Singleton(
+        RevokeSessions, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock
+    )
+    reset_limits = providers.Singleton(
+        ResetLimits, policy=policy, unit_of_work=unit_of_work, limiter=limiter, secret=secret
+    )
+    get_stats = providers.Singleton(
+        GetStats, unit_of_work=unit_of_work, activity=activity, clock=clock
+    )
 
 
 async def resolve(provider: Any) -> Any:

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
+from referrals.application.operations import (
+    GetStats,
+    ListReferred,
+    ResetLimits,
+    RevokeSessions,
+    ShowUser,
+)
 from referrals.application.ports import (
+    ActivityLog,
     ChallengeStore,
     Clock,
     CodeSender,
@@ -64,6 +72,11 @@ class Service:
     deliver_code: DeliverCode
     code_sender: CodeSender
     """The queue :attr:`request_code` hands codes to."""
+    show_user: ShowUser
+    list_referred: ListReferred
+    revoke_sessions: RevokeSessions
+    reset_limits: ResetLimits
+    get_stats: GetStats
 
     async def drain_deliveries(self, within: float | None = None) -> bool:
         """Wait until the in-process queue has delivered every code handed to it
@@ -87,6 +100,7 @@ class Adapters:
     sessions: SessionStore | None = None
     limiter: RateLimiter | None = None
     delivery_ledger: DeliveryLedger | None = None
+    activity: ActivityLog | None = None
     code_sender: CodeSender | None = None
     sms_gateway: SmsGateway | None = None
     clock: Clock | None = None
@@ -106,6 +120,7 @@ class Adapters:
             sessions=memory.InMemorySessionStore(),
             limiter=memory.InMemoryRateLimiter(),
             delivery_ledger=memory.InMemoryDeliveryLedger(),
+            activity=memory.InMemoryActivityLog(),
             sms_gateway=sms_gateway,
             clock=clock,
         )
@@ -134,7 +149,7 @@ def build_container(
     if chosen.unit_of_work is not None:
         container.database.override(providers.Object(None))
     if hooks is not None:
-        container.events.override(providers.Object(hooks))
+        container.hooks.override(providers.Object(hooks))
     if sms_text is not None:
         container.sms_text.override(providers.Object(sms_text))
     return container

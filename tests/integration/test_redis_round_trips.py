@@ -29,8 +29,10 @@ BUDGET = {
     "login": 2,  # the quotas (one script), the login (one script)
     "verify, wrong code": 2,  # the charge (one script), the attempt (one script)
     # charge, attempt, the refund of the wrong-code charge (sent alongside the
-    # user lookup, so not on the critical path), the session, the consume
-    "verify, right code": 5,
+    # user lookup, so not on the critical path), the session (and its entry in
+    # the user's index, one pipeline), the consume, and the hour's count of
+    # logins (one script) that `referrals stats` reads across processes
+    "verify, right code": 6,
     "profile": 1,  # the session; the profile is one database read
     "apply, unknown code": 2,  # the session, the charge
     "apply, applied": 3,  # the session, the charge, its refund (alongside the profile read)

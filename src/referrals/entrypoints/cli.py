@@ -1,4 +1,4 @@
-"""The ``referrals`` command: serve, worker, migrate."""
+"""The ``referrals`` command: serve, worker, migrate, and the operator commands."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from collections.abc import Sequence
 
 from referrals.entrypoints.logs import configure_logging
 from referrals.entrypoints.server import ServerLimits
+from referrals.entrypoints.operator_cli import (
+    OPERATOR_COMMANDS,
+    add_commands,
+    run_operator_command,
+)
 from referrals.settings import Settings, SettingsError, load_settings
 
 APP_FACTORY = "referrals.entrypoints.http.app:create_app"
@@ -93,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("migrate", help="bring the database schema up to date")
+    add_commands(commands)
     return parser
 
 
@@ -208,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             serve(settings, args)
         elif args.command == "worker":
             return worker(settings, args)
+        elif args.command in OPERATOR_COMMANDS:
+            return run_operator_command(settings, args)
         else:
             migrate(settings)
     except (SettingsError, Refused) as exc:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from referrals.adapters.memory import (
+    InMemoryActivityLog,
     InMemoryChallengeStore,
     InMemoryDeliveryLedger,
     InMemoryRateLimiter,
@@ -113,6 +114,7 @@ class InMemoryService:
             sessions=InMemorySessionStore(),
             limiter=InMemoryRateLimiter(),
             delivery_ledger=InMemoryDeliveryLedger(),
+            activity=InMemoryActivityLog(),
             sms_gateway=self.sms,
             clock=self.clock,
         )
@@ -132,6 +134,11 @@ class InMemoryService:
             logout=container.logout(),
             deliver_code=container.deliver_code(),
             code_sender=self.sender,
+            show_user=container.show_user(),
+            list_referred=container.list_referred(),
+            revoke_sessions=container.revoke_sessions(),
+            reset_limits=container.reset_limits(),
+            get_stats=container.get_stats(),
         )
 
     @property

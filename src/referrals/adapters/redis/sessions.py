@@ -83,10 +83,10 @@ class RedisSessionStore:
 
     async def of_user(self, user_id: int, now: float) -> list[SessionInfo]:
         with translated_errors():
-            indexed = await self._client.zrangebyscore(
+            indexed: list[Any] = await self._client.zrangebyscore(
                 self._index(user_id), f"({now!r}", "+inf", withscores=True
             )
-            candidates = [SessionInfo(text(member), float(score)) for member, score in indexed]
+            candidates = [SessionInfo(text(pair[0]), float(pair[1])) for pair in indexed]
             present = await self._present([info.session_id for info in candidates])
         return [info for info, there in zip(candidates, present, strict=True) if there]
 

@@ -152,7 +152,7 @@ class SqlUserRepository:
         moment = datetime.fromtimestamp(since, UTC)
         if self._dialect == "sqlite":  # kept as naive UTC text: compare like with like
             moment = moment.replace(tzinfo=None)
-        counts = (await self._execute(sql.COUNT_USERS, {"since": moment})).one()
+        counts: Sequence[int] = (await self._execute(sql.COUNT_USERS, {"since": moment})).one()
         rows = (await self._execute(sql.TOP_REFERRERS, {"top": top})).mappings().all()
         return Totals(
             users=counts[0],

@@ -1,0 +1,49 @@
+"""GetStats: the service's figures, for the people who run it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referrals.application.activity import CODE_SENT, CODE_VERIFIED, HOUR
+from referrals.application.ports import ActivityLog, Clock, UnitOfWorkFactory
+from referrals.domain.user import User
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    users_last_day: int
+    referrals: int
+    referrals_last_day: int
+    codes_sent_last_day: int
+    """Codes the SMS gateway accepted in the last 24 hourly buckets (this one included)."""
+    codes_verified_last_day: int
+    """Successful logins in the last 24 hourly buckets (this one included)."""
+    top_referrers: list[User]
+
+
+@dataclass(frozen=True, slots=True)
+class GetStats:
+    """Users and referrals (in all, and over the last day) from the database;
+    codes sent and verified over the last day from the activity log."""
+
+    unit_of_work: UnitOfWorkFactory
+    activity: ActivityLog
+    clock: Clock
+
+    async def __call__(self, top: int = 10) -> Stats:
+        now = self.clock.now()
+        async with self.unit_of_work(read_only=True) as uow:
+            totals = await uow.users.totals(now - DAY, top)
+        since = now - DAY + HOUR  # 24 buckets: 23 whole hours and this one so far
+        return Stats(
+            users=totals.users,
+            users_last_day=totals.users_since,
+            referrals=totals.referrals,
+            referrals_last_day=totals.referrals_since,
+            codes_sent_last_day=await self.activity.count(CODE_SENT, since, now),
+            codes_verified_last_day=await self.activity.count(CODE_VERIFIED, since, now),
+            top_referrers=totals.top_referrers,
+        )

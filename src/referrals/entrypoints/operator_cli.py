@@ -1,0 +1,135 @@
+"""The operator commands of ``referrals``: users, sessions, limits, stats.
+
+Each command resolves one use case from the container (as the HTTP API
+does), runs it once, and prints a table, or JSON with ``--json``. Exit
+status: 0 done, 1 no such user, 2 bad input or settings, 3 a dependency
+did not answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from referrals.application.errors import ServiceUnavailable
+from referrals.application.operations import UserNotFound
+from referrals.domain.errors import InvalidInput
+from referrals.entrypoints import operator_output as output
+from referrals.settings import Settings
+
+NOT_SHARED = (
+    "REFERRALS_REDIS_URL is not set: sessions, limits and activity live inside"
+    " the serving process, out of this command's reach"
+)
+
+
+class Unreachable(Exception):
+    """The command needs stores shared with the API (Redis)."""
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``users``, ``sessions``, ``limits`` and ``stats`` to the ``referrals`` parser."""
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    users = commands.add_parser("users", help="look users up").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    show = users.add_parser(
+        "show",
+        parents=[as_json],
+        help="profile, referrer chain up to the root, referral count, active sessions",
+    )
+    show.add_argument("phone", metavar="PHONE", help="as people type it, e.g. 8 999 123-45-67")
+    referred = users.add_parser(
+        "referred", parents=[as_json], help="the users who applied someone's invite code (paged)"
+    )
+    referred.add_argument("owner", metavar="CODE|PHONE", help="the referrer's invite code or phone")
+    referred.add_argument("--limit", type=int, default=None, help="page size (default 100)")
+    referred.add_argument("--cursor", default=None, help="the next_cursor of the previous page")
+
+    sessions = commands.add_parser("sessions", help="manage sessions").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    revoke = sessions.add_parser(
+        "revoke", parents=[as_json], help="end every session of a user at once"
+    )
+    revoke.add_argument("phone", metavar="PHONE")
+
+    limits = commands.add_parser("limits", help="manage rate limits").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    reset = limits.add_parser(
+        "reset",
+        parents=[as_json],
+        help="lift a phone's locks: its codes sent, wrong codes and unknown invite codes",
+    )
+    reset.add_argument("phone", metavar="PHONE")
+
+    stats = commands.add_parser(
+        "stats",
+        parents=[as_json],
+        help="users, referrals, codes sent and verified over the last day, top referrers",
+    )
+    stats.add_argument("--top", type=int, default=10, help="referrers to list (default 10)")
+
+
+OPERATOR_COMMANDS = frozenset({"users", "sessions", "limits", "stats"})
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    from referrals.container import close, resolve
+    from referrals.service import build_container
+
+    container = build_container(settings)
+    try:
+        if args.command == "users" and args.action == "show":
+            report = await (await resolve(container.show_user))(args.phone)
+            return output.user_report(report, sessions_known=settings.shared_stores)
+        if args.command == "users":
+            list_referred = await resolve(container.list_referred)
+            page = await list_referred(args.owner, args.cursor, args.limit)
+            return output.referred_page(page)
+        if args.command == "stats":
+            if args.top < 0:
+                raise InvalidInput("top", "--top must be 0 or more.")
+            stats = await (await resolve(container.get_stats))(args.top)
+            return output.stats(stats, activity_known=settings.shared_stores)
+        if not settings.shared_stores:
+            raise Unreachable(NOT_SHARED)
+        if args.command == "sessions":
+            revoked = await (await resolve(container.revoke_sessions))(args.phone)
+            return output.sessions_revoked(revoked)
+        reset = await (await resolve(container.reset_limits))(args.phone)
+        return output.limits_reset(reset)
+    finally:
+        await close(container)
+
+
+def run_operator_command(
+    settings: Settings,
+    args: argparse.Namespace,
+    run: Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]] = asyncio.run,
+) -> int:
+    """Run one operator command; print its result (stdout) or why not (stderr)."""
+    name = f"referrals {args.command}" + (f" {args.action}" if hasattr(args, "action") else "")
+    try:
+        result = run(_run(settings, args))
+    except UserNotFound as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
+    except (InvalidInput, Unreachable) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    except ServiceUnavailable as exc:
+        print(f"{name}: {exc}; try again", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(output.table(result))
+    return 0

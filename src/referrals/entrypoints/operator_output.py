@@ -1,0 +1,117 @@
+"""What the operator commands print: plain dicts (the ``--json`` form) and
+the tables made from them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from referrals.application.operations import (
+    LimitsReset,
+    ReferredPage,
+    SessionsRevoked,
+    Stats,
+    UserReport,
+)
+from referrals.domain.user import User
+
+UNKNOWN = "unknown: REFERRALS_REDIS_URL is not set (kept inside the serving process)"
+
+
+def _time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def _user(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "phone": user.phone,
+        "invite_code": user.invite_code,
+        "used_invite_code": user.used_invite_code,
+        "referred_count": user.referred_count,
+    }
+
+
+def user_report(report: UserReport, *, sessions_known: bool) -> dict[str, Any]:
+    return _user(report.user) | {
+        "referrer_chain": [{"id": u.id, "phone": u.phone} for u in report.referrers],
+        "sessions": [
+            {"session_id": s.session_id[:12], "expires_at": _time(s.expires_at)}
+            for s in report.sessions
+        ]
+        if sessions_known
+        else None,
+    }
+
+
+def referred_page(page: ReferredPage) -> dict[str, Any]:
+    return {
+        "owner": _user(page.owner),
+        "referred_users": list(page.phones),
+        "next_cursor": page.next_cursor,
+    }
+
+
+def sessions_revoked(result: SessionsRevoked) -> dict[str, Any]:
+    return {"id": result.user.id, "phone": result.user.phone, "revoked_sessions": result.revoked}
+
+
+def limits_reset(result: LimitsReset) -> dict[str, Any]:
+    return {"phone": result.phone, "user_id": result.user_id, "limits_reset": True}
+
+
+def stats(figures: Stats, *, activity_known: bool) -> dict[str, Any]:
+    return {
+        "users": figures.users,
+        "users_last_day": figures.users_last_day,
+        "referrals": figures.referrals,
+        "referrals_last_day": figures.referrals_last_day,
+        "codes_sent_last_day": figures.codes_sent_last_day if activity_known else None,
+        "codes_verified_last_day": figures.codes_verified_last_day if activity_known else None,
+        "top_referrers": [
+            {"id": u.id, "phone": u.phone, "referred_count": u.referred_count}
+            for u in figures.top_referrers
+        ],
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _rows(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return ["  (none)"]
+    names = list(rows[0])
+    cells = [[_cell(row[name]) for name in names] for row in rows]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+    lines = [names, *cells]
+    return [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in lines
+    ]
+
+
+def table(result: dict[str, Any]) -> str:
+    """``result`` as aligned ``name  value`` lines; lists as tables below their name."""
+    scalars = {k: v for k, v in result.items() if not isinstance(v, list | dict)}
+    width = max((len(k) for k in scalars), default=0)
+    lines: list[str] = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            lines += [f"{key}:"] + [f"  {k}: {_cell(v)}" for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [v if isinstance(v, dict) else {"phone": v} for v in value]
+            lines += [f"{key}:", *_rows(items)]
+        elif value is None and key in {
+            "sessions",
+            "codes_sent_last_day",
+            "codes_verified_last_day",
+        }:
+            lines.append(f"{key.ljust(width)}  {UNKNOWN}")
+        else:
+            lines.append(f"{key.ljust(width)}  {_cell(value)}")
+    return "\n".join(lines)

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from referrals.entrypoints.logs import configure_logging
-from referrals.entrypoints.server import ServerLimits
 from referrals.entrypoints.operator_cli import (
     OPERATOR_COMMANDS,
     add_commands,
     run_operator_command,
 )
+from referrals.entrypoints.server import ServerLimits
 from referrals.settings import Settings, SettingsError, load_settings
 
 APP_FACTORY = "referrals.entrypoints.http.app:create_app"

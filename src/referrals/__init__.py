@@ -7,7 +7,8 @@ the ports an adapter implements, the events and hooks, the settings, and
 or from adapters of your choice. Adapters live in ``referrals.adapters.*``
 (``memory`` needs nothing; ``sql``, ``redis``, ``taskiq`` need their extras),
 the Litestar plugin in ``referrals.entrypoints.http``, test helpers in
-``referrals.testing``. Anything else may change without notice.
+``referrals.testing``, the languages of every text people read in
+``referrals.i18n``. Anything else may change without notice.
 
 Importing this package imports no database driver, web framework or queue.
 """

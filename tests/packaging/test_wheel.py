@@ -45,6 +45,7 @@ def test_the_wheel_ships_its_types_migrations_and_test_kit(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
 
     assert "referrals/py.typed" in names
+    assert "referrals/locales/ru/LC_MESSAGES/referrals.mo" in names  # what gettext reads
     assert "referrals/adapters/sql/migrations/versions/0001_users.py" in names
     assert "referrals/testing/contracts/__init__.py" in names
     assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from referrals.domain.errors import DomainError
+from referrals.domain.texts import N_
 
 
 class RateLimited(DomainError):
@@ -11,7 +12,7 @@ class RateLimited(DomainError):
     until it frees up. ``limit`` is the stable name of the limit that refused
     (``cooldown``, ``phone_send``…; see ``rate_limits``), for clients and metrics."""
 
-    message = "Too many requests; try again later."
+    message = N_("Too many requests; try again later.")
 
     def __init__(self, retry_after: float, limit: str = "") -> None:
         super().__init__()
@@ -24,11 +25,11 @@ class TooManyAttempts(RateLimited):
     and address, verifications per address, unknown invite codes);
     ``retry_after`` seconds until it frees up."""
 
-    message = "Too many attempts; try again later."
+    message = N_("Too many attempts; try again later.")
 
 
 class NotAuthenticated(DomainError):
-    message = "Log in first: the session is missing, expired or revoked."
+    message = N_("Log in first: the session is missing, expired or revoked.")
 
 
 class ServiceUnavailable(Exception):

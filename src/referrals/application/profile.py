@@ -12,6 +12,7 @@ from referrals.application.ports import UnitOfWorkFactory
 from referrals.domain.codes import InviteCode
 from referrals.domain.errors import InvalidInput
 from referrals.domain.phone import Phone
+from referrals.domain.texts import N_
 from referrals.domain.user import User
 
 
@@ -61,10 +62,10 @@ def decode_cursor(cursor: str) -> int:
     digits = raw[1:]
     # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits.
     if raw[:1] != "r" or not (0 < len(digits) <= 10 and digits.isascii() and digits.isdigit()):
-        raise InvalidInput("cursor", "Not a cursor this API gave out.")
+        raise InvalidInput("cursor", N_("Not a cursor this API gave out."))
     rank = int(digits)
     if rank > MAX_RANK:
-        raise InvalidInput("cursor", "Not a cursor this API gave out.")
+        raise InvalidInput("cursor", N_("Not a cursor this API gave out."))
     return rank
 
 
@@ -84,7 +85,9 @@ class GetProfile:
         if limit is None:
             return self.policy.page_size
         if not 1 <= limit <= self.policy.max_page_size:
-            raise InvalidInput("limit", f"limit must be between 1 and {self.policy.max_page_size}.")
+            raise InvalidInput(
+                "limit", N_("limit must be between 1 and {max}."), max=self.policy.max_page_size
+            )
         return limit
 
     async def __call__(

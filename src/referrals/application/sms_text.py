@@ -7,12 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-DEFAULT_TEMPLATES: Mapping[str, str] = MappingProxyType(
-    {
-        "en": "Your login code: {code}. Do not share it with anyone.",
-        "ru": "Ваш код для входа: {code}. Никому его не сообщайте.",
-    }
-)
+from referrals.domain.texts import N_
+from referrals.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
+
+LOGIN_SMS = N_("Your login code: {code}. Do not share it with anyone.")
+"""The default template, translated by the gettext catalogues (:mod:`referrals.i18n`)."""
+
+
+def default_templates() -> Mapping[str, str]:
+    """:data:`LOGIN_SMS` in every language of :data:`referrals.i18n.LANGUAGES`."""
+    return {language: translations(language).gettext(LOGIN_SMS) for language in LANGUAGES}
 
 
 def primary_language(tag: str | None) -> str | None:
@@ -31,8 +35,8 @@ class SmsText:
     built: each must contain ``{code}`` and no other field.
     """
 
-    templates: Mapping[str, str] = field(default_factory=lambda: DEFAULT_TEMPLATES)
-    default_language: str = "en"
+    templates: Mapping[str, str] = field(default_factory=default_templates)
+    default_language: str = DEFAULT_LANGUAGE
 
     def __post_init__(self) -> None:
         normalised = {primary_language(k) or k: v for k, v in self.templates.items()}

@@ -7,15 +7,24 @@ status and a machine-readable ``code``).
 
 from __future__ import annotations
 
+from referrals.domain.texts import N_
+
 
 class DomainError(Exception):
     """Base of every refusal the product makes on purpose; ``message`` is a
-    short human sentence."""
+    short human sentence in English, marked for translation.
 
-    message: str = "The request was refused."
+    ``template`` is the sentence before its ``{placeholders}`` are filled
+    from ``params`` (the msgid an edge translates); ``str(error)`` and
+    :attr:`detail` are the filled-in English.
+    """
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
+    message: str = N_("The request was refused.")
+
+    def __init__(self, message: str | None = None, **params: object) -> None:
+        self.template = message or self.message
+        self.params = params
+        super().__init__(self.template.format(**params) if params else self.template)
 
     @property
     def detail(self) -> str:
@@ -25,39 +34,39 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """A value a person typed is malformed; ``field`` names the input."""
 
-    message = "The request has invalid fields."
+    message = N_("The request has invalid fields.")
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, **params: object) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
 class InvalidPhone(InvalidInput):
-    def __init__(self, message: str = "Not a valid phone number.") -> None:
+    def __init__(self, message: str = N_("Not a valid phone number.")) -> None:
         super().__init__("phone", message)
 
 
 class InvalidConfirmationCode(InvalidInput):
     def __init__(self, length: int) -> None:
-        super().__init__("confirm_code", f"The code is {length} digits.")
+        super().__init__("confirm_code", N_("The code is {length} digits."), length=length)
         self.length = length
 
 
 class InvalidInviteCode(InvalidInput):
     def __init__(self) -> None:
-        super().__init__("used_referral_code", "An invite code is 6 letters and digits.")
+        super().__init__("used_referral_code", N_("An invite code is 6 letters and digits."))
 
 
 class ChallengeExpired(DomainError):
     """The login token is unknown, expired, used, superseded or burned."""
 
-    message = "This login has expired or was already used; request a new code."
+    message = N_("This login has expired or was already used; request a new code.")
 
 
 class CodeInvalid(DomainError):
     """The confirmation code is wrong; ``attempts_left`` before the login burns."""
 
-    message = "The confirmation code is wrong."
+    message = N_("The confirmation code is wrong.")
 
     def __init__(self, attempts_left: int) -> None:
         super().__init__()
@@ -65,16 +74,16 @@ class CodeInvalid(DomainError):
 
 
 class ReferralCodeNotFound(DomainError):
-    message = "No user has this invite code."
+    message = N_("No user has this invite code.")
 
 
 class ReferralAlreadyApplied(DomainError):
-    message = "An invite code was already applied to this account."
+    message = N_("An invite code was already applied to this account.")
 
 
 class OwnReferralCode(DomainError):
-    message = "You cannot apply your own invite code."
+    message = N_("You cannot apply your own invite code.")
 
 
 class ReferralCycle(DomainError):
-    message = "Applying this code would close a referral cycle."
+    message = N_("Applying this code would close a referral cycle.")

@@ -9,6 +9,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from referrals.domain.errors import InvalidPhone
+from referrals.domain.texts import N_
 
 Phone = NewType("Phone", str)
 """A phone number in E.164 form, e.g. ``+79991234567``."""
@@ -32,7 +33,7 @@ def parse_phone(
     not empty, only numbers of those regions are accepted.
     """
     if len(typed) > MAX_TYPED_LENGTH:
-        raise InvalidPhone("The phone number is too long.")
+        raise InvalidPhone(N_("The phone number is too long."))
     try:
         number = phonenumbers.parse(typed, default_region)
     except phonenumbers.NumberParseException:
@@ -40,10 +41,10 @@ def parse_phone(
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone()
     if phonenumbers.number_type(number) not in _SMS_CAPABLE:
-        raise InvalidPhone("This number cannot receive SMS.")
+        raise InvalidPhone(N_("This number cannot receive SMS."))
     region = phonenumbers.region_code_for_number(number)
     if allowed_regions and region not in allowed_regions:
-        raise InvalidPhone("Numbers of this country are not served.")
+        raise InvalidPhone(N_("Numbers of this country are not served."))
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 

@@ -8,6 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from referrals.entrypoints.http.errors import UnsupportedMediaType
+from referrals.entrypoints.http.texts import NOT_JSON_MEDIA
 
 
 def json_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -17,4 +18,4 @@ def json_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
-        raise UnsupportedMediaType(detail="Send the body as application/json.")
+        raise UnsupportedMediaType(detail=NOT_JSON_MEDIA)

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException
 
 from referrals.application import errors as app
 from referrals.domain import errors as domain
+from referrals.entrypoints.http.texts import TITLES
 
 
 class PayloadTooLarge(HTTPException):
@@ -46,7 +47,8 @@ class ErrorKind:
 
     @property
     def title(self) -> str:
-        return HTTPStatus(self.status).phrase
+        """In English; answers carry it in the request's language."""
+        return TITLES.get(self.status) or HTTPStatus(self.status).phrase
 
 
 CATALOGUE: tuple[ErrorKind, ...] = (

@@ -1,11 +1,15 @@
-"""RFC 9457 problem details: the answers of the error catalogue, and how OpenAPI shows them."""
+"""RFC 9457 problem details: the answers of the error catalogue, and how OpenAPI shows them.
+
+Every ``title`` and ``detail`` (and each field error's ``message``) is in the
+language the request's ``Accept-Language`` asks for (:mod:`referrals.i18n`:
+English by default, or Russian), told in ``Content-Language``; the ``code``
+is the same in every language.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-import re
-from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -25,12 +29,26 @@ from referrals.entrypoints.http.errors import (
     kind_of,
     kinds_with_status,
 )
+from referrals.entrypoints.http.texts import (
+    INVALID_FIELDS,
+    INVALID_VALUE,
+    MISSING_FIELD,
+    NOT_AN_OBJECT,
+    NOT_JSON,
+    NOT_JSON_MEDIA,
+    UNAVAILABLE,
+    UNEXPECTED,
+    Text,
+    http_detail,
+    title,
+    validation_message,
+)
+from referrals.i18n import negotiate
 
 log = logging.getLogger("referrals.http")
 
 PROBLEM_JSON = "application/problem+json"
-NOT_JSON = "The body is not valid JSON."
-INVALID_FIELDS = "The request has invalid fields."
+AnyRequest = Request[Any, Any, Any]
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -54,17 +72,34 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     """429 only: the stable name of the limit that refused (``phone_failure``…)."""
 
 
+def language(request: AnyRequest) -> str:
+    """The request's language by its ``Accept-Language`` (see :func:`referrals.i18n.negotiate`)."""
+    return negotiate(request.headers.get("accept-language"))
+
+
 def problem(
+    request: AnyRequest,
     status: int,
     code: str,
-    detail: str,
+    detail: Text,
     *,
     headers: dict[str, str] | None = None,
+    errors: list[tuple[str, Text]] | None = None,
     **extra: Any,
 ) -> Response[Problem]:
+    """The problem answer, its texts in the request's language; ``errors`` as
+    (field, message) pairs."""
+    lang = language(request)
+    if errors is not None:
+        extra["errors"] = [FieldError(name, message.render(lang)) for name, message in errors]
     body = Problem(
-        title=HTTPStatus(status).phrase, status=status, detail=detail, code=code, **extra
+        title=title(status).render(lang),
+        status=status,
+        detail=detail.render(lang),
+        code=code,
+        **extra,
     )
+    headers = {**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"}
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -72,50 +107,45 @@ def retry_after(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
-def on_domain_error(_: Request[Any, Any, Any], exc: domain.DomainError) -> Response[Problem]:
+def on_domain_error(request: AnyRequest, exc: domain.DomainError) -> Response[Problem]:
     kind = kind_of(exc)
     assert kind is not None  # DomainError itself is in the catalogue  # noqa: S101
     if isinstance(exc, domain.InvalidInput):
-        errors = [FieldError(exc.field, exc.detail)]
-        return problem(kind.status, kind.code, INVALID_FIELDS, errors=errors)
+        errors = [(exc.field, Text.of(exc))]
+        return problem(request, kind.status, kind.code, INVALID_FIELDS, errors=errors)
+    detail = Text.of(exc)
     if isinstance(exc, domain.CodeInvalid):
-        return problem(kind.status, kind.code, exc.detail, attempts_left=exc.attempts_left)
+        return problem(request, kind.status, kind.code, detail, attempts_left=exc.attempts_left)
     if isinstance(exc, NotAuthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
-        return problem(kind.status, kind.code, exc.detail, headers=headers)
+        return problem(request, kind.status, kind.code, detail, headers=headers)
     if isinstance(exc, RateLimited):
         headers = retry_after(exc.retry_after)
         limit = exc.limit or UNSET
-        return problem(kind.status, kind.code, exc.detail, headers=headers, limit=limit)
-    return problem(kind.status, kind.code, exc.detail)
+        return problem(request, kind.status, kind.code, detail, headers=headers, limit=limit)
+    return problem(request, kind.status, kind.code, detail)
 
 
-def on_unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Response[Problem]:
+def on_unavailable(request: AnyRequest, exc: ServiceUnavailable) -> Response[Problem]:
     log.warning("answering 503: %s", exc)
-    return problem(
-        503,
-        "service_unavailable",
-        "A service this API needs is unavailable; try again shortly.",
-        headers=retry_after(exc.retry_after),
-    )
+    headers = retry_after(exc.retry_after)
+    return problem(request, 503, "service_unavailable", UNAVAILABLE, headers=headers)
 
 
-_MISSING = re.compile(r"missing required field `(\w+)`")
-
-
-def _field_error(item: object) -> FieldError:
+def _field_error(item: object) -> tuple[str, Text]:
     if not isinstance(item, dict):
-        return FieldError("body", str(item))
-    key, message = str(item.get("key") or "body"), str(item.get("message") or "Invalid value.")
-    if missing := _MISSING.search(message):
-        return FieldError(missing.group(1), "This field is required.")
+        return ("body", validation_message(str(item)))
+    key, message = str(item.get("key") or "body"), str(item.get("message") or "")
+    text = validation_message(message)
+    if missing := MISSING_FIELD.search(message):
+        return (missing.group(1), text)
     if key == "data":  # Litestar's name for the whole body
-        return FieldError("body", "A JSON object is required.")
-    return FieldError(key, message)
+        return ("body", NOT_AN_OBJECT)
+    return (key, text)
 
 
-def _not_json() -> Response[Problem]:
-    return problem(400, "validation_error", NOT_JSON, errors=[FieldError("body", NOT_JSON)])
+def _not_json(request: AnyRequest) -> Response[Problem]:
+    return problem(request, 400, "validation_error", NOT_JSON, errors=[("body", NOT_JSON)])
 
 
 def _http_code(status: int) -> str:
@@ -127,28 +157,29 @@ def _http_code(status: int) -> str:
     return same_status[0].code if same_status else f"http_{status}"
 
 
-def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def on_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
-        errors = [_field_error(item) for item in extra] or [FieldError("body", str(exc.detail))]
-        return problem(400, "validation_error", INVALID_FIELDS, headers=headers, errors=errors)
+        errors = [_field_error(item) for item in extra] or [("body", INVALID_VALUE)]
+        return problem(
+            request, 400, "validation_error", INVALID_FIELDS, headers=headers, errors=errors
+        )
     if status == 400:  # Litestar's decoding errors: the body is not JSON
-        return _not_json()
-    detail = str(exc.detail) if exc.detail and exc.detail != HTTPStatus(status).phrase else ""
-    code = _http_code(status)
-    return problem(status, code, detail or HTTPStatus(status).description, headers=headers)
+        return _not_json(request)
+    detail = http_detail(status, str(exc.detail or ""))
+    return problem(request, status, _http_code(status), detail, headers=headers)
 
 
-def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
     if isinstance(exc, RecursionError | UnicodeDecodeError):
         # The JSON decoder gave up on absurd nesting or bytes that are not UTF-8.
-        return _not_json()
+        return _not_json(request)
     if isinstance(exc, OSError | TimeoutError):
         return on_unavailable(request, ServiceUnavailable(f"a dependency ({type(exc).__name__})"))
     log.exception("unexpected error", exc_info=exc)
-    return problem(500, "internal_error", "An unexpected error occurred; it was logged.")
+    return problem(request, 500, "internal_error", UNEXPECTED)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
@@ -160,16 +191,15 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 """Every error a route of ours can raise, answered as problem details."""
 
 _EXAMPLE_DETAIL = {
-    "validation_error": INVALID_FIELDS,
-    "payload_too_large": HTTPStatus(413).description,
-    "unsupported_media_type": "Send the body as application/json.",
-    "service_unavailable": "A service this API needs is unavailable; try again shortly.",
+    "validation_error": INVALID_FIELDS.template,
+    "unsupported_media_type": NOT_JSON_MEDIA,
+    "service_unavailable": UNAVAILABLE.template,
 }
 
 
 def _example(kind: ErrorKind) -> dict[str, Any]:
     message = getattr(kind.exception, "message", None)
-    detail = _EXAMPLE_DETAIL.get(kind.code) or message or HTTPStatus(kind.status).description
+    detail = _EXAMPLE_DETAIL.get(kind.code) or message or http_detail(kind.status, "").template
     return {
         "title": kind.title,
         "status": kind.status,

@@ -15,7 +15,7 @@ from referrals.application.verify import VerifyCode
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
 from referrals.entrypoints.http.deps import json_only
-from referrals.entrypoints.http.problems import error_responses
+from referrals.entrypoints.http.problems import error_responses, language
 from referrals.entrypoints.http.runtime import Runtime
 from referrals.entrypoints.http.schemas import (
     LoginIn,
@@ -52,7 +52,8 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         status_code=200,
         summary="Send a login code to a phone",
         description="Queues a one-time code for the phone and answers at once with a token "
-        "for the verify endpoint. The same answers and timing for new and known phones.",
+        "for the verify endpoint. The same answers and timing for new and known phones. "
+        "The SMS is written in the language `Accept-Language` asks for (English or Russian).",
         guards=[json_only],
         responses=error_responses(
             *BODY_ERRORS, "rate_limited", "too_many_attempts", "service_unavailable"
@@ -62,7 +63,8 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     )
     async def login(request: AnyRequest, data: JSONBody[LoginIn]) -> LoginOut:
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
-        result = await runtime.service.request_code(CodeRequest(phone=data.phone, client_ip=ip))
+        request_code = CodeRequest(phone=data.phone, client_ip=ip, language=language(request))
+        result = await runtime.service.request_code(request_code)
         return LoginOut(
             user=UserPhone(phone=result.phone),
             token=result.token,

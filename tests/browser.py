@@ -159,8 +159,9 @@ class Browser:
 
 
 @contextlib.contextmanager
-def chromium(base_url: str, name: str) -> Iterator[Browser]:
-    """A headless Chromium on ``base_url`` that reaches no other host."""
+def chromium(base_url: str, name: str, language: str = "en-US") -> Iterator[Browser]:
+    """A headless Chromium on ``base_url`` that reaches no other host, set to
+    ``language`` (its interface and its ``Accept-Language``)."""
     binary, driver_binary = binaries()
     profile = tempfile.mkdtemp(prefix="referrals-chromium-")
     options = webdriver.ChromeOptions()
@@ -177,9 +178,10 @@ def chromium(base_url: str, name: str) -> Iterator[Browser]:
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--lang=en-US",
+        f"--lang={language}",
     ):
         options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_binary), options=options)
     try:

@@ -200,6 +200,32 @@ def test_two_people_go_through_the_whole_flow_by_keyboard(server: str) -> None:
         assert (a.shots / f"{name}.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_russian_browser_gets_the_page_and_its_refusals_in_russian(server: str) -> None:
+    with chromium(server, "ru", language="ru") as page:
+        page.open("/")
+        page.wait_step("phone")
+        assert page.driver.find_element("css selector", "html").get_attribute("lang") == "ru"
+        assert page.text("phone-heading") == "Войти"
+        page.type("phone", "12345")
+        page.wait_text("phone-error", "Неверный номер телефона.")
+        page.screenshot("ru-01-invalid-phone")
+
+        page.type("phone", "+7 999 100-00-09")
+        page.wait_step("code")
+        page.wait_text("code-sent", "Код отправлен на номер +79991000009.")
+        right = page.wait(lambda: page.element("confirm_code").get_attribute("value"), "code")
+        page.type("confirm_code", wrong(right))
+        page.wait_text("confirm_code-error", "Неверный код подтверждения. Осталось попыток: 4.")
+        page.screenshot("ru-02-wrong-code")
+
+        page.type("confirm_code", right)
+        page.wait_step("profile")
+        assert page.text("profile-heading") == "Ваш профиль"
+        page.wait_text("referrals-empty", "Ваш код пока никто не ввёл.")
+        page.screenshot("ru-03-profile")
+        assert page_errors(page) == []
+
+
 def test_the_docs_render_with_no_network_but_the_server(server: str) -> None:
     with chromium(server, "docs") as docs:
         docs.driver.get(server + "/docs")

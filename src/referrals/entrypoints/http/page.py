@@ -10,10 +10,11 @@ handler (refreshed by ``scripts/vendor_docs_assets.py``).
 
 The page is plain HTML, one stylesheet and one ES module, all served from
 the package (no CDN, no build step), under a Content-Security-Policy with no
-inline script or style. Its texts come from :mod:`page_texts`.
+inline script or style. Its texts come from :mod:`page_texts`, in the
+language of the request's ``Accept-Language`` (English or Russian).
 
-Caching: the HTML is ``no-store`` (it is rendered per request and will
-depend on the language). Asset URLs carry ``?v=`` and the first 16 hex digits
+Caching: the HTML is ``no-store`` (it is rendered per request and depends
+on the language). Asset URLs carry ``?v=`` and the first 16 hex digits
 of the file's SHA-256; a request with the current version is cached for a
 year (``immutable``), any other (an old page during a deploy, a hand-typed
 URL) gets the current file with ``no-cache`` and an ETag, so nothing stale
@@ -47,6 +48,8 @@ from litestar.response import File
 from litestar.types import ControllerRouterHandler
 
 from referrals.entrypoints.http.page_texts import PageTexts, page_texts
+from referrals.entrypoints.http.texts import NO_SUCH_FILE
+from referrals.i18n import negotiate, translations
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -126,7 +129,7 @@ def static_file(
 ) -> Response[bytes] | File:
     asset = assets().get(file_path.as_posix().strip("/"))
     if asset is None:
-        raise NotFoundException("No such file.")
+        raise NotFoundException(NO_SUCH_FILE)
     headers = {
         **COMMON_HEADERS,
         "Content-Security-Policy": STATIC_POLICY,
@@ -149,8 +152,11 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def _english(_: AnyRequest) -> PageTexts:
-    return page_texts()
+def by_accept_language(request: AnyRequest) -> PageTexts:
+    """The page's texts in the request's language (``Accept-Language``: English
+    by default, or Russian; see :mod:`referrals.i18n`)."""
+    language = negotiate(request.headers.get("accept-language"))
+    return page_texts(translations(language).gettext, language)
 
 
 def _render(request: AnyRequest, texts: PageTexts, api_path: str, docs_path: str | None) -> str:
@@ -188,25 +194,28 @@ def page_routes(
     api_path: str = "/api",
     *,
     docs_path: str | None = "/docs",
-    texts_for: TextsFor = _english,
+    texts_for: TextsFor = by_accept_language,
 ) -> list[ControllerRouterHandler]:
     """The page at ``/`` and the static files under ``/static/``.
 
     ``api_path`` and ``docs_path`` are the public paths of the API and its
     docs as the browser sees them (any prefix included); ``docs_path=None``
     drops the link. ``texts_for`` picks the page's texts for a request (for
-    example by ``Accept-Language``): English by default.
+    example a fixed language): by ``Accept-Language`` by default.
     """
     assets()  # read and hash the files now, not on the first request
     _template()
 
     @get("/", name=PAGE_ROUTE, include_in_schema=False, sync_to_thread=False)
     def page(request: AnyRequest) -> Response[str]:
-        body = _render(request, texts_for(request), api_path, docs_path)
+        texts = texts_for(request)
+        body = _render(request, texts, api_path, docs_path)
         headers = {
             **COMMON_HEADERS,
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "Cache-Control": "no-store",
+            "Content-Language": texts.lang,
+            "Vary": "Accept-Language",
         }
         return Response(body, media_type=MediaType.HTML, headers=headers)
 

@@ -83,7 +83,11 @@ async function call(method, path, body) {
     method,
     credentials: "same-origin",
     cache: "no-store",
-    headers: { Accept: "application/json, application/problem+json" },
+    headers: {
+      Accept: "application/json, application/problem+json",
+      // The API's refusals in the page's own language, whatever the browser's order.
+      "Accept-Language": document.documentElement.lang || "en",
+    },
   };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

@@ -98,6 +98,7 @@ async def test_each_use_is_a_warning_when_the_policy_says_so(
 def test_the_policy_normalises_test_phones() -> None:
     policy = Policy(test_phones={"8 (999) 000-00-01": "1234", "+7 999 000 00 02": "0000"})
     assert dict(policy.test_phones) == {"+79990000001": "1234", "+79990000002": "0000"}
+    assert hash(policy) == hash(Policy(test_phones={"+79990000001": "1234"}))  # still hashable
 
 
 @pytest.mark.parametrize(

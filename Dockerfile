@@ -16,6 +16,9 @@ FROM python:3.11-slim
 RUN useradd --system --uid 10001 --create-home --home-dir /app referrals
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+# Production mode: run bare, the image refuses to start and lists what to set
+# (secret key, SMS webhook…) instead of serving logins to anyone.
+ENV REFERRALS_ENV=prod
 WORKDIR /app
 USER referrals
 EXPOSE 8000

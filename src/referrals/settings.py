@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from referrals import production
 from referrals.application.policy import MAX_TEST_PHONES, Policy
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
@@ -116,6 +117,11 @@ def _name(attribute: str) -> str:
     return attribute
 
 
+def _attribute(name: str) -> str:
+    """``CODE_TTL`` -> ``policy.code_ttl`` (the attribute that variable sets)."""
+    return next(variable.attribute for variable in VARIABLES if variable.name == name)
+
+
 def _problems(s: Settings) -> list[str]:
     """The rules that tie settings together, and those of ``env=prod``."""
     problems: list[str] = []
@@ -154,6 +160,7 @@ def _problems(s: Settings) -> list[str]:
                 f" {_name('allow_test_phones_in_prod')}=true (anyone who knows a test"
                 " number and its code can sign in as it)"
             )
+        problems.extend(production.problems(s, _name, _attribute))
     elif s.secret_key_generated and (s.redis_url or s.broker_url):
         problems.append(
             f"{_name('secret_key')} must be set when Redis is shared: processes that draw"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from tests.flows import FLOW_SETTINGS, walk_through_the_api
-from tests.processes import BIN, child_env, serving
+from tests.processes import BIN, Process, child_env, free_port, serving, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +72,60 @@ def test_bad_settings_stop_the_command_with_every_problem() -> None:
     assert result.returncode == 2
     assert "REFERRALS_CODE_LENGTH='12'" in result.stderr
     assert "REFERRALS_SECRET_KEY must be set" in result.stderr
+
+
+def bare_environment() -> dict[str, str]:
+    """This process's environment without a single REFERRALS_* variable."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("REFERRALS_")}
+
+
+def test_a_bare_serve_never_exposes_codes(tmp_path: Path) -> None:
+    """Issue 9 item 4: with no environment at all the login answer carries no code."""
+    port = free_port()
+    with (tmp_path / "serve.log").open("wb") as log:
+        popen = subprocess.Popen(
+            [str(BIN / "referrals"), "serve", "--port", str(port)],
+            env=bare_environment(),
+            cwd=tmp_path,  # the embedded SQLite file lands here
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    process = Process(popen, tmp_path / "serve.log")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(url, process)
+        login = httpx.post(f"{url}/api/login/", json={"phone": "+79991234567"}, timeout=10)
+    finally:
+        process.stop()
+
+    assert login.status_code == 200, login.text
+    assert "confirm_code" not in login.json()
+    assert set(login.json()) == {"user", "token", "next_page", "expires_in", "resend_after"}
+
+
+def test_serve_in_prod_lists_every_problem_and_exits_without_a_traceback() -> None:
+    result = subprocess.run(
+        [str(BIN / "referrals"), "serve"],
+        env=bare_environment()
+        | {
+            "REFERRALS_ENV": "prod",
+            "REFERRALS_COOKIE_SECURE": "false",
+            "REFERRALS_CODE_MAX_ATTEMPTS": "1000",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for problem in (
+        "REFERRALS_SECRET_KEY must be set",
+        "REFERRALS_SMS_GATEWAY=console is refused when REFERRALS_ENV=prod",
+        "REFERRALS_COOKIE_SECURE=false is refused when REFERRALS_ENV=prod",
+        "REFERRALS_CODE_MAX_ATTEMPTS=1000 is refused when REFERRALS_ENV=prod",
+    ):
+        assert problem in result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from referrals import production
 from referrals.application.ports import Limit
 from referrals.entrypoints.http.errors import CATALOGUE
 from referrals.settings import PREFIX, VARIABLES, Variable
@@ -89,3 +90,9 @@ def test_each_python_example_runs(block: str, tmp_path: Path) -> None:
         command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_production_table_is_the_one_prod_enforces() -> None:
+    assert production.markdown_table() in README
+    minimum = production.MIN_WEBHOOK_SECRET_LENGTH
+    assert re.search(rf"webhook secret shorter than\s+{minimum}\s+characters", README)

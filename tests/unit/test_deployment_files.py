@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 import yaml
 
 from referrals.entrypoints.cli import _parser
+from referrals.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,3 +53,57 @@ def test_the_image_installs_from_the_lock_file_and_runs_unprivileged() -> None:
     assert user and user[-1] != "USER root"
     cmd = [line for line in dockerfile.splitlines() if line.startswith("CMD ")][-1]
     assert '"referrals", "serve"' in cmd
+
+
+REQUIRED = re.compile(r"^\$\{(REFERRALS_\w+):\?[^}]+\}$")
+"""``${NAME:?message}``: compose stops with ``message`` when ``NAME`` is unset."""
+
+EXAMPLE_VALUES = {
+    "REFERRALS_SECRET_KEY": "k" * 43,
+    "REFERRALS_SMS_WEBHOOK_URL": "https://sms.example.com/send",
+    "REFERRALS_SMS_WEBHOOK_SECRET": "w" * 32,
+}
+"""What a person running compose would export."""
+
+
+def image_environment() -> dict[str, str]:
+    """The ``ENV`` lines of the Dockerfile's last stage."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    last_stage = dockerfile[dockerfile.rindex("\nFROM ") :]
+    env: dict[str, str] = {}
+    for line in last_stage.splitlines():
+        if line.startswith("ENV "):
+            for part in shlex.split(line[4:]):
+                name, _, value = part.partition("=")
+                env[name] = value
+    return env
+
+
+def test_the_image_starts_in_prod_mode() -> None:
+    assert image_environment()["REFERRALS_ENV"] == "prod"
+
+
+def test_the_bare_image_refuses_to_start_and_says_what_to_set() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(image_environment())
+
+    message = str(refused.value)
+    for needed in ("REFERRALS_SECRET_KEY", "REFERRALS_SMS_GATEWAY=webhook", "SMS_WEBHOOK_URL"):
+        assert needed in message
+
+
+def test_compose_asks_for_each_secret_and_then_passes_the_prod_checks(
+    compose: dict[str, Any],
+) -> None:
+    environment = dict(compose["services"]["api"]["environment"])
+    asked = {}
+    for name, value in environment.items():
+        if match := REQUIRED.match(str(value)):
+            asked[name] = match.group(1)
+    assert asked == {name: name for name in EXAMPLE_VALUES}
+
+    settings = load_settings({k: str(v) for k, v in environment.items()} | EXAMPLE_VALUES)
+
+    assert settings.env == "prod"
+    assert settings.cookie_secure
+    assert settings.sms_gateway == "webhook"

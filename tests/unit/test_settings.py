@@ -14,6 +14,7 @@ from referrals.settings import (
     Variable,
     load_settings,
 )
+from tests.unit.test_production import PROD
 
 
 def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
@@ -107,7 +108,7 @@ def test_prod_refuses_unsafe_settings() -> None:
 
 
 def test_prod_hides_codes_and_secures_cookies_by_default() -> None:
-    settings = load_settings({"REFERRALS_ENV": "prod", "REFERRALS_SECRET_KEY": "k" * 32})
+    settings = load_settings(PROD)
     assert not settings.policy.expose_codes
     assert settings.cookie_secure
 
@@ -242,9 +243,6 @@ def test_bad_test_phones_are_refused_clearly(value: str, problem: str) -> None:
     assert problem in str(refused.value)
 
 
-PROD = {"REFERRALS_ENV": "prod", "REFERRALS_SECRET_KEY": "k" * 40}
-
-
 def test_prod_refuses_test_phones_unless_explicitly_allowed() -> None:
     phones = {"REFERRALS_TEST_PHONES": "+79990000001:1234"}
     with pytest.raises(SettingsError, match="REFERRALS_ALLOW_TEST_PHONES_IN_PROD=true"):
@@ -257,7 +255,7 @@ def test_prod_refuses_test_phones_unless_explicitly_allowed() -> None:
 def test_a_hand_built_prod_settings_refuses_test_phones_too() -> None:
     policy = Policy(test_phones={"+79990000001": "1234"})
     with pytest.raises(SettingsError, match="REFERRALS_TEST_PHONES"):
-        Settings(env="prod", secret_key=b"k" * 40, policy=policy)
+        Settings(env="prod", secret_key=b"k" * 40, policy=policy, sms_gateway="webhook")
 
 
 def test_a_hand_built_settings_gives_the_worker_the_shortened_lease() -> None:

@@ -1,0 +1,155 @@
+"""What ``REFERRALS_ENV=prod`` refuses, in one place.
+
+:data:`BOUNDS` is the table of the loosest value each protective setting may
+take in production (the README's copy is :func:`markdown_table`, checked by a
+test); :func:`problems` lists every production rule a :class:`Settings`
+breaks, and :class:`~referrals.settings.Settings` refuses to be built with
+any of them (``SettingsError`` lists them all at once).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from referrals.application.ports import Limit
+
+if TYPE_CHECKING:
+    from referrals.settings import Settings
+
+MIN_WEBHOOK_SECRET_LENGTH = 32
+"""Characters of ``REFERRALS_SMS_WEBHOOK_SECRET`` in production: the HMAC key
+that signs every SMS request must not be guessable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The loosest value of one setting that production accepts.
+
+    A number is at most ``loosest`` (at least, when ``at_least``). A limit
+    ``count/seconds`` must let through at most ``loosest.count`` in any
+    ``loosest.window`` seconds: against ``200/86400``, ``8/3600`` passes
+    (192 a day) and ``10/3600`` does not (240). Several limits (commas)
+    pass when their strictest one does.
+    """
+
+    variable: str
+    """Without the ``REFERRALS_`` prefix."""
+    loosest: Limit | float
+    why: str
+    at_least: bool = False
+    unit: str = ""
+
+    def allows(self, value: Any) -> bool:
+        bound = self.loosest
+        if isinstance(bound, Limit):
+            limits = value if isinstance(value, tuple) else (value,)
+            return min(_most_in(limit, bound.window) for limit in limits) <= bound.count
+        return bool(value >= bound if self.at_least else value <= bound)
+
+    def describe(self) -> str:
+        bound = self.loosest
+        if isinstance(bound, Limit):
+            return f"at most {bound.count} in any {_number(bound.window)} s"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{'at least' if self.at_least else 'at most'} {_number(bound)}{unit}"
+
+
+def _most_in(limit: Limit, seconds: float) -> float:
+    """The most a rolling ``limit`` lets through in any ``seconds``."""
+    return limit.count * math.ceil(seconds / limit.window)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def shown(value: Any) -> str:
+    """A setting's value as it is written in the environment."""
+    if isinstance(value, Limit):
+        return f"{value.count}/{_number(value.window)}"
+    if isinstance(value, tuple):
+        return ",".join(shown(part) for part in value)
+    return _number(value) if isinstance(value, float) else str(value)
+
+
+DAY = 86_400.0
+HOUR = 3_600.0
+
+BOUNDS: tuple[Bound, ...] = (
+    Bound("CODE_MAX_ATTEMPTS", 5, "wrong codes one login takes before it burns"),
+    Bound("CODE_TTL", 600.0, "how long a code can be guessed at", unit="s"),
+    Bound("RESEND_COOLDOWN", 30.0, "time between two codes for one phone", True, "s"),
+    Bound("LIMIT_PHONE_FAILURE", Limit(10, DAY), "the brute-force bound: 0.1 % a day"),
+    Bound("LIMIT_PHONE_IP_FAILURE", Limit(10, DAY), "one address's guesses at one phone"),
+    Bound("LIMIT_IP_VERIFY", Limit(120, 300.0), "guesses from one address"),
+    Bound("LIMIT_PHONE_SEND", Limit(20, DAY), "SMS to one phone"),
+    Bound("LIMIT_PHONE_IP_SEND", Limit(10, DAY), "SMS to one phone from one address"),
+    Bound("LIMIT_IP_SEND", Limit(100, HOUR), "SMS asked for by one address"),
+    Bound("LIMIT_PREFIX_SEND", Limit(200, HOUR), "SMS to one block of 1,000 numbers"),
+    Bound("LIMIT_COUNTRY_SEND", Limit(10_000, HOUR), "SMS to one country calling code"),
+    Bound("LIMIT_GLOBAL_SEND", Limit(100_000, HOUR), "SMS in all: the bill's ceiling"),
+    Bound("LIMIT_APPLY_FAILURE", Limit(20, HOUR), "unknown invite codes one user tries"),
+    Bound("IPV6_PREFIX", 64, "a longer prefix lets one client use many addresses"),
+)
+
+
+def problems(
+    settings: Settings, name: Callable[[str], str], attribute: Callable[[str], str]
+) -> list[str]:
+    """Every production rule ``settings`` breaks, one sentence each.
+
+    ``name`` turns an attribute (``policy.code_ttl``) into its variable
+    (``REFERRALS_CODE_TTL``); ``attribute`` does the reverse for a
+    variable without its prefix (``CODE_TTL`` -> ``policy.code_ttl``).
+    """
+    found: list[str] = []
+    refused = f"is refused when {name('env')}=prod"
+    if settings.sms_gateway == "console":
+        found.append(
+            f"{name('sms_gateway')}=console {refused}: it logs codes instead of sending"
+            f" them; set {name('sms_gateway')}=webhook, {name('sms_webhook_url')} and"
+            f" {name('sms_webhook_secret')}"
+        )
+    if not settings.cookie_secure:
+        found.append(
+            f"{name('cookie_secure')}=false {refused}: the session cookie would travel"
+            " over plain http"
+        )
+    url = settings.sms_webhook_url
+    if url is not None and (urlsplit(url).scheme != "https" or not urlsplit(url).netloc):
+        found.append(
+            f"{name('sms_webhook_url')}={url!r} {refused}: codes travel in it, so it"
+            " must be an https:// URL"
+        )
+    secret = settings.sms_webhook_secret
+    if secret is not None and len(secret) < MIN_WEBHOOK_SECRET_LENGTH:
+        found.append(
+            f"{name('sms_webhook_secret')} shorter than {MIN_WEBHOOK_SECRET_LENGTH}"
+            f" characters {refused}"
+        )
+    for bound in BOUNDS:
+        value = _value(settings, attribute(bound.variable))
+        if not bound.allows(value):
+            found.append(
+                f"{name(attribute(bound.variable))}={shown(value)} {refused}: production"
+                f" allows {bound.describe()} ({bound.why})"
+            )
+    return found
+
+
+def _value(settings: Settings, attribute: str) -> Any:
+    owner: Any = settings
+    for part in attribute.split("."):
+        owner = getattr(owner, part)
+    return owner
+
+
+def markdown_table(prefix: str = "REFERRALS_") -> str:
+    """The README's table of :data:`BOUNDS`."""
+    rows = ["| variable | loosest value in prod | why |", "|---|---|---|"]
+    rows += [f"| `{prefix}{b.variable}` | {b.describe()} | {b.why} |" for b in BOUNDS]
+    return "\n".join(rows) + "\n"

@@ -44,6 +44,7 @@ from referrals.settings import Settings
 if TYPE_CHECKING:
     from taskiq import AsyncBroker
 
+    from referrals.adapters.readiness import Readiness
     from referrals.adapters.sql import Database
 
 
@@ -132,6 +133,14 @@ def _activity_store(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
 
 
+def _readiness(settings: Settings, database: Any, redis: Any, broker: Any) -> Readiness:
+    from referrals.adapters.readiness import build_readiness
+
+    return build_readiness(
+        database=database, redis=redis, broker=broker, timeout=settings.ready_timeout
+    )
+
+
 def _queue(settings: Settings) -> str:
     return "taskiq" if settings.broker_url else "in_process"
 
@@ -162,6 +171,7 @@ class Container(containers.DeclarativeContainer):
     )
     events = providers.Singleton(CountingEvents, activity=activity, hooks=hooks)
     sms_gateway = providers.Resource(_sms_gateway, settings)
+    readiness = providers.Singleton(_readiness, settings, database, redis, broker)
 
     deliver_code = providers.Singleton(
         DeliverCode,

@@ -51,6 +51,7 @@ from referrals.application.verify import Verify
 from referrals.settings import Settings
 
 if TYPE_CHECKING:
+    from referrals.adapters.readiness import Readiness
     from referrals.container import Container
 
 DRAIN_SECONDS = 10.0
@@ -77,6 +78,9 @@ class Service:
     revoke_sessions: RevokeSessions
     reset_limits: ResetLimits
     get_stats: GetStats
+    readiness: Readiness
+    """Probes of the database, Redis and the queue's Redis, as configured
+    (``/health/ready`` and ``referrals health --worker`` run them)."""
 
     async def drain_deliveries(self, within: float | None = None) -> bool:
         """Wait until the in-process queue has delivered every code handed to it

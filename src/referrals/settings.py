@@ -74,6 +74,8 @@ class Settings:
     db_pool_size: int = 10
     db_max_overflow: int = 10
     dependency_timeout: float = 3.0
+    ready_timeout: float = 2.0
+    worker_heartbeat: str = "/tmp/referrals-worker.heartbeat"  # noqa: S108 (a liveness mark)
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
     log_level: str = "INFO"
@@ -382,6 +384,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DB_POOL_SIZE", "db_pool_size", _positive_int, COUNT),
     Variable("DB_MAX_OVERFLOW", "db_max_overflow", _non_negative_int, "a whole number"),
     Variable("DEPENDENCY_TIMEOUT", "dependency_timeout", _positive_float, SECONDS),
+    Variable("READY_TIMEOUT", "ready_timeout", _positive_float, SECONDS),
+    Variable("WORKER_HEARTBEAT", "worker_heartbeat", _text, "a file path"),
     Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
     Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
     Variable("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),

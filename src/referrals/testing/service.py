@@ -15,6 +15,7 @@ from referrals.adapters.memory import (
     RecordingSmsGateway,
     SentSms,
 )
+from referrals.adapters.readiness import Readiness
 from referrals.application.events import Event
 from referrals.application.policy import Policy
 from referrals.application.ports import CodeDelivery, EventSink
@@ -139,6 +140,7 @@ class InMemoryService:
             revoke_sessions=container.revoke_sessions(),
             reset_limits=container.reset_limits(),
             get_stats=container.get_stats(),
+            readiness=Readiness({}, timeout=1.0),  # nothing outside this process to check
         )
 
     @property

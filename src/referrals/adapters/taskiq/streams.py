@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,6 +23,23 @@ log = logging.getLogger(__name__)
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 IDLE_CONSUMER_MS = 86_400_000
 """A consumer idle this long (ms) with nothing pending belonged to a worker long gone."""
+
+OVERDUE_COUNT_CAP = 10_000
+"""At most this many overdue entries are counted at one scrape."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """The task stream right now."""
+
+    waiting: int
+    """Queued and not yet read by any worker."""
+    pending: int
+    """Read by a worker and not acknowledged: running, or failed and waiting for redelivery."""
+    overdue: int
+    """Of the pending, those idle past the redelivery time: due to be handed out again
+    (their worker died, or their delivery failed)."""
+
 
 # Acknowledge and delete in one step: one key, so it runs on Redis Cluster too.
 _ACK = """
@@ -52,6 +70,35 @@ class ReclaimingStreams(AsyncBroker):
         raise NotImplementedError
 
     idle_consumer_ms = IDLE_CONSUMER_MS
+
+    async def ping(self) -> None:
+        """One round trip to the queue's Redis (readiness); raises if it is away."""
+        async with self._connection() as conn:
+            await conn.ping()
+
+    async def queue_stats(self) -> QueueStats:
+        """The queue's backlog, from the stream itself (for metrics at scrape time)."""
+        async with self._connection() as conn:
+            length: Any = await conn.xlen(self.queue_name)
+            pending = 0
+            with contextlib.suppress(ResponseError):  # no stream or group yet
+                summary: Any = await conn.xpending(self.queue_name, self.consumer_group_name)
+                pending = int(summary["pending"])
+            overdue: Any = []
+            if pending:
+                overdue = await conn.xpending_range(
+                    self.queue_name,
+                    self.consumer_group_name,
+                    min="-",
+                    max="+",
+                    count=OVERDUE_COUNT_CAP,
+                    idle=self.idle_timeout,
+                )
+        # Acknowledged entries are deleted, so the stream holds exactly the
+        # waiting entries and the pending ones.
+        return QueueStats(
+            waiting=max(0, int(length) - pending), pending=pending, overdue=len(overdue)
+        )
 
     async def startup(self) -> None:
         """Workers make sure the consumer group exists; API processes only send,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from referrals.entrypoints.operator_cli import (
 from referrals.entrypoints.server import ServerLimits
 from referrals.settings import Settings, SettingsError, load_settings
 
+DEFAULT_READY_URL = "http://127.0.0.1:8000/health/ready"
 APP_FACTORY = "referrals.entrypoints.http.app:create_app"
 WORKER_BROKER = "referrals.entrypoints.worker:worker_broker"
 
@@ -99,6 +101,23 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="bring the database schema up to date")
     add_commands(commands)
+
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if ready, 1 if not (for container probes): a running API's"
+        " /health/ready, or with --worker what a worker needs",
+    )
+    health.add_argument(
+        "--url",
+        default=DEFAULT_READY_URL,
+        help="the API's readiness URL (default: %(default)s)",
+    )
+    health.add_argument(
+        "--worker",
+        action="store_true",
+        help="check a worker instead: the queue's Redis, the stores' Redis and the"
+        " heartbeat file its processes touch (REFERRALS_WORKER_HEARTBEAT)",
+    )
     return parser
 
 
@@ -172,6 +191,19 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
     return status or 0
 
 
+def health(settings: Settings, args: argparse.Namespace) -> int:
+    from referrals.entrypoints.probe import probe_api, probe_worker
+
+    if args.worker:
+        if settings.broker_url is None:
+            raise Refused("a worker needs REFERRALS_BROKER_URL: there is no worker to check")
+        ready, report = asyncio.run(probe_worker(settings))
+    else:
+        ready, report = probe_api(args.url, timeout=settings.ready_timeout + 1)
+    print(json.dumps(report))
+    return 0 if ready else 1
+
+
 def migrate(settings: Settings) -> None:
     from referrals.adapters.sql.database import run_migrations
 
@@ -216,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return worker(settings, args)
         elif args.command in OPERATOR_COMMANDS:
             return run_operator_command(settings, args)
+        elif args.command == "health":
+            return health(settings, args)
         else:
             migrate(settings)
     except (SettingsError, Refused) as exc:

@@ -13,6 +13,7 @@ from referrals.adapters.taskiq import register_tasks
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
 from referrals.container import close, resolve
+from referrals.entrypoints import heartbeat
 from referrals.entrypoints.logs import configure_logging
 from referrals.service import Adapters, build_container
 from referrals.settings import Settings, load_settings
@@ -49,9 +50,11 @@ def build_worker_broker(
     if broker is None:
         raise ValueError("a worker needs settings.broker_url")
     register_tasks(broker, container.deliver_code)
+    beating: list[asyncio.Task[None]] = []
 
     async def startup(_: TaskiqState) -> None:
         await resolve(container.deliver_code)
+        beating.append(asyncio.create_task(heartbeat.beat(settings.worker_heartbeat)))
         gateway = await resolve(container.sms_gateway)
         log.info(
             "%s ready (pid %d): SMS gateway %s, queue %s, redelivery after %g s",
@@ -65,6 +68,8 @@ def build_worker_broker(
         _check_time_limit(settings, getattr(gateway, "longest_send", None), limit)
 
     async def shutdown(_: TaskiqState) -> None:
+        for task in beating:
+            task.cancel()
         await close(container)
         log.info("%s stopped (pid %d)", multiprocessing.current_process().name, os.getpid())
 

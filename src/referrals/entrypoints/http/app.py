@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 import referrals
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
+from referrals.entrypoints.http.health import health_routes
 from referrals.entrypoints.http.page import docs_render_plugins, docs_router, page_routes
 from referrals.entrypoints.http.plugin import ReferralsPlugin
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -19,11 +20,6 @@ from referrals.settings import Settings, load_settings
 
 API_PATH = "/api"
 DOCS_PATH = "/docs"
-
-
-@get("/health", tags=["ops"], summary="Liveness")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -53,7 +49,10 @@ def create_app(
         settings, path=API_PATH, adapters=adapters, hooks=hooks, sms_text=sms_text
     )
     return Litestar(
-        route_handlers=[*page_routes(api_path=API_PATH, docs_path=DOCS_PATH), health],
+        route_handlers=[
+            *page_routes(api_path=API_PATH, docs_path=DOCS_PATH),
+            *health_routes(plugin.runtime),
+        ],
         plugins=[plugin],
         # The whole app answers in problem details, unknown paths included.
         exception_handlers=EXCEPTION_HANDLERS,

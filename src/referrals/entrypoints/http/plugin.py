@@ -86,6 +86,11 @@ class ReferralsPlugin(InitPlugin):
         return self._runtime.settings
 
     @property
+    def runtime(self) -> Runtime:
+        """The mounted API's settings and service (for the app's own routes)."""
+        return self._runtime
+
+    @property
     def service(self) -> Service:
         """The running service (between the app's start-up and shut-down), for
         the host's own code: ``plugin.service.get_profile(user_id)``."""

@@ -1,0 +1,101 @@
+"""Health: ``/health/live`` (the process serves) and ``/health/ready`` (its
+dependencies answer), for load balancers, compose and Kubernetes probes.
+
+``/health`` stays as an alias of ``/health/live``. Readiness runs the
+service's probes (database, Redis, the queue's Redis: whichever are
+configured) at once, each bounded by ``REFERRALS_READY_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+
+from referrals.application.errors import ServiceUnavailable
+from referrals.entrypoints.http.problems import PROBLEM_JSON
+from referrals.entrypoints.http.runtime import Runtime
+
+
+class Live(msgspec.Struct, frozen=True):
+    status: str = "ok"
+
+
+class Check(msgspec.Struct, frozen=True, omit_defaults=True):
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+    """Why the dependency is not ready (absent when it is)."""
+
+
+class Ready(msgspec.Struct, frozen=True):
+    status: str
+    """``ready``."""
+    checks: dict[str, Check]
+    """By dependency: ``database``, ``redis``, ``broker`` (those configured)."""
+
+
+class NotReady(msgspec.Struct, frozen=True):
+    """Problem details (RFC 9457) naming the dependencies that did not answer."""
+
+    title: str
+    status: int
+    detail: str
+    code: str
+    failed: list[str]
+    checks: dict[str, Check]
+    type: str = "about:blank"
+
+
+NOT_READY_SPEC = ResponseSpec(
+    data_container=NotReady,
+    description="A dependency did not answer; `failed` names it",
+    media_type=PROBLEM_JSON,
+)
+
+
+def health_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
+    """``/health``, ``/health/live`` and ``/health/ready`` for the API in ``runtime``."""
+
+    @get(["/health", "/health/live"], tags=["ops"], summary="Liveness", sync_to_thread=False)
+    def live() -> Live:
+        """200 while the process serves; touches no dependency."""
+        return Live()
+
+    @get(
+        "/health/ready",
+        tags=["ops"],
+        summary="Readiness",
+        responses={503: NOT_READY_SPEC},
+    )
+    async def ready() -> Response[Any]:
+        """200 with each dependency's latency when all answer within the
+        timeout; 503 problem details naming those that did not."""
+        try:
+            readiness = runtime.service.readiness
+        except ServiceUnavailable as exc:
+            return _not_ready(["app"], {"app": Check(ok=False, latency_ms=0.0, error=str(exc))})
+        report = await readiness.check()
+        checks = {
+            c.name: Check(ok=c.ok, latency_ms=c.latency_ms, error=c.error) for c in report.checks
+        }
+        if report.ready:
+            return Response(Ready(status="ready", checks=checks))
+        return _not_ready(report.failed, checks)
+
+    return [live, ready]
+
+
+def _not_ready(failed: list[str], checks: dict[str, Check]) -> Response[NotReady]:
+    body = NotReady(
+        title="Service Unavailable",
+        status=503,
+        detail=f"Not ready: {', '.join(failed)} did not answer.",
+        code="service_unavailable",
+        failed=failed,
+        checks=checks,
+    )
+    return Response(body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})

@@ -22,6 +22,8 @@ ENV REFERRALS_ENV=prod
 WORKDIR /app
 USER referrals
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
-  CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+# Ready = the API answers and its dependencies do (GET /health/ready); a
+# worker container overrides it with `referrals health --worker`.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["referrals", "health"]
 CMD ["referrals", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -30,6 +30,30 @@ def test_every_referrals_command_in_compose_is_a_valid_cli_call(compose: dict[st
     assert commands == {"migrate": "migrate", "api": "serve", "worker": "worker"}
 
 
+def test_the_api_and_the_worker_are_probed_by_their_readiness(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    api = _parser().parse_args(services["api"]["healthcheck"]["test"][2:])
+    assert (api.command, api.worker) == ("health", False)
+    serve = _parser().parse_args(services["api"]["command"][1:])
+    assert api.url == f"http://127.0.0.1:{serve.port}/health/ready"
+    worker = _parser().parse_args(services["worker"]["healthcheck"]["test"][2:])
+    assert (worker.command, worker.worker) == ("health", True)
+    for name in ("api", "worker"):
+        assert services[name]["healthcheck"]["test"][:2] == ["CMD", "referrals"]
+        assert not services[name]["healthcheck"].get("disable")
+
+
+def test_the_image_checks_the_apis_readiness() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    instruction = dockerfile.split("\nHEALTHCHECK ", 1)[1].replace("\\\n", " ")
+    command = instruction.splitlines()[0].split(" CMD ", 1)[1].strip()
+    args = [part.strip(' "') for part in command.strip("[]").split(",")]
+    assert args[0] == "referrals"
+    parsed = _parser().parse_args(args[1:])
+    assert (parsed.command, parsed.worker) == ("health", False)
+    assert parsed.url.endswith(":8000/health/ready")
+
+
 def test_compose_runs_the_api_and_worker_on_postgresql_and_redis(compose: dict[str, Any]) -> None:
     services = compose["services"]
     env = services["api"]["environment"]

@@ -8,12 +8,13 @@ configured) at once, each bounded by ``REFERRALS_READY_TIMEOUT``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 
 from referrals.application.errors import ServiceUnavailable
 from referrals.entrypoints.http.problems import PROBLEM_JSON
@@ -25,9 +26,9 @@ class Live(msgspec.Struct, frozen=True):
 
 
 class Check(msgspec.Struct, frozen=True, omit_defaults=True):
-    ok: bool
-    latency_ms: float
-    error: str | None = None
+    ok: Annotated[bool, msgspec.Meta(examples=[True])]
+    latency_ms: Annotated[float, msgspec.Meta(examples=[0.9])]
+    error: Annotated[str | None, msgspec.Meta(examples=["no answer within 2 s"])] = None
     """Why the dependency is not ready (absent when it is)."""
 
 
@@ -54,6 +55,24 @@ NOT_READY_SPEC = ResponseSpec(
     data_container=NotReady,
     description="A dependency did not answer; `failed` names it",
     media_type=PROBLEM_JSON,
+    generate_examples=False,
+    examples=[
+        Example(
+            summary="redis",
+            value={
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": "Not ready: redis did not answer.",
+                "code": "service_unavailable",
+                "failed": ["redis"],
+                "checks": {
+                    "database": {"ok": True, "latency_ms": 0.9},
+                    "redis": {"ok": False, "latency_ms": 2000.4, "error": "no answer within 2 s"},
+                },
+                "type": "about:blank",
+            },
+        )
+    ],
 )
 
 

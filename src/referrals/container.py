@@ -199,6 +199,7 @@ class Container(containers.DeclarativeContainer):
         code_sender=code_sender,
         clock=clock,
         secret=secret,
+        events=events,
     )
     verify = providers.Singleton(
         Verify,

@@ -7,19 +7,24 @@ from typing import Any
 
 import pytest
 
-from referrals.application.errors import ServiceUnavailable
+from referrals.application.errors import RateLimited, ServiceUnavailable
 from referrals.application.events import (
+    CodeNotSent,
+    CodeQueued,
     CodeSent,
     Event,
     Hooks,
+    LimitReached,
     LoginSucceeded,
     ReferralApplied,
+    ReferralRefused,
     UserCreated,
+    VerificationFailed,
 )
 from referrals.application.request_code import CodeRequest
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import VerifyCode
-from referrals.domain.errors import CodeInvalid
+from referrals.domain.errors import ChallengeExpired, CodeInvalid, DomainError
 from referrals.testing import InMemoryService
 
 PHONE = "+79991234567"
@@ -57,7 +62,7 @@ async def test_a_first_login_publishes_user_created_then_login_succeeded() -> No
     assert created.at == svc.clock.now()
 
 
-async def test_a_returning_login_publishes_only_login_succeeded() -> None:
+async def test_a_returning_login_publishes_no_user_created() -> None:
     svc = InMemoryService()
     await svc.sign_in(PHONE)
     svc.clock.advance(60)
@@ -65,12 +70,13 @@ async def test_a_returning_login_publishes_only_login_succeeded() -> None:
 
     await svc.sign_in(PHONE)
 
-    assert [type(e) for e in svc.events] == [CodeSent, LoginSucceeded]
+    # The in-memory test service delivers inside the login, before it returns.
+    assert [type(e) for e in svc.events] == [CodeSent, CodeQueued, LoginSucceeded]
     login = svc.events[-1]
     assert isinstance(login, LoginSucceeded) and login.is_new_user is False
 
 
-async def test_a_wrong_code_publishes_nothing() -> None:
+async def test_a_wrong_code_publishes_only_the_failed_verification() -> None:
     svc = InMemoryService()
     requested = await svc.login(PHONE)
     svc.events.clear()
@@ -79,7 +85,70 @@ async def test_a_wrong_code_publishes_nothing() -> None:
     with pytest.raises(CodeInvalid):
         await svc.service.verify(VerifyCode(requested.token, wrong, "127.0.0.1"))
 
-    assert svc.events == []
+    assert svc.events == [VerificationFailed(at=svc.clock.now(), reason="code_invalid")]
+
+
+async def test_an_unknown_login_token_is_a_failed_verification_too() -> None:
+    svc = InMemoryService()
+
+    with pytest.raises(ChallengeExpired):
+        await svc.service.verify(VerifyCode("not-a-token", "1234", "127.0.0.1"))
+
+    assert svc.events == [VerificationFailed(at=svc.clock.now(), reason="challenge_expired")]
+
+
+async def test_a_refusing_limit_is_published_with_its_name_and_action() -> None:
+    svc = InMemoryService()
+    await svc.login(PHONE)
+    svc.events.clear()
+
+    with pytest.raises(RateLimited):
+        await svc.login(PHONE)  # within the resend cooldown
+
+    assert svc.events == [LimitReached(at=svc.clock.now(), action="login", limit="cooldown")]
+
+
+@pytest.mark.parametrize(
+    "whose", ["unknown", "own", "again", "cycle"], ids=lambda whose: f"{whose} code"
+)
+async def test_each_refused_referral_is_published_with_its_reason(whose: str) -> None:
+    svc = InMemoryService()
+    owner = (await svc.sign_in(PHONE)).profile
+    fan = (await svc.sign_in(OTHER)).profile
+    await svc.service.apply_referral(fan.id, owner.invite_code)
+    user, code, reason = {
+        "unknown": (owner.id, "ZZZZZZ", "referral_code_not_found"),
+        "own": (owner.id, owner.invite_code, "own_referral_code"),
+        "again": (fan.id, owner.invite_code, "referral_already_applied"),
+        "cycle": (owner.id, fan.invite_code, "referral_cycle"),
+    }[whose]
+    svc.events.clear()
+
+    with pytest.raises(DomainError):
+        await svc.service.apply_referral(user, code)
+
+    assert svc.events == [ReferralRefused(at=svc.clock.now(), user_id=user, reason=reason)]
+
+
+async def test_code_sent_carries_when_the_login_asked_for_it() -> None:
+    svc = InMemoryService()
+    asked_at = svc.clock.now()
+
+    await svc.login(PHONE)
+
+    [sent] = [e for e in svc.events if isinstance(e, CodeSent)]
+    assert sent.requested_at == asked_at
+
+
+async def test_a_duplicate_delivery_is_published_as_not_sent() -> None:
+    svc = InMemoryService()
+    await svc.login(PHONE)
+    [delivery] = svc.sender.queued.values()
+    svc.events.clear()
+
+    await svc.service.deliver_code(delivery)  # delivered already
+
+    assert svc.events == [CodeNotSent(at=svc.clock.now(), phone=PHONE, outcome="duplicate")]
 
 
 async def test_applying_a_code_publishes_referral_applied_after_the_commit() -> None:
@@ -159,7 +228,7 @@ async def test_a_login_retried_after_the_database_failed_is_still_a_new_user() -
     verified = await svc.service.verify(VerifyCode(requested.token, code, "127.0.0.1"))
 
     assert verified.is_new_user is True
-    assert [type(e) for e in svc.events if not isinstance(e, CodeSent)] == [
+    assert [type(e) for e in svc.events if not isinstance(e, CodeSent | CodeQueued)] == [
         UserCreated,
         LoginSucceeded,
     ]

@@ -12,15 +12,36 @@ from referrals.application import rate_limits
 from referrals.application.errors import (
     ConcurrencyConflict,
     NotAuthenticated,
+    RateLimited,
     ServiceUnavailable,
 )
-from referrals.application.events import Hooks, ReferralApplied
+from referrals.application.events import (
+    Event,
+    Hooks,
+    LimitReached,
+    ReferralApplied,
+    ReferralRefused,
+)
 from referrals.application.policy import Policy
 from referrals.application.ports import Clock, EventSink, Quota, RateLimiter, UnitOfWorkFactory
 from referrals.application.profile import GetProfile, Profile
 from referrals.domain.codes import InviteCode, normalize_invite_code
-from referrals.domain.errors import ReferralCodeNotFound
+from referrals.domain.errors import (
+    DomainError,
+    OwnReferralCode,
+    ReferralAlreadyApplied,
+    ReferralCodeNotFound,
+    ReferralCycle,
+)
 from referrals.domain.user import User, ensure_can_apply
+
+REFUSAL_REASONS: dict[type[DomainError], str] = {
+    ReferralCodeNotFound: "referral_code_not_found",
+    ReferralAlreadyApplied: "referral_already_applied",
+    OwnReferralCode: "own_referral_code",
+    ReferralCycle: "referral_cycle",
+}
+"""The rules' refusals, by the name :class:`ReferralRefused` gives them."""
 
 CONFLICT_RETRIES = 8
 """Runs of the unit after losing a race, with jittered backoff, before giving up."""
@@ -54,6 +75,19 @@ class ApplyReferral:
     """Where :class:`ReferralApplied` goes; no hooks by default."""
 
     async def __call__(self, user_id: int, typed_code: str) -> Profile:
+        try:
+            return await self._apply_code(user_id, typed_code)
+        except RateLimited as exc:
+            event: Event = LimitReached(at=self.clock.now(), action="apply", limit=exc.limit)
+            await self.events.publish(event)
+            raise
+        except tuple(REFUSAL_REASONS) as exc:
+            reason = REFUSAL_REASONS[type(exc)]
+            event = ReferralRefused(at=self.clock.now(), user_id=user_id, reason=reason)
+            await self.events.publish(event)
+            raise
+
+    async def _apply_code(self, user_id: int, typed_code: str) -> Profile:
         code = normalize_invite_code(typed_code)
         policy = self.policy
         failures = rate_limits.apply_failures(policy, user_id)

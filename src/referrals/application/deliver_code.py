@@ -7,7 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application.events import CodeSent, Hooks
+from referrals.application.events import CodeNotSent, CodeSent, Hooks
 from referrals.application.ports import (
     ChallengeStore,
     Claim,
@@ -63,6 +63,20 @@ class DeliverCode:
     """Where :class:`CodeSent` goes; no hooks by default."""
 
     async def __call__(self, delivery: CodeDelivery) -> Delivery:
+        try:
+            outcome = await self._deliver(delivery)
+        except Exception:
+            await self._not_sent(delivery, "failed")
+            raise
+        if outcome is not Delivery.SENT:
+            await self._not_sent(delivery, str(outcome))
+        return outcome
+
+    async def _not_sent(self, delivery: CodeDelivery, outcome: str) -> None:
+        event = CodeNotSent(at=self.clock.now(), phone=delivery.phone, outcome=outcome)
+        await self.events.publish(event)
+
+    async def _deliver(self, delivery: CodeDelivery) -> Delivery:
         now = self.clock.now()
         if delivery.expires_at <= now or not await self.challenges.get(delivery.challenge_id, now):
             log.info("dropped a stale code for %s", masked(delivery.phone))
@@ -87,5 +101,11 @@ class DeliverCode:
             raise
         sent_at = self.clock.now()
         await ledger.mark_sent(delivery.challenge_id, delivery.expires_at, sent_at)
-        await self.events.publish(CodeSent(at=sent_at, phone=delivery.phone, language=language))
+        sent = CodeSent(
+            at=sent_at,
+            phone=delivery.phone,
+            language=language,
+            requested_at=delivery.requested_at,
+        )
+        await self.events.publish(sent)
         return Delivery.SENT

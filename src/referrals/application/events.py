@@ -74,6 +74,55 @@ class CodeSent(Event):
 
     phone: Phone
     language: str
+    requested_at: float | None = None
+    """When the login asked for the code (``None`` for tasks queued before
+    this field existed): ``at - requested_at`` is the delivery latency."""
+
+
+# --- what did not happen: for metrics and alerting (no effect to react to) ---
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeQueued(Event):
+    """A login was granted its code: queued for delivery (or, for a test phone, fixed)."""
+
+    phone: Phone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeNotSent(Event):
+    """A queued code did not go out this time: ``outcome`` is ``stale`` (the
+    login is over), ``duplicate`` (sent already), ``busy`` (another worker
+    holds it; retried) or ``failed`` (the gateway or a store failed; retried)."""
+
+    phone: Phone
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerificationFailed(Event):
+    """A code was refused: ``reason`` is ``code_invalid`` or ``challenge_expired``."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitReached(Event):
+    """A rate limit refused ``action`` (``login``, ``verify`` or ``apply``);
+    ``limit`` is its stable name (``cooldown``, ``phone_failure``…)."""
+
+    action: str
+    limit: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralRefused(Event):
+    """``user_id``'s invite code was refused by a rule: ``reason`` is
+    ``referral_code_not_found``, ``referral_already_applied``,
+    ``own_referral_code`` or ``referral_cycle``."""
+
+    user_id: int
+    reason: str
 
 
 E = TypeVar("E", bound=Event)

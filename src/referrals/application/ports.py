@@ -342,6 +342,8 @@ class CodeDelivery:
     expires_at: float
     language: str | None = None
     """The language the person asked for (e.g. ``ru-RU``); the SMS text follows it."""
+    requested_at: float | None = None
+    """When the login asked for it (the service's clock), for the delivery latency."""
 
 
 class CodeSender(Protocol):

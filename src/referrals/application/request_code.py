@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
-from referrals.application.errors import ServiceUnavailable
+from referrals.application.errors import RateLimited, ServiceUnavailable
+from referrals.application.events import CodeQueued, Hooks, LimitReached
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
     Clock,
     CodeDelivery,
     CodeSender,
+    EventSink,
     Quota,
     RateLimiter,
 )
@@ -81,8 +83,22 @@ class RequestCode:
     code_sender: CodeSender
     clock: Clock
     secret: bytes = field(repr=False)
+    events: EventSink = field(default_factory=Hooks)
+    """Where :class:`~referrals.application.events.CodeQueued` and
+    :class:`~referrals.application.events.LimitReached` go."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
+        try:
+            requested = await self._request(request)
+        except RateLimited as exc:
+            await self.events.publish(
+                LimitReached(at=self.clock.now(), action="login", limit=exc.limit)
+            )
+            raise
+        await self.events.publish(CodeQueued(at=self.clock.now(), phone=requested.phone))
+        return requested
+
+    async def _request(self, request: CodeRequest) -> CodeRequested:
         policy = self.policy
         phone = parse_phone(request.phone, policy.default_region, policy.allowed_regions)
         alias = phone_alias(self.secret, phone)
@@ -119,6 +135,7 @@ class RequestCode:
                         sealed_code=seal_code(self.secret, login, code),
                         expires_at=challenge.expires_at,
                         language=request.language,
+                        requested_at=now,
                     )
                 )
         except ServiceUnavailable:

@@ -8,8 +8,15 @@ import secrets
 from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
-from referrals.application.errors import ServiceUnavailable
-from referrals.application.events import Hooks, LoginSucceeded, UserCreated
+from referrals.application.errors import RateLimited, ServiceUnavailable
+from referrals.application.events import (
+    Event,
+    Hooks,
+    LimitReached,
+    LoginSucceeded,
+    UserCreated,
+    VerificationFailed,
+)
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
@@ -100,6 +107,23 @@ class Verify:
     """Where :class:`UserCreated` and :class:`LoginSucceeded` go; no hooks by default."""
 
     async def __call__(self, command: VerifyCode) -> Verified:
+        try:
+            return await self._verify(command)
+        except RateLimited as exc:
+            event: Event = LimitReached(at=self.clock.now(), action="verify", limit=exc.limit)
+            await self.events.publish(event)
+            raise
+        except CodeInvalid:
+            await self.events.publish(
+                VerificationFailed(at=self.clock.now(), reason="code_invalid")
+            )
+            raise
+        except ChallengeExpired:
+            event = VerificationFailed(at=self.clock.now(), reason="challenge_expired")
+            await self.events.publish(event)
+            raise
+
+    async def _verify(self, command: VerifyCode) -> Verified:
         policy = self.policy
         code = normalize_confirmation_code(command.code, policy.code_length)
         login = challenge_id(command.token)

@@ -50,6 +50,7 @@ def register_tasks(
         expires_at: float,
         context: Annotated[Context, TaskiqDepends()],
         language: str | None = None,
+        requested_at: float | None = None,
     ) -> str:
         try:
             use_case = deliver()
@@ -62,6 +63,7 @@ def register_tasks(
                     sealed_code=sealed_code,
                     expires_at=expires_at,
                     language=language,
+                    requested_at=requested_at,
                 )
             )
         except (DeliveryFailed, ServiceUnavailable) as exc:
@@ -145,6 +147,7 @@ class TaskiqCodeSender:
                 sealed_code=delivery.sealed_code,
                 expires_at=delivery.expires_at,
                 language=delivery.language,
+                requested_at=delivery.requested_at,
             )
         except SendTaskError as exc:  # how taskiq reports a failed kick
             raise ServiceUnavailable("the task queue") from exc

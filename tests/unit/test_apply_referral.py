@@ -4,6 +4,7 @@ import itertools
 import pytest
 
 from referrals.application.errors import NotAuthenticated, RateLimited, TooManyAttempts
+from referrals.domain.codes import InviteCode
 from referrals.domain.errors import (
     InvalidInviteCode,
     OwnReferralCode,
@@ -11,6 +12,7 @@ from referrals.domain.errors import (
     ReferralCodeNotFound,
     ReferralCycle,
 )
+from referrals.domain.phone import Phone
 from tests.unit.conftest import World
 
 
@@ -126,3 +128,17 @@ async def test_mutual_applications_never_both_succeed(world: World) -> None:
         )
         assert sum(not isinstance(r, BaseException) for r in results) == 1
         assert any(isinstance(r, ReferralCycle) for r in results)
+
+
+async def test_a_non_ascii_look_alike_of_a_code_is_refused_not_applied(world: World) -> None:
+    """Issue 9 item 6: "\u0131" (dotless i) upper-cased to "I", read as "1", and
+    "\u017f" (long s) to "S": a code nobody was given matched a real one."""
+    async with world.users.unit_of_work() as uow:
+        await uow.users.add(Phone("+79990001122"), InviteCode("1SAB2C"), "test")
+        await uow.commit()
+    [(a, _)] = await users(world, 1)
+
+    with pytest.raises(InvalidInviteCode):
+        await world.apply_referral(a, "\u0131\u017fAB2C")
+
+    assert (await world.apply_referral(a, " 1sab2c ")).used_invite_code == "1SAB2C"

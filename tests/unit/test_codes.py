@@ -1,17 +1,24 @@
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from referrals.domain.codes import (
     INVITE_ALPHABET,
+    INVITE_CODE_TYPED,
+    LOGIN_TOKEN_LENGTH,
+    LOGIN_TOKEN_PATTERN,
     code_digest,
     digests_match,
     generate_confirmation_code,
     generate_invite_code,
+    new_login_token,
     new_token,
     normalize_confirmation_code,
     normalize_invite_code,
     open_code,
+    phone_alias,
     seal_code,
 )
 from referrals.domain.errors import InvalidConfirmationCode, InvalidInviteCode
@@ -52,7 +59,22 @@ def test_typed_invite_codes_are_normalised(typed: str, code: str) -> None:
     assert normalize_invite_code(typed) == code
 
 
-@pytest.mark.parametrize("typed", ["", "ABCDE", "ABCDEFG", "ABCDE!", "ABCDEU", "АБВГДЕ"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "ABCDE",
+        "ABCDEFG",
+        "ABCDE!",
+        "ABCDEU",
+        "АБВГДЕ",
+        "\u0131AB12C",  # dotless i: upper-cases to I, a look-alike of 1
+        "\u017fAB12C",  # long s: upper-cases to S
+        "\uff21B12CD",  # full-width A
+        "AB12CD\u00a0",  # a no-break space around
+        "\ufb00AB12",  # the ff ligature upper-cases to two letters
+    ],
+)
 def test_malformed_invite_codes_are_refused(typed: str) -> None:
     with pytest.raises(InvalidInviteCode):
         normalize_invite_code(typed)
@@ -84,3 +106,24 @@ def test_a_sealed_code_opens_to_itself_with_the_same_secret(number: int, challen
 def test_a_sealed_code_reveals_nothing_without_the_secret() -> None:
     sealed = {seal_code(b"secret", f"challenge-{i}", "0000") for i in range(300)}
     assert len(sealed) > 250  # the same code looks different for every challenge
+
+
+@given(st.from_regex(INVITE_CODE_TYPED, fullmatch=True))
+def test_every_code_the_documented_pattern_allows_normalises_into_the_alphabet(typed: str) -> None:
+    code = normalize_invite_code(typed)
+    assert len(code) == 6
+    assert set(code) <= set(INVITE_ALPHABET)
+
+
+@given(st.text(max_size=12))
+def test_a_code_outside_the_documented_pattern_is_refused(typed: str) -> None:
+    if re.fullmatch(INVITE_CODE_TYPED, typed) is None:
+        with pytest.raises(InvalidInviteCode):
+            normalize_invite_code(typed)
+
+
+def test_login_tokens_have_the_documented_shape() -> None:
+    for _ in range(200):
+        token = new_login_token(phone_alias(b"k" * 32, "+79991234567"))
+        assert len(token) == LOGIN_TOKEN_LENGTH
+        assert re.fullmatch(LOGIN_TOKEN_PATTERN, token), token

@@ -1,7 +1,16 @@
+import base64
+import re
+
 import pytest
 
 from referrals.application.errors import NotAuthenticated
-from referrals.application.profile import decode_cursor, encode_cursor
+from referrals.application.profile import (
+    CURSOR_MAX_LENGTH,
+    CURSOR_PATTERN,
+    MAX_RANK,
+    decode_cursor,
+    encode_cursor,
+)
 from referrals.domain.errors import InvalidInput
 from tests.unit.conftest import World
 
@@ -47,7 +56,21 @@ async def test_the_default_page_is_100_and_the_largest_1000(world: World) -> Non
             await world.get_profile(owner, limit=bad)
 
 
-@pytest.mark.parametrize("cursor", ["", "x", "!!!!", encode_cursor(5)[:-1] + "*", "cjEyYQ"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "x",
+        "!!!!",
+        encode_cursor(5)[:-1] + "*",
+        "cjEyYQ",
+        encode_cursor(1) + "=",  # padded: decodes, but was never given out
+        "cjF",  # other trailing bits, same rank as "cjE"
+        "c!jE",  # base64 decoding skips the "!"
+        encode_cursor(7) + "\n",
+        base64.urlsafe_b64encode(b"r007").decode().rstrip("="),  # leading zeros
+    ],
+)
 def test_cursors_we_did_not_issue_are_invalid_input(cursor: str) -> None:
     with pytest.raises(InvalidInput):
         decode_cursor(cursor or "=")
@@ -55,6 +78,13 @@ def test_cursors_we_did_not_issue_are_invalid_input(cursor: str) -> None:
 
 def test_a_cursor_round_trips() -> None:
     assert decode_cursor(encode_cursor(123456)) == 123456
+
+
+@pytest.mark.parametrize("rank", [0, 1, 9, 10, 99, 123456, MAX_RANK])
+def test_every_cursor_given_out_has_the_documented_shape(rank: int) -> None:
+    cursor = encode_cursor(rank)
+    assert len(cursor) <= CURSOR_MAX_LENGTH
+    assert re.fullmatch(CURSOR_PATTERN, cursor), cursor
 
 
 async def test_a_user_that_does_not_exist_is_not_authenticated(world: World) -> None:

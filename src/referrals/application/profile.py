@@ -51,10 +51,15 @@ def encode_cursor(rank: int) -> str:
 
 MAX_RANK = 2**31 - 1
 """Ranks are 32-bit in the database; no cursor points past this."""
+CURSOR_MAX_LENGTH = len(encode_cursor(MAX_RANK))
+CURSOR_PATTERN = f"[A-Za-z0-9_-]{{{len(encode_cursor(1))},{CURSOR_MAX_LENGTH}}}"
+"""Every cursor :func:`encode_cursor` gives out matches this (a regular
+expression of the whole cursor; the OpenAPI document anchors it)."""
 
 
 def decode_cursor(cursor: str) -> int:
-    """The rank a cursor points after; ``InvalidInput`` for anything we did not issue."""
+    """The rank a cursor points after; ``InvalidInput`` for anything we did not
+    issue (only the exact text :func:`encode_cursor` gives out is taken back)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -64,7 +69,7 @@ def decode_cursor(cursor: str) -> int:
     if raw[:1] != "r" or not (0 < len(digits) <= 10 and digits.isascii() and digits.isdigit()):
         raise InvalidInput("cursor", N_("Not a cursor this API gave out."))
     rank = int(digits)
-    if rank > MAX_RANK:
+    if rank > MAX_RANK or encode_cursor(rank) != cursor:
         raise InvalidInput("cursor", N_("Not a cursor this API gave out."))
     return rank
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import NewType
 
@@ -15,11 +16,21 @@ INVITE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: digits and upper-case letters without I, L, O and U."""
 INVITE_CODE_LENGTH = 6
 _LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_INVITE_SET = frozenset(INVITE_ALPHABET)
+_TYPED_INVITE_CHARACTERS = "0-9A-TV-Za-tv-z"
+"""What may be typed for one character: the alphabet in either case, and the
+look-alikes ``I``, ``L`` and ``O`` (only ``U`` is left out). ASCII only: a
+non-ASCII letter may upper-case into one of these (the dotless i, U+0131, into ``I``)."""
+_BLANKS = "[ \\t\\n\\r]*"
+INVITE_CODE_TYPED = f"{_BLANKS}[{_TYPED_INVITE_CHARACTERS}]{{{INVITE_CODE_LENGTH}}}{_BLANKS}"
+"""A regular expression of every typed invite code :func:`normalize_invite_code`
+accepts, whole (``re.fullmatch``; the OpenAPI document anchors it)."""
+_INVITE_TYPED = re.compile(INVITE_CODE_TYPED)
 
 CODE_LENGTH_RANGE = range(4, 9)
 TOKEN_BYTES = 32
 """256-bit session tokens; challenge tokens use the same generator."""
+TOKEN_LENGTH = 43
+"""Characters of :func:`new_token`: 32 bytes in unpadded URL-safe base64."""
 
 
 def generate_confirmation_code(length: int) -> str:
@@ -43,11 +54,11 @@ def generate_invite_code() -> InviteCode:
 
 
 def normalize_invite_code(typed: str) -> InviteCode:
-    """Trim, upper-case and map look-alikes (``O``→``0``, ``I``/``L``→``1``)."""
-    code = typed.strip().upper().translate(_LOOK_ALIKES)
-    if len(code) != INVITE_CODE_LENGTH or not _INVITE_SET.issuperset(code):
+    """Trim, upper-case and map look-alikes (``O``→``0``, ``I``/``L``→``1``);
+    :data:`INVITE_CODE_TYPED` is exactly what it accepts."""
+    if not _INVITE_TYPED.fullmatch(typed):
         raise InvalidInviteCode()
-    return InviteCode(code)
+    return InviteCode(typed.strip(" \t\n\r").upper().translate(_LOOK_ALIKES))
 
 
 def new_token() -> str:
@@ -89,6 +100,12 @@ def new_login_token(alias: str) -> str:
     random bits, all URL-safe (75 characters). The random part makes it
     unguessable; the alias only says which phone's login to look at."""
     return alias + new_token()
+
+
+LOGIN_TOKEN_LENGTH = PHONE_ALIAS_LENGTH + TOKEN_LENGTH
+LOGIN_TOKEN_PATTERN = f"[0-9a-f]{{{PHONE_ALIAS_LENGTH}}}[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}"
+"""The shape of every token :func:`new_login_token` draws (a regular
+expression of the whole token; the OpenAPI document anchors it)."""
 
 
 def challenge_id(token: str) -> str:

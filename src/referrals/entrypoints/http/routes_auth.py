@@ -12,6 +12,7 @@ from msgspec import UNSET
 
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
+from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
 from referrals.entrypoints.http.deps import json_only
@@ -94,7 +95,14 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     )
     async def verify(
         request: AnyRequest,
-        token: Annotated[str, Parameter(max_length=128, description="From the login answer.")],
+        token: Annotated[
+            str,
+            Parameter(
+                max_length=LOGIN_TOKEN_LENGTH,
+                schema_extra={"pattern": f"^{LOGIN_TOKEN_PATTERN}$"},
+                description="From the login answer. A token of any other shape is refused.",
+            ),
+        ],
         data: JSONBody[VerifyIn],
     ) -> Response[VerifyOut]:
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)

@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 
+from referrals.application.profile import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.deps import json_only
 from referrals.entrypoints.http.problems import error_responses
@@ -42,7 +43,11 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         ] = None,
         cursor: Annotated[
             str | None,
-            Parameter(max_length=64, description="`next_cursor` of the previous page."),
+            Parameter(
+                max_length=CURSOR_MAX_LENGTH,
+                schema_extra={"pattern": f"^{CURSOR_PATTERN}$"},
+                description="`next_cursor` of the previous page, as it was given.",
+            ),
         ] = None,
     ) -> ProfileOut:
         service = runtime.service

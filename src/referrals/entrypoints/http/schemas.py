@@ -8,6 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from referrals.application.profile import Profile
+from referrals.domain.codes import INVITE_CODE_TYPED
 from referrals.domain.phone import MAX_TYPED_LENGTH
 
 PhoneText = Annotated[
@@ -87,7 +88,19 @@ class VerifyOut(msgspec.Struct, frozen=True):
 
 
 class ApplyReferralIn(msgspec.Struct, frozen=True):
-    used_referral_code: Annotated[str, Meta(max_length=32, examples=["TRB7W4"])]
+    used_referral_code: Annotated[
+        str,
+        Meta(
+            max_length=32,
+            # Documented, not enforced here: the use case refuses with its own message.
+            extra_json_schema={
+                "description": "Six letters and digits, any case; `O`, `I` and `L` are read"
+                " as `0`, `1` and `1`; blanks around are ignored.",
+                "examples": ["TRB7W4"],
+                "extra": {"pattern": f"^{INVITE_CODE_TYPED}$"},
+            },
+        ),
+    ]
 
 
 class LogoutOut(msgspec.Struct, frozen=True):

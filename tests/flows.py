@@ -60,6 +60,6 @@ def walk_through_the_api(url: str) -> None:
                 break
         assert seen == fans
         assert sign_in(owner, "+79991234567")["is_new_user"] is False
-        assert owner.get("/api/logout/").status_code == 200
+        assert owner.post("/api/logout/", json={}).status_code == 200  # by cookie, as JSON
         assert owner.get("/api/profile/", headers=bearer(me)).status_code == 200  # other session
         assert owner.get("/api/profile/").status_code == 401  # the cookie's session ended

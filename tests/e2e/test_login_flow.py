@@ -280,7 +280,7 @@ async def test_logout_by_get_revokes_the_session_too(client: AsyncTestClient[Any
 async def test_logout_with_the_cookie_revokes_that_session(client: AsyncTestClient[Any]) -> None:
     token = await sign_in(client, keep_cookie=True)
 
-    response = await client.post("/api/logout/")
+    response = await client.post("/api/logout/", json={})  # as the page sends it
 
     assert response.status_code == 200
     assert not client.cookies.get(SESSION_COOKIE)

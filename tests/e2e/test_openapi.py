@@ -16,8 +16,8 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("/api/verify/{token}", "post"): {200, 400, 413, 415, 429, 503},
     ("/api/profile", "get"): {200, 400, 401, 503},
     ("/api/profile", "post"): {200, 400, 401, 404, 409, 413, 415, 429, 503},
-    ("/api/logout", "get"): {200, 503},
-    ("/api/logout", "post"): {200, 503},
+    ("/api/logout", "get"): {200, 403, 503},
+    ("/api/logout", "post"): {200, 403, 503},
 }
 """Every operation of SPEC §2 and the statuses it really answers (each one
 is provoked by a test of this suite)."""

@@ -31,6 +31,10 @@ class RouteNotFound(HTTPException):
     status_code = 404
 
 
+class CrossSiteRequest(HTTPException):
+    status_code = 403
+
+
 class MethodNotAllowed(HTTPException):
     status_code = 405
 
@@ -75,6 +79,13 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         "not_authenticated",
         "no or bad session on a protected endpoint",
         "`WWW-Authenticate: Bearer`",
+    ),
+    ErrorKind(
+        CrossSiteRequest,
+        403,
+        "cross_site_request",
+        "a logout by the session cookie alone that may come from another site"
+        " (send `Authorization: Bearer`, or POST it as `application/json`)",
     ),
     ErrorKind(RouteNotFound, 404, "not_found", "no such path"),
     ErrorKind(

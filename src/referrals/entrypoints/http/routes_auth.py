@@ -15,7 +15,7 @@ from referrals.application.verify import VerifyCode
 from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
-from referrals.entrypoints.http.deps import json_only
+from referrals.entrypoints.http.deps import json_only, not_cross_site
 from referrals.entrypoints.http.problems import error_responses, language
 from referrals.entrypoints.http.runtime import Runtime
 from referrals.entrypoints.http.schemas import (
@@ -126,8 +126,12 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         status_code=200,
         summary="End the session",
         description="Revokes the session server-side at once and clears the cookie. "
-        "Answers 200 without a session too, so it is safe to repeat.",
-        responses=error_responses("service_unavailable"),
+        "Answers 200 without a session too, so it is safe to repeat. With the cookie "
+        "alone (no `Authorization` header) it must come from this site: a POST sent as "
+        "`application/json`, or a request the browser marks `Sec-Fetch-Site: "
+        "same-origin`; so no other site's link or form can log a user out.",
+        guards=[not_cross_site],
+        responses=error_responses("cross_site_request", "service_unavailable"),
         operation_id=operation_ids,
     )
     async def logout(request: AnyRequest) -> Response[LogoutOut]:

@@ -67,6 +67,7 @@ INVALID_VALUE = Text(N_("Invalid value."))
 UNAVAILABLE = Text(N_("A service this API needs is unavailable; try again shortly."))
 UNEXPECTED = Text(N_("An unexpected error occurred; it was logged."))
 NOT_JSON_MEDIA = N_("Send the body as application/json.")
+CROSS_SITE = N_("Log out from this site's own page, or send the session as Authorization: Bearer.")
 NO_SUCH_FILE = N_("No such file.")
 
 HTTP_DETAILS: Mapping[int, str] = {

@@ -92,7 +92,11 @@ def summarise(path: Path, top: int = 15) -> str:
     own: Counter[tuple[str, str]] = Counter()
     packages: Counter[str] = Counter()
     for profile in data["profiles"]:
-        for stack in profile["samples"]:
+        for sample in profile["samples"]:
+            # With --subprocesses each stack starts at a frame naming its process
+            # (no file): a stack of that frame alone is a thread with no Python
+            # running (Granian's own threads), so not busy in Python.
+            stack = [i for i in sample if frames[i].get("file")]
             if stack:  # speedscope lists a stack from the root to the leaf
                 leaf = frames[stack[-1]]
                 own[leaf["name"], short(leaf.get("file", ""))] += 1

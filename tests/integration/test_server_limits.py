@@ -4,6 +4,8 @@ or too many connections: a real server process, attacked over sockets."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import threading
 import time
@@ -13,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import Process, serving
+from tests.processes import Process, serving, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -169,4 +171,23 @@ def test_connections_beyond_the_cap_wait_and_do_not_take_the_server_down(
         waiting.close()
 
         assert httpx.get(f"{url}/health", timeout=30).status_code == 200
+        assert process.popen.poll() is None
+
+
+def worker_pids(process: Process) -> set[int]:
+    children = Path(f"/proc/{process.popen.pid}/task/{process.popen.pid}/children")
+    return {int(pid) for pid in children.read_text().split()}
+
+
+def test_a_worker_that_dies_is_replaced_and_the_server_answers_again(tmp_path: Path) -> None:
+    with server(tmp_path) as (url, process):
+        (worker,) = worker_pids(process)
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and worker_pids(process) in (set(), {worker}):
+            time.sleep(0.1)
+        wait_until_serving(url, process)
+
+        assert httpx.get(f"{url}/health").status_code == 200
+        assert worker not in worker_pids(process)
         assert process.popen.poll() is None

@@ -84,4 +84,6 @@ def run(
         log_level=LogLevels(log_level.lower()),
         log_access=access_log,
         workers_kill_timeout=15,  # in-flight requests get 15 s to finish on SIGTERM
+        respawn_failed_workers=True,  # a worker that dies (say, killed for memory) comes back
+        respawn_interval=1.0,
     ).serve()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.connection import ASGIConnection
+from litestar.connection import ASGIConnection, Request
 from litestar.handlers import BaseRouteHandler
 
 from referrals.entrypoints.http.errors import CrossSiteRequest, UnsupportedMediaType
@@ -49,6 +49,6 @@ def not_cross_site(connection: AnyConnection, _: BaseRouteHandler) -> None:
         return
     if headers.get("sec-fetch-site", "").strip().lower() in OWN_FETCHES:
         return
-    if connection.scope["method"] == "POST" and _is_json(connection):
+    if isinstance(connection, Request) and connection.method == "POST" and _is_json(connection):
         return
     raise CrossSiteRequest(detail=CROSS_SITE)

@@ -79,6 +79,8 @@ class Settings:
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``auto``: JSON lines when ``env`` is ``prod``, readable text otherwise."""
     allow_test_phones_in_prod: bool = False
     """Whether ``policy.test_phones`` may be used when ``env="prod"`` (each use
     is then logged as a warning)."""
@@ -99,6 +101,11 @@ class Settings:
     def shared_stores(self) -> bool:
         """Whether codes, sessions and limits live outside this process."""
         return self.redis_url is not None
+
+    @property
+    def log_json(self) -> bool:
+        """Whether log records are written as JSON lines."""
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "prod")
 
     @property
     def delivery_lease(self) -> float:
@@ -389,6 +396,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
     Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
     Variable("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Variable("LOG_FORMAT", "log_format", _choice("auto", "json", "text"), "auto, json or text"),
     Variable(
         "TEST_PHONES",
         "policy.test_phones",

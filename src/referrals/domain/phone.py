@@ -73,5 +73,8 @@ def is_known_region(region: str) -> bool:
 
 
 def masked(phone: str) -> str:
-    """A phone for logs: the last four digits hidden (``+7999123****``)."""
-    return phone[:-4] + "****" if len(phone) > 4 else "****"
+    """A phone for logs: the country code and the next three digits, and the
+    last four; the rest hidden (``+7999***4567``). Short or odd text: ``***``."""
+    if len(phone) < 10:
+        return "***"
+    return f"{phone[:5]}***{phone[-4:]}"

@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, json_lines=settings.log_json)
         if args.command == "serve":
             serve(settings, args)
         elif args.command == "worker":

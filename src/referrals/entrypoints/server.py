@@ -62,6 +62,8 @@ def run(
     from granian.log import LogLevels
     from granian.server import Server
 
+    from referrals.entrypoints.logs import server_log_config
+
     Server(
         app_factory,
         factory=True,
@@ -83,6 +85,7 @@ def run(
         ),
         log_level=LogLevels(log_level.lower()),
         log_access=access_log,
+        log_dictconfig=server_log_config(),  # Granian's lines in our format, with request ids
         workers_kill_timeout=15,  # in-flight requests get 15 s to finish on SIGTERM
         respawn_failed_workers=True,  # a worker that dies (say, killed for memory) comes back
         respawn_interval=1.0,

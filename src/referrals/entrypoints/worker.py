@@ -43,7 +43,7 @@ def build_worker_broker(
     """
     # run_worker turned taskiq's loggers up to INFO (a line per task); quiet
     # them again in this process, keeping their warnings and errors.
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
     _without_timeout_tracebacks(logging.getLogger("taskiq.receiver.receiver"))
     container = build_container(settings, adapters=adapters, hooks=hooks, sms_text=sms_text)
     broker = container.broker()

@@ -8,7 +8,7 @@ import random
 
 from referrals.domain.phone import Phone
 
-log = logging.getLogger("referrals.sms")
+log = logging.getLogger("referrals.sms.console")
 
 
 class ConsoleSmsGateway:

@@ -14,12 +14,15 @@ from taskiq import AsyncBroker, Context, TaskiqDepends
 from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
+from referrals.application.correlation import REQUEST_ID
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import DeliveryFailed, ServiceUnavailable
 from referrals.application.ports import CodeDelivery
 from referrals.domain.phone import Phone, masked
 
 DELIVER_CODE = "referrals.deliver_code"
+REQUEST_ID_LABEL = "request_id"
+"""The task label that carries the id of the request that queued it."""
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,21 @@ def register_tasks(
         context: Annotated[Context, TaskiqDepends()],
         language: str | None = None,
         requested_at: float | None = None,
+    ) -> str:
+        # The login's request id (a label) names this delivery's log lines too.
+        token = REQUEST_ID.set(context.message.labels.get(REQUEST_ID_LABEL) or None)
+        try:
+            return await _deliver(challenge_id, phone, sealed_code, expires_at, context, language)
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def _deliver(
+        challenge_id: str,
+        phone: str,
+        sealed_code: str,
+        expires_at: float,
+        context: Context,
+        language: str | None,
     ) -> str:
         try:
             use_case = deliver()
@@ -135,13 +153,19 @@ class TaskiqCodeSender:
 
     def __init__(self, broker: AsyncBroker, timeout: float) -> None:
         self.timeout = timeout
-        self._kicker: AsyncKicker[..., str] = AsyncKicker(
-            DELIVER_CODE, broker, labels={"timeout": timeout, "ack_type": "manual"}
-        )
+        self._broker = broker
+        self._labels: dict[str, object] = {"timeout": timeout, "ack_type": "manual"}
+        self._kicker: AsyncKicker[..., str] = AsyncKicker(DELIVER_CODE, broker, labels=self._labels)
 
     async def send(self, delivery: CodeDelivery) -> None:
+        kicker = self._kicker
+        request_id = REQUEST_ID.get()
+        if request_id is not None:  # a kicker of its own: with_labels changes the one it is on
+            kicker = AsyncKicker(
+                DELIVER_CODE, self._broker, labels={**self._labels, REQUEST_ID_LABEL: request_id}
+            )
         try:
-            await self._kicker.kiq(
+            await kicker.kiq(
                 challenge_id=delivery.challenge_id,
                 phone=delivery.phone,
                 sealed_code=delivery.sealed_code,

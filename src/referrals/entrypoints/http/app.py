@@ -44,7 +44,7 @@ def create_app(
     """Build the standalone API. Without arguments, settings come from the
     environment; the keywords are those of :class:`ReferralsPlugin`."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
     plugin = ReferralsPlugin(
         settings, path=API_PATH, adapters=adapters, hooks=hooks, sms_text=sms_text
     )

@@ -9,7 +9,8 @@
     async def orders(user: User) -> list[Order]: ...
 
 The plugin adds the routes under ``path`` (every answer ``Cache-Control:
-no-store``), opens the service in the host's
+no-store``), an ``X-Request-ID`` on every answer of the app (see
+:mod:`~referrals.entrypoints.http.request_id`), opens the service in the host's
 lifespan and closes it there, answers errors of its own routes as problem
 details (the host's other routes keep the host's handlers), builds links
 (``next_page``) inside the mount, and adds its operations and security
@@ -40,6 +41,7 @@ from referrals.application.sms_text import SmsText
 from referrals.domain.user import User
 from referrals.entrypoints.http.no_store import no_store
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS, retry_after
+from referrals.entrypoints.http.request_id import request_ids
 from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
 from referrals.entrypoints.http.runtime import BEARER_SCHEME, COOKIE_SCHEME, Runtime
@@ -124,7 +126,10 @@ class ReferralsPlugin(InitPlugin):
         return app_config
 
     @asynccontextmanager
-    async def _lifespan(self, _: Litestar) -> AsyncIterator[None]:
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        # Around the app's whole handler (as Litestar's own OpenTelemetry
+        # middleware is), not in its middleware list, which unrouted 404s skip.
+        app.asgi_handler = request_ids(self._runtime.settings.trusted_proxies)(app.asgi_handler)
         async with open_service(
             self._runtime.settings,
             adapters=self._adapters,

@@ -11,6 +11,7 @@ from referrals.application.correlation import REQUEST_ID
 from referrals.domain.phone import masked
 from referrals.entrypoints.logs import AccessPathFilter, JsonFormatter, RequestIdFilter
 from referrals.settings import Settings, load_settings
+from tests.unit.test_production import PROD
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
@@ -72,16 +73,9 @@ def test_access_log_paths_hide_the_login_token() -> None:
     ("env", "expected"),
     [
         ({}, False),
-        ({"REFERRALS_ENV": "prod", "REFERRALS_SECRET_KEY": "s" * 32}, True),
+        (PROD, True),
         ({"REFERRALS_LOG_FORMAT": "json"}, True),
-        (
-            {
-                "REFERRALS_ENV": "prod",
-                "REFERRALS_SECRET_KEY": "s" * 32,
-                "REFERRALS_LOG_FORMAT": "text",
-            },
-            False,
-        ),
+        ({**PROD, "REFERRALS_LOG_FORMAT": "text"}, False),
     ],
 )
 def test_json_lines_are_the_default_in_prod_and_settable(

@@ -58,7 +58,9 @@ def register_tasks(
         # The login's request id (a label) names this delivery's log lines too.
         token = REQUEST_ID.set(context.message.labels.get(REQUEST_ID_LABEL) or None)
         try:
-            return await _deliver(challenge_id, phone, sealed_code, expires_at, context, language)
+            return await _deliver(
+                challenge_id, phone, sealed_code, expires_at, context, language, requested_at
+            )
         finally:
             REQUEST_ID.reset(token)
 
@@ -69,6 +71,7 @@ def register_tasks(
         expires_at: float,
         context: Context,
         language: str | None,
+        requested_at: float | None,
     ) -> str:
         try:
             use_case = deliver()

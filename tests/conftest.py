@@ -14,14 +14,17 @@ import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import psycopg
 import pytest
 import redis
 import redis.asyncio
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from referrals.adapters.sql import Database
+from referrals.adapters.sql import Database, open_database
+from referrals.adapters.sql.migrate import sqlalchemy_url
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "REFERRALS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -86,24 +89,67 @@ def _postgres_migrated(postgres_url: str) -> str:
 @pytest.fixture
 async def postgres_database(_postgres_migrated: str) -> AsyncIterator[Database]:
     """The session's PostgreSQL database, emptied for this test."""
-    database = Database(_postgres_migrated, pool_size=20, max_overflow=40)
-    async with database.engine.begin() as conn:
-        await conn.exec_driver_sql("TRUNCATE users RESTART IDENTITY")
+    with sqlalchemy_engine(_postgres_migrated) as engine, engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE users RESTART IDENTITY")
+    database = open_database(_postgres_migrated, pool_size=20)
+    await database.open()
     try:
         yield database
     finally:
-        await database.dispose()
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_url(_postgres_migrated: str) -> Iterator[str]:
+    """The session's PostgreSQL database through a PgBouncer of its own in
+    transaction mode (started on first use, stopped at the end)."""
+    from tests.pgbouncer import pgbouncer
+
+    with pgbouncer(_postgres_migrated) as url:
+        yield url
+
+
+@pytest.fixture
+async def pgbouncer_database(
+    pgbouncer_url: str, postgres_database: Database
+) -> AsyncIterator[Database]:
+    """The session's database (emptied, as ``postgres_database``) through
+    PgBouncer in transaction mode, as ``REFERRALS_DB_TRANSACTION_POOLER=true`` opens it."""
+    database = open_database(pgbouncer_url, pool_size=10, prepared_statements=False)
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 @pytest.fixture
 async def sqlite_database(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
     """A migrated SQLite database in a file of this test's own."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/referrals.sqlite3")
+    database = open_database(f"sqlite:///{tmp_path}/referrals.sqlite3")
     await database.migrate()
+    await database.open()
     try:
         yield database
     finally:
-        await database.dispose()
+        await database.close()
+
+
+@contextlib.contextmanager
+def sqlalchemy_engine(url: str) -> Iterator[Engine]:
+    """A synchronous SQLAlchemy engine on a database's URL, for tests that look
+    at the schema or the rows themselves (blocking: fine in a test)."""
+    engine = create_engine(sqlalchemy_url(url))
+    if engine.dialect.name == "sqlite":  # as SqliteDatabase's own connection
+
+        @event.listens_for(engine, "connect")
+        def _foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

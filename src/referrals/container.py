@@ -49,19 +49,19 @@ if TYPE_CHECKING:
 
 
 async def _database(settings: Settings) -> AsyncIterator[Database]:
-    from referrals.adapters.sql import Database
+    from referrals.adapters.sql import open_database
 
-    database = Database(
+    database = open_database(
         settings.database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
         timeout=settings.dependency_timeout,
+        prepared_statements=not settings.db_transaction_pooler,
     )
+    await database.prepare()
     try:
-        await database.prepare()
         yield database
     finally:
-        await database.dispose()
+        await database.close()
 
 
 async def _redis(settings: Settings) -> AsyncIterator[Any]:

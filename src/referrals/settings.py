@@ -28,7 +28,7 @@ from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import is_known_region
 
 PREFIX = "REFERRALS_"
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///referrals.sqlite3"
+DEFAULT_DATABASE_URL = "sqlite:///referrals.sqlite3"
 MIN_SECRET_LENGTH = 32
 LEASE_FACTOR = 0.8
 """A worker's claim on a code lasts this share of the redelivery time, so it
@@ -72,7 +72,7 @@ class Settings:
     cookie_secure: bool = True
     redis_prefix: str = "referrals:"
     db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_transaction_pooler: bool = False
     dependency_timeout: float = 3.0
     ready_timeout: float = 2.0
     worker_heartbeat: str = "/tmp/referrals-worker.heartbeat"  # noqa: S108 (a liveness mark)
@@ -197,13 +197,6 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _non_negative_int(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(value)
-    return number
-
-
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0 or number == float("inf"):
@@ -283,7 +276,9 @@ def _log_level(value: str) -> str:
 def _database_url(value: str) -> str:
     if value.startswith(("postgresql://", "postgres://")):
         value = "postgresql+psycopg://" + value.split("://", 1)[1]
-    if not value.startswith(("postgresql+psycopg://", "sqlite+aiosqlite://")):
+    if value.startswith("sqlite+aiosqlite://"):  # the spelling of earlier versions
+        value = "sqlite://" + value.split("://", 1)[1]
+    if not value.startswith(("postgresql+psycopg://", "sqlite://")):
         raise ValueError(value)
     return value
 
@@ -344,7 +339,7 @@ class Variable:
         return spec.default
 
 
-URL = "a postgresql+psycopg:// or sqlite+aiosqlite:// URL"
+URL = "a postgresql:// or sqlite:/// URL"
 REDIS = "a redis://, rediss:// or unix:// URL, or redis+cluster://host:port[,host:port…]"
 SECONDS = "seconds above 0"
 COUNT = "a whole number above 0"
@@ -389,7 +384,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SMS_WEBHOOK_TIMEOUT", "sms_webhook_timeout", _positive_float, SECONDS),
     Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
     Variable("DB_POOL_SIZE", "db_pool_size", _positive_int, COUNT),
-    Variable("DB_MAX_OVERFLOW", "db_max_overflow", _non_negative_int, "a whole number"),
+    Variable("DB_TRANSACTION_POOLER", "db_transaction_pooler", _bool, "true or false"),
     Variable("DEPENDENCY_TIMEOUT", "dependency_timeout", _positive_float, SECONDS),
     Variable("READY_TIMEOUT", "ready_timeout", _positive_float, SECONDS),
     Variable("WORKER_HEARTBEAT", "worker_heartbeat", _text, "a file path"),

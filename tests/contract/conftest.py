@@ -111,12 +111,13 @@ async def delivery_ledger(request: pytest.FixtureRequest) -> AsyncIterator[Deliv
         "memory",
         "sqlite",
         pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("pgbouncer", marks=[pytest.mark.postgres, pytest.mark.pgbouncer]),
     ]
 )
 def unit_of_work(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    """A factory of units of work on a fresh, empty store of users."""
+    """A factory of units of work on a fresh, empty store of users (PostgreSQL
+    directly, and through PgBouncer in transaction mode)."""
     if request.param == "memory":
         return InMemoryUsers().unit_of_work
-    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database"
-    database = request.getfixturevalue(fixture)
+    database = request.getfixturevalue(f"{request.param}_database")
     return sql_unit_of_work(database)

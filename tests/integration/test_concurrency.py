@@ -23,6 +23,7 @@ from referrals.application.verify import VerifyCode
 from referrals.domain.errors import ReferralAlreadyApplied, ReferralCycle
 from referrals.service import Service, open_service
 from referrals.settings import Settings
+from tests.conftest import sqlalchemy_engine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -35,12 +36,21 @@ def address() -> str:
     return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
 
 
-@pytest.fixture
+@pytest.fixture(
+    params=["direct", pytest.param("pgbouncer", marks=pytest.mark.pgbouncer)],
+)
 async def production(
-    postgres_database: Database, redis_server_url: str, redis_prefix: str
+    request: pytest.FixtureRequest,
+    postgres_database: Database,
+    redis_server_url: str,
+    redis_prefix: str,
 ) -> AsyncIterator[tuple[Service, Database]]:
+    """The service on PostgreSQL, directly or through PgBouncer in transaction mode."""
+    pooled = request.param == "pgbouncer"
+    url = request.getfixturevalue("pgbouncer_url") if pooled else postgres_database.url
     settings = Settings(
-        database_url=postgres_database.url,
+        database_url=url,
+        db_transaction_pooler=pooled,
         redis_url=redis_server_url,
         redis_prefix=redis_prefix,
         secret_key=b"k" * 32,
@@ -63,8 +73,8 @@ async def sign_in(use_cases: Service, phone: str) -> tuple[int, str]:
 
 async def count_rows(database: Database, where: str = "true") -> int:
     query = text(f"SELECT count(*) FROM users WHERE {where}")  # noqa: S608 - the tests' own
-    async with database.engine.connect() as conn:
-        return int((await conn.execute(query)).scalar_one())
+    with sqlalchemy_engine(database.url) as engine, engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 async def test_fifty_concurrent_verifications_open_one_session_and_create_one_user(

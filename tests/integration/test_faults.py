@@ -301,7 +301,7 @@ def test_a_frozen_postgres_answers_503_in_bounded_time_and_leaks_no_connection(
     """A server that accepts connections but never answers (SIGSTOP), which the
     kernel does not refuse: only the client's own deadlines end the wait. A pool
     of two connections shows that every connection the outage touched came back."""
-    pool = {"REFERRALS_DB_POOL_SIZE": "2", "REFERRALS_DB_MAX_OVERFLOW": "0"}
+    pool = {"REFERRALS_DB_POOL_SIZE": "2"}
     with running_api(tmp_path, postgres.url, stores_redis.url, extra=pool) as api:
         session = api.sign_in(next(PHONES))
         assert api.profile(session)[0].status_code == 200  # a pooled connection is open

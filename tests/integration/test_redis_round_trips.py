@@ -19,7 +19,7 @@ from redis.asyncio.client import Pipeline
 
 from referrals import Adapters, CodeRequest, Settings, VerifyCode, open_service
 from referrals.adapters.memory import RecordingSmsGateway
-from referrals.adapters.sql import Database
+from referrals.adapters.sql import open_database
 from referrals.domain.errors import CodeInvalid, ReferralCodeNotFound
 from referrals.service import Service
 
@@ -66,9 +66,7 @@ async def service(
     redis_server_url: str, redis_prefix: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Service, RecordingSmsGateway]]:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
-    database = Database(database_url)
-    await database.migrate()
-    await database.dispose()
+    await open_database(database_url).migrate()
     settings = Settings(
         redis_url=redis_server_url,
         redis_prefix=redis_prefix,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import Connection, Engine, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
 from referrals.adapters.sql import Database
+from referrals.adapters.sql.migrate import alembic_head
+from referrals.adapters.sql.schema import HEAD
+from referrals.adapters.sql.sqlite import SqliteDatabase
 from referrals.adapters.sql.tables import metadata, users
+from tests.conftest import sqlalchemy_engine
 
 DATABASES = ["sqlite_database", pytest.param("postgres_database", marks=pytest.mark.postgres)]
 
@@ -19,18 +25,38 @@ def database(request: pytest.FixtureRequest) -> Database:
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
 
 
+@pytest.fixture
+def engine(database: Database) -> Iterator[Engine]:
+    with sqlalchemy_engine(database.url) as engine:
+        yield engine
+
+
+def test_the_schema_check_knows_the_latest_migration() -> None:
+    assert alembic_head() == HEAD
+
+
+async def test_a_migrated_database_reports_the_latest_revision(database: Database) -> None:
+    assert await database.revision() == HEAD
+    await database.check_schema()
+
+
 def _differences(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, metadata))
 
 
-async def test_the_migrations_build_exactly_the_tables_module(database: Database) -> None:
-    async with database.engine.connect() as conn:
-        assert await conn.run_sync(_differences) == []
+async def test_sqlite_units_enforce_foreign_keys(sqlite_database: SqliteDatabase) -> None:
+    async with sqlite_database.unit_of_work(read_only=True) as unit:
+        assert unit.connection.execute("PRAGMA foreign_keys").fetchone() == (1,)
 
 
-async def insert_user(conn: object, user_id: int, phone: str, code: str) -> None:
-    await conn.execute(insert(users).values(id=user_id, phone=phone, invite_code=code))  # type: ignore[attr-defined]
+def test_the_migrations_build_exactly_the_tables_module(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert _differences(conn) == []
+
+
+def insert_user(conn: Connection, user_id: int, phone: str, code: str) -> None:
+    conn.execute(insert(users).values(id=user_id, phone=phone, invite_code=code))
 
 
 @pytest.mark.parametrize(
@@ -54,52 +80,50 @@ async def insert_user(conn: object, user_id: int, phone: str, code: str) -> None
         (update(users).where(users.c.id == 1).values(referred_count=-1), "negative count"),
     ],
 )
-async def test_the_database_refuses_what_the_rules_forbid(
-    database: Database, statement: object, constraint: str
+def test_the_database_refuses_what_the_rules_forbid(
+    engine: Engine, statement: object, constraint: str
 ) -> None:
-    async with database.engine.begin() as conn:
-        await insert_user(conn, 1, "+79990000001", "AAAAAA")
-        await insert_user(conn, 2, "+79990000002", "BBBBBB")
-    with pytest.raises(IntegrityError):
-        async with database.engine.begin() as conn:
-            await conn.execute(statement)  # type: ignore[call-overload]
+    with engine.begin() as conn:
+        insert_user(conn, 1, "+79990000001", "AAAAAA")
+        insert_user(conn, 2, "+79990000002", "BBBBBB")
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(statement)  # type: ignore[call-overload]
 
 
-async def test_two_referrals_cannot_share_a_rank_under_one_referrer(database: Database) -> None:
-    async with database.engine.begin() as conn:
+def test_two_referrals_cannot_share_a_rank_under_one_referrer(engine: Engine) -> None:
+    with engine.begin() as conn:
         for i, code in enumerate(["AAAAAA", "BBBBBB", "CCCCCC"], start=1):
-            await insert_user(conn, i, f"+7999000000{i}", code)
-        await conn.execute(
+            insert_user(conn, i, f"+7999000000{i}", code)
+        conn.execute(
             update(users)
             .where(users.c.id == 2)
             .values(referrer_id=1, used_invite_code="AAAAAA", referral_rank=1)
         )
-    with pytest.raises(IntegrityError):
-        async with database.engine.begin() as conn:
-            await conn.execute(
-                update(users)
-                .where(users.c.id == 3)
-                .values(referrer_id=1, used_invite_code="AAAAAA", referral_rank=1)
-            )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == 3)
+            .values(referrer_id=1, used_invite_code="AAAAAA", referral_rank=1)
+        )
 
 
 @pytest.mark.postgres
-async def test_a_page_of_referrals_is_an_index_range_scan(postgres_database: Database) -> None:
-    async with postgres_database.engine.begin() as conn:
-        await conn.execute(
+def test_a_page_of_referrals_is_an_index_range_scan(postgres_database: Database) -> None:
+    with sqlalchemy_engine(postgres_database.url) as engine, engine.begin() as conn:
+        conn.execute(
             text("INSERT INTO users (id, phone, invite_code) VALUES (1, '+79990000000', 'ROOT00')")
         )
-        await conn.execute(
+        conn.execute(
             text(
                 "INSERT INTO users (id, phone, invite_code, referrer_id, used_invite_code,"
                 " referral_rank) SELECT n + 1, '+7999' || lpad(n::text, 7, '0'),"
                 " lpad(upper(to_hex(n)), 6, 'Z'), 1, 'ROOT00', n FROM generate_series(1, 20000) n"
             )
         )
-        await conn.execute(text("ANALYZE users"))
+        conn.execute(text("ANALYZE users"))
         plan = "\n".join(
             row[0]
-            for row in await conn.execute(
+            for row in conn.execute(
                 text(
                     "EXPLAIN SELECT referral_rank, phone FROM users WHERE referrer_id = 1"
                     " AND referral_rank > 15000 ORDER BY referral_rank LIMIT 101"

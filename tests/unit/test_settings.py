@@ -20,7 +20,7 @@ from tests.unit.test_production import PROD
 def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
     settings = load_settings({})
     assert settings.env == "dev"
-    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.startswith("sqlite:///")
     assert settings.database_url.endswith("referrals.sqlite3")
     assert settings.redis_url is None and settings.broker_url is None
     assert settings.secret_key_generated and len(settings.secret_key) == 32
@@ -29,6 +29,17 @@ def test_no_variables_give_the_embedded_default(tmp_path: object) -> None:
     assert settings.policy.phone_send == Limit(10, 86400)
     assert settings.sms_delay == (1.0, 2.0)
     assert settings.trusted_proxies == ()
+
+
+def test_the_earlier_sqlite_spelling_still_works() -> None:
+    settings = load_settings({"REFERRALS_DATABASE_URL": "sqlite+aiosqlite:////data/db.sqlite3"})
+    assert settings.database_url == "sqlite:////data/db.sqlite3"
+
+
+def test_a_transaction_pooler_is_off_unless_asked_for() -> None:
+    assert not load_settings({}).db_transaction_pooler
+    pooled = load_settings({"REFERRALS_DB_TRANSACTION_POOLER": "true"})
+    assert pooled.db_transaction_pooler
 
 
 def test_every_documented_variable_is_read() -> None:

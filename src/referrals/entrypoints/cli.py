@@ -144,7 +144,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             " codes and sessions would live in one process and be missing in the others"
         )
     try:  # migrate SQLite, check PostgreSQL: once, before any worker starts
-        asyncio.run(prepare_database(settings.database_url))
+        asyncio.run(
+            prepare_database(
+                settings.database_url, prepared_statements=not settings.db_transaction_pooler
+            )
+        )
     except (SchemaOutdated, ServiceUnavailable) as exc:
         raise Refused(f"{exc} ({settings.database_url.split('@')[-1]})") from exc
     if settings.secret_key_generated:
@@ -207,7 +211,11 @@ def health(settings: Settings, args: argparse.Namespace) -> int:
 def migrate(settings: Settings) -> None:
     from referrals.adapters.sql.database import run_migrations
 
-    asyncio.run(run_migrations(settings.database_url))
+    asyncio.run(
+        run_migrations(
+            settings.database_url, prepared_statements=not settings.db_transaction_pooler
+        )
+    )
     print("The database schema is up to date.")
 
 
@@ -216,7 +224,7 @@ EXTRAS = {
     "msgspec": "http",
     "granian": "http",
     "sqlalchemy": "sqlite",
-    "aiosqlite": "sqlite",
+    "psycopg_pool": "postgres",
     "alembic": "sqlite",
     "psycopg": "postgres",
     "redis": "redis",

@@ -17,7 +17,7 @@ from typing import Any
 
 from referrals.application.correlation import REQUEST_ID
 
-QUIET = ("alembic", "taskiq", "httpx", "aiosqlite")
+QUIET = ("alembic", "taskiq", "httpx", "psycopg.pool")
 """Libraries whose INFO lines say nothing an operator needs."""
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 

@@ -1,11 +1,13 @@
-"""Users in a SQL database through SQLAlchemy Core: SQLite and PostgreSQL.
+"""Users in a SQL database: PostgreSQL (psycopg and its pool) and SQLite (sqlite3).
 
-One code path serves both; the dialect shows only where it must (upserts,
-row locks, how a transaction begins). ``import referrals`` does not import
-this package, so library users who bring their own adapters need no driver.
+SQLAlchemy Core is the schema, migration and statement layer; the
+statements are compiled once and the drivers run them directly. The
+dialect shows only where it must (upserts, row locks, how a transaction
+begins). ``import referrals`` does not import this package, so library
+users who bring their own adapters need no driver.
 """
 
-from referrals.adapters.sql.database import Database
-from referrals.adapters.sql.uow import SqlUnitOfWork, sql_unit_of_work
+from referrals.adapters.sql.database import Database, open_database
+from referrals.adapters.sql.uow import sql_unit_of_work
 
-__all__ = ["Database", "SqlUnitOfWork", "sql_unit_of_work"]
+__all__ = ["Database", "open_database", "sql_unit_of_work"]

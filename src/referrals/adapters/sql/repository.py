@@ -21,75 +21,81 @@ SERIALIZABLE would also be correct, but every application to a popular
 referrer would then abort and retry on its counter; locks make them wait
 in line instead. SQLite serialises writing units with ``BEGIN IMMEDIATE``.
 
-Each statement runs under the unit's time limit (see ``uow.py``).
+Each statement is one of ``statements.py``, compiled for the driver and run
+by the unit of work's :class:`Executor` under its time limit.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import CursorResult, RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Executable
-
-from referrals.adapters.sql import statements as sql
+from referrals.adapters.sql.compiled import Compiled
+from referrals.adapters.sql.statements import Statements
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
+Row = Sequence[Any]
 
-def _user(row: RowMapping) -> User:
-    used = row["used_invite_code"]
+
+class Executor(Protocol):
+    """Runs compiled statements on the unit of work's connection."""
+
+    async def one(self, statement: Compiled, **values: Any) -> Row | None:
+        """The first row, or None."""
+        ...
+
+    async def all(self, statement: Compiled, **values: Any) -> list[Row]: ...
+
+    async def rowcount(self, statement: Compiled, **values: Any) -> int:
+        """Rows the statement changed."""
+        ...
+
+
+def _user(row: Row) -> User:
+    """A user from a row whose first columns are ``statements.USER_COLUMNS``."""
+    used = row[4]
     return User(
-        id=row["id"],
-        phone=Phone(row["phone"]),
-        invite_code=InviteCode(row["invite_code"]),
-        referrer_id=row["referrer_id"],
+        id=row[0],
+        phone=Phone(row[1]),
+        invite_code=InviteCode(row[2]),
+        referrer_id=row[3],
         used_invite_code=InviteCode(used) if used else None,
-        referred_count=row["referred_count"],
-        created_by=row["created_by"],
+        referred_count=row[5],
+        created_by=row[6],
     )
 
 
 class SqlUserRepository:
-    def __init__(
-        self,
-        conn: AsyncConnection,
-        bounded: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
-    ) -> None:
-        self._conn = conn
-        self._bounded = bounded
-        self._dialect = conn.dialect.name
+    def __init__(self, execute: Executor, statements: Statements, dialect: str) -> None:
+        self._execute = execute
+        self._sql = statements
+        self._dialect = dialect
 
-    async def _execute(self, statement: Executable, params: Mapping[str, Any]) -> CursorResult[Any]:
-        async with self._bounded():
-            return await self._conn.execute(statement, params)
-
-    async def _one(self, statement: Executable, **params: Any) -> User | None:
-        row = (await self._execute(statement, params)).mappings().first()
+    async def _one(self, statement: Compiled, **values: Any) -> User | None:
+        row = await self._execute.one(statement, **values)
         return None if row is None else _user(row)
 
     async def get(self, user_id: int) -> User | None:
-        return await self._one(sql.USER_BY_ID, user_id=user_id)
+        return await self._one(self._sql.user_by_id, user_id=user_id)
 
     async def get_by_phone(self, phone: Phone) -> User | None:
-        return await self._one(sql.USER_BY_PHONE, phone=phone)
+        return await self._one(self._sql.user_by_phone, phone=str(phone))
 
     async def get_by_invite_code(self, code: InviteCode) -> User | None:
-        return await self._one(sql.USER_BY_CODE, code=code)
+        return await self._one(self._sql.user_by_code, code=str(code))
 
     async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
-        statement = sql.ADD_USER[self._dialect]
-        return await self._one(statement, phone=phone, code=invite_code, created_by=created_by)
+        return await self._one(
+            self._sql.add_user, phone=str(phone), code=str(invite_code), created_by=created_by
+        )
 
     async def lock(self, user_id: int) -> User | None:
-        return await self._one(sql.LOCK_USER, user_id=user_id)
+        return await self._one(self._sql.lock_user, user_id=user_id)
 
     async def referrers_of(self, user_id: int) -> list[int]:
         chain: list[int] = []
@@ -100,13 +106,13 @@ class SqlUserRepository:
             if self._dialect != "postgresql":
                 return chain
             # Freeze the chain: lock its root and check it is still a root.
-            root = await self._execute(sql.LOCK_ROOT, {"user_id": top})
-            if root.scalar_one() is None:
+            root = await self._execute.one(self._sql.lock_root, user_id=top)
+            if root is None or root[0] is None:
                 return chain
 
     async def _chain_above(self, user_id: int) -> list[int]:
-        rows = await self._execute(sql.REFERRER_CHAIN, {"user_id": user_id})
-        links = {row.id: row.referrer_id for row in rows}
+        rows = await self._execute.all(self._sql.referrer_chain, user_id=user_id)
+        links = {row[0]: row[1] for row in rows}
         above: list[int] = []
         current = links.get(user_id)
         while current is not None and current not in above:
@@ -115,32 +121,33 @@ class SqlUserRepository:
         return above
 
     async def set_referrer(self, user: User, referrer: User) -> None:
-        counted = await self._execute(sql.COUNT_REFERRAL, {"owner_id": referrer.id})
-        params = {
-            "user_id": user.id,
-            "owner_id": referrer.id,
-            "code": referrer.invite_code,
-            "rank": counted.scalar_one(),
-        }
-        linked = await self._execute(sql.LINK_REFERRER, params)
-        if linked.rowcount != 1:  # the caller's lock should make this impossible
+        counted = await self._execute.one(self._sql.count_referral, owner_id=referrer.id)
+        if counted is None:  # the referrer's row is gone: cannot happen while users are kept
+            raise ConcurrencyConflict()
+        linked = await self._execute.rowcount(
+            self._sql.link_referrer,
+            user_id=user.id,
+            owner_id=referrer.id,
+            code=str(referrer.invite_code),
+            rank=counted[0],
+        )
+        if linked != 1:  # the caller's lock should make this impossible
             raise ConcurrencyConflict()
 
     async def profile(
         self, user_id: int, after_rank: int, limit: int
     ) -> tuple[User, list[Referral]] | None:
-        params = {"user_id": user_id, "after": after_rank, "limit": limit}
-        rows: Sequence[Any] = (await self._execute(sql.PROFILE, params)).all()
+        rows = await self._execute.all(
+            self._sql.profile, user_id=user_id, after=after_rank, limit=limit
+        )
         if not rows:
             return None
-        # Plain tuples, not mappings: a page is up to 1,001 rows.
-        user = _user(rows[0]._mapping)
         page = [Referral(row[-2], Phone(row[-1])) for row in rows if row[-2] is not None]
-        return user, page
+        return _user(rows[0]), page
 
     async def chain_above(self, user_id: int) -> list[User]:
-        rows = (await self._execute(sql.CHAIN_USERS, {"user_id": user_id})).mappings().all()
-        by_id = {row["id"]: _user(row) for row in rows}
+        rows = await self._execute.all(self._sql.chain_users, user_id=user_id)
+        by_id = {row[0]: _user(row) for row in rows}
         chain: list[User] = []
         current = by_id[user_id].referrer_id if user_id in by_id else None
         while current is not None and current in by_id and by_id[current] not in chain:
@@ -152,8 +159,10 @@ class SqlUserRepository:
         moment = datetime.fromtimestamp(since, UTC)
         if self._dialect == "sqlite":  # kept as naive UTC text: compare like with like
             moment = moment.replace(tzinfo=None)
-        counts: Sequence[int] = (await self._execute(sql.COUNT_USERS, {"since": moment})).one()
-        rows = (await self._execute(sql.TOP_REFERRERS, {"top": top})).mappings().all()
+        counts = await self._execute.one(self._sql.count_users, since=moment)
+        if counts is None:  # an aggregate always answers one row
+            raise RuntimeError("COUNT answered no row")
+        rows = await self._execute.all(self._sql.top_referrers, top=top)
         return Totals(
             users=counts[0],
             users_since=counts[1],

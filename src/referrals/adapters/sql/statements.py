@@ -1,17 +1,21 @@
 """Every statement the repository runs, built once with bind parameters.
 
-Building a SQLAlchemy statement costs more than running a cached one, so
-they are made here at import and only executed per call; each compiles
-once per dialect into SQLAlchemy's statement cache.
+They are built here at import and compiled once per driver by
+:func:`statements_for` into plain SQL the drivers run directly.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
 
+from referrals.adapters.sql.compiled import Compiled, compile_statement
 from referrals.adapters.sql.tables import users
 
 USER_COLUMNS = (
@@ -108,3 +112,59 @@ TOP_REFERRERS = (
     .order_by(users.c.referred_count.desc(), users.c.id)
     .limit(bindparam("top", type_=Integer))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """Every statement above, compiled for one driver (see ``compiled.py``)."""
+
+    user_by_id: Compiled
+    user_by_phone: Compiled
+    user_by_code: Compiled
+    lock_user: Compiled
+    add_user: Compiled
+    referrer_chain: Compiled
+    lock_root: Compiled
+    count_referral: Compiled
+    link_referrer: Compiled
+    profile: Compiled
+    chain_users: Compiled
+    count_users: Compiled
+    top_referrers: Compiled
+
+
+def _dialect(name: str) -> Dialect:
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+        return PGDialect_psycopg(paramstyle="format")  # type: ignore[no-untyped-call]  # %s
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+        return SQLiteDialect_pysqlite(paramstyle="qmark")
+    raise ValueError(f"no statements for the {name!r} dialect")
+
+
+@functools.cache
+def statements_for(dialect_name: str) -> Statements:
+    """The statements compiled for ``postgresql`` (psycopg) or ``sqlite`` (sqlite3), once."""
+    dialect = _dialect(dialect_name)
+
+    def build(statement: ClauseElement) -> Compiled:
+        return compile_statement(statement, dialect)
+
+    return Statements(
+        user_by_id=build(USER_BY_ID),
+        user_by_phone=build(USER_BY_PHONE),
+        user_by_code=build(USER_BY_CODE),
+        lock_user=build(LOCK_USER),
+        add_user=build(ADD_USER[dialect_name]),
+        referrer_chain=build(REFERRER_CHAIN),
+        lock_root=build(LOCK_ROOT),
+        count_referral=build(COUNT_REFERRAL),
+        link_referrer=build(LINK_REFERRER),
+        profile=build(PROFILE),
+        chain_users=build(CHAIN_USERS),
+        count_users=build(COUNT_USERS),
+        top_referrers=build(TOP_REFERRERS),
+    )

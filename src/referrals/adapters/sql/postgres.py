@@ -1,0 +1,237 @@
+"""PostgreSQL through psycopg and its own fixed-size connection pool.
+
+Pool: ``pool_size`` connections, all opened at start and kept (min = max),
+so no request ever waits for a connection to be opened or closed. A
+request that finds them all busy waits in line (first come, first served)
+up to ``timeout`` seconds, then answers 503. A connection found broken
+(a restarted server) fails its request once; the pool then checks the
+others and reconnects in the background. Connections are renewed after an
+hour (psycopg_pool's ``max_lifetime``), one at a time.
+
+Statements: compiled once from SQLAlchemy Core (``statements.py``) and run
+by psycopg directly; psycopg prepares each on a connection at its first
+use, unless ``prepared_statements`` is off (PgBouncer in transaction mode
+hands each transaction a different server connection, where a statement
+prepared elsewhere does not exist). Behind such a pooler the
+``statement_timeout``/``lock_timeout`` connection options cannot be sent
+either: set them on the role instead (see the README); the client-side
+:func:`~referrals.adapters.sql.deadline.deadline` bounds each round trip
+regardless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from referrals.adapters.sql.compiled import Compiled
+from referrals.adapters.sql.database import Database
+from referrals.adapters.sql.deadline import deadline
+from referrals.adapters.sql.repository import Row, SqlUserRepository
+from referrals.adapters.sql.schema import REVISION_QUERY
+from referrals.adapters.sql.statements import Statements, statements_for
+from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
+
+# serialization_failure, deadlock_detected, lock_not_available
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+Connection = psycopg.AsyncConnection[Any]
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn driver errors into the application's: conflicts and unavailability."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        if exc.sqlstate in CONFLICT_SQLSTATES:
+            raise ConcurrencyConflict() from exc
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PoolTimeout):
+            raise ServiceUnavailable("the database") from exc
+        raise
+    except OSError as exc:  # TimeoutError of deadline() too
+        raise ServiceUnavailable("the database") from exc
+
+
+def libpq_url(url: str) -> str:
+    """``postgresql+psycopg://…`` (SQLAlchemy's spelling) as libpq reads it."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        timeout: float = 3.0,
+        prepared_statements: bool = True,
+    ) -> None:
+        super().__init__(url)
+        self.statements: Statements = statements_for("postgresql")
+        # As long as the statement timeout: a slow statement is cut by the
+        # server (either way a 503), a silent server by this guard.
+        self.round_trip = 2 * timeout
+        millis = int(timeout * 1000)
+        connection: dict[str, Any] = {
+            "autocommit": True,  # writing units send BEGIN themselves, reads need none
+            "connect_timeout": max(1, round(timeout)),
+            # 0: prepare at first use; None: never (transaction-mode poolers)
+            "prepare_threshold": 0 if prepared_statements else None,
+        }
+        if prepared_statements:  # poolers in transaction mode refuse startup options
+            connection["options"] = f"-c statement_timeout={millis * 2} -c lock_timeout={millis}"
+        self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            libpq_url(url),
+            kwargs=connection,
+            min_size=pool_size,
+            max_size=pool_size,
+            timeout=timeout,  # waiting in line for a connection, then 503
+            open=False,
+            name="referrals",
+        )
+        self._checking: asyncio.Task[None] | None = None
+
+    def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self, read_only=read_only)
+
+    def bounded(self) -> AbstractAsyncContextManager[None]:
+        """A :func:`deadline` for one round trip (a checkout, a statement, a commit)."""
+        return deadline(self.round_trip)
+
+    async def open(self) -> None:
+        with translated_errors():
+            await self.pool.open(wait=True, timeout=self.round_trip)
+
+    async def close(self) -> None:
+        if self._checking is not None:
+            self._checking.cancel()
+        await self.pool.close()
+
+    async def ping(self) -> None:
+        async with self.unit_of_work(read_only=True) as unit:
+            await unit.execute("SELECT 1")
+
+    async def revision(self) -> str | None:
+        async with self.unit_of_work(read_only=True) as unit:
+            try:
+                row = await unit.execute(REVISION_QUERY)
+            except psycopg.errors.UndefinedTable:
+                return None
+        return None if row is None else str(row[0])
+
+    def connection_lost(self) -> None:
+        """A connection broke: have the pool check the idle ones (in the background)."""
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.get_running_loop().create_task(self._check())
+
+    async def _check(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.pool.check()
+
+
+class PostgresUnitOfWork:
+    """One pooled connection; a writing unit is one transaction (BEGIN … COMMIT).
+
+    Read-only units run each statement in autocommit: no BEGIN/ROLLBACK round
+    trips, each read sees committed data.
+    """
+
+    users: SqlUserRepository
+
+    def __init__(self, database: PostgresDatabase, *, read_only: bool) -> None:
+        self._database = database
+        self._read_only = read_only
+        self._conn: Connection | None = None
+        self._open_transaction = False
+
+    async def __aenter__(self) -> Self:
+        database = self._database
+        with translated_errors():
+            async with database.bounded():
+                conn = await database.pool.getconn()
+            try:
+                if not self._read_only:
+                    async with database.bounded():
+                        await conn.execute("BEGIN")
+                    self._open_transaction = True
+            except BaseException:
+                await self._release(conn, broken=True)
+                raise
+        self._conn = conn
+        self.users = SqlUserRepository(self, database.statements, "postgresql")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._active(), None
+        await self._release(conn, broken=isinstance(exc, psycopg.OperationalError | OSError))
+        if isinstance(exc, psycopg.Error | PoolTimeout | OSError):
+            with translated_errors():
+                raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
+
+    async def commit(self) -> None:
+        with translated_errors():
+            async with self._database.bounded():
+                await self._active().execute("COMMIT")
+        self._open_transaction = False
+
+    async def _release(self, conn: Connection, *, broken: bool) -> None:
+        """Give the connection back, rolling back whatever was not committed.
+
+        A broken connection, or one whose rollback gets no answer in time, is
+        dropped by the pool instead; the caller's own error stands.
+        """
+        database = self._database
+        with contextlib.suppress(Exception):
+            if self._open_transaction and not conn.closed:
+                async with database.bounded():
+                    await conn.execute("ROLLBACK")
+        self._open_transaction = False
+        if conn.broken or conn.closed or broken:
+            database.connection_lost()
+        with contextlib.suppress(Exception):
+            await database.pool.putconn(conn)
+
+    def _active(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is used outside its `async with` block")
+        return self._conn
+
+    # Executor: what the repository runs its statements through.
+
+    async def _run(self, sql: str, args: tuple[Any, ...] = ()) -> psycopg.AsyncCursor[Any]:
+        conn = self._active()
+        with translated_errors():
+            async with self._database.bounded():
+                return await conn.execute(sql, args)
+
+    async def execute(self, sql: str) -> Row | None:
+        """Run plain SQL (no parameters); the first row. For health checks and the schema."""
+        async with self._database.bounded():
+            cursor = await self._active().execute(sql)
+            return await cursor.fetchone()
+
+    async def one(self, statement: Compiled, **values: Any) -> Row | None:
+        cursor = await self._run(statement.sql, statement.args(values))
+        return await cursor.fetchone()
+
+    async def all(self, statement: Compiled, **values: Any) -> list[Row]:
+        cursor = await self._run(statement.sql, statement.args(values))
+        return await cursor.fetchall()
+
+    async def rowcount(self, statement: Compiled, **values: Any) -> int:
+        cursor = await self._run(statement.sql, statement.args(values))
+        return cursor.rowcount

@@ -119,5 +119,6 @@ def unit_of_work(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
     directly, and through PgBouncer in transaction mode)."""
     if request.param == "memory":
         return InMemoryUsers().unit_of_work
-    database = request.getfixturevalue(f"{request.param}_database")
+    fixture = {"sqlite": "sqlite_database", "postgresql": "postgres_database"}
+    database = request.getfixturevalue(fixture.get(request.param, "pgbouncer_database"))
     return sql_unit_of_work(database)

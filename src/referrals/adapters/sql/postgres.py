@@ -44,19 +44,28 @@ CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 Connection = psycopg.AsyncConnection[Any]
 
 
+def translated(exc: Exception) -> Exception:
+    """The application's error for a driver error: a conflict, or unavailability."""
+    if isinstance(exc, psycopg.Error):
+        if exc.sqlstate in CONFLICT_SQLSTATES:
+            return ConcurrencyConflict()
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PoolTimeout):
+            return ServiceUnavailable("the database")
+    elif isinstance(exc, OSError):  # TimeoutError of deadline() too
+        return ServiceUnavailable("the database")
+    return exc
+
+
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turn driver errors into the application's: conflicts and unavailability."""
+    """Turn driver errors into the application's (see :func:`translated`)."""
     try:
         yield
-    except psycopg.Error as exc:
-        if exc.sqlstate in CONFLICT_SQLSTATES:
-            raise ConcurrencyConflict() from exc
-        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PoolTimeout):
-            raise ServiceUnavailable("the database") from exc
-        raise
-    except OSError as exc:  # TimeoutError of deadline() too
-        raise ServiceUnavailable("the database") from exc
+    except (psycopg.Error, OSError) as exc:
+        error = translated(exc)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 def libpq_url(url: str) -> str:
@@ -151,13 +160,14 @@ class PostgresUnitOfWork:
         self._database = database
         self._read_only = read_only
         self._conn: Connection | None = None
+        self._cursor: psycopg.AsyncCursor[Any] | None = None
         self._open_transaction = False
 
     async def __aenter__(self) -> Self:
         database = self._database
         with translated_errors():
-            async with database.bounded():
-                conn = await database.pool.getconn()
+            # Bounded by the pool's own timeout; it connects in the background.
+            conn = await database.pool.getconn()
             try:
                 if not self._read_only:
                     async with database.bounded():
@@ -167,6 +177,7 @@ class PostgresUnitOfWork:
                 await self._release(conn, broken=True)
                 raise
         self._conn = conn
+        self._cursor = conn.cursor()
         self.users = SqlUserRepository(self, database.statements, "postgresql")
         return self
 
@@ -176,7 +187,7 @@ class PostgresUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn = self._active(), None
+        conn, self._conn, self._cursor = self._active(), None, None
         await self._release(conn, broken=isinstance(exc, psycopg.OperationalError | OSError))
         if isinstance(exc, psycopg.Error | PoolTimeout | OSError):
             with translated_errors():
@@ -212,11 +223,18 @@ class PostgresUnitOfWork:
 
     # Executor: what the repository runs its statements through.
 
-    async def _run(self, sql: str, args: tuple[Any, ...] = ()) -> psycopg.AsyncCursor[Any]:
-        conn = self._active()
-        with translated_errors():
+    async def _run(self, statement: Compiled, values: dict[str, Any]) -> psycopg.AsyncCursor[Any]:
+        cursor = self._cursor
+        if cursor is None:
+            raise RuntimeError("the unit of work is used outside its `async with` block")
+        try:
             async with self._database.bounded():
-                return await conn.execute(sql, args)
+                return await cursor.execute(statement.sql, statement.args(values))
+        except (psycopg.Error, OSError) as exc:
+            error = translated(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     async def execute(self, sql: str) -> Row | None:
         """Run plain SQL (no parameters); the first row. For health checks and the schema."""
@@ -225,13 +243,13 @@ class PostgresUnitOfWork:
             return await cursor.fetchone()
 
     async def one(self, statement: Compiled, **values: Any) -> Row | None:
-        cursor = await self._run(statement.sql, statement.args(values))
+        cursor = await self._run(statement, values)
         return await cursor.fetchone()
 
     async def all(self, statement: Compiled, **values: Any) -> list[Row]:
-        cursor = await self._run(statement.sql, statement.args(values))
+        cursor = await self._run(statement, values)
         return await cursor.fetchall()
 
     async def rowcount(self, statement: Compiled, **values: Any) -> int:
-        cursor = await self._run(statement.sql, statement.args(values))
+        cursor = await self._run(statement, values)
         return cursor.rowcount

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from taskiq.receiver import Receiver
 
 from referrals.adapters.memory import RecordingSmsGateway
-from referrals.adapters.sql import Database
+from referrals.adapters.sql import open_database
 from referrals.application.policy import Policy
 from referrals.entrypoints.http import create_app
 from referrals.entrypoints.logs import RequestIdFilter
@@ -117,9 +117,7 @@ async def test_no_log_record_holds_a_code_a_token_or_a_full_phone(
     captured: Everything, redis_server_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
-    database = Database(database_url)
-    await database.migrate()
-    await database.dispose()
+    await open_database(database_url).migrate()
     settings = Settings(
         database_url=database_url,
         redis_url=redis_server_url,

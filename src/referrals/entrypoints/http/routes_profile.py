@@ -45,8 +45,9 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
             str | None,
             Parameter(
                 max_length=CURSOR_MAX_LENGTH,
-                schema_extra={"pattern": f"^{CURSOR_PATTERN}$"},
-                description="`next_cursor` of the previous page, as it was given.",
+                schema_extra={"pattern": f"^(?:{CURSOR_PATTERN})?$"},
+                description="`next_cursor` of the previous page, as it was given"
+                " (empty: the first page).",
             ),
         ] = None,
     ) -> ProfileOut:

@@ -144,6 +144,10 @@ def build_container(
 
     from referrals.container import Container
 
+    if settings.tracing:
+        from referrals.adapters.tracing import start_tracing
+
+        start_tracing()
     container = Container(settings=settings)
     chosen = adapters or Adapters()
     for spec in fields(chosen):
@@ -164,6 +168,13 @@ async def resolve_service(container: Container) -> Service:
     from referrals.container import resolve
 
     values = {spec.name: await resolve(getattr(container, spec.name)) for spec in fields(Service)}
+    settings: Settings = values["settings"]
+    if settings.tracing:
+        from referrals.adapters.tracing import TracedUseCase, active
+
+        if active():  # a span around each use case; nothing is wrapped otherwise
+            untraced = {"settings", "code_sender"}
+            values |= {k: TracedUseCase(v) for k, v in values.items() if k not in untraced}
     return Service(**values)
 
 

@@ -81,6 +81,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     """``auto``: JSON lines when ``env`` is ``prod``, readable text otherwise."""
+    tracing: bool = False
+    """Send OpenTelemetry traces; :func:`load_settings` turns it on from the
+    standard ``OTEL_*`` variables (see :func:`tracing_wanted`)."""
     allow_test_phones_in_prod: bool = False
     """Whether ``policy.test_phones`` may be used when ``env="prod"`` (each use
     is then logged as a warning)."""
@@ -410,6 +413,21 @@ def _policy_problem(message: str) -> str:
     return f"{name}:{rest}" if colon and name.startswith(PREFIX) else message
 
 
+def tracing_wanted(environ: Mapping[str, str]) -> bool:
+    """Whether the standard OpenTelemetry variables ask for traces: an
+    exporter named (``OTEL_TRACES_EXPORTER`` other than ``none``) or an OTLP
+    endpoint given, and ``OTEL_SDK_DISABLED`` not true."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter:
+        return exporter != "none"
+    return any(
+        environ.get(name, "").strip()
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every ``REFERRALS_*`` variable (see :data:`VARIABLES`)."""
     environ = os.environ if environ is None else environ
@@ -429,6 +447,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             policy[variable.attribute.removeprefix("policy.")] = value
         else:
             values[variable.attribute] = value
+    values["tracing"] = tracing_wanted(environ)
     try:  # the rules too, on what could be read, so every mistake is listed at once
         settings = Settings(policy=Policy(**policy), **values)
     except SettingsError as exc:

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from referrals.adapters import tracing
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.statements import Statements
 from referrals.application.errors import ConcurrencyConflict
@@ -72,6 +73,8 @@ def _user(row: Row) -> User:
 
 class SqlUserRepository:
     def __init__(self, execute: Executor, statements: Statements, dialect: str) -> None:
+        if tracing.active():  # a span per statement; nothing in between otherwise
+            execute = tracing.TracedExecutor(execute, dialect)
         self._execute = execute
         self._sql = statements
         self._dialect = dialect

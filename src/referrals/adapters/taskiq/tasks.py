@@ -14,6 +14,7 @@ from taskiq import AsyncBroker, Context, TaskiqDepends
 from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
+from referrals.adapters import tracing
 from referrals.application.correlation import REQUEST_ID
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import DeliveryFailed, ServiceUnavailable
@@ -56,11 +57,17 @@ def register_tasks(
         requested_at: float | None = None,
     ) -> str:
         # The login's request id (a label) names this delivery's log lines too.
-        token = REQUEST_ID.set(context.message.labels.get(REQUEST_ID_LABEL) or None)
+        labels = context.message.labels
+        token = REQUEST_ID.set(labels.get(REQUEST_ID_LABEL) or None)
         try:
-            return await _deliver(
+            delivering = _deliver(
                 challenge_id, phone, sealed_code, expires_at, context, language, requested_at
             )
+            if not tracing.active():
+                return await delivering
+            # The delivery continues the trace of the login that queued it.
+            with tracing.continued("deliver_code", labels):
+                return await delivering
         finally:
             REQUEST_ID.reset(token)
 
@@ -77,6 +84,8 @@ def register_tasks(
             use_case = deliver()
             if inspect.isawaitable(use_case):
                 use_case = await use_case
+            if tracing.active():
+                use_case = tracing.TracedUseCase(use_case)
             outcome: Delivery = await use_case(
                 CodeDelivery(
                     challenge_id=challenge_id,
@@ -162,11 +171,12 @@ class TaskiqCodeSender:
 
     async def send(self, delivery: CodeDelivery) -> None:
         kicker = self._kicker
+        extra: dict[str, object] = {**tracing.inject()}  # the trace context, when tracing
         request_id = REQUEST_ID.get()
-        if request_id is not None:  # a kicker of its own: with_labels changes the one it is on
-            kicker = AsyncKicker(
-                DELIVER_CODE, self._broker, labels={**self._labels, REQUEST_ID_LABEL: request_id}
-            )
+        if request_id is not None:
+            extra[REQUEST_ID_LABEL] = request_id
+        if extra:  # a kicker of its own: with_labels changes the one it is on
+            kicker = AsyncKicker(DELIVER_CODE, self._broker, labels={**self._labels, **extra})
         try:
             await kicker.kiq(
                 challenge_id=delivery.challenge_id,

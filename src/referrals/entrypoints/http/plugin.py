@@ -34,6 +34,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPlugin
 
+from referrals.adapters.tracing import start_tracing
 from referrals.application.errors import NotAuthenticated, ServiceUnavailable
 from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
@@ -129,7 +130,12 @@ class ReferralsPlugin(InitPlugin):
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         # Around the app's whole handler (as Litestar's own OpenTelemetry
         # middleware is), not in its middleware list, which unrouted 404s skip.
-        app.asgi_handler = request_ids(self._runtime.settings.trusted_proxies)(app.asgi_handler)
+        settings = self._runtime.settings
+        app.asgi_handler = request_ids(settings.trusted_proxies)(app.asgi_handler)
+        if settings.tracing and start_tracing():  # else nothing wraps the requests
+            from referrals.entrypoints.http.tracing import traced_requests
+
+            app.asgi_handler = traced_requests(app.asgi_handler)
         async with open_service(
             self._runtime.settings,
             adapters=self._adapters,

@@ -21,7 +21,7 @@ from taskiq.receiver import Receiver
 
 from referrals.adapters import tracing
 from referrals.adapters.memory import RecordingSmsGateway
-from referrals.adapters.sql import Database
+from referrals.adapters.sql import open_database
 from referrals.application.policy import Policy
 from referrals.entrypoints.http import create_app
 from referrals.entrypoints.worker import build_worker_broker
@@ -45,9 +45,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 async def _settings(tmp_path: Path, **changes: Any) -> Settings:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
-    database = Database(database_url)
-    await database.migrate()
-    await database.dispose()
+    await open_database(database_url).migrate()
     return Settings(
         database_url=database_url,
         secret_key=b"tracing-test-secret-key-0123456789",

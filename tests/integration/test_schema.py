@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, insert, text, update
+from sqlalchemy import Connection, Engine, create_engine, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
 from referrals.adapters.sql import Database
-from referrals.adapters.sql.migrate import alembic_head
+from referrals.adapters.sql.migrate import alembic_config, alembic_head, upgrade
 from referrals.adapters.sql.schema import HEAD
 from referrals.adapters.sql.sqlite import SqliteDatabase
 from referrals.adapters.sql.tables import metadata, users
@@ -132,3 +134,22 @@ def test_a_page_of_referrals_is_an_index_range_scan(postgres_database: Database)
         )
     assert "ix_users_referrer_id_referral_rank" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_upgrading_to_0003_counts_every_existing_user_as_welcomed(tmp_path: Path) -> None:
+    """0003: ``created_by`` now means "no login succeeded yet"; the users of an
+    older schema all logged in (a login created each), so none stays new."""
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0002")
+            conn.execute(
+                insert(users).values(
+                    id=1, phone="+79990000001", invite_code="AAAAAA", created_by="a" * 32
+                )
+            )
+        with engine.begin() as conn:
+            upgrade(conn)
+            assert conn.execute(text("SELECT created_by FROM users")).all() == [(None,)]
+    finally:
+        engine.dispose()

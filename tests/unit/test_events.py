@@ -249,3 +249,32 @@ def test_sms_text_falls_back_to_the_default_language() -> None:
     assert text.render("1234", "de-AT") == "Kode 1234"
     assert text.render("1234", "fr") == "Code 1234"
     assert text.render("1234", None) == "Code 1234"
+
+
+async def test_the_first_login_that_succeeds_is_the_new_one_whichever_login_created_the_user() -> (
+    None
+):
+    """Issue 9 point 8: a login created the user, then failed (the session
+    store was down); the person asked for a new code. That second login is
+    their first successful one: the user is new, and is announced once."""
+    svc = InMemoryService()
+    first = await svc.login(PHONE)
+    sessions = svc.service.verify.sessions
+    real_create = sessions.create
+
+    async def unavailable(*_: Any) -> None:
+        raise ServiceUnavailable("redis")
+
+    sessions.create = unavailable  # type: ignore[method-assign]
+    with pytest.raises(ServiceUnavailable):
+        await svc.service.verify(VerifyCode(first.token, svc.last_code(PHONE), "127.0.0.1"))
+    sessions.create = real_create  # type: ignore[method-assign]
+    svc.clock.advance(60)
+
+    verified = await svc.sign_in(PHONE)
+    svc.clock.advance(60)
+    again = await svc.sign_in(PHONE)
+
+    assert (verified.is_new_user, again.is_new_user) == (True, False)
+    created = [e for e in svc.events if isinstance(e, UserCreated)]
+    assert [e.user_id for e in created] == [verified.profile.id]

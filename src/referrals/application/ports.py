@@ -262,6 +262,11 @@ class UserRepository(Protocol):
         ``created_by`` (a login tag) is kept and read back in ``User.created_by``."""
         ...
 
+    async def welcome(self, user_id: int) -> None:
+        """Record the user's first successful login: ``created_by`` becomes
+        ``None`` for good. Idempotent; nothing happens for an unknown id."""
+        ...
+
     async def lock(self, user_id: int) -> User | None:
         """Read a user and hold it until the unit ends: no concurrent unit can
         change it (or apply a code for it) meanwhile."""

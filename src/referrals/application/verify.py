@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 
@@ -43,6 +44,8 @@ from referrals.domain.errors import ChallengeExpired, CodeInvalid
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
+log = logging.getLogger("referrals.verify")
+
 INVITE_CODE_DRAWS = 8
 """Fresh invite codes tried before giving up (32**6 ≈ 10**9 codes: collisions are rare)."""
 
@@ -62,7 +65,7 @@ class VerifyCode:
 class Verified:
     session: Session
     is_new_user: bool
-    """Whether this login created the user (their first successful one)."""
+    """Whether this is the user's first successful login."""
     profile: Profile
 
 
@@ -88,10 +91,11 @@ class Verify:
     session store is down, the challenge is still live, so the same code
     works once it is back.
 
-    ``is_new_user`` is true when this very login created the user (the user
-    row records which login did, in the same transaction as the insert): so
-    it stays true for the login that finally succeeds even if an earlier try
-    of it created the user and then failed. :class:`UserCreated` (for new users) and
+    ``is_new_user`` is true for the user's first login that succeeds: the
+    user row keeps the login that created it (``created_by``, written with
+    the insert) until a login of theirs is consumed, which clears it. So an
+    earlier try that created the user and then failed, of this login or of
+    another, does not take it away. :class:`UserCreated` (for new users) and
     :class:`LoginSucceeded` are published once the challenge is consumed.
     """
 
@@ -149,13 +153,15 @@ class Verify:
 
         tag = login_tag(login)
         _, user = await asyncio.gather(refund, self._get_or_create(attempt.phone, tag))
-        is_new_user = user.created_by == tag
-        # A new user has applied nothing and nobody has their code yet.
-        profile = new_profile(user) if is_new_user else await self.get_profile(user.id)
+        is_new_user = user.created_by is not None  # none of their logins succeeded yet
+        # Created by this very login: nothing applied, and nobody has their code.
+        profile = new_profile(user) if user.created_by == tag else await self.get_profile(user.id)
         session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl)
         if not await self.challenges.consume(login, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
+        if is_new_user:
+            await self._welcome(user.id)
         await self._announce(user, is_new_user)
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
@@ -164,6 +170,16 @@ class Verify:
         # safe, and it leaves the window by itself; the login goes on.
         with contextlib.suppress(ServiceUnavailable):
             await self.limiter.refund([failures], ticket)
+
+    async def _welcome(self, user_id: int) -> None:
+        # The login is done and stays done: if the database fails now, the
+        # user's next login is reported as new once more (logged) instead.
+        try:
+            async with self.unit_of_work() as uow:
+                await uow.users.welcome(user_id)
+                await uow.commit()
+        except ServiceUnavailable:
+            log.warning("user %d logged in, but their first login was not recorded", user_id)
 
     async def _get_or_create(self, phone: Phone, tag: str) -> User:
         async with self.unit_of_work(read_only=True) as uow:  # most logins are returning users

@@ -22,7 +22,8 @@ class User:
     ``referrer_id`` and ``used_invite_code`` are set at most once, together,
     when the user applies someone's code; ``referred_count`` is how many
     users applied this user's code. ``created_by`` names the login that
-    created the user (see :func:`~referrals.domain.codes.login_tag`).
+    created the user (see :func:`~referrals.domain.codes.login_tag`) until
+    one of the user's logins succeeds: then it is ``None`` for good.
     """
 
     id: int

@@ -69,6 +69,11 @@ class InMemoryUserRepository:
         self._save(user, None)
         return user
 
+    async def welcome(self, user_id: int) -> None:
+        user = self._state.by_id.get(user_id)
+        if user is not None and user.created_by is not None:
+            self._save(dataclasses.replace(user, created_by=None), user)
+
     async def lock(self, user_id: int) -> User | None:
         return await self.get(user_id)  # the unit's lock already excludes others
 

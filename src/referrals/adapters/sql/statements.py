@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -62,6 +62,12 @@ LOCK_ROOT = (
     select(users.c.referrer_id)
     .where(users.c.id == bindparam("user_id"))
     .with_for_update(key_share=True, read=True, nowait=True)
+)
+
+WELCOME_USER = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"), users.c.created_by.is_not(None))
+    .values(created_by=null())
 )
 
 COUNT_REFERRAL = (
@@ -123,6 +129,7 @@ class Statements:
     user_by_code: Compiled
     lock_user: Compiled
     add_user: Compiled
+    welcome_user: Compiled
     referrer_chain: Compiled
     lock_root: Compiled
     count_referral: Compiled
@@ -159,6 +166,7 @@ def statements_for(dialect_name: str) -> Statements:
         user_by_code=build(USER_BY_CODE),
         lock_user=build(LOCK_USER),
         add_user=build(ADD_USER[dialect_name]),
+        welcome_user=build(WELCOME_USER),
         referrer_chain=build(REFERRER_CHAIN),
         lock_root=build(LOCK_ROOT),
         count_referral=build(COUNT_REFERRAL),

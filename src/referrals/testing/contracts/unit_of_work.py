@@ -90,6 +90,26 @@ class UnitOfWorkContract:
             assert await unit.users.get_by_phone(phone) == user
             assert await unit.users.get_by_invite_code(code) == user
 
+    async def test_welcoming_a_user_clears_the_login_that_created_it_for_good(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user, other = await new_user(unit_of_work), await new_user(unit_of_work)
+        for _ in range(2):  # idempotent
+            async with unit_of_work() as unit:
+                await unit.users.welcome(user.id)
+                await unit.users.welcome(987654)  # nobody: nothing happens
+                await unit.commit()
+        assert (await reread(unit_of_work, user)).created_by is None
+        assert await reread(unit_of_work, other) == other
+
+    async def test_a_welcome_left_without_commit_writes_nothing(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user = await new_user(unit_of_work)
+        async with unit_of_work() as unit:
+            await unit.users.welcome(user.id)
+        assert await reread(unit_of_work, user) == user
+
     async def test_unknown_ids_phones_and_codes_find_nobody(
         self, unit_of_work: UnitOfWorkFactory
     ) -> None:

@@ -129,3 +129,19 @@ def test_serve_in_prod_lists_every_problem_and_exits_without_a_traceback() -> No
         "REFERRALS_CODE_MAX_ATTEMPTS=1000 is refused when REFERRALS_ENV=prod",
     ):
         assert problem in result.stderr
+
+
+def test_serve_refuses_server_limits_it_cannot_hold() -> None:
+    args = ["--max-header-size", "100", "--header-timeout", "0", "--max-connections", "0"]
+    result = subprocess.run(
+        [str(BIN / "referrals"), "serve", *args],
+        env=child_env({}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--max-header-size must be at least 8192 bytes" in result.stderr
+    assert "--header-timeout must be between" in result.stderr
+    assert "--max-connections must be at least 1" in result.stderr

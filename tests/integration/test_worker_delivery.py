@@ -344,6 +344,7 @@ def a_delivery(challenge_id: str = "challenge-1") -> CodeDelivery:
         phone=Phone(PHONE),
         sealed_code="sealed",
         expires_at=time.time() + 300,
+        requested_at=time.time(),
     )
 
 
@@ -380,6 +381,7 @@ async def test_a_queued_delivery_reads_back_with_its_arguments_and_labels(
             "sealed_code": "sealed",
             "expires_at": delivery.expires_at,
             "language": None,
+            "requested_at": delivery.requested_at,
         }
         assert float(message.labels["timeout"]) == 4.5
         assert message.labels["ack_type"] == "manual"

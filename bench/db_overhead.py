@@ -7,15 +7,14 @@ runs). For a temporary SQLite file and, when the local server is reachable,
 a temporary PostgreSQL database ``referrals_bench_<random>``, it migrates,
 inserts one user with 100 referrals straight into ``users``, then times:
 
-* ``GetProfile`` as served: ``Database``'s engine, a read-only unit of work
-  (autocommit), one statement for the user's row joined to one page;
-* the classic two SELECTs (the row, then the page) through SQLAlchemy Core
-  in autocommit;
-* the same two SELECTs on the bare driver (``sqlite3`` in the loop's own
-  thread; ``psycopg`` async in autocommit).
+* ``GetProfile`` as served: ``open_database``'s adapter, a read-only unit
+  of work (psycopg's pool in autocommit, or sqlite3 on the loop), one
+  precompiled statement for the user's row joined to one page;
+* that same statement on the bare driver, on one connection (``sqlite3`` in
+  the loop's own thread; ``psycopg`` async in autocommit, prepared);
+* the classic two SELECTs (the row, then the page) on the bare driver.
 
-It also counts how many times one ``GetProfile`` on SQLite hands work to
-aiosqlite's thread. Wall and CPU microseconds per call, median of 3 rounds.
+Wall and CPU microseconds per call, median of 3 rounds.
 """
 
 from __future__ import annotations
@@ -32,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import uvloop
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import create_engine, insert
 
 import benchlib
-from referrals.adapters.sql import Database, sql_unit_of_work
+from referrals.adapters.sql import Database, open_database, sql_unit_of_work
+from referrals.adapters.sql.migrate import sqlalchemy_url
+from referrals.adapters.sql.statements import statements_for
 from referrals.adapters.sql.tables import users
 from referrals.application.policy import Policy
 from referrals.application.profile import GetProfile
@@ -71,9 +71,11 @@ async def seed(database: Database) -> None:
         }
         for rank in range(1, REFERRALS + 1)
     ]
-    async with database.engine.begin() as conn:  # two statements: different columns
-        await conn.execute(insert(users), [referrer | {"referred_count": REFERRALS}])
-        await conn.execute(insert(users), rows)
+    engine = create_engine(sqlalchemy_url(database.url))
+    with engine.begin() as conn:  # two statements: different columns
+        conn.execute(insert(users), [referrer | {"referred_count": REFERRALS}])
+        conn.execute(insert(users), rows)
+    engine.dispose()
 
 
 async def timed(calls: int, call: Call) -> tuple[float, float]:
@@ -91,68 +93,60 @@ async def timed(calls: int, call: Call) -> tuple[float, float]:
     return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
 
 
-def count_aiosqlite_hops() -> Callable[[], int]:
-    """Patch aiosqlite (in this process only) to count work sent to its thread."""
-    import aiosqlite.core
-
-    counter = [0]
-    original = aiosqlite.core.Connection._execute
-
-    async def counting(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        counter[0] += 1
-        return await original(self, fn, *args, **kwargs)
-
-    aiosqlite.core.Connection._execute = counting  # type: ignore[method-assign]
-    return lambda: counter[0]
-
-
 async def variants(url: str, dialect: str) -> list[tuple[str, Call]]:
-    database = Database(url)
+    database = open_database(url)
     await seed(database)
+    await database.open()
     served = GetProfile(policy=Policy(), unit_of_work=sql_unit_of_work(database))
     profile = await served(1)
-    assert len(profile.referred_users) == REFERRALS, profile
-
-    autocommit = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    user_sql, page_sql = text(USER_SQL.format(p=":id")), text(PAGE_SQL.format(p=":id"))
-
-    async def core_autocommit() -> None:
-        async with autocommit.connect() as conn:
-            (await conn.execute(user_sql, {"id": 1})).one()
-            assert len((await conn.execute(page_sql, {"id": 1})).all()) == REFERRALS
-
+    assert len(profile.referred_phones) == REFERRALS, profile
+    statement = statements_for(database.dialect).profile
+    args = statement.args({"user_id": 1, "after": 0, "limit": REFERRALS + 1})
     result: list[tuple[str, Call]] = [
-        ("GetProfile as served (1 SELECT, autocommit)", lambda: served(1)),
-        ("2 SELECTs, SQLAlchemy Core, autocommit", core_autocommit),
+        ("GetProfile as served (1 SELECT, pooled, autocommit)", lambda: served(1))
     ]
     if dialect == "sqlite":
         raw = sqlite3.connect(url.split("///", 1)[1], check_same_thread=False)
 
-        async def bare() -> None:
+        async def one() -> None:
+            assert len(raw.execute(statement.sql, args).fetchall()) == REFERRALS
+
+        async def two() -> None:
             raw.execute(USER_SQL.format(p="?"), (1,)).fetchone()
             assert len(raw.execute(PAGE_SQL.format(p="?"), (1,)).fetchall()) == REFERRALS
 
-        result.append(("same 2 SELECTs, plain sqlite3 in the loop thread", bare))
+        result += [
+            ("the same SELECT, plain sqlite3 in the loop thread", one),
+            ("2 SELECTs (row, page), plain sqlite3", two),
+        ]
     else:
         import psycopg
 
         plain_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        conn = await psycopg.AsyncConnection.connect(plain_url, autocommit=True)
+        conn = await psycopg.AsyncConnection.connect(
+            plain_url, autocommit=True, prepare_threshold=0
+        )
 
-        async def bare() -> None:
+        async def one() -> None:
+            rows = await (await conn.execute(statement.sql, args)).fetchall()
+            assert len(rows) == REFERRALS
+
+        async def two() -> None:
             await (await conn.execute(USER_SQL.format(p="%s"), (1,))).fetchone()
             page = await (await conn.execute(PAGE_SQL.format(p="%s"), (1,))).fetchall()
             assert len(page) == REFERRALS
 
-        result.append(("same 2 SELECTs, psycopg async alone, autocommit", bare))
+        result += [
+            ("the same SELECT, psycopg async alone, prepared", one),
+            ("2 SELECTs (row, page), psycopg async alone", two),
+        ]
     return result
 
 
 async def run(args: argparse.Namespace) -> None:
-    hops = count_aiosqlite_hops()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
-        targets = [("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'overhead.sqlite3'}")]
+        targets = [("sqlite", f"sqlite:///{Path(tmp) / 'overhead.sqlite3'}")]
         postgres = None
         if benchlib.postgres_available(args.postgres_url):
             postgres = benchlib.temporary_database(args.postgres_url, "_overhead")
@@ -161,10 +155,6 @@ async def run(args: argparse.Namespace) -> None:
         try:
             for dialect, url in targets:
                 calls = await variants(url, dialect)
-                if dialect == "sqlite":
-                    before = hops()
-                    await calls[0][1]()
-                    benchlib.note(f"aiosqlite thread hand-offs per GetProfile: {hops() - before}")
                 for label, call in calls:
                     wall, cpu = await timed(args.calls, call)
                     rows.append((dialect, label, wall, cpu))

@@ -143,6 +143,14 @@ class SqlUserRepository:
     async def profile(
         self, user_id: int, after_rank: int, limit: int
     ) -> tuple[User, list[Referral]] | None:
+        if self._dialect == "sqlite":  # two statements are cheaper there
+            user = await self.get(user_id)
+            if user is None:
+                return None
+            rows = await self._execute.all(
+                self._sql.referrals_page, user_id=user_id, after=after_rank, limit=limit
+            )
+            return user, [Referral(row[1], Phone(row[2])) for row in rows]
         rows = await self._execute.all(
             self._sql.profile, user_id=user_id, after=after_rank, limit=limit
         )

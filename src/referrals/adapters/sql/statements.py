@@ -89,13 +89,15 @@ LINK_REFERRER = (
 
 # A profile in one read: the user's row, joined to one page of the users who
 # applied their code. The page is an index range scan on (referrer_id, rank).
-_page = (
+REFERRALS_PAGE = (
     select(users.c.referrer_id, users.c.referral_rank, users.c.phone)
     .where(users.c.referrer_id == bindparam("user_id"), users.c.referral_rank > bindparam("after"))
     .order_by(users.c.referral_rank)
     .limit(bindparam("limit", type_=Integer))
-    .subquery("page")
 )
+"""One page alone: SQLite runs it and the user's row as two statements (no
+round trips to save there, and its planner materialises and sorts the join)."""
+_page = REFERRALS_PAGE.subquery("page")
 PROFILE = (
     select(*USER_COLUMNS, _page.c.referral_rank, _page.c.phone.label("referral_phone"))
     .select_from(users.outerjoin(_page, _page.c.referrer_id == users.c.id))
@@ -135,6 +137,7 @@ class Statements:
     count_referral: Compiled
     link_referrer: Compiled
     profile: Compiled
+    referrals_page: Compiled
     chain_users: Compiled
     count_users: Compiled
     top_referrers: Compiled
@@ -172,6 +175,7 @@ def statements_for(dialect_name: str) -> Statements:
         count_referral=build(COUNT_REFERRAL),
         link_referrer=build(LINK_REFERRER),
         profile=build(PROFILE),
+        referrals_page=build(REFERRALS_PAGE),
         chain_users=build(CHAIN_USERS),
         count_users=build(COUNT_USERS),
         top_referrers=build(TOP_REFERRERS),

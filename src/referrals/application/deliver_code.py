@@ -7,6 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
+from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import CodeNotSent, CodeSent, Hooks
 from referrals.application.ports import (
     ChallengeStore,
@@ -65,6 +66,9 @@ class DeliverCode:
     async def __call__(self, delivery: CodeDelivery) -> Delivery:
         try:
             outcome = await self._deliver(delivery)
+        except ServiceUnavailable as exc:
+            await self._not_sent(delivery, "failed", unavailable=exc.what)
+            raise
         except Exception:
             await self._not_sent(delivery, "failed")
             raise
@@ -72,8 +76,12 @@ class DeliverCode:
             await self._not_sent(delivery, str(outcome))
         return outcome
 
-    async def _not_sent(self, delivery: CodeDelivery, outcome: str) -> None:
-        event = CodeNotSent(at=self.clock.now(), phone=delivery.phone, outcome=outcome)
+    async def _not_sent(
+        self, delivery: CodeDelivery, outcome: str, unavailable: str | None = None
+    ) -> None:
+        event = CodeNotSent(
+            at=self.clock.now(), phone=delivery.phone, outcome=outcome, unavailable=unavailable
+        )
         await self.events.publish(event)
 
     async def _deliver(self, delivery: CodeDelivery) -> Delivery:

@@ -97,6 +97,8 @@ class CodeNotSent(Event):
 
     phone: Phone
     outcome: str
+    unavailable: str | None = None
+    """When it failed because a dependency was away: which (``Redis``…)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

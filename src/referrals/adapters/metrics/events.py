@@ -1,0 +1,68 @@
+"""The event sink that counts what the use cases publish, then hands each
+event on to the host's sink (hooks keep working with metrics on)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from referrals.adapters.metrics.instruments import Metrics
+from referrals.application.events import (
+    CodeNotSent,
+    CodeQueued,
+    CodeSent,
+    Event,
+    LimitReached,
+    LoginSucceeded,
+    ReferralApplied,
+    ReferralRefused,
+    UserCreated,
+    VerificationFailed,
+)
+from referrals.application.ports import EventSink
+
+
+class MetricsSink:
+    """An :class:`~referrals.application.ports.EventSink`: counts, then ``inner``."""
+
+    def __init__(self, metrics: Metrics, inner: EventSink, *, gateway: str) -> None:
+        self.metrics = metrics
+        self.inner = inner
+        m = metrics
+        sent = m.codes_sent.labels(gateway, "sent")
+        success = m.verifications.labels("success")
+        self._count: dict[type[Event], Callable[[Any], None]] = {
+            CodeQueued: lambda _: m.codes_requested.inc(),
+            CodeSent: lambda e: _sent(m, sent, e),
+            CodeNotSent: lambda e: _not_sent(m, gateway, e),
+            LoginSucceeded: lambda _: success.inc(),
+            VerificationFailed: lambda e: m.verifications.labels(e.reason).inc(),
+            LimitReached: lambda e: _limited(m, e),
+            ReferralApplied: lambda _: m.referrals_applied.inc(),
+            ReferralRefused: lambda e: m.referrals_refused.labels(e.reason).inc(),
+            UserCreated: lambda _: m.users_created.inc(),
+        }
+
+    async def publish(self, event: Event) -> None:
+        count = self._count.get(type(event))
+        if count is not None:
+            count(event)
+        await self.inner.publish(event)
+
+
+def _sent(metrics: Metrics, sent: Any, event: CodeSent) -> None:
+    sent.inc()
+    if event.requested_at is not None:
+        metrics.delivery_seconds.observe(max(0.0, event.at - event.requested_at))
+
+
+def _not_sent(metrics: Metrics, gateway: str, event: CodeNotSent) -> None:
+    metrics.codes_sent.labels(gateway, event.outcome).inc()
+    if event.unavailable is not None:
+        metrics.dependency_failed(event.unavailable)
+
+
+def _limited(metrics: Metrics, event: LimitReached) -> None:
+    metrics.rate_limited.labels(event.limit or "unknown", event.action).inc()
+    if event.action == "verify":
+        metrics.verifications.labels("rate_limited").inc()

@@ -76,6 +76,8 @@ class Settings:
     dependency_timeout: float = 3.0
     ready_timeout: float = 2.0
     worker_heartbeat: str = "/tmp/referrals-worker.heartbeat"  # noqa: S108 (a liveness mark)
+    metrics: bool = True
+    metrics_port: int | None = None
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
     log_level: str = "INFO"
@@ -230,6 +232,13 @@ def _delay(value: str) -> tuple[float, float]:
 
 def _networks(value: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65_535:
+        raise ValueError(value)
+    return port
 
 
 def _ipv6_prefix(value: str) -> int:
@@ -391,6 +400,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEPENDENCY_TIMEOUT", "dependency_timeout", _positive_float, SECONDS),
     Variable("READY_TIMEOUT", "ready_timeout", _positive_float, SECONDS),
     Variable("WORKER_HEARTBEAT", "worker_heartbeat", _text, "a file path"),
+    Variable("METRICS", "metrics", _bool, "true or false"),
+    Variable("METRICS_PORT", "metrics_port", _port, "a port, 1 to 65535"),
     Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
     Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
     Variable("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),

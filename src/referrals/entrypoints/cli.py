@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from referrals.entrypoints.logs import configure_logging
+from referrals.entrypoints.multiprocess import exposed_metrics
 from referrals.entrypoints.operator_cli import (
     OPERATOR_COMMANDS,
     add_commands,
@@ -91,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--workers", type=int, default=1, help="worker processes (default: %(default)s)"
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve the workers' Prometheus metrics at /metrics on this port"
+        " (default: REFERRALS_METRICS_PORT; unset: none)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address the metrics port binds (default: %(default)s)",
     )
     worker.add_argument(
         "--concurrency",
@@ -230,6 +243,7 @@ EXTRAS = {
     "redis": "redis",
     "taskiq": "worker",
     "taskiq_redis": "worker",
+    "prometheus_client": "http",
 }
 """The extra that installs each optional top-level package."""
 
@@ -251,9 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level, json_lines=settings.log_json)
         if args.command == "serve":
-            serve(settings, args)
+            with exposed_metrics(settings, args.host, settings.metrics_port, always=True):
+                serve(settings, args)
         elif args.command == "worker":
-            return worker(settings, args)
+            port = args.metrics_port or settings.metrics_port
+            with exposed_metrics(settings, args.metrics_host, port):
+                return worker(settings, args)
         elif args.command in OPERATOR_COMMANDS:
             return run_operator_command(settings, args)
         elif args.command == "health":

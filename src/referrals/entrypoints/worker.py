@@ -10,11 +10,13 @@ import os
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
 from referrals.adapters.taskiq import register_tasks
+from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
 from referrals.container import close, resolve
 from referrals.entrypoints import heartbeat
 from referrals.entrypoints.logs import configure_logging
+from referrals.entrypoints.multiprocess import multiprocess
 from referrals.service import Adapters, build_container
 from referrals.settings import Settings, load_settings
 
@@ -45,6 +47,12 @@ def build_worker_broker(
     # them again in this process, keeping their warnings and errors.
     configure_logging(settings.log_level, json_lines=settings.log_json)
     _without_timeout_tracebacks(logging.getLogger("taskiq.receiver.receiver"))
+    metrics_on = settings.metrics and multiprocess()  # `referrals worker --metrics-port`
+    if metrics_on:
+        from referrals.adapters.metrics import Metrics, MetricsSink
+
+        inner = hooks if hooks is not None else Hooks()
+        hooks = MetricsSink(Metrics(), inner, gateway=settings.sms_gateway)
     container = build_container(settings, adapters=adapters, hooks=hooks, sms_text=sms_text)
     broker = container.broker()
     if broker is None:
@@ -71,6 +79,10 @@ def build_worker_broker(
         for task in beating:
             task.cancel()
         await close(container)
+        if metrics_on:
+            from referrals.adapters.metrics import process_ended
+
+            process_ended()
         log.info("%s stopped (pid %d)", multiprocessing.current_process().name, os.getpid())
 
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, startup)

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 import referrals
+from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
 from referrals.entrypoints.http.health import health_routes
+from referrals.entrypoints.http.metrics import METRICS_STATE, RequestMetrics, metrics_route
 from referrals.entrypoints.http.page import docs_render_plugins, docs_router, page_routes
 from referrals.entrypoints.http.plugin import ReferralsPlugin
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -42,17 +45,31 @@ def create_app(
     sms_text: SmsText | None = None,
 ) -> Litestar:
     """Build the standalone API. Without arguments, settings come from the
-    environment; the keywords are those of :class:`ReferralsPlugin`."""
+    environment; the keywords are those of :class:`ReferralsPlugin`.
+
+    With ``settings.metrics`` (the default) every request is counted and
+    timed, the use cases' events are counted on their way to ``hooks``, and
+    ``GET /metrics`` serves them (unless ``settings.metrics_port`` moves
+    them to a port of their own, served by ``referrals serve``)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    metrics = None
+    routes = [*page_routes(api_path=API_PATH, docs_path=DOCS_PATH)]
+    if settings.metrics:
+        from referrals.adapters.metrics import Metrics, MetricsSink, scrape_registry
+
+        metrics = Metrics()
+        inner = hooks if hooks is not None else Hooks()
+        hooks = MetricsSink(metrics, inner, gateway=settings.sms_gateway)
+        if settings.metrics_port is None:  # else `referrals serve` serves them on that port
+            routes.append(metrics_route(scrape_registry(metrics.registry, settings)))
     plugin = ReferralsPlugin(
         settings, path=API_PATH, adapters=adapters, hooks=hooks, sms_text=sms_text
     )
-    return Litestar(
-        route_handlers=[
-            *page_routes(api_path=API_PATH, docs_path=DOCS_PATH),
-            *health_routes(plugin.runtime),
-        ],
+    app = Litestar(
+        route_handlers=[*routes, *health_routes(plugin.runtime)],
+        state=State({METRICS_STATE: metrics}),
+        on_shutdown=[_process_ended] if metrics is not None else [],
         plugins=[plugin],
         # The whole app answers in problem details, unknown paths included.
         exception_handlers=EXCEPTION_HANDLERS,
@@ -61,3 +78,12 @@ def create_app(
         logging_config=None,  # configure_logging above; Litestar's would replace it
         debug=False,
     )
+    if metrics is not None:
+        app.asgi_handler = RequestMetrics(app.asgi_handler, metrics)
+    return app
+
+
+def _process_ended() -> None:
+    from referrals.adapters.metrics import process_ended
+
+    process_ended()

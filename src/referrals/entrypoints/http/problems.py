@@ -29,6 +29,7 @@ from referrals.entrypoints.http.errors import (
     kind_of,
     kinds_with_status,
 )
+from referrals.entrypoints.http.metrics import count_unavailable
 from referrals.entrypoints.http.texts import (
     INVALID_FIELDS,
     INVALID_VALUE,
@@ -128,6 +129,7 @@ def on_domain_error(request: AnyRequest, exc: domain.DomainError) -> Response[Pr
 
 def on_unavailable(request: AnyRequest, exc: ServiceUnavailable) -> Response[Problem]:
     log.warning("answering 503: %s", exc)
+    count_unavailable(request, exc)
     headers = retry_after(exc.retry_after)
     return problem(request, 503, "service_unavailable", UNAVAILABLE, headers=headers)
 

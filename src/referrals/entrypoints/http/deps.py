@@ -1,4 +1,8 @@
-"""Guards our routes share."""
+"""Guards our routes share.
+
+Async on purpose: Litestar runs a sync guard in a worker thread, a thread
+hop per request for a few header reads.
+"""
 
 from __future__ import annotations
 
@@ -25,14 +29,14 @@ def _is_json(connection: AnyConnection) -> bool:
     )
 
 
-def json_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def json_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """Refuse bodies not declared as JSON (415): "JSON in", and no form posts
     from other sites slipping past CORS as ``text/plain``."""
     if not _is_json(connection):
         raise UnsupportedMediaType(detail=NOT_JSON_MEDIA)
 
 
-def not_cross_site(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def not_cross_site(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """Refuse (403) a request that the session cookie alone authenticates and
     that another site may have made: a link or form of a foreign page carries
     the cookie (``SameSite=Lax`` lets top-level GETs through). Taken:

@@ -1,4 +1,5 @@
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -187,3 +188,39 @@ async def test_a_failed_profile_read_keeps_a_returning_users_code_usable(
     assert verified.profile.id == first.profile.id
     assert verified.is_new_user is False
     assert await world.authenticate(verified.session.token) == first.profile.id
+
+
+async def test_a_first_login_looks_its_phone_up_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups: list[str] = []
+    get_by_phone = InMemoryUserRepository.get_by_phone
+
+    async def counted(self: InMemoryUserRepository, phone: Any) -> Any:
+        lookups.append(str(phone))
+        return await get_by_phone(self, phone)
+
+    monkeypatch.setattr(InMemoryUserRepository, "get_by_phone", counted)
+    verified = await world.sign_in("+79991234567")
+    assert verified.is_new_user
+    assert lookups == ["+79991234567"]  # no second read inside the inserting unit
+
+
+async def test_a_user_created_by_a_concurrent_login_is_found_after_the_insert_refuses(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await world.sign_in("+79991234567")
+    world.clock.advance(60)
+    token, code = await world.login("+79991234567")
+    get_by_phone = InMemoryUserRepository.get_by_phone
+    calls = 0
+
+    async def misses_once(self: InMemoryUserRepository, phone: Any) -> Any:
+        nonlocal calls
+        calls += 1  # the first read misses, as if the other login had not committed yet
+        return None if calls == 1 else await get_by_phone(self, phone)
+
+    monkeypatch.setattr(InMemoryUserRepository, "get_by_phone", misses_once)
+    verified = await world.verify(VerifyCode(token, code, "10.0.0.1"))
+    assert verified.profile.id == first.profile.id
+    assert len(world.users.by_id) == 1

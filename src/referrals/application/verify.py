@@ -186,11 +186,14 @@ class Verify:
             user = await uow.users.get_by_phone(phone)
         if user is not None:
             return user
-        for _ in range(INVITE_CODE_DRAWS):
+        for draw in range(INVITE_CODE_DRAWS):
             async with self.unit_of_work() as uow:
-                user = await uow.users.get_by_phone(phone)
-                if user is not None:
-                    return user
+                # The read above found none: the first draw goes straight to
+                # the insert, which refuses a phone a concurrent login created.
+                if draw:
+                    user = await uow.users.get_by_phone(phone)
+                    if user is not None:
+                        return user
                 user = await uow.users.add(phone, generate_invite_code(), tag)
                 if user is not None:
                     await uow.commit()

@@ -150,8 +150,10 @@ class PostgresDatabase(Database):
 class PostgresUnitOfWork:
     """One pooled connection; a writing unit is one transaction (BEGIN … COMMIT).
 
-    Read-only units run each statement in autocommit: no BEGIN/ROLLBACK round
-    trips, each read sees committed data.
+    Its BEGIN goes out with its first statement, in one pipeline (one round
+    trip for both); a unit that runs no statement sends neither BEGIN nor
+    COMMIT. Read-only units run each statement in autocommit: no
+    BEGIN/ROLLBACK round trips, each read sees committed data.
     """
 
     users: SqlUserRepository
@@ -162,20 +164,14 @@ class PostgresUnitOfWork:
         self._conn: Connection | None = None
         self._cursor: psycopg.AsyncCursor[Any] | None = None
         self._open_transaction = False
+        self._begin_pending = False
 
     async def __aenter__(self) -> Self:
         database = self._database
         with translated_errors():
             # Bounded by the pool's own timeout; it connects in the background.
             conn = await database.pool.getconn()
-            try:
-                if not self._read_only:
-                    async with database.bounded():
-                        await conn.execute("BEGIN")
-                    self._open_transaction = True
-            except BaseException:
-                await self._release(conn, broken=True)
-                raise
+        self._begin_pending = not self._read_only
         self._conn = conn
         self._cursor = conn.cursor()
         self.users = SqlUserRepository(self, database.statements, "postgresql")
@@ -194,6 +190,9 @@ class PostgresUnitOfWork:
                 raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
 
     async def commit(self) -> None:
+        if self._begin_pending:  # nothing ran: nothing to commit
+            self._begin_pending = False
+            return
         with translated_errors():
             async with self._database.bounded():
                 await self._active().execute("COMMIT")
@@ -210,7 +209,7 @@ class PostgresUnitOfWork:
             if self._open_transaction and not conn.closed:
                 async with database.bounded():
                     await conn.execute("ROLLBACK")
-        self._open_transaction = False
+        self._open_transaction = self._begin_pending = False
         if conn.broken or conn.closed or broken:
             database.connection_lost()
         with contextlib.suppress(Exception):
@@ -229,6 +228,8 @@ class PostgresUnitOfWork:
             raise RuntimeError("the unit of work is used outside its `async with` block")
         try:
             async with self._database.bounded():
+                if self._begin_pending:
+                    return await self._begin_with(cursor, statement.sql, statement.args(values))
                 return await cursor.execute(statement.sql, statement.args(values))
         except (psycopg.Error, OSError) as exc:
             error = translated(exc)
@@ -236,10 +237,25 @@ class PostgresUnitOfWork:
                 raise
             raise error from exc
 
+    async def _begin_with(
+        self, cursor: psycopg.AsyncCursor[Any], sql: str, args: Any
+    ) -> psycopg.AsyncCursor[Any]:
+        """BEGIN and the unit's first statement, sent together (one round trip)."""
+        conn = self._active()
+        self._begin_pending = False
+        self._open_transaction = True  # from here on, a failure rolls back
+        async with conn.pipeline():
+            await conn.execute("BEGIN")
+            await cursor.execute(sql, args)
+        return cursor
+
     async def execute(self, sql: str) -> Row | None:
         """Run plain SQL (no parameters); the first row. For health checks and the schema."""
         async with self._database.bounded():
-            cursor = await self._active().execute(sql)
+            if self._begin_pending:
+                cursor = await self._begin_with(self._active().cursor(), sql, None)
+            else:
+                cursor = await self._active().execute(sql)
             return await cursor.fetchone()
 
     async def one(self, statement: Compiled, **values: Any) -> Row | None:

@@ -25,7 +25,7 @@ class Answer:
 class Login:
     phone: str
     challenge: str
-    """SHA-256 of the token: the delivery's ``id`` at the SMS webhook."""
+    """``challenge_id(token)``: the delivery's ``id`` at the SMS webhook."""
     asked: float
     """When the login request was sent (the SMS may arrive before its answer)."""
     answered: float

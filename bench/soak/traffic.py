@@ -13,7 +13,6 @@ allow is written to the :class:`~bench.soak.journal.Journal` as wrong.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ipaddress
 import random
 import secrets
@@ -25,6 +24,8 @@ from typing import Any
 from bench.soak.client import Client, Mailbox, problem_code
 from bench.soak.journal import Journal, Login
 from tests.integration.sms_sink import SmsSink
+
+from referrals.domain.codes import challenge_id
 
 ADDRESSES = ipaddress.ip_network("198.18.0.0/15")
 """RFC 2544's benchmarking range, used only as header values: nothing is sent there."""
@@ -100,7 +101,7 @@ class Crowd:
         token = await self._login(person, ip)
         if token is None:
             return None
-        code = await self.mailbox.code(hashlib.sha256(token.encode()).hexdigest(), SMS_WAIT)
+        code = await self.mailbox.code(challenge_id(token), SMS_WAIT)
         if code is None:
             self.journal.gave_up["waiting for the SMS"] += 1
             return None
@@ -142,7 +143,7 @@ class Crowd:
         if not self.api.expect(f"login {person.phone}", login, 200):
             return None
         body = login.json()
-        challenge = hashlib.sha256(body["token"].encode()).hexdigest()
+        challenge = challenge_id(body["token"])
         now = time.monotonic()
         expires = now + body["expires_in"]
         self.journal.logins.append(Login(person.phone, challenge, asked, now, expires))

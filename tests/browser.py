@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -68,9 +68,14 @@ class Browser:
     def wait(self, condition: Callable[[], T | bool | None], what: str | Callable[[], str]) -> T:
         """What ``condition`` returns once it is truthy; fails saying ``what`` was expected."""
         try:
-            result: T = WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(
-                lambda _: condition()
-            )
+            # The page re-renders lists as answers arrive: an element found
+            # a moment ago may be gone by the time its text is read.
+            result: T = WebDriverWait(
+                self.driver,
+                WAIT,
+                poll_frequency=0.05,
+                ignored_exceptions=(StaleElementReferenceException,),
+            ).until(lambda _: condition())
         except TimeoutException:
             self.screenshot(f"failed-{self.name}")
             expected = what if isinstance(what, str) else what()

@@ -29,7 +29,8 @@ async def test_requests_are_counted_by_route_template_and_never_by_path(api: Api
     scraped = await api.client.get("/metrics")
 
     assert scraped.status_code == 200
-    assert scraped.headers["content-type"].startswith("text/plain")
+    # Prometheus' text format, with its charset once (it was given twice).
+    assert scraped.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     found = samples(scraped.text)
     verify = {("route", "/api/verify/{token}"), ("method", "POST"), ("status", "400")}
     assert found[("referrals_http_requests_total", frozenset(verify))] == 1

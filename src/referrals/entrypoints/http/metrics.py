@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 METRICS_STATE = "referrals_metrics"
 """Where the app keeps its :class:`Metrics` (``app.state``)."""
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = "text/plain; version=0.0.4"
+"""Prometheus' text format; Litestar adds ``charset=utf-8`` to ``text/*``."""
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 
@@ -90,7 +91,13 @@ def metrics_route(exposed: Any) -> HTTPRouteHandler:
     """``GET /metrics`` reading ``exposed`` (a prometheus registry)."""
     from referrals.adapters.metrics import exposition
 
-    @get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
+    @get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        media_type=CONTENT_TYPE,
+        include_in_schema=True,
+    )
     async def metrics() -> Response[bytes]:
         """Prometheus text format: requests, codes, verifications, limits,
         referrals, users, dependency errors, the queue's backlog."""

@@ -37,11 +37,19 @@ def client_group(address: str, ipv6_prefix: int) -> str:
     return str(ip)
 
 
+def _sends_key(alias: str) -> str:
+    return f"send:{alias}"
+
+
+def _failures_key(alias: str) -> str:
+    return f"fail:{alias}"
+
+
 def phone_sends(policy: Policy, alias: str, client: str) -> Quota:
     """Codes sent to one phone: the cooldown, the day's codes, and the day's
     codes asked for from one address."""
     return Quota(
-        f"send:{alias}",
+        _sends_key(alias),
         (
             Rule("cooldown", Limit(1, policy.resend_cooldown)),
             Rule("phone_send", policy.phone_send),
@@ -57,7 +65,7 @@ def phone_failures(policy: Policy, alias: str, client: str, *, count: bool = Tru
         Rule("phone_failure", policy.phone_failure),
         *(Rule("phone_ip_failure", limit, per_client=True) for limit in policy.phone_ip_failure),
     )
-    return Quota(f"fail:{alias}", rules, client=client, count=count)
+    return Quota(_failures_key(alias), rules, client=client, count=count)
 
 
 def send_quotas(policy: Policy, phone: Phone, alias: str, client: str) -> list[Quota]:
@@ -86,7 +94,7 @@ def phone_quota_keys(secret: bytes, phone: Phone) -> list[str]:
     """Every quota key that names ``phone`` (its codes and its wrong codes,
     per address included): what ``RateLimiter.reset`` needs to lift a lock."""
     alias = phone_alias(secret, phone)
-    return [f"send:{alias}", f"fail:{alias}"]
+    return [_sends_key(alias), _failures_key(alias)]
 
 
 def refusal_error(refusal: Refusal) -> RateLimited:

@@ -42,7 +42,7 @@ async def find_user(
             if user is not None:
                 return user
         try:
-            phone = parse_phone(typed, policy.default_region)
+            phone = parse_user_phone(policy, typed)
         except InvalidPhone:
             if code is not None:
                 raise UserNotFound(f"invite code {code}") from None

@@ -34,7 +34,7 @@ import httpx
 import pytest
 
 from tests.processes import BIN, Process, child_env, serving
-from tests.servers import PostgresCluster, RedisServer, postgres_cluster, redis_server
+from tests.servers import PostgresCluster, RedisServer
 
 pytestmark = pytest.mark.slow
 
@@ -61,24 +61,6 @@ def _summary() -> Iterator[None]:
         width = max(len(what) for what, _ in TIMINGS)
         lines = [f"  {what:<{width}}  {seconds:6.3f} s" for what, seconds in TIMINGS]
         print("\n[faults] measured times:\n" + "\n".join(lines))
-
-
-@pytest.fixture
-def postgres() -> Iterator[PostgresCluster]:
-    with postgres_cluster() as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def stores_redis() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
-
-
-@pytest.fixture
-def broker_redis() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,31 +20,13 @@ import pytest
 
 from tests.integration.workers import wait_for_log
 from tests.processes import BIN, Process, child_env, serving, started
-from tests.servers import PostgresCluster, RedisServer, postgres_cluster, redis_server
+from tests.servers import PostgresCluster, RedisServer
 
 pytestmark = pytest.mark.slow
 
 SECRET = "readiness-tests-secret-key-0123456789abcdef"
 RECOVERY = 30.0
 """Seconds readiness may take to turn 200 again once a server is back."""
-
-
-@pytest.fixture
-def postgres() -> Iterator[PostgresCluster]:
-    with postgres_cluster() as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def stores_redis() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
-
-
-@pytest.fixture
-def broker_redis() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
 
 
 def eventually(check: Callable[[], bool], within: float = RECOVERY) -> bool:

@@ -63,6 +63,20 @@ def child_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def run_cli(
+    *args: str, env: Mapping[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``referrals ARGS`` to its end under ``child_env(env)``; its output captured as text."""
+    return subprocess.run(
+        [str(BIN / "referrals"), *args],
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @contextlib.contextmanager
 def started(args: list[str], env: Mapping[str, str], log: Path) -> Iterator[Process]:
     """Run ``referrals ARGS`` until the block ends; its output goes to ``log``."""

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.flows import FLOW_SETTINGS, walk_through_the_api
-from tests.processes import BIN, Process, child_env, free_port, serving, wait_until_serving
+from tests.processes import BIN, Process, free_port, run_cli, serving, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -48,26 +48,14 @@ def test_the_next_page_link_verifies_over_a_socket(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_several_workers_without_shared_stores() -> None:
-    result = subprocess.run(
-        [str(BIN / "referrals"), "serve", "--workers", "2"],
-        env=child_env({}),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_cli("serve", "--workers", "2", env={}, timeout=30)
     assert result.returncode == 2
     assert "needs REFERRALS_REDIS_URL" in result.stderr
 
 
 def test_bad_settings_stop_the_command_with_every_problem() -> None:
-    result = subprocess.run(
-        [str(BIN / "referrals"), "migrate"],
-        env=child_env({"REFERRALS_CODE_LENGTH": "12", "REFERRALS_ENV": "prod"}),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    result = run_cli(
+        "migrate", env={"REFERRALS_CODE_LENGTH": "12", "REFERRALS_ENV": "prod"}, timeout=30
     )
     assert result.returncode == 2
     assert "REFERRALS_CODE_LENGTH='12'" in result.stderr
@@ -133,14 +121,7 @@ def test_serve_in_prod_lists_every_problem_and_exits_without_a_traceback() -> No
 
 def test_serve_refuses_server_limits_it_cannot_hold() -> None:
     args = ["--max-header-size", "100", "--header-timeout", "0", "--max-connections", "0"]
-    result = subprocess.run(
-        [str(BIN / "referrals"), "serve", *args],
-        env=child_env({}),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_cli("serve", *args, env={}, timeout=30)
     assert result.returncode == 2
     assert "--max-header-size must be at least 8192 bytes" in result.stderr
     assert "--header-timeout must be between" in result.stderr

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.integration.workers import wait_for_log
-from tests.processes import BIN, Process, child_env, serving, started
+from tests.processes import BIN, Process, child_env, run_cli, serving, started
 from tests.servers import PostgresCluster, RedisServer
 
 pytestmark = pytest.mark.slow
@@ -86,14 +86,7 @@ def test_readiness_names_each_stopped_dependency_and_recovers_by_itself(
 
 def health(*args: str, env: dict[str, str]) -> tuple[int, dict[str, object]]:
     """Run ``referrals health ARGS``: its exit status and the JSON it printed."""
-    result = subprocess.run(
-        [str(BIN / "referrals"), "health", *args],
-        env=child_env(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("health", *args, env=env)
     assert result.stdout.strip(), result.stderr
     return result.returncode, json.loads(result.stdout)
 

@@ -21,8 +21,8 @@ let the host's own routes require a referrals session.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from litestar import Litestar, Router
@@ -154,14 +154,8 @@ class ReferralsPlugin(InitPlugin):
         known = connection.state.get(USER_ID_STATE)
         if isinstance(known, int):
             return known
-        try:
+        with _as_http_errors():
             user_id = await self.service.authenticate(session_token(connection))
-        except NotAuthenticated as exc:
-            raise NotAuthorizedException(
-                detail=exc.detail, headers={"WWW-Authenticate": "Bearer"}
-            ) from exc
-        except ServiceUnavailable as exc:
-            raise ServiceUnavailableException(headers=retry_after(exc.retry_after)) from exc
         connection.state[USER_ID_STATE] = user_id
         return user_id
 
@@ -190,13 +184,21 @@ class ReferralsPlugin(InitPlugin):
 
         async def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User:
             user_id = await self._user_id(request)
-            try:
+            with _as_http_errors():
                 return await self.service.get_user(user_id)
-            except NotAuthenticated as exc:
-                raise NotAuthorizedException(
-                    detail=exc.detail, headers={"WWW-Authenticate": "Bearer"}
-                ) from exc
-            except ServiceUnavailable as exc:
-                raise ServiceUnavailableException(headers=retry_after(exc.retry_after)) from exc
 
         return Provide(current_user)
+
+
+@contextmanager
+def _as_http_errors() -> Iterator[None]:
+    """The service's refusals as Litestar's exceptions, for the host's routes
+    (answered by the host's handlers): 401 with ``WWW-Authenticate: Bearer``, 503."""
+    try:
+        yield
+    except NotAuthenticated as exc:
+        raise NotAuthorizedException(
+            detail=exc.detail, headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
+    except ServiceUnavailable as exc:
+        raise ServiceUnavailableException(headers=retry_after(exc.retry_after)) from exc

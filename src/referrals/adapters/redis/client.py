@@ -22,6 +22,12 @@ RedisClient = redis.asyncio.Redis | RedisCluster
 """What the Redis adapters take: a client of one server or of a cluster."""
 
 
+def reconnect_once() -> Retry:
+    """Retry a command once, at once, on a fresh connection after a dropped one
+    (Redis restarted, a proxy closed it); a timeout is not retried."""
+    return Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,))
+
+
 class WaitingRedisCluster(RedisCluster):
     """A :class:`RedisCluster` whose commands wait for a free connection.
 
@@ -115,12 +121,11 @@ def connect_redis(
 
     Close the client with ``await client.aclose()``.
     """
-    retry = Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,))
     options = {
         "socket_connect_timeout": timeout,
         "socket_timeout": timeout if reply_timeout is None else reply_timeout,
         "health_check_interval": HEALTH_CHECK_INTERVAL,
-        "retry": retry,
+        "retry": reconnect_once(),
     }
     if is_cluster_url(url):
         plain, seeds = cluster_seeds(url)

@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from taskiq import AsyncBroker, BrokerMessage, InMemoryBroker
 from taskiq_redis import RedisStreamBroker, RedisStreamClusterBroker
 
-from referrals.adapters.redis.client import RedisClient, connect_redis, is_cluster_url
+from referrals.adapters.redis.client import (
+    HEALTH_CHECK_INTERVAL,
+    RedisClient,
+    connect_redis,
+    is_cluster_url,
+    reconnect_once,
+)
 from referrals.adapters.taskiq.streams import ReclaimingStreams
-
-HEALTH_CHECK_INTERVAL = 30
-"""Seconds a pooled connection may idle before it is pinged ahead of its next use."""
 
 
 class ReclaimingRedisStreamBroker(ReclaimingStreams, RedisStreamBroker):
@@ -175,5 +175,5 @@ def build_broker(
         socket_connect_timeout=connect_timeout,
         health_check_interval=HEALTH_CHECK_INTERVAL,
         # A connection dropped by a Redis restart is retried once on a fresh one.
-        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
+        retry=reconnect_once(),
     )

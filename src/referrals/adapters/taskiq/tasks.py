@@ -186,7 +186,5 @@ class TaskiqCodeSender:
                 language=delivery.language,
                 requested_at=delivery.requested_at,
             )
-        except SendTaskError as exc:  # how taskiq reports a failed kick
-            raise ServiceUnavailable("the task queue") from exc
-        except (RedisError, OSError) as exc:
+        except (SendTaskError, RedisError, OSError) as exc:  # SendTaskError: a failed kick
             raise ServiceUnavailable("the task queue") from exc

@@ -152,11 +152,10 @@ def _not_json(request: AnyRequest) -> Response[Problem]:
 
 def _http_code(status: int) -> str:
     """The catalogue's code for a status Litestar itself answers (404, 405, 413…)."""
-    kinds = [k for k in kinds_with_status(status) if issubclass(k.exception, HTTPException)]
-    if kinds:
-        return kinds[0].code
     same_status = kinds_with_status(status)
-    return same_status[0].code if same_status else f"http_{status}"
+    litestar_own = [k for k in same_status if issubclass(k.exception, HTTPException)]
+    first = (litestar_own or same_status)[:1]
+    return first[0].code if first else f"http_{status}"
 
 
 def on_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Problem]:

@@ -2,11 +2,11 @@ import dataclasses
 
 import pytest
 
-from referrals.application.deliver_code import Delivery
+from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import DeliveryFailed
 from referrals.application.ports import Claim
 from referrals.domain.phone import Phone
-from tests.unit.conftest import World
+from tests.unit.conftest import SECRET, World
 
 
 async def test_a_queued_code_is_sent_once_with_its_plain_digits(world: World) -> None:
@@ -70,3 +70,19 @@ async def test_a_worker_that_died_mid_send_is_replaced_after_the_lease(world: Wo
     assert await world.deliver_code(delivery) is Delivery.BUSY
     world.clock.advance(lease)
     assert await world.deliver_code(delivery) is Delivery.SENT
+
+
+def test_a_deliver_code_built_without_a_lease_is_refused(world: World) -> None:
+    """Issue 15: ``DeliverCode`` had a lease of its own, 30 s, the queue's
+    redelivery time, so one built by hand held its claim until the very
+    moment the queue hands the task to a second worker (the double send
+    ``LEASE_FACTOR`` exists to prevent). The lease has one home:
+    ``Settings.delivery_lease``, and the caller must pass it."""
+    with pytest.raises(TypeError, match="lease"):
+        DeliverCode(
+            challenges=world.challenges,
+            delivery_ledger=world.ledger,
+            sms_gateway=world.gateway,
+            clock=world.clock,
+            secret=SECRET,
+        )  # type: ignore[call-arg]

@@ -56,9 +56,10 @@ class DeliverCode:
     sms_gateway: SmsGateway
     clock: Clock
     secret: bytes = field(repr=False)
-    lease: float = 30.0
+    lease: float
     """Seconds one sender may hold a code before another may retry it; it must
-    end before the queue redelivers the task (see ``Settings.delivery_lease``)."""
+    end before the queue redelivers the task, so it has no default here: pass
+    ``Settings.delivery_lease``, its one home."""
     sms_text: SmsText = field(default_factory=SmsText)
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`CodeSent` goes; no hooks by default."""

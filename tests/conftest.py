@@ -90,7 +90,10 @@ def _postgres_migrated(postgres_url: str) -> str:
 async def postgres_database(_postgres_migrated: str) -> AsyncIterator[Database]:
     """The session's PostgreSQL database, emptied for this test."""
     with sqlalchemy_engine(_postgres_migrated) as engine, engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE users RESTART IDENTITY")
+        conn.exec_driver_sql(
+            "TRUNCATE users, outbox, webhook_deliveries, webhook_attempts, webhook_endpoints"
+            " RESTART IDENTITY"
+        )
     database = open_database(_postgres_migrated, pool_size=20)
     await database.open()
     try:

@@ -8,7 +8,7 @@ import random
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application import rate_limits
+from referrals.application import outbox, rate_limits
 from referrals.application.errors import (
     ConcurrencyConflict,
     NotAuthenticated,
@@ -33,7 +33,7 @@ from referrals.domain.errors import (
     ReferralCodeNotFound,
     ReferralCycle,
 )
-from referrals.domain.user import User, ensure_can_apply
+from referrals.domain.user import ensure_can_apply
 
 REFUSAL_REASONS: dict[type[DomainError], str] = {
     ReferralCodeNotFound: "referral_code_not_found",
@@ -63,7 +63,8 @@ class ApplyReferral:
     atomic step that refuses (``TooManyAttempts``) when the user's quota is
     full, and the charge is given back unless the code turns out unknown.
     So concurrent guesses never get more codes looked up than the limit.
-    :class:`ReferralApplied` is published after the commit.
+    :class:`ReferralApplied` is written to the outbox in the same unit, and
+    published to the hooks after the commit.
     """
 
     policy: Policy
@@ -96,20 +97,13 @@ class ApplyReferral:
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
         try:
-            referrer = await self._apply_with_retries(user_id, code)
+            applied = await self._apply_with_retries(user_id, code)
         except ReferralCodeNotFound:
             raise  # the charge stays: an unknown code is what it counts
         except Exception:
             await self._refund(failures, ticket)
             raise
-        await self.events.publish(
-            ReferralApplied(
-                at=self.clock.now(),
-                user_id=user_id,
-                referrer_id=referrer.id,
-                invite_code=referrer.invite_code,
-            )
-        )
+        await self.events.publish(applied)
         _, profile = await asyncio.gather(self._refund(failures, ticket), self.get_profile(user_id))
         return profile
 
@@ -119,7 +113,7 @@ class ApplyReferral:
         with contextlib.suppress(ServiceUnavailable):
             await self.limiter.refund([failures], ticket)
 
-    async def _apply_with_retries(self, user_id: int, code: InviteCode) -> User:
+    async def _apply_with_retries(self, user_id: int, code: InviteCode) -> ReferralApplied:
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return await self._apply(user_id, code)
@@ -127,8 +121,9 @@ class ApplyReferral:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise ServiceUnavailable("the database (too much contention)", retry_after=1)
 
-    async def _apply(self, user_id: int, code: InviteCode) -> User:
-        """Apply ``code`` in one unit of work; the referrer, once committed."""
+    async def _apply(self, user_id: int, code: InviteCode) -> ReferralApplied:
+        """Apply ``code`` in one unit of work, its event in the unit's outbox;
+        the event, once committed."""
         async with self.unit_of_work() as uow:
             user = await uow.users.lock(user_id)
             if user is None:
@@ -139,5 +134,12 @@ class ApplyReferral:
                 chain = await uow.users.referrers_of(owner.id)
             referrer = ensure_can_apply(user, owner, chain)
             await uow.users.set_referrer(user, referrer)
+            applied = ReferralApplied(
+                at=self.clock.now(),
+                user_id=user.id,
+                referrer_id=referrer.id,
+                invite_code=referrer.invite_code,
+            )
+            outbox.stage(uow, [applied])
             await uow.commit()
-        return referrer
+        return applied

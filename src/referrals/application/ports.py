@@ -12,13 +12,16 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from referrals.application.events import Event
 from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
+
+if TYPE_CHECKING:
+    from referrals.application.outbox import OutboxEvent
 
 
 class Clock(Protocol):
@@ -262,9 +265,10 @@ class UserRepository(Protocol):
         ``created_by`` (a login tag) is kept and read back in ``User.created_by``."""
         ...
 
-    async def welcome(self, user_id: int) -> None:
+    async def welcome(self, user_id: int) -> bool:
         """Record the user's first successful login: ``created_by`` becomes
-        ``None`` for good. Idempotent; nothing happens for an unknown id."""
+        ``None`` for good. Idempotent; nothing happens for an unknown id.
+        ``True`` only for the call that cleared it (the user's first login)."""
         ...
 
     async def lock(self, user_id: int) -> User | None:
@@ -307,6 +311,19 @@ class UserRepository(Protocol):
         ...
 
 
+class Outbox(Protocol):
+    """The events of a unit of work, written in its transaction (``docs/events.md``)."""
+
+    def add(self, event: OutboxEvent) -> None:
+        """Write ``event`` with the unit: stored if and only if the unit commits.
+
+        Adapters may hold it until :meth:`UnitOfWork.commit` and send it
+        with the commit (PostgreSQL: in the COMMIT's own round trip). An
+        event id is written once: a second row with the same id is an error.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without :meth:`commit` rolls back.
 
@@ -317,6 +334,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
 

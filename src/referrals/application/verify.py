@@ -8,7 +8,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application import rate_limits
+from referrals.application import outbox, rate_limits
 from referrals.application.errors import RateLimited, ServiceUnavailable
 from referrals.application.events import (
     Event,
@@ -160,8 +160,6 @@ class Verify:
         if not await self.challenges.consume(login, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
-        if is_new_user:
-            await self._welcome(user.id)
         await self._announce(user, is_new_user)
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
@@ -171,12 +169,16 @@ class Verify:
         with contextlib.suppress(ServiceUnavailable):
             await self.limiter.refund([failures], ticket)
 
-    async def _welcome(self, user_id: int) -> None:
+    async def _welcome(self, user_id: int, events: list[Event]) -> None:
         # The login is done and stays done: if the database fails now, the
         # user's next login is reported as new once more (logged) instead.
+        # Its events are written with the welcome: user.created only by the
+        # one login that welcomed the user.
         try:
             async with self.unit_of_work() as uow:
-                await uow.users.welcome(user_id)
+                welcomed = await uow.users.welcome(user_id)
+                kept = [e for e in events if welcomed or not isinstance(e, UserCreated)]
+                outbox.stage(uow, kept)
                 await uow.commit()
         except ServiceUnavailable:
             log.warning("user %d logged in, but their first login was not recorded", user_id)
@@ -203,11 +205,21 @@ class Verify:
         raise RuntimeError("could not draw a free invite code")
 
     async def _announce(self, user: User, is_new_user: bool) -> None:
+        """Write the login's events to the outbox (a first login's with its
+        welcome, a returning user's in a unit of their own), then publish
+        them to the hooks."""
         at = self.clock.now()
+        events: list[Event] = []
         if is_new_user:
-            await self.events.publish(
+            events.append(
                 UserCreated(at=at, user_id=user.id, phone=user.phone, invite_code=user.invite_code)
             )
-        await self.events.publish(
+        events.append(
             LoginSucceeded(at=at, user_id=user.id, phone=user.phone, is_new_user=is_new_user)
         )
+        if is_new_user:
+            await self._welcome(user.id, events)
+        else:
+            await outbox.write(self.unit_of_work, events)
+        for event in events:
+            await self.events.publish(event)

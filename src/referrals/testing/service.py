@@ -17,6 +17,7 @@ from referrals.adapters.memory import (
 )
 from referrals.adapters.readiness import Readiness
 from referrals.application.events import Event
+from referrals.application.outbox import OutboxEvent
 from referrals.application.policy import Policy
 from referrals.application.ports import CodeDelivery, EventSink
 from referrals.application.request_code import CodeRequest, CodeRequested
@@ -91,7 +92,8 @@ class InMemoryService:
     ``policy`` defaults to the product's (SPEC §1) with codes *not* exposed
     in the login result: read them with :meth:`last_code`, as a person
     reads their SMS. ``hooks`` receive every event; all events are also kept
-    in :attr:`events`.
+    in :attr:`events`, and the outbox's rows (the webhooks' events) in
+    :attr:`emitted`.
     """
 
     def __init__(
@@ -152,6 +154,12 @@ class InMemoryService:
     def events(self) -> list[Event]:
         """Every event published so far, oldest first."""
         return self._recorder.events
+
+    @property
+    def emitted(self) -> list[OutboxEvent]:
+        """Every event written to the outbox by a committed change, oldest
+        first: what webhook endpoints will be sent (``docs/events.md``)."""
+        return list(self.users.outbox.rows)
 
     def codes(self, phone: str) -> list[DeliveredCode]:
         """Every code sent to ``phone`` (E.164), oldest first."""

@@ -12,6 +12,7 @@ import time
 from types import TracebackType
 from typing import Self
 
+from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
@@ -31,6 +32,8 @@ class InMemoryUsers:
         self.referred_at: dict[int, float] = {}
         self.lock = asyncio.Lock()
         self.last_id = 0
+        self.outbox = InMemoryOutboxRows()
+        """The events committed units wrote (read by ``InMemoryDeliveries``)."""
 
     def unit_of_work(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
         """A :class:`~referrals.application.ports.UnitOfWorkFactory`."""
@@ -69,10 +72,12 @@ class InMemoryUserRepository:
         self._save(user, None)
         return user
 
-    async def welcome(self, user_id: int) -> None:
+    async def welcome(self, user_id: int) -> bool:
         user = self._state.by_id.get(user_id)
-        if user is not None and user.created_by is not None:
-            self._save(dataclasses.replace(user, created_by=None), user)
+        if user is None or user.created_by is None:
+            return False
+        self._save(dataclasses.replace(user, created_by=None), user)
+        return True
 
     async def lock(self, user_id: int) -> User | None:
         return await self.get(user_id)  # the unit's lock already excludes others
@@ -150,6 +155,7 @@ class InMemoryUnitOfWork:
     def __init__(self, state: InMemoryUsers) -> None:
         self._state = state
         self.users = InMemoryUserRepository(state)
+        self.outbox = InMemoryOutbox()
 
     async def __aenter__(self) -> Self:
         await self._state.lock.acquire()
@@ -163,8 +169,10 @@ class InMemoryUnitOfWork:
     ) -> None:
         try:
             self.users.rollback()
+            self.outbox.take()
         finally:
             self._state.lock.release()
 
     async def commit(self) -> None:
+        self._state.outbox.extend(self.outbox.take())
         self.users.undo.clear()

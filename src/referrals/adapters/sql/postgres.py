@@ -34,6 +34,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
+from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
 from referrals.adapters.sql.repository import Row, SqlUserRepository
 from referrals.adapters.sql.schema import REVISION_QUERY
 from referrals.adapters.sql.statements import Statements, statements_for
@@ -152,11 +153,14 @@ class PostgresUnitOfWork:
 
     Its BEGIN goes out with its first statement, in one pipeline (one round
     trip for both); a unit that runs no statement sends neither BEGIN nor
-    COMMIT. Read-only units run each statement in autocommit: no
-    BEGIN/ROLLBACK round trips, each read sees committed data.
+    COMMIT. The outbox's events go out with the COMMIT, in one pipeline too:
+    writing an event costs no round trip of its own. Read-only units run
+    each statement in autocommit: no BEGIN/ROLLBACK round trips, each read
+    sees committed data.
     """
 
     users: SqlUserRepository
+    outbox: SqlOutbox
 
     def __init__(self, database: PostgresDatabase, *, read_only: bool) -> None:
         self._database = database
@@ -175,6 +179,7 @@ class PostgresUnitOfWork:
         self._conn = conn
         self._cursor = conn.cursor()
         self.users = SqlUserRepository(self, database.statements, "postgresql")
+        self.outbox = SqlOutbox()
         return self
 
     async def __aexit__(
@@ -190,12 +195,25 @@ class PostgresUnitOfWork:
                 raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
 
     async def commit(self) -> None:
-        if self._begin_pending:  # nothing ran: nothing to commit
+        events = self.outbox.take()
+        if self._begin_pending and not events:  # nothing ran: nothing to commit
             self._begin_pending = False
             return
+        conn = self._active()
         with translated_errors():
             async with self._database.bounded():
-                await self._active().execute("COMMIT")
+                if not events:
+                    await conn.execute("COMMIT")
+                else:  # the events, and BEGIN if nothing ran yet, ride with the COMMIT
+                    insert = add_event_statement("postgresql")
+                    begin, self._begin_pending = self._begin_pending, False
+                    self._open_transaction = True
+                    async with conn.pipeline():
+                        if begin:
+                            await conn.execute("BEGIN")
+                        for event in events:
+                            await conn.execute(insert.sql, insert.args(event_values(event)))
+                        await conn.execute("COMMIT")
         self._open_transaction = False
 
     async def _release(self, conn: Connection, *, broken: bool) -> None:

@@ -97,8 +97,8 @@ class SqlUserRepository:
             self._sql.add_user, phone=str(phone), code=str(invite_code), created_by=created_by
         )
 
-    async def welcome(self, user_id: int) -> None:
-        await self._execute.rowcount(self._sql.welcome_user, user_id=user_id)
+    async def welcome(self, user_id: int) -> bool:
+        return await self._execute.rowcount(self._sql.welcome_user, user_id=user_id) == 1
 
     async def lock(self, user_id: int) -> User | None:
         return await self._one(self._sql.lock_user, user_id=user_id)

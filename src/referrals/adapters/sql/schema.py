@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-HEAD = "0003"
+HEAD = "0004"
 """The latest migration in ``migrations/versions`` (a test checks Alembic agrees)."""
 REVISION_QUERY = "SELECT version_num FROM alembic_version"
 """Alembic's own record of the schema's migration."""

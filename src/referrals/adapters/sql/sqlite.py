@@ -23,6 +23,7 @@ from typing import Any, Self
 
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
+from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
 from referrals.adapters.sql.repository import Row, SqlUserRepository
 from referrals.adapters.sql.schema import REVISION_QUERY
 from referrals.adapters.sql.statements import Statements, statements_for
@@ -120,6 +121,7 @@ class SqliteUnitOfWork:
     ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction, rolled back unless committed."""
 
     users: SqlUserRepository
+    outbox: SqlOutbox
 
     def __init__(self, database: SqliteDatabase, *, read_only: bool) -> None:
         self._database = database
@@ -150,6 +152,7 @@ class SqliteUnitOfWork:
             turn.release()
             raise
         self.users = SqlUserRepository(self, database.statements, "sqlite")
+        self.outbox = SqlOutbox()
         return self
 
     async def _begin(self) -> None:
@@ -185,7 +188,10 @@ class SqliteUnitOfWork:
             self._database.turn().release()
 
     async def commit(self) -> None:
+        insert = add_event_statement("sqlite")
         with translated_errors():
+            for event in self.outbox.take():
+                self.connection.execute(insert.sql, insert.args(event_values(event)))
             self.connection.execute("COMMIT")
         self._in_transaction = False
 

@@ -143,7 +143,8 @@ class Statements:
     top_referrers: Compiled
 
 
-def _dialect(name: str) -> Dialect:
+def dialect_named(name: str) -> Dialect:
+    """The SQLAlchemy dialect whose compiled SQL the driver of ``name`` runs."""
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
@@ -158,7 +159,7 @@ def _dialect(name: str) -> Dialect:
 @functools.cache
 def statements_for(dialect_name: str) -> Statements:
     """The statements compiled for ``postgresql`` (psycopg) or ``sqlite`` (sqlite3), once."""
-    dialect = _dialect(dialect_name)
+    dialect = dialect_named(dialect_name)
 
     def build(statement: ClauseElement) -> Compiled:
         return compile_statement(statement, dialect)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
+    false,
     func,
+    text,
 )
 
 metadata = MetaData(
@@ -52,4 +58,83 @@ users = Table(
     CheckConstraint("referred_count >= 0", name="referred_count_positive"),
     # One page of someone's referrals is an index range scan: same cost at any depth.
     Index("ix_users_referrer_id_referral_rank", "referrer_id", "referral_rank", unique=True),
+)
+
+# --- events leaving the process (docs/events.md) ---
+# Times are seconds since the epoch (the service's clock, as the relay's
+# backoff is computed), so both dialects compare them alike.
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),  # UUIDv7: the webhook-id
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", Double, nullable=False),
+    Column("user_id", Id, nullable=True),  # no foreign key: events outlive their user
+    Column("data", Text, nullable=False),  # JSON
+    # Fanned out into webhook_deliveries by the relay.
+    Column("dispatched", Boolean, nullable=False, server_default=false()),
+    Index(
+        "ix_outbox_undispatched",
+        "seq",
+        postgresql_where=text("NOT dispatched"),
+        sqlite_where=text("dispatched = 0"),
+    ),
+    Index("ix_outbox_occurred_at", "occurred_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_seq", Id, ForeignKey("outbox.seq", ondelete="CASCADE"), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("user_id", Id, nullable=True),  # the event's: a user's events go in order
+    Column("state", String(10), nullable=False),  # pending, delivered, dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", Double, nullable=False),  # due, or leased until
+    Column("since", Double, nullable=False),  # pending since: the retry window starts
+    Column("done_at", Double, nullable=True),
+    UniqueConstraint("event_seq", "endpoint", name="uq_webhook_deliveries_event_endpoint"),
+    CheckConstraint("state IN ('pending', 'delivered', 'dead')", name="known_state"),
+    Index(
+        "ix_webhook_deliveries_due",
+        "endpoint",
+        "next_at",
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
+    Index(
+        "ix_webhook_deliveries_user",
+        "endpoint",
+        "user_id",
+        "event_seq",
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        Id,
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("at", Double, nullable=False),
+    Column("status", Integer, nullable=True),  # the HTTP status; none: no answer
+    Column("seconds", Double, nullable=False),
+    Column("error", String(200), nullable=True),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("paused", Boolean, nullable=False),
 )

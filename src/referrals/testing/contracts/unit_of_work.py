@@ -94,10 +94,10 @@ class UnitOfWorkContract:
         self, unit_of_work: UnitOfWorkFactory
     ) -> None:
         user, other = await new_user(unit_of_work), await new_user(unit_of_work)
-        for _ in range(2):  # idempotent
+        for first in (True, False):  # idempotent: only the first call clears it
             async with unit_of_work() as unit:
-                await unit.users.welcome(user.id)
-                await unit.users.welcome(987654)  # nobody: nothing happens
+                assert await unit.users.welcome(user.id) is first
+                assert await unit.users.welcome(987654) is False  # nobody: nothing happens
                 await unit.commit()
         assert (await reread(unit_of_work, user)).created_by is None
         assert await reread(unit_of_work, other) == other

@@ -1,0 +1,35 @@
+"""The outbox in memory: the events of committed units, in commit order."""
+
+from __future__ import annotations
+
+from referrals.application.outbox import OutboxEvent
+
+
+class InMemoryOutbox:
+    """One unit's :class:`~referrals.application.ports.Outbox`: held until it commits."""
+
+    def __init__(self) -> None:
+        self._held: list[OutboxEvent] = []
+
+    def add(self, event: OutboxEvent) -> None:
+        self._held.append(event)
+
+    def take(self) -> list[OutboxEvent]:
+        held, self._held = self._held, []
+        return held
+
+
+class InMemoryOutboxRows:
+    """The committed events of one in-memory "database", oldest first."""
+
+    def __init__(self) -> None:
+        self.rows: list[OutboxEvent] = []
+        self._ids: set[str] = set()
+
+    def extend(self, events: list[OutboxEvent]) -> None:
+        """Append ``events``; an id written before is refused (nothing appended)."""
+        ids = [event.id for event in events]
+        if len(set(ids)) != len(ids) or self._ids.intersection(ids):
+            raise ValueError("an event id is written once")
+        self.rows.extend(events)
+        self._ids.update(ids)

@@ -1,0 +1,60 @@
+"""The outbox port on SQL: events held by the unit of work, written with its commit.
+
+:class:`SqlOutbox` keeps what :meth:`add` is given; the unit of work writes
+it just before COMMIT. On PostgreSQL the inserts and the COMMIT go out in
+one pipeline, so an event costs no round trip of its own (see
+``postgres.py``); on SQLite they run in the unit's transaction as usual.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from sqlalchemy import bindparam, insert
+
+from referrals.adapters.sql.compiled import Compiled, compile_statement
+from referrals.adapters.sql.statements import dialect_named
+from referrals.adapters.sql.tables import outbox
+from referrals.application.outbox import OutboxEvent
+
+ADD_EVENT = insert(outbox).values(
+    id=bindparam("id"),
+    type=bindparam("type"),
+    occurred_at=bindparam("at"),
+    user_id=bindparam("user_id"),
+    data=bindparam("data"),
+)
+
+
+@functools.cache
+def add_event_statement(dialect: str) -> Compiled:
+    """The INSERT of one event, compiled for ``dialect`` once."""
+    return compile_statement(ADD_EVENT, dialect_named(dialect))
+
+
+def event_values(event: OutboxEvent) -> dict[str, Any]:
+    """The bind values of :data:`ADD_EVENT` for ``event``."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "at": event.at,
+        "user_id": event.user_id,
+        "data": json.dumps(event.data, separators=(",", ":"), ensure_ascii=False),
+    }
+
+
+class SqlOutbox:
+    """An :class:`~referrals.application.ports.Outbox` whose events wait for the commit."""
+
+    def __init__(self) -> None:
+        self._held: list[OutboxEvent] = []
+
+    def add(self, event: OutboxEvent) -> None:
+        self._held.append(event)
+
+    def take(self) -> list[OutboxEvent]:
+        """The events added since the last take (the unit writes them now)."""
+        held, self._held = self._held, []
+        return held

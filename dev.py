@@ -2,8 +2,12 @@
 """The project's two everyday commands, needing nothing but Python 3.11+ and pip.
 
     python3 dev.py serve [ARGS]   install what serving needs, then `referrals serve ARGS`
-    python3 dev.py test [ARGS]    install what testing needs, then lint, types,
-                                  layer rules and `pytest ARGS`
+                                  (http://127.0.0.1:8000/; Ctrl-C stops it; --port N)
+    python3 dev.py cli ARGS       install what serving needs, then `referrals ARGS`
+                                  (the operator commands: users, sessions, limits, stats…)
+    python3 dev.py test [ARGS]    install what testing needs, then lint, types, layer
+                                  rules, the docs site (mkdocs --strict) and `pytest ARGS`
+    python3 dev.py test --fast [ARGS]   only `pytest ARGS`
     python3 dev.py bench [ARGS]   install what serving and profiling need, then run
                                   the benchmark (bench/README.md; needs wrk)
     python3 dev.py lock           re-pin requirements/*.lock from pyproject.toml
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -69,11 +74,48 @@ def serve(args: list[str]) -> int:
         " `referrals serve` alone does neither",
         flush=True,
     )
-    return subprocess.call([str(BIN / "referrals"), "serve", *args], cwd=ROOT, env=env)
+    return supervise([str(BIN / "referrals"), "serve", *args], env=env)
+
+
+def supervise(command: list[str], env: dict[str, str] | None = None) -> int:
+    """Run ``command`` until it ends; SIGTERM, SIGHUP and Ctrl-C end it too.
+
+    A signal sent to this process alone (``kill PID``, a supervisor stopping
+    it) is passed on to the child, and the child is waited for: it never
+    outlives this process, still serving. Ctrl-C reaches the child from the
+    terminal by itself; this process just waits for it to finish.
+    """
+    received: list[int] = []
+    children: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        for child in children:
+            child.send_signal(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), forward)
+    child = subprocess.Popen(command, cwd=ROOT, env=env)
+    children.append(child)
+    if received:  # a signal came before the child was there to get it
+        child.send_signal(received[0])
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # the child got it too: let it stop what it started
+            continue
+
+
+def cli(args: list[str]) -> int:
+    install("serve")
+    return supervise([str(BIN / "referrals"), *args])
 
 
 def test(args: list[str]) -> int:
     install("test")
+    if args[:1] == ["--fast"]:
+        return subprocess.call([str(BIN / "pytest"), *args[1:]], cwd=ROOT)
     linted = ["src", "tests", "bench", "examples", "scripts", "dev.py"]
     checks = [
         [BIN / "ruff", "check", *linted],
@@ -81,11 +123,13 @@ def test(args: list[str]) -> int:
         [BIN / "mypy"],
         [BIN / "mypy", "--strict", "examples/library_host", "examples/litestar_host"],
         [BIN / "lint-imports"],
+        [BIN / "mkdocs", "build", "--strict", "--quiet"],  # the docs site: links, pages
         [BIN / "pytest", *args],
     ]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # Material's notice about its successor
     for check in checks:
         print("+", " ".join(str(part) for part in check), flush=True)
-        if subprocess.call([str(part) for part in check], cwd=ROOT) != 0:
+        if subprocess.call([str(part) for part in check], cwd=ROOT, env=env) != 0:
             return 1
     return 0
 
@@ -143,7 +187,14 @@ def lock(_: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"serve": serve, "test": test, "bench": bench, "lock": lock, "soak": soak}
+COMMANDS = {
+    "serve": serve,
+    "cli": cli,
+    "test": test,
+    "bench": bench,
+    "lock": lock,
+    "soak": soak,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

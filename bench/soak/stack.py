@@ -5,7 +5,7 @@ and one ``referrals worker``.
 Everything runs on free 127.0.0.1 ports through the test suite's helpers
 (:mod:`tests.servers`, :mod:`tests.processes`, :mod:`tests.integration.sms_sink`),
 each in its own process group, and is stopped when the block ends, whatever
-happened. Both Redis servers keep an append-only file, as the README asks
+happened. Both Redis servers keep an append-only file, as docs/production.md asks
 of production (queued codes must survive a restart of the broker).
 """
 

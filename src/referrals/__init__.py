@@ -1,6 +1,6 @@
 """referrals: phone-number login with one-time SMS codes, and a referral program.
 
-The public API is what this module exports (see ``__all__`` and the README's
+The public API is what this module exports (see ``__all__`` and docs/library.md,
 "As a library"): the use cases with their inputs and results, the errors,
 the ports an adapter implements, the events and hooks, the settings, and
 :func:`open_service`, which builds a working :class:`Service` from settings

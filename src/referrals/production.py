@@ -1,7 +1,7 @@
 """What ``REFERRALS_ENV=prod`` refuses, in one place.
 
 :data:`BOUNDS` is the table of the loosest value each protective setting may
-take in production (the README's copy is :func:`markdown_table`, checked by a
+take in production (docs/production.md's copy is :func:`markdown_table`, checked by a
 test); :func:`problems` lists every production rule a :class:`Settings`
 breaks, and :class:`~referrals.settings.Settings` refuses to be built with
 any of them (``SettingsError`` lists them all at once).
@@ -149,7 +149,7 @@ def _value(settings: Settings, attribute: str) -> Any:
 
 
 def markdown_table(prefix: str = "REFERRALS_") -> str:
-    """The README's table of :data:`BOUNDS`."""
+    """The table of :data:`BOUNDS` in docs/production.md."""
     rows = ["| variable | loosest value in prod | why |", "|---|---|---|"]
     rows += [f"| `{prefix}{b.variable}` | {b.describe()} | {b.why} |" for b in BOUNDS]
     return "\n".join(rows) + "\n"

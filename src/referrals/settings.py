@@ -49,7 +49,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    """Everything a service needs besides its adapters; see the README's table.
+    """Everything a service needs besides its adapters; see docs/settings.md.
 
     ``secret_key`` left empty draws a random key for this process (fine for
     one process in development; codes and sessions end with it).

@@ -8,7 +8,7 @@ output and its JUnit report go to ``$ARTIFACTS_DIR/schemathesis/``.
 
 Bounded for CI by ``generation.max-examples`` and ``phases.stateful.max-steps``
 in ``schemathesis.toml`` and a fixed seed, so a run is reproducible. A
-longer run is documented in the README (``REFERRALS_FUZZ_EXAMPLES``,
+longer run is documented in docs/http-api.md (``REFERRALS_FUZZ_EXAMPLES``,
 ``REFERRALS_FUZZ_SECONDS``, ``REFERRALS_FUZZ_SEED``).
 
 The server runs the embedded default with codes exposed (the links carry

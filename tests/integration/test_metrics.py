@@ -2,7 +2,7 @@
 worker`` on a throwaway Redis, scraped after a whole flow.
 
 The flow (login, a wrong code, verify, apply, a refused referral, a 429)
-must leave every metric the README lists with the values it implies; a
+must leave every metric docs/operations.md lists with the values it implies; a
 Redis stopped at the end shows as a dependency error and the queue as
 unreachable. Under ``--workers 2`` the counts of both processes add up.
 """

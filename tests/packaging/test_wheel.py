@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.test_readme import PYTHON_BLOCKS
+from tests.packaging.test_docs import PYTHON_BLOCKS
 from tests.packaging.venvs import ROOT, UV, build_wheel, copy_examples, new_venv, run
 
 pytestmark = pytest.mark.slow

@@ -131,3 +131,61 @@ def test_compose_asks_for_each_secret_and_then_passes_the_prod_checks(
     assert settings.env == "prod"
     assert settings.cookie_secure
     assert settings.sms_gateway == "webhook"
+
+
+@pytest.fixture(scope="module")
+def compose_dev() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "compose.dev.yaml").read_text()))
+
+
+def test_the_dev_compose_runs_the_same_commands_as_the_production_one(
+    compose: dict[str, Any], compose_dev: dict[str, Any]
+) -> None:
+    def commands(services: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        found = {}
+        for name, service in services.items():
+            if (command := service.get("command")) and command[0] == "referrals":
+                health = service.get("healthcheck", {}).get("test", ["", ""])[1:]
+                checked = (
+                    _parser().parse_args(health[1:]).command if health[:1] == ["referrals"] else ""
+                )
+                found[name] = (_parser().parse_args(command[1:]).command, checked)
+        return found
+
+    assert commands(compose_dev["services"]) == commands(compose["services"])
+    api = _parser().parse_args(compose_dev["services"]["api"]["command"][1:])
+    assert compose_dev["services"]["api"]["ports"] == [f"127.0.0.1:{api.port}:{api.port}"]
+
+
+def test_the_dev_compose_signs_people_in_without_an_sms_service_and_prod_refuses_it(
+    compose_dev: dict[str, Any],
+) -> None:
+    environment = {k: str(v) for k, v in compose_dev["services"]["api"]["environment"].items()}
+    assert (
+        compose_dev["services"]["worker"]["environment"]
+        == compose_dev["x-referrals"]["environment"]
+    )
+
+    settings = load_settings(image_environment() | environment)  # over the image's prod default
+
+    assert (settings.env, settings.sms_gateway) == ("dev", "console")
+    assert settings.policy.expose_codes
+    assert not settings.cookie_secure
+    assert settings.shared_stores  # PostgreSQL and Redis, as in production
+    with pytest.raises(SettingsError):
+        load_settings(environment | {"REFERRALS_ENV": "prod"})
+
+
+def test_the_build_context_leaves_out_local_state_but_not_what_the_image_copies() -> None:
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".venv", "**/node_modules", "*.sqlite3", ".artifacts"} <= ignored
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, flags=re.MULTILINE)
+    assert len(copied) >= 3
+    for sources in copied:
+        for source in sources.split():
+            assert source.split("/")[0] not in ignored, f"the Dockerfile copies {source}"

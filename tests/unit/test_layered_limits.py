@@ -1,4 +1,4 @@
-"""The layered limits of the README's *Limits and abuse*: against SMS pumping
+"""The layered limits of docs/rules.md, "Limits and abuse": against SMS pumping
 (per phone and address, per number block, per country, in all) and against
 lockout as a weapon (wrong codes per phone and per phone and address, with
 growing waits). Each refusal names the limit that answered."""

@@ -1,5 +1,5 @@
 """OpenTelemetry traces, only when the standard ``OTEL_*`` variables ask for
-them (``Settings.tracing``; see the README's *Tracing*).
+them (``Settings.tracing``; see docs/operations.md).
 
 Nothing here imports OpenTelemetry until :func:`start_tracing` runs, so a
 process without the ``tracing`` extra, or with tracing off, pays nothing: no

@@ -1,4 +1,4 @@
-"""Every number of SPEC §1 in one frozen value, so library users get the same
+"""Every number of the rules (docs/rules.md) in one frozen value, so library users get the same
 protection as the HTTP API. These defaults are the only ones: the
 environment settings (``REFERRALS_*``) start from them."""
 
@@ -44,7 +44,7 @@ class Policy:
     global_send: Limit = Limit(10_000, 3_600.0)
     """Codes sent in all: a ceiling on the SMS bill."""
     phone_failure: Limit = Limit(10, DAY)
-    """Wrong codes per phone from anywhere: the brute-force bound (see the README).
+    """Wrong codes per phone from anywhere: the brute-force bound (docs/rules.md).
     Past it the phone is locked until the window frees up."""
     phone_ip_failure: tuple[Limit, ...] = (Limit(6, 300.0), Limit(8, 3_600.0), Limit(9, DAY))
     """Wrong codes per phone per client address, with growing waits: a login's

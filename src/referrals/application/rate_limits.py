@@ -1,4 +1,4 @@
-"""The quotas of SPEC §1 and the README's *Limits and abuse*, by name.
+"""The quotas of docs/rules.md, "Limits and abuse", by name.
 
 Each :class:`~referrals.application.ports.Rule` carries a stable name (the
 ``limit`` of a refusal, e.g. ``phone_failure``) that metrics and the HTTP

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="referrals",
         description="Phone-number login with SMS codes and a referral program. "
-        "Settings come from REFERRALS_* environment variables (see the README).",
+        "Settings come from REFERRALS_* environment variables (see docs/settings.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

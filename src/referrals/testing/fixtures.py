@@ -24,7 +24,7 @@ def referrals_clock() -> FakeClock:
 
 @pytest.fixture
 def referrals_policy() -> Policy:
-    """The rules of ``referrals_service``: the product's defaults (SPEC §1)."""
+    """The rules of ``referrals_service``: the product's defaults (docs/rules.md)."""
     return Policy()
 
 

@@ -89,7 +89,7 @@ class InMemoryService:
         code = svc.last_code("+79991234567")
         svc.clock.advance(301)          # the code has expired now
 
-    ``policy`` defaults to the product's (SPEC §1) with codes *not* exposed
+    ``policy`` defaults to the product's (docs/rules.md) with codes *not* exposed
     in the login result: read them with :meth:`last_code`, as a person
     reads their SMS. ``hooks`` receive every event; all events are also kept
     in :attr:`events`, and the outbox's rows (the webhooks' events) in

@@ -14,7 +14,7 @@ use, unless ``prepared_statements`` is off (PgBouncer in transaction mode
 hands each transaction a different server connection, where a statement
 prepared elsewhere does not exist). Behind such a pooler the
 ``statement_timeout``/``lock_timeout`` connection options cannot be sent
-either: set them on the role instead (see the README); the client-side
+either: set them on the role instead (see docs/production.md); the client-side
 :func:`~referrals.adapters.sql.deadline.deadline` bounds each round trip
 regardless.
 """

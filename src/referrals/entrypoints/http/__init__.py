@@ -1,4 +1,4 @@
-"""The Litestar HTTP API (SPEC §2): mount :class:`ReferralsPlugin` in your app,
+"""The Litestar HTTP API (docs/http-api.md): mount :class:`ReferralsPlugin` in your app,
 or serve the standalone one from :func:`create_app`."""
 
 from referrals.entrypoints.http.app import create_app

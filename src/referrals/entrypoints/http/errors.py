@@ -2,7 +2,7 @@
 
 Each :class:`ErrorKind` ties an exception class to its HTTP status, its
 stable machine-readable ``code`` and a description. The exception handlers,
-the OpenAPI document and the README's error table all come from (or are
+the OpenAPI document and the error table of docs/rules.md all come from (or are
 checked against) :data:`CATALOGUE`, so they cannot drift apart. Answers are
 RFC 9457 problem details (``application/problem+json``).
 """
@@ -45,7 +45,7 @@ class ErrorKind:
     status: int
     code: str
     when: str
-    """When it is answered (README and OpenAPI)."""
+    """When it is answered (docs/rules.md and OpenAPI)."""
     extra: str = ""
     """Members or headers beyond the standard ones."""
 

@@ -52,7 +52,7 @@ class VerifyIn(msgspec.Struct, frozen=True):
 
 
 class ProfileOut(msgspec.Struct, frozen=True):
-    """The wire names of :class:`~referrals.application.profile.Profile` (SPEC §2)."""
+    """The wire names of :class:`~referrals.application.profile.Profile` (docs/http-api.md)."""
 
     id: int
     phone: Annotated[str, Meta(description="E.164")]

@@ -34,22 +34,24 @@ import uvloop
 from sqlalchemy import create_engine, insert
 
 import benchlib
-from referrals.adapters.sql import Database, open_database, sql_unit_of_work
+from referrals.adapters.sql import Database, Namespace, open_database, sql_unit_of_work
 from referrals.adapters.sql.migrate import sqlalchemy_url
 from referrals.adapters.sql.statements import statements_for
-from referrals.adapters.sql.tables import users
+from referrals.adapters.sql.tables import tables_for
 from referrals.application.policy import Policy
 from referrals.application.profile import GetProfile
 
 USER_SQL = (
     "SELECT id, phone, invite_code, referrer_id, used_invite_code, referred_count"
-    " FROM users WHERE id = {p}"
+    " FROM referrals_users WHERE id = {p}"
 )
 PAGE_SQL = (
-    "SELECT referral_rank, phone FROM users WHERE referrer_id = {p} AND referral_rank > 0"
+    "SELECT referral_rank, phone FROM referrals_users WHERE referrer_id = {p} AND referral_rank > 0"
     " ORDER BY referral_rank LIMIT 101"
 )
 REFERRALS = 100
+NAMESPACE = Namespace("referrals_", None)
+users = tables_for(NAMESPACE).users
 
 Call = Callable[[], Awaitable[Any]]
 
@@ -94,13 +96,13 @@ async def timed(calls: int, call: Call) -> tuple[float, float]:
 
 
 async def variants(url: str, dialect: str) -> list[tuple[str, Call]]:
-    database = open_database(url)
+    database = open_database(url, namespace=NAMESPACE)
     await seed(database)
     await database.open()
     served = GetProfile(policy=Policy(), unit_of_work=sql_unit_of_work(database))
     profile = await served(1)
     assert len(profile.referred_phones) == REFERRALS, profile
-    statement = statements_for(database.dialect).profile
+    statement = statements_for(database.dialect, NAMESPACE).profile
     args = statement.args({"user_id": 1, "after": 0, "limit": REFERRALS + 1})
     result: list[tuple[str, Call]] = [
         ("GetProfile as served (1 SELECT, pooled, autocommit)", lambda: served(1))

@@ -5,12 +5,12 @@
 Creates its own PostgreSQL database ``referrals_bench_<random>`` (local
 server, trust auth), migrates it with ``referrals migrate``, bulk-inserts one
 user with ``--referrals`` referrals and one with 10 (INSERT ... SELECT
-generate_series, straight into ``users``), serves it with ``referrals serve``
+generate_series, straight into ``referrals_users``), serves it with ``referrals serve``
 (one process), signs both users in through the API and times
 ``GET /api/profile/?limit=100`` with wrk at concurrency 1: the small user's
 page, and the big user's first, middle and last pages (cursors) of 10 and 100.
 Then prints ``EXPLAIN ANALYZE`` of the page query, checks that it is an
-index range scan on ``ix_users_referrer_id_referral_rank``, shows what the
+index range scan on ``ix_referrals_users_referrer_id_referral_rank``, shows what the
 usual ``COUNT(*)`` + ``OFFSET`` approach costs on the same rows, and drops the
 database.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 import benchlib
 from benchlib import Measure, median, note
 
-INDEX = "ix_users_referrer_id_referral_rank"
+INDEX = "ix_referrals_users_referrer_id_referral_rank"
 BIG, SMALL = 1, 2  # user ids
 BIG_PHONE, SMALL_PHONE = "+79000000001", "+79000000002"
 SMALL_REFERRALS = 10
@@ -49,23 +49,24 @@ def invite_code(number: int) -> str:
 
 
 SEED_SQL = """
-INSERT INTO users (id, phone, invite_code, referred_count, created_at)
+INSERT INTO referrals_users (id, phone, invite_code, referred_count, created_at)
 VALUES (%(big)s, %(big_phone)s, %(big_code)s, %(n)s, now() - interval '400 days'),
        (%(small)s, %(small_phone)s, %(small_code)s, %(small_n)s, now() - interval '400 days');
 
-INSERT INTO users (id, phone, invite_code, referrer_id, used_invite_code, referral_rank,
+INSERT INTO referrals_users (id, phone, invite_code, referrer_id, used_invite_code, referral_rank,
                    referred_count, created_at, referred_at)
 SELECT g + 2, '+791' || lpad(g::text, 8, '0'), {code_big}, %(big)s, %(big_code)s, g,
        0, now() - interval '300 days', now() - (%(n)s - g) * interval '1 second'
 FROM generate_series(1, %(n)s) AS g;
 
-INSERT INTO users (id, phone, invite_code, referrer_id, used_invite_code, referral_rank,
+INSERT INTO referrals_users (id, phone, invite_code, referrer_id, used_invite_code, referral_rank,
                    referred_count, created_at, referred_at)
 SELECT %(n)s + 2 + g, '+792' || lpad(g::text, 8, '0'), {code_small}, %(small)s,
        %(small_code)s, g, 0, now() - interval '300 days', now() - (10 - g) * interval '1 second'
 FROM generate_series(1, %(small_n)s) AS g;
 
-SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));
+SELECT setval(pg_get_serial_sequence('referrals_users', 'id'),
+              (SELECT max(id) FROM referrals_users));
 """
 
 
@@ -116,7 +117,7 @@ def seed(url: str, referrals: int) -> float:
 
 
 def bulk_insert(url: str, sql: str, params: dict[str, object], timeout: int = 300) -> None:
-    """Run the ``;``-separated ``sql`` in one transaction, then ``VACUUM ANALYZE users``."""
+    """Run the ``;``-separated ``sql`` in one transaction, then ``VACUUM ANALYZE``."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
@@ -126,7 +127,7 @@ def bulk_insert(url: str, sql: str, params: dict[str, object], timeout: int = 30
             for statement in filter(str.strip, sql.split(";")):
                 used = {k: v for k, v in params.items() if f"%({k})s" in statement}
                 conn.execute(statement, used)
-        conn.execute("VACUUM ANALYZE users")
+        conn.execute("VACUUM ANALYZE referrals_users")
 
 
 def explain(url: str, referrer: int, after: int, limit: int = 101) -> str:
@@ -142,9 +143,9 @@ def usual_orm_costs(url: str, referrer: int, referrals: int) -> list[tuple[str, 
     """Execution times of what a typical ORM page does on the same rows."""
     import psycopg
 
-    count = "SELECT count(*) FROM users WHERE referrer_id = {referrer}"
+    count = "SELECT count(*) FROM referrals_users WHERE referrer_id = {referrer}"
     offset = (
-        "SELECT phone FROM users WHERE referrer_id = {referrer}"
+        "SELECT phone FROM referrals_users WHERE referrer_id = {referrer}"
         " ORDER BY referred_at, id OFFSET {offset} LIMIT 101"
     )
     queries = [

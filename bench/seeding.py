@@ -20,16 +20,17 @@ REFERRERS = 100
 """Users whose codes the apply scenario hands out in turn."""
 
 MILLION_SQL = """
-INSERT INTO users (id, phone, invite_code, referred_count, created_at)
+INSERT INTO referrals_users (id, phone, invite_code, referred_count, created_at)
 VALUES (1, %(owner)s, %(owner_code)s, %(n)s, now() - interval '400 days');
 
-INSERT INTO users (id, phone, invite_code, referrer_id, used_invite_code, referral_rank,
+INSERT INTO referrals_users (id, phone, invite_code, referrer_id, used_invite_code, referral_rank,
                    referred_count, created_at, referred_at)
 SELECT g + 1, '+791' || lpad(g::text, 8, '0'), {code}, 1, %(owner_code)s, g,
        0, now() - interval '300 days', now() - (%(n)s - g) * interval '1 second'
 FROM generate_series(1, %(n)s) AS g;
 
-SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));
+SELECT setval(pg_get_serial_sequence('referrals_users', 'id'),
+              (SELECT max(id) FROM referrals_users));
 """
 
 
@@ -38,9 +39,9 @@ def million_phone(rank: int) -> str:
 
 
 def seed_million(url: str, n: int) -> float:
-    """Bulk-insert the owner and ``n`` referrals into ``users``; returns the seconds taken.
+    """Bulk-insert the owner and ``n`` referrals; returns the seconds taken.
 
-    Straight into the schema (``users`` of adapters/sql/tables.py), every CHECK
+    Straight into the schema (``referrals_users`` of adapters/sql/tables.py), every CHECK
     and foreign key kept: ranks 1..n, invite codes the id in Crockford base32.
     """
     started = time.monotonic()

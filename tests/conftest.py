@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 
 from referrals.adapters.sql import Database, open_database
 from referrals.adapters.sql.migrate import sqlalchemy_url
+from referrals.adapters.sql.tables import tables_for
+from tests.namespaces import NAMESPACE
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "REFERRALS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -82,7 +84,7 @@ def _postgres_migrated(postgres_url: str) -> str:
 
     from referrals.adapters.sql.database import run_migrations
 
-    asyncio.run(run_migrations(postgres_url))
+    asyncio.run(run_migrations(postgres_url, NAMESPACE))
     return postgres_url
 
 
@@ -90,11 +92,9 @@ def _postgres_migrated(postgres_url: str) -> str:
 async def postgres_database(_postgres_migrated: str) -> AsyncIterator[Database]:
     """The session's PostgreSQL database, emptied for this test."""
     with sqlalchemy_engine(_postgres_migrated) as engine, engine.begin() as conn:
-        conn.exec_driver_sql(
-            "TRUNCATE users, outbox, webhook_deliveries, webhook_attempts, webhook_endpoints"
-            " RESTART IDENTITY"
-        )
-    database = open_database(_postgres_migrated, pool_size=20)
+        every = ", ".join(table.name for table in tables_for(NAMESPACE).metadata.sorted_tables)
+        conn.exec_driver_sql(f"TRUNCATE {every} RESTART IDENTITY")
+    database = open_database(_postgres_migrated, namespace=NAMESPACE, pool_size=20)
     await database.open()
     try:
         yield database
@@ -118,7 +118,9 @@ async def pgbouncer_database(
 ) -> AsyncIterator[Database]:
     """The session's database (emptied, as ``postgres_database``) through
     PgBouncer in transaction mode, as ``REFERRALS_DB_TRANSACTION_POOLER=true`` opens it."""
-    database = open_database(pgbouncer_url, pool_size=10, prepared_statements=False)
+    database = open_database(
+        pgbouncer_url, namespace=NAMESPACE, pool_size=10, prepared_statements=False
+    )
     await database.open()
     try:
         yield database
@@ -129,7 +131,7 @@ async def pgbouncer_database(
 @pytest.fixture
 async def sqlite_database(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
     """A migrated SQLite database in a file of this test's own."""
-    database = open_database(f"sqlite:///{tmp_path}/referrals.sqlite3")
+    database = open_database(f"sqlite:///{tmp_path}/referrals.sqlite3", namespace=NAMESPACE)
     await database.migrate()
     await database.open()
     try:

@@ -20,7 +20,7 @@ def _users(database_url: str) -> list[dict[str, Any]]:
     with psycopg.connect(dsn, row_factory=psycopg.rows.dict_row, connect_timeout=10) as db:
         return db.execute(
             "SELECT id, phone, invite_code, referrer_id, used_invite_code, referred_count"
-            " FROM users"
+            " FROM referrals_users"
         ).fetchall()
 
 

@@ -49,10 +49,11 @@ if TYPE_CHECKING:
 
 
 async def _database(settings: Settings) -> AsyncIterator[Database]:
-    from referrals.adapters.sql import open_database
+    from referrals.adapters.sql import Namespace, open_database
 
     database = open_database(
         settings.database_url,
+        namespace=Namespace(settings.db_table_prefix, settings.db_schema),
         pool_size=settings.db_pool_size,
         timeout=settings.dependency_timeout,
         prepared_statements=not settings.db_transaction_pooler,

@@ -71,6 +71,10 @@ class Settings:
     public_url: str | None = None
     cookie_secure: bool = True
     redis_prefix: str = "referrals:"
+    db_table_prefix: str = "referrals_"
+    """Our tables' names start with it, so they can share a host's database."""
+    db_schema: str | None = None
+    """PostgreSQL schema of our tables (``None``: the connection's ``search_path``)."""
     db_pool_size: int = 10
     db_transaction_pooler: bool = False
     dependency_timeout: float = 3.0
@@ -154,6 +158,7 @@ def _problems(s: Settings) -> list[str]:
             f"{_name('redis_prefix')} must not contain braces: on Redis Cluster they"
             " choose the slot of every key, and all would share one"
         )
+    problems.extend(_database_problems(s))
     if s.public_url is not None:
         parts = urlsplit(s.public_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
@@ -180,6 +185,18 @@ def _problems(s: Settings) -> list[str]:
             f"{_name('secret_key')} must be set when Redis is shared: processes that draw"
             " their own keys cannot check each other's codes"
         )
+    return problems
+
+
+def _database_problems(s: Settings) -> list[str]:
+    from referrals.adapters.sql.namespace import namespace_problems
+
+    problems = [
+        f"{_name('db_table_prefix' if problem.startswith('table') else 'db_schema')}: {problem}"
+        for problem in namespace_problems(s.db_table_prefix, s.db_schema)
+    ]
+    if s.db_schema is not None and s.database_url.startswith("sqlite"):
+        problems.append(f"{_name('db_schema')} is for PostgreSQL; SQLite has no schemas")
     return problems
 
 
@@ -395,6 +412,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SMS_WEBHOOK_SECRET", "sms_webhook_secret", _secret, "text"),
     Variable("SMS_WEBHOOK_TIMEOUT", "sms_webhook_timeout", _positive_float, SECONDS),
     Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
+    Variable("DB_TABLE_PREFIX", "db_table_prefix", _text, "a table name prefix such as referrals_"),
+    Variable("DB_SCHEMA", "db_schema", _text, "a PostgreSQL schema name"),
     Variable("DB_POOL_SIZE", "db_pool_size", _positive_int, COUNT),
     Variable("DB_TRANSACTION_POOLER", "db_transaction_pooler", _bool, "true or false"),
     Variable("DEPENDENCY_TIMEOUT", "dependency_timeout", _positive_float, SECONDS),

@@ -16,6 +16,7 @@ from referrals.adapters.sql.database import run_migrations
 from referrals.application.errors import NotAuthenticated, RateLimited
 from referrals.entrypoints.cli import main
 from referrals.settings import Settings, load_settings
+from tests.namespaces import NAMESPACE
 
 pytestmark = pytest.mark.redis
 
@@ -34,7 +35,7 @@ def env(
         database_url = f"sqlite+aiosqlite:///{tmp_path}/operator.sqlite3"
     else:
         database_url = request.getfixturevalue("empty_postgres_url")
-    asyncio.run(run_migrations(database_url))
+    asyncio.run(run_migrations(database_url, NAMESPACE))
     values = {
         "REFERRALS_DATABASE_URL": database_url,
         "REFERRALS_REDIS_URL": redis_server_url,

@@ -72,7 +72,7 @@ async def sign_in(use_cases: Service, phone: str) -> tuple[int, str]:
 
 
 async def count_rows(database: Database, where: str = "true") -> int:
-    query = text(f"SELECT count(*) FROM users WHERE {where}")  # noqa: S608 - the tests' own
+    query = text(f"SELECT count(*) FROM referrals_users WHERE {where}")  # noqa: S608 - the tests' own
     with sqlalchemy_engine(database.url) as engine, engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
 

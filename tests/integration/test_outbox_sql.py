@@ -37,7 +37,7 @@ def created(user_id: int, at: float = 1_765_000_000.0) -> OutboxEvent:
 async def stored(database: Database) -> list[tuple[str, str, float, int | None, dict[str, object]]]:
     from referrals.adapters.sql.sqlite import SqliteUnitOfWork
 
-    sql = "SELECT id, type, occurred_at, user_id, data FROM outbox ORDER BY seq"
+    sql = "SELECT id, type, occurred_at, user_id, data FROM referrals_outbox ORDER BY seq"
     async with database.unit_of_work(read_only=True) as unit:
         if isinstance(unit, SqliteUnitOfWork):
             rows = unit.connection.execute(sql).fetchall()

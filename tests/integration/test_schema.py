@@ -6,18 +6,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
 from referrals.adapters.sql import Database
-from referrals.adapters.sql.migrate import alembic_config, alembic_head, upgrade
+from referrals.adapters.sql.migrate import alembic_head, upgrade
 from referrals.adapters.sql.schema import HEAD
 from referrals.adapters.sql.sqlite import SqliteDatabase
-from referrals.adapters.sql.tables import metadata, users
+from referrals.adapters.sql.tables import tables_for
 from tests.conftest import sqlalchemy_engine
+from tests.namespaces import NAMESPACE
+
+tables = tables_for(NAMESPACE)
+users = tables.users
 
 DATABASES = ["sqlite_database", pytest.param("postgres_database", marks=pytest.mark.postgres)]
 
@@ -43,8 +46,10 @@ async def test_a_migrated_database_reports_the_latest_revision(database: Databas
 
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, metadata))
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "version_table": NAMESPACE.version_table}
+    )
+    return list(compare_metadata(context, tables.metadata))
 
 
 async def test_sqlite_units_enforce_foreign_keys(sqlite_database: SqliteDatabase) -> None:
@@ -113,26 +118,29 @@ def test_two_referrals_cannot_share_a_rank_under_one_referrer(engine: Engine) ->
 def test_a_page_of_referrals_is_an_index_range_scan(postgres_database: Database) -> None:
     with sqlalchemy_engine(postgres_database.url) as engine, engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO users (id, phone, invite_code) VALUES (1, '+79990000000', 'ROOT00')")
+            text(
+                "INSERT INTO referrals_users (id, phone, invite_code)"
+                " VALUES (1, '+79990000000', 'ROOT00')"
+            )
         )
         conn.execute(
             text(
-                "INSERT INTO users (id, phone, invite_code, referrer_id, used_invite_code,"
-                " referral_rank) SELECT n + 1, '+7999' || lpad(n::text, 7, '0'),"
+                "INSERT INTO referrals_users (id, phone, invite_code, referrer_id,"
+                " used_invite_code, referral_rank) SELECT n + 1, '+7999' || lpad(n::text, 7, '0'),"
                 " lpad(upper(to_hex(n)), 6, 'Z'), 1, 'ROOT00', n FROM generate_series(1, 20000) n"
             )
         )
-        conn.execute(text("ANALYZE users"))
+        conn.execute(text("ANALYZE referrals_users"))
         plan = "\n".join(
             row[0]
             for row in conn.execute(
                 text(
-                    "EXPLAIN SELECT referral_rank, phone FROM users WHERE referrer_id = 1"
+                    "EXPLAIN SELECT referral_rank, phone FROM referrals_users WHERE referrer_id = 1"
                     " AND referral_rank > 15000 ORDER BY referral_rank LIMIT 101"
                 )
             )
         )
-    assert "ix_users_referrer_id_referral_rank" in plan, plan
+    assert "ix_referrals_users_referrer_id_referral_rank" in plan, plan
     assert "Sort" not in plan, plan
 
 
@@ -142,14 +150,14 @@ def test_upgrading_to_0003_counts_every_existing_user_as_welcomed(tmp_path: Path
     engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "0002")
+            upgrade(conn, NAMESPACE, to="0002")
             conn.execute(
                 insert(users).values(
                     id=1, phone="+79990000001", invite_code="AAAAAA", created_by="a" * 32
                 )
             )
         with engine.begin() as conn:
-            upgrade(conn)
-            assert conn.execute(text("SELECT created_by FROM users")).all() == [(None,)]
+            upgrade(conn, NAMESPACE)
+            assert conn.execute(text("SELECT created_by FROM referrals_users")).all() == [(None,)]
     finally:
         engine.dispose()

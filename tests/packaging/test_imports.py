@@ -66,9 +66,10 @@ SERVED_APP = """
 import asyncio, os, sys
 sys.argv = ["referrals"]
 os.environ["REFERRALS_DATABASE_URL"] = {url!r}
+from referrals.adapters.sql import Namespace
 from referrals.adapters.sql.database import prepare_database
 from referrals.entrypoints.http.app import create_app
-asyncio.run(prepare_database(os.environ["REFERRALS_DATABASE_URL"]))
+asyncio.run(prepare_database(os.environ["REFERRALS_DATABASE_URL"], Namespace("referrals_", None)))
 app = create_app()
 
 async def main():

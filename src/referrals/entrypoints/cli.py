@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from referrals.entrypoints.logs import configure_logging
 from referrals.entrypoints.multiprocess import exposed_metrics
@@ -18,6 +19,9 @@ from referrals.entrypoints.operator_cli import (
 )
 from referrals.entrypoints.server import ServerLimits
 from referrals.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from referrals.adapters.sql.namespace import Namespace
 
 DEFAULT_READY_URL = "http://127.0.0.1:8000/health/ready"
 APP_FACTORY = "referrals.entrypoints.http.app:create_app"
@@ -159,7 +163,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     try:  # migrate SQLite, check PostgreSQL: once, before any worker starts
         asyncio.run(
             prepare_database(
-                settings.database_url, prepared_statements=not settings.db_transaction_pooler
+                settings.database_url,
+                _namespace(settings),
+                prepared_statements=not settings.db_transaction_pooler,
             )
         )
     except (SchemaOutdated, ServiceUnavailable) as exc:
@@ -221,12 +227,20 @@ def health(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if ready else 1
 
 
+def _namespace(settings: Settings) -> Namespace:
+    from referrals.adapters.sql.namespace import Namespace
+
+    return Namespace(settings.db_table_prefix, settings.db_schema)
+
+
 def migrate(settings: Settings) -> None:
     from referrals.adapters.sql.database import run_migrations
 
     asyncio.run(
         run_migrations(
-            settings.database_url, prepared_statements=not settings.db_transaction_pooler
+            settings.database_url,
+            _namespace(settings),
+            prepared_statements=not settings.db_transaction_pooler,
         )
     )
     print("The database schema is up to date.")

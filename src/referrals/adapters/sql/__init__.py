@@ -8,6 +8,7 @@ users who bring their own adapters need no driver.
 """
 
 from referrals.adapters.sql.database import Database, open_database
+from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.uow import sql_unit_of_work
 
-__all__ = ["Database", "open_database", "sql_unit_of_work"]
+__all__ = ["Database", "Namespace", "open_database", "sql_unit_of_work"]

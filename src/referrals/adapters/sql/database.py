@@ -6,6 +6,7 @@ import asyncio
 import sys
 from abc import ABC, abstractmethod
 
+from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.schema import HEAD, ensure_current
 from referrals.application.ports import UnitOfWork
 
@@ -20,8 +21,10 @@ class Database(ABC):
     dialect: str
     """``postgresql`` or ``sqlite``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: Namespace) -> None:
         self.url = url
+        self.namespace = namespace
+        """Our tables' prefix and schema in this database."""
 
     @abstractmethod
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
@@ -46,7 +49,7 @@ class Database(ABC):
         """Bring the schema to the latest migration (Alembic, in a thread)."""
         from referrals.adapters.sql.migrate import migrate
 
-        await asyncio.to_thread(migrate, self.url)
+        await asyncio.to_thread(migrate, self.url, self.namespace)
 
     async def check_schema(self) -> None:
         """Raise :class:`~referrals.adapters.sql.schema.SchemaOutdated` unless the
@@ -72,12 +75,14 @@ class Database(ABC):
 def open_database(
     url: str,
     *,
+    namespace: Namespace,
     pool_size: int = 10,
     timeout: float = 3.0,
     prepared_statements: bool = True,
 ) -> Database:
     """The adapter for ``url`` (``postgresql…://`` or ``sqlite…://``); not yet opened.
 
+    ``namespace``: our tables' prefix and schema (see ``docs/host-database.md``).
     ``pool_size``: PostgreSQL connections, all opened by :meth:`Database.open`
     and kept. ``timeout``: seconds for connecting, waiting for a pooled
     connection, and (twice it) any one round trip. ``prepared_statements``:
@@ -86,39 +91,50 @@ def open_database(
     if url.startswith("sqlite"):
         from referrals.adapters.sql.sqlite import SqliteDatabase
 
-        return SqliteDatabase(url, timeout=timeout)
+        return SqliteDatabase(url, namespace, timeout=timeout)
     from referrals.adapters.sql.postgres import PostgresDatabase
 
     return PostgresDatabase(
-        url, pool_size=pool_size, timeout=timeout, prepared_statements=prepared_statements
+        url,
+        namespace,
+        pool_size=pool_size,
+        timeout=timeout,
+        prepared_statements=prepared_statements,
     )
 
 
-async def run_migrations(url: str, *, prepared_statements: bool = True) -> None:
+async def run_migrations(
+    url: str, namespace: Namespace, *, prepared_statements: bool = True
+) -> None:
     """Used by ``referrals migrate``: bring the schema to the latest migration."""
     from referrals.adapters.sql.migrate import migrate
 
-    await asyncio.to_thread(migrate, url, prepared_statements=prepared_statements)
+    await asyncio.to_thread(migrate, url, namespace, prepared_statements=prepared_statements)
 
 
-async def prepare_database(url: str, *, prepared_statements: bool = True) -> None:
+async def prepare_database(
+    url: str, namespace: Namespace, *, prepared_statements: bool = True
+) -> None:
     """Used by ``referrals serve`` before it serves: SQLite is migrated (in a child
     process, so the server's own never loads Alembic), PostgreSQL checked."""
-    database = open_database(url, pool_size=1, prepared_statements=prepared_statements)
+    database = open_database(
+        url, namespace=namespace, pool_size=1, prepared_statements=prepared_statements
+    )
     await database.open()
     try:
         revision = await database.revision()
     finally:
         await database.close()
     if database.dialect == "sqlite" and revision != HEAD:
-        await _migrate_in_child(url)
+        await _migrate_in_child(url, namespace)
     else:
         ensure_current(revision)
 
 
-async def _migrate_in_child(url: str) -> None:
+async def _migrate_in_child(url: str, namespace: Namespace) -> None:
+    schema = () if namespace.schema is None else (namespace.schema,)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "referrals.adapters.sql.migrate", url
+        sys.executable, "-m", "referrals.adapters.sql.migrate", url, namespace.prefix, *schema
     )
     if await process.wait() != 0:
         raise RuntimeError(f"migrating {url} failed (exit status {process.returncode})")

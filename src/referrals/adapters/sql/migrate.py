@@ -1,8 +1,14 @@
-"""The schema's migrations (Alembic), on a synchronous SQLAlchemy engine.
+"""The schema's migrations (Alembic), on a synchronous SQLAlchemy connection.
 
-Only ``referrals migrate``, the SQLite self-migration at start-up and tests
-import this module; a running API reads the revision with plain SQL
+Only ``referrals migrate``, the SQLite self-migration at start-up, a host's
+own Alembic ``env.py`` (see ``docs/host-database.md``) and tests import
+this module; a running API reads the revision with plain SQL
 (``schema.py``), so Alembic and SQLAlchemy's engines stay out of its memory.
+
+Our history is kept in its own version table (``<prefix>alembic_version``),
+so it never meets a host's revisions. :func:`upgrade` runs it on a
+connection it is handed, without an Alembic ``env.py``: a host runs it from
+its own ``env.py`` after its own history, in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,33 +17,63 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine
 
+from referrals.adapters.sql.legacy import adopt_legacy_version
+from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.schema import ADVISORY_LOCK
+from referrals.adapters.sql.tables import tables_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+NAMESPACE_OPTION = "referrals_namespace"
+"""Where the migration scripts find the :class:`Namespace` they work in."""
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
+def scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
 
 
 def alembic_head() -> str | None:
     """The latest revision as Alembic reads it from the migration scripts."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return scripts().get_current_head()
 
 
-def upgrade(connection: Connection) -> None:
+def upgrade(connection: Connection, namespace: Namespace, *, to: str = "head") -> None:
+    """Bring our tables in ``namespace`` to the latest migration (or revision
+    ``to``), inside the connection's transaction (the caller commits).
+    Idempotent; on PostgreSQL two processes migrating at once take turns
+    instead of colliding."""
     if connection.dialect.name == "postgresql":
-        # Two processes migrating at once take turns instead of colliding.
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
-    command.upgrade(alembic_config(connection), "head")
+        if namespace.schema is not None:
+            connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{namespace.schema}"')
+    adopt_legacy_version(connection, namespace)
+    script = scripts()
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "version_table": namespace.version_table,
+            "version_table_schema": namespace.schema,
+            "target_metadata": tables_for(namespace).metadata,
+            "render_as_batch": connection.dialect.name == "sqlite",
+            "fn": lambda revision, _: script._upgrade_revs(to, revision),
+            NAMESPACE_OPTION: namespace,
+        },
+    )
+    with Operations.context(context):
+        context.run_migrations()
+
+
+def current_revision(connection: Connection, namespace: Namespace) -> str | None:
+    """The revision our tables in ``namespace`` are at (None: none of ours yet)."""
+    context = MigrationContext.configure(
+        connection,
+        opts={"version_table": namespace.version_table, "version_table_schema": namespace.schema},
+    )
+    return context.get_current_revision()
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -48,7 +84,7 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + rest
 
 
-def migrate(url: str, *, prepared_statements: bool = True) -> None:
+def migrate(url: str, namespace: Namespace, *, prepared_statements: bool = True) -> None:
     """Bring the schema to the latest migration (idempotent, safe to race). Blocks."""
     connect_args: dict[str, Any] = {}
     if not prepared_statements and not url.startswith("sqlite"):
@@ -56,10 +92,10 @@ def migrate(url: str, *, prepared_statements: bool = True) -> None:
     engine = create_engine(sqlalchemy_url(url), connect_args=connect_args)
     try:
         with engine.begin() as connection:
-            upgrade(connection)
+            upgrade(connection, namespace)
     finally:
         engine.dispose()
 
 
-if __name__ == "__main__":  # python -m referrals.adapters.sql.migrate URL (see SqliteDatabase)
-    migrate(sys.argv[1])
+if __name__ == "__main__":  # python -m referrals.adapters.sql.migrate URL PREFIX [SCHEMA]
+    migrate(sys.argv[1], Namespace(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))

@@ -15,27 +15,27 @@ from typing import Any
 from sqlalchemy import bindparam, insert
 
 from referrals.adapters.sql.compiled import Compiled, compile_statement
+from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.statements import dialect_named
-from referrals.adapters.sql.tables import outbox
+from referrals.adapters.sql.tables import tables_for
 from referrals.application.outbox import OutboxEvent
-
-ADD_EVENT = insert(outbox).values(
-    id=bindparam("id"),
-    type=bindparam("type"),
-    occurred_at=bindparam("at"),
-    user_id=bindparam("user_id"),
-    data=bindparam("data"),
-)
 
 
 @functools.cache
-def add_event_statement(dialect: str) -> Compiled:
-    """The INSERT of one event, compiled for ``dialect`` once."""
-    return compile_statement(ADD_EVENT, dialect_named(dialect))
+def add_event_statement(dialect: str, namespace: Namespace) -> Compiled:
+    """The INSERT of one event into ``namespace``'s outbox, compiled for ``dialect`` once."""
+    statement = insert(tables_for(namespace).outbox).values(
+        id=bindparam("id"),
+        type=bindparam("type"),
+        occurred_at=bindparam("at"),
+        user_id=bindparam("user_id"),
+        data=bindparam("data"),
+    )
+    return compile_statement(statement, dialect_named(dialect))
 
 
 def event_values(event: OutboxEvent) -> dict[str, Any]:
-    """The bind values of :data:`ADD_EVENT` for ``event``."""
+    """The bind values of :func:`add_event_statement` for ``event``."""
     return {
         "id": event.id,
         "type": event.type,

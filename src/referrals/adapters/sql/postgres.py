@@ -29,14 +29,16 @@ from types import TracebackType
 from typing import Any, Self
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
+from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
 from referrals.adapters.sql.repository import Row, SqlUserRepository
-from referrals.adapters.sql.schema import REVISION_QUERY
+from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
 
@@ -80,13 +82,14 @@ class PostgresDatabase(Database):
     def __init__(
         self,
         url: str,
+        namespace: Namespace,
         *,
         pool_size: int = 10,
         timeout: float = 3.0,
         prepared_statements: bool = True,
     ) -> None:
-        super().__init__(url)
-        self.statements: Statements = statements_for("postgresql")
+        super().__init__(url, namespace)
+        self.statements: Statements = statements_for("postgresql", namespace)
         # As long as the statement timeout: a slow statement is cut by the
         # server (either way a 503), a silent server by this guard.
         self.round_trip = 2 * timeout
@@ -98,7 +101,10 @@ class PostgresDatabase(Database):
             "prepare_threshold": 0 if prepared_statements else None,
         }
         if prepared_statements:  # poolers in transaction mode refuse startup options
-            connection["options"] = f"-c statement_timeout={millis * 2} -c lock_timeout={millis}"
+            # Added to the URL's own (``?options=-csearch_path=…``), which replace none.
+            ours = f"-c statement_timeout={millis * 2} -c lock_timeout={millis}"
+            given = conninfo_to_dict(libpq_url(url)).get("options")
+            connection["options"] = f"{given} {ours}" if given else ours
         self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             libpq_url(url),
             kwargs=connection,
@@ -133,7 +139,7 @@ class PostgresDatabase(Database):
     async def revision(self) -> str | None:
         async with self.unit_of_work(read_only=True) as unit:
             try:
-                row = await unit.execute(REVISION_QUERY)
+                row = await unit.execute(revision_query(self.namespace))
             except psycopg.errors.UndefinedTable:
                 return None
         return None if row is None else str(row[0])
@@ -205,7 +211,7 @@ class PostgresUnitOfWork:
                 if not events:
                     await conn.execute("COMMIT")
                 else:  # the events, and BEGIN if nothing ran yet, ride with the COMMIT
-                    insert = add_event_statement("postgresql")
+                    insert = add_event_statement("postgresql", self._database.namespace)
                     begin, self._begin_pending = self._begin_pending, False
                     self._open_transaction = True
                     async with conn.pipeline():

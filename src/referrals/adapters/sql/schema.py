@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-HEAD = "0004"
+from referrals.adapters.sql.namespace import Namespace
+
+HEAD = "0005"
 """The latest migration in ``migrations/versions`` (a test checks Alembic agrees)."""
-REVISION_QUERY = "SELECT version_num FROM alembic_version"
-"""Alembic's own record of the schema's migration."""
+
+
+def revision_query(namespace: Namespace) -> str:
+    """The SQL that reads Alembic's record of our schema's migration."""
+    return f"SELECT version_num FROM {namespace.qualified('alembic_version')}"  # noqa: S608
+
+
 ADVISORY_LOCK = 7311227
 """PostgreSQL advisory lock id held while migrating."""
 

@@ -23,9 +23,10 @@ from typing import Any, Self
 
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
+from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
 from referrals.adapters.sql.repository import Row, SqlUserRepository
-from referrals.adapters.sql.schema import REVISION_QUERY
+from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
 from referrals.application.errors import ServiceUnavailable
 
@@ -57,12 +58,12 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, url: str, *, timeout: float = 3.0) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, namespace: Namespace, *, timeout: float = 3.0) -> None:
+        super().__init__(url, namespace)
         self.path = sqlite_path(url)
         self.timeout = timeout
         """Seconds a writing unit waits for another process's write lock."""
-        self.statements: Statements = statements_for("sqlite")
+        self.statements: Statements = statements_for("sqlite", namespace)
         self._conn: sqlite3.Connection | None = None
         self._turn: asyncio.Lock | None = None
 
@@ -98,7 +99,7 @@ class SqliteDatabase(Database):
     async def revision(self) -> str | None:
         async with self.unit_of_work(read_only=True) as unit:
             try:
-                row = unit.connection.execute(REVISION_QUERY).fetchone()
+                row = unit.connection.execute(revision_query(self.namespace)).fetchone()
             except sqlite3.OperationalError as exc:
                 if "no such table" in str(exc):
                     return None
@@ -188,7 +189,7 @@ class SqliteUnitOfWork:
             self._database.turn().release()
 
     async def commit(self) -> None:
-        insert = add_event_statement("sqlite")
+        insert = add_event_statement("sqlite", self._database.namespace)
         with translated_errors():
             for event in self.outbox.take():
                 self.connection.execute(insert.sql, insert.args(event_values(event)))

@@ -1,7 +1,9 @@
-"""Every statement the repository runs, built once with bind parameters.
+"""Every statement the repository runs, written once with bind parameters.
 
-They are built here at import and compiled once per driver by
-:func:`statements_for` into plain SQL the drivers run directly.
+:func:`statements_for` builds them on one namespace's tables (see
+``tables.py``) and compiles them once per driver into plain SQL the drivers
+run directly; nothing is built at import, so each carries its namespace's
+table names and schema.
 """
 
 from __future__ import annotations
@@ -10,121 +12,22 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, null, select, update
+from sqlalchemy import Integer, Table, bindparam, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 from referrals.adapters.sql.compiled import Compiled, compile_statement
-from referrals.adapters.sql.tables import users
+from referrals.adapters.sql.namespace import Namespace
+from referrals.adapters.sql.tables import tables_for
 
-USER_COLUMNS = (
-    users.c.id,
-    users.c.phone,
-    users.c.invite_code,
-    users.c.referrer_id,
-    users.c.used_invite_code,
-    users.c.referred_count,
-    users.c.created_by,
-)
-
-USER_BY_ID = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
-USER_BY_PHONE = select(*USER_COLUMNS).where(users.c.phone == bindparam("phone"))
-USER_BY_CODE = select(*USER_COLUMNS).where(users.c.invite_code == bindparam("code"))
-LOCK_USER = USER_BY_ID.with_for_update()  # SQLite ignores it: BEGIN IMMEDIATE serialises
-
-
-def _add(insert: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING: the upsert is the dialect's own."""
-    return (
-        insert(users)
-        .values(
-            phone=bindparam("phone"),
-            invite_code=bindparam("code"),
-            created_by=bindparam("created_by"),
-        )
-        .on_conflict_do_nothing()
-        .returning(*USER_COLUMNS)
-    )
-
-
-ADD_USER = {"postgresql": _add(postgresql.insert), "sqlite": _add(sqlite.insert)}
-
-# The chain of referrers above a user; UNION (not ALL) ends even on a cycle.
-_start = select(users.c.id, users.c.referrer_id).where(users.c.id == bindparam("user_id"))
-_chain = _start.cte("chain", recursive=True)
-_chain = _chain.union(
-    select(users.c.id, users.c.referrer_id).join(_chain, users.c.id == _chain.c.referrer_id)
-)
-REFERRER_CHAIN = select(_chain.c.id, _chain.c.referrer_id)
-
-LOCK_ROOT = (
-    select(users.c.referrer_id)
-    .where(users.c.id == bindparam("user_id"))
-    .with_for_update(key_share=True, read=True, nowait=True)
-)
-
-WELCOME_USER = (
-    update(users)
-    .where(users.c.id == bindparam("user_id"), users.c.created_by.is_not(None))
-    .values(created_by=null())
-)
-
-COUNT_REFERRAL = (
-    update(users)
-    .where(users.c.id == bindparam("owner_id"))
-    .values(referred_count=users.c.referred_count + 1)
-    .returning(users.c.referred_count)
-)
-LINK_REFERRER = (
-    update(users)
-    .where(users.c.id == bindparam("user_id"), users.c.referrer_id.is_(None))
-    .values(
-        referrer_id=bindparam("owner_id"),
-        used_invite_code=bindparam("code"),
-        referral_rank=bindparam("rank"),
-        referred_at=func.now(),
-    )
-)
-
-# A profile in one read: the user's row, joined to one page of the users who
-# applied their code. The page is an index range scan on (referrer_id, rank).
-REFERRALS_PAGE = (
-    select(users.c.referrer_id, users.c.referral_rank, users.c.phone)
-    .where(users.c.referrer_id == bindparam("user_id"), users.c.referral_rank > bindparam("after"))
-    .order_by(users.c.referral_rank)
-    .limit(bindparam("limit", type_=Integer))
-)
-"""One page alone: SQLite runs it and the user's row as two statements (no
-round trips to save there, and its planner materialises and sorts the join)."""
-_page = REFERRALS_PAGE.subquery("page")
-PROFILE = (
-    select(*USER_COLUMNS, _page.c.referral_rank, _page.c.phone.label("referral_phone"))
-    .select_from(users.outerjoin(_page, _page.c.referrer_id == users.c.id))
-    .where(users.c.id == bindparam("user_id"))
-    .order_by(_page.c.referral_rank)
-)
-
-# For operators (``referrals users show``, ``referrals stats``): plain reads.
-CHAIN_USERS = select(*USER_COLUMNS).join(_chain, users.c.id == _chain.c.id)
-
-COUNT_USERS = select(
-    func.count(),
-    func.count().filter(users.c.created_at >= bindparam("since")),
-    func.count(users.c.referrer_id),
-    func.count().filter(users.c.referred_at >= bindparam("since")),
-).select_from(users)
-TOP_REFERRERS = (
-    select(*USER_COLUMNS)
-    .where(users.c.referred_count > 0)
-    .order_by(users.c.referred_count.desc(), users.c.id)
-    .limit(bindparam("top", type_=Integer))
-)
+INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+"""INSERT … ON CONFLICT DO NOTHING RETURNING: the upsert is each dialect's own."""
 
 
 @dataclass(frozen=True, slots=True)
 class Statements:
-    """Every statement above, compiled for one driver (see ``compiled.py``)."""
+    """Every statement below, compiled for one driver (see ``compiled.py``)."""
 
     user_by_id: Compiled
     user_by_phone: Compiled
@@ -143,6 +46,84 @@ class Statements:
     top_referrers: Compiled
 
 
+def _statements(users: Table, dialect_name: str) -> dict[str, ClauseElement]:
+    """The statements on ``users``, by the name of their :class:`Statements` field."""
+    c = users.c
+    columns = (
+        c.id, c.phone, c.invite_code, c.referrer_id, c.used_invite_code, c.referred_count,
+        c.created_by,
+    )  # fmt: skip
+    by_id = select(*columns).where(c.id == bindparam("user_id"))
+
+    # The chain of referrers above a user; UNION (not ALL) ends even on a cycle.
+    chain = (
+        select(c.id, c.referrer_id).where(c.id == bindparam("user_id")).cte("chain", recursive=True)
+    )
+    chain = chain.union(select(c.id, c.referrer_id).join(chain, c.id == chain.c.referrer_id))
+
+    # One page of the users who applied someone's code: an index range scan on
+    # (referrer_id, rank). SQLite runs it and the user's row as two statements
+    # (no round trips to save there, and its planner materialises the join).
+    page = (
+        select(c.referrer_id, c.referral_rank, c.phone)
+        .where(c.referrer_id == bindparam("user_id"), c.referral_rank > bindparam("after"))
+        .order_by(c.referral_rank)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    joined = page.subquery("page")
+    return {
+        "user_by_id": by_id,
+        "user_by_phone": select(*columns).where(c.phone == bindparam("phone")),
+        "user_by_code": select(*columns).where(c.invite_code == bindparam("code")),
+        "lock_user": by_id.with_for_update(),  # SQLite ignores it: BEGIN IMMEDIATE serialises
+        "add_user": INSERTS[dialect_name](users)
+        .values(
+            phone=bindparam("phone"),
+            invite_code=bindparam("code"),
+            created_by=bindparam("created_by"),
+        )
+        .on_conflict_do_nothing()
+        .returning(*columns),
+        "welcome_user": update(users)
+        .where(c.id == bindparam("user_id"), c.created_by.is_not(None))
+        .values(created_by=null()),
+        "referrer_chain": select(chain.c.id, chain.c.referrer_id),
+        "lock_root": select(c.referrer_id)
+        .where(c.id == bindparam("user_id"))
+        .with_for_update(key_share=True, read=True, nowait=True),
+        "count_referral": update(users)
+        .where(c.id == bindparam("owner_id"))
+        .values(referred_count=c.referred_count + 1)
+        .returning(c.referred_count),
+        "link_referrer": update(users)
+        .where(c.id == bindparam("user_id"), c.referrer_id.is_(None))
+        .values(
+            referrer_id=bindparam("owner_id"),
+            used_invite_code=bindparam("code"),
+            referral_rank=bindparam("rank"),
+            referred_at=func.now(),
+        ),
+        # A profile in one read: the user's row joined to one page of referrals.
+        "profile": select(*columns, joined.c.referral_rank, joined.c.phone.label("referral_phone"))
+        .select_from(users.outerjoin(joined, joined.c.referrer_id == c.id))
+        .where(c.id == bindparam("user_id"))
+        .order_by(joined.c.referral_rank),
+        "referrals_page": page,
+        # For operators (``referrals users show``, ``referrals stats``): plain reads.
+        "chain_users": select(*columns).join(chain, c.id == chain.c.id),
+        "count_users": select(
+            func.count(),
+            func.count().filter(c.created_at >= bindparam("since")),
+            func.count(c.referrer_id),
+            func.count().filter(c.referred_at >= bindparam("since")),
+        ).select_from(users),
+        "top_referrers": select(*columns)
+        .where(c.referred_count > 0)
+        .order_by(c.referred_count.desc(), c.id)
+        .limit(bindparam("top", type_=Integer)),
+    }
+
+
 def dialect_named(name: str) -> Dialect:
     """The SQLAlchemy dialect whose compiled SQL the driver of ``name`` runs."""
     if name == "postgresql":
@@ -157,27 +138,12 @@ def dialect_named(name: str) -> Dialect:
 
 
 @functools.cache
-def statements_for(dialect_name: str) -> Statements:
-    """The statements compiled for ``postgresql`` (psycopg) or ``sqlite`` (sqlite3), once."""
+def statements_for(dialect_name: str, namespace: Namespace) -> Statements:
+    """The statements on ``namespace``'s tables compiled for ``postgresql``
+    (psycopg, ``%s``) or ``sqlite`` (sqlite3, ``?``), once each."""
     dialect = dialect_named(dialect_name)
-
-    def build(statement: ClauseElement) -> Compiled:
-        return compile_statement(statement, dialect)
-
+    users = tables_for(namespace).users
+    built = _statements(users, dialect_name)
     return Statements(
-        user_by_id=build(USER_BY_ID),
-        user_by_phone=build(USER_BY_PHONE),
-        user_by_code=build(USER_BY_CODE),
-        lock_user=build(LOCK_USER),
-        add_user=build(ADD_USER[dialect_name]),
-        welcome_user=build(WELCOME_USER),
-        referrer_chain=build(REFERRER_CHAIN),
-        lock_root=build(LOCK_ROOT),
-        count_referral=build(COUNT_REFERRAL),
-        link_referrer=build(LINK_REFERRER),
-        profile=build(PROFILE),
-        referrals_page=build(REFERRALS_PAGE),
-        chain_users=build(CHAIN_USERS),
-        count_users=build(COUNT_USERS),
-        top_referrers=build(TOP_REFERRERS),
+        **{name: compile_statement(statement, dialect) for name, statement in built.items()}
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from referrals.adapters.sql.migrations import namespace
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -19,8 +21,10 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    here = namespace()
+    users = here.table("users")
     op.create_table(
-        "users",
+        users,
         sa.Column("id", Id, primary_key=True, autoincrement=True),
         sa.Column("phone", sa.String(16), nullable=False),
         sa.Column("invite_code", sa.String(6), nullable=False),
@@ -35,31 +39,35 @@ def upgrade() -> None:
             server_default=sa.func.now(),
         ),
         sa.Column("referred_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_users"),
-        sa.UniqueConstraint("phone", name="uq_users_phone"),
-        sa.UniqueConstraint("invite_code", name="uq_users_invite_code"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{users}")),
+        sa.UniqueConstraint("phone", name=op.f(f"uq_{users}_phone")),
+        sa.UniqueConstraint("invite_code", name=op.f(f"uq_{users}_invite_code")),
         sa.ForeignKeyConstraint(
             ["referrer_id"],
-            ["users.id"],
-            name="fk_users_referrer_id_users",
+            [f"{users}.id" if here.schema is None else f"{here.schema}.{users}.id"],
+            name=op.f(f"fk_{users}_referrer_id_{users}"),
             ondelete="RESTRICT",
         ),
-        sa.CheckConstraint("referrer_id <> id", name="ck_users_not_own_referrer"),
+        sa.CheckConstraint("referrer_id <> id", name=op.f(f"ck_{users}_not_own_referrer")),
         sa.CheckConstraint(
             "(referrer_id IS NULL) = (referral_rank IS NULL)"
             " AND (referrer_id IS NULL) = (used_invite_code IS NULL)",
-            name="ck_users_referral_complete",
+            name=op.f(f"ck_{users}_referral_complete"),
         ),
-        sa.CheckConstraint("referred_count >= 0", name="ck_users_referred_count_positive"),
+        sa.CheckConstraint("referred_count >= 0", name=op.f(f"ck_{users}_referred_count_positive")),
+        schema=here.schema,
     )
     op.create_index(
-        "ix_users_referrer_id_referral_rank",
-        "users",
+        op.f(f"ix_{users}_referrer_id_referral_rank"),
+        users,
         ["referrer_id", "referral_rank"],
         unique=True,
+        schema=here.schema,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_users_referrer_id_referral_rank", table_name="users")
-    op.drop_table("users")
+    here = namespace()
+    users = here.table("users")
+    op.drop_index(f"ix_{users}_referrer_id_referral_rank", table_name=users, schema=here.schema)
+    op.drop_table(users, schema=here.schema)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from referrals.adapters.sql.migrations import namespace
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -19,7 +21,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("UPDATE users SET created_by = NULL WHERE created_by IS NOT NULL")
+    users = namespace().qualified("users")
+    op.execute(f"UPDATE {users} SET created_by = NULL WHERE created_by IS NOT NULL")  # noqa: S608
 
 
 def downgrade() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from referrals.adapters.sql.migrations import namespace
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -20,8 +22,16 @@ PENDING = sa.text("state = 'pending'")
 
 
 def upgrade() -> None:
+    here = namespace()
+    schema = here.schema
+    outbox, deliveries = here.table("outbox"), here.table("webhook_deliveries")
+    attempts, endpoints = here.table("webhook_attempts"), here.table("webhook_endpoints")
+
+    def referred(table: str, column: str) -> str:
+        return f"{table}.{column}" if schema is None else f"{schema}.{table}.{column}"
+
     op.create_table(
-        "outbox",
+        outbox,
         sa.Column("seq", Id, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("type", sa.String(40), nullable=False),
@@ -29,19 +39,21 @@ def upgrade() -> None:
         sa.Column("user_id", Id, nullable=True),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("dispatched", sa.Boolean(), nullable=False, server_default=sa.false()),
-        sa.PrimaryKeyConstraint("seq", name="pk_outbox"),
-        sa.UniqueConstraint("id", name="uq_outbox_id"),
+        sa.PrimaryKeyConstraint("seq", name=op.f(f"pk_{outbox}")),
+        sa.UniqueConstraint("id", name=op.f(f"uq_{outbox}_id")),
+        schema=schema,
     )
     op.create_index(
-        "ix_outbox_undispatched",
-        "outbox",
+        f"ix_{outbox}_undispatched",
+        outbox,
         ["seq"],
         postgresql_where=sa.text("NOT dispatched"),
         sqlite_where=sa.text("dispatched = 0"),
+        schema=schema,
     )
-    op.create_index("ix_outbox_occurred_at", "outbox", ["occurred_at"])
+    op.create_index(f"ix_{outbox}_occurred_at", outbox, ["occurred_at"], schema=schema)
     op.create_table(
-        "webhook_deliveries",
+        deliveries,
         sa.Column("id", Id, primary_key=True, autoincrement=True),
         sa.Column("event_seq", Id, nullable=False),
         sa.Column("endpoint", sa.String(64), nullable=False),
@@ -51,59 +63,63 @@ def upgrade() -> None:
         sa.Column("next_at", sa.Double(), nullable=False),
         sa.Column("since", sa.Double(), nullable=False),
         sa.Column("done_at", sa.Double(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{deliveries}")),
         sa.ForeignKeyConstraint(
             ["event_seq"],
-            ["outbox.seq"],
-            name="fk_webhook_deliveries_event_seq_outbox",
+            [referred(outbox, "seq")],
+            name=op.f(f"fk_{deliveries}_event_seq_{outbox}"),
             ondelete="CASCADE",
         ),
-        sa.UniqueConstraint("event_seq", "endpoint", name="uq_webhook_deliveries_event_endpoint"),
+        sa.UniqueConstraint("event_seq", "endpoint", name=op.f(f"uq_{deliveries}_event_endpoint")),
         sa.CheckConstraint(
-            "state IN ('pending', 'delivered', 'dead')", name="ck_webhook_deliveries_known_state"
+            "state IN ('pending', 'delivered', 'dead')", name=op.f(f"ck_{deliveries}_known_state")
         ),
+        schema=schema,
     )
     op.create_index(
-        "ix_webhook_deliveries_due",
-        "webhook_deliveries",
+        f"ix_{deliveries}_due",
+        deliveries,
         ["endpoint", "next_at"],
         postgresql_where=PENDING,
         sqlite_where=PENDING,
+        schema=schema,
     )
     op.create_index(
-        "ix_webhook_deliveries_user",
-        "webhook_deliveries",
+        f"ix_{deliveries}_user",
+        deliveries,
         ["endpoint", "user_id", "event_seq"],
         postgresql_where=PENDING,
         sqlite_where=PENDING,
+        schema=schema,
     )
     op.create_table(
-        "webhook_attempts",
+        attempts,
         sa.Column("id", Id, primary_key=True, autoincrement=True),
         sa.Column("delivery_id", Id, nullable=False),
         sa.Column("at", sa.Double(), nullable=False),
         sa.Column("status", sa.Integer(), nullable=True),
         sa.Column("seconds", sa.Double(), nullable=False),
         sa.Column("error", sa.String(200), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_webhook_attempts"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{attempts}")),
         sa.ForeignKeyConstraint(
             ["delivery_id"],
-            ["webhook_deliveries.id"],
-            name="fk_webhook_attempts_delivery_id_webhook_deliveries",
+            [referred(deliveries, "id")],
+            name=op.f(f"fk_{attempts}_delivery_id_{deliveries}"),
             ondelete="CASCADE",
         ),
+        schema=schema,
     )
-    op.create_index("ix_webhook_attempts_delivery_id", "webhook_attempts", ["delivery_id"])
+    op.create_index(op.f(f"ix_{attempts}_delivery_id"), attempts, ["delivery_id"], schema=schema)
     op.create_table(
-        "webhook_endpoints",
+        endpoints,
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name="pk_webhook_endpoints"),
+        sa.PrimaryKeyConstraint("name", name=op.f(f"pk_{endpoints}")),
+        schema=schema,
     )
 
 
 def downgrade() -> None:
-    op.drop_table("webhook_endpoints")
-    op.drop_table("webhook_attempts")
-    op.drop_table("webhook_deliveries")
-    op.drop_table("outbox")
+    here = namespace()
+    for table in ("webhook_endpoints", "webhook_attempts", "webhook_deliveries", "outbox"):
+        op.drop_table(here.table(table), schema=here.schema)

@@ -47,6 +47,20 @@ def test_the_next_page_link_verifies_over_a_socket(tmp_path: Path) -> None:
         assert client.get("/api/profile/").status_code == 401
 
 
+def test_a_second_server_on_a_busy_address_refuses_to_start(tmp_path: Path) -> None:
+    env = {"REFERRALS_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    with serving(env, tmp_path) as (url, first):
+        port = url.rsplit(":", 1)[1]
+
+        second = run_cli("serve", "--port", port, env=env, timeout=60)
+
+        assert second.returncode == 2, second.stdout + second.stderr
+        assert f"127.0.0.1:{port} is already in use" in second.stderr
+        assert "Listening" not in second.stdout + second.stderr
+        assert first.popen.poll() is None
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+
+
 def test_serve_refuses_several_workers_without_shared_stores() -> None:
     result = run_cli("serve", "--workers", "2", env={}, timeout=30)
     assert result.returncode == 2

@@ -160,6 +160,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             f"--workers {args.workers} needs REFERRALS_REDIS_URL: with in-process stores,"
             " codes and sessions would live in one process and be missing in the others"
         )
+    try:  # before Granian, whose workers share the port, binds it too
+        server.ensure_free(args.host, args.port)
+    except server.AddressInUse as exc:
+        raise Refused(str(exc)) from exc
     try:  # migrate SQLite, check PostgreSQL: once, before any worker starts
         asyncio.run(
             prepare_database(

@@ -9,7 +9,13 @@ ceiling) runs through :func:`run` with the same options.
 
 from __future__ import annotations
 
+import errno
+import socket
 from dataclasses import dataclass
+
+
+class AddressInUse(Exception):
+    """Another process already listens on the address ``referrals serve`` was given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,35 @@ class ServerLimits:
         if self.backlog < 128:
             found.append("--backlog must be at least 128")
         return found
+
+
+def ensure_free(host: str, port: int) -> None:
+    """Raise :class:`AddressInUse` if something already listens on ``host:port``.
+
+    Granian binds with ``SO_REUSEPORT`` so that its workers share one port,
+    and a second server binds it just as quietly: the kernel then splits
+    connections between two processes with different keys and memory, and
+    logins fail at random. A socket bound without ``SO_REUSEPORT`` cannot
+    share the port with a listener, so binding one first tells. (It keeps
+    ``SO_REUSEADDR``, so connections still closing from a previous run do
+    not count.) ``port`` 0 picks a free port anyway: nothing to check.
+    """
+    if port == 0:
+        return
+    for family, kind, protocol, _, address in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise AddressInUse(
+                        f"{host}:{port} is already in use (another `referrals serve`?):"
+                        " stop it, or serve on another --port"
+                    ) from exc
+                # Anything else (no IPv6 here, say) is Granian's to report.
 
 
 def run(

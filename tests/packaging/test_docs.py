@@ -2,7 +2,8 @@
 
 The README is the front page; the rest lives in docs/ (a MkDocs site that
 ``dev.py test`` builds with ``--strict``, which checks the links between its
-pages).
+pages). The README's curl flow runs against a live server in
+``tests/integration/test_readme_curl.py``.
 """
 
 from __future__ import annotations

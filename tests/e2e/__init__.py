@@ -1,1 +1,1 @@
-"""End-to-end tests of the HTTP API (SPEC §2) on the in-memory container."""
+"""End-to-end tests of the HTTP API (docs/http-api.md) on the in-memory container."""

@@ -44,7 +44,7 @@ OTHER_PHONE = "+79997654321"
 PROBLEM_JSON = "application/problem+json"
 SESSION_COOKIE = "referrals_session"
 COOLDOWN = 60
-"""SPEC §1: seconds between two codes for one phone (the default policy)."""
+"""docs/rules.md: seconds between two codes for one phone (the default policy)."""
 
 Asgi = Callable[[Any, Any, Any], Awaitable[None]]
 
@@ -141,7 +141,7 @@ class MakeApi(Protocol):
 
 
 def exposed_policy(**rules: Any) -> Policy:
-    """The default policy (SPEC §1), with codes exposed and ``rules`` changed."""
+    """The default policy (docs/rules.md), with codes exposed and ``rules`` changed."""
     return Policy(**{"expose_codes": True, **rules})
 
 

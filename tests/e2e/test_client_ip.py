@@ -1,4 +1,4 @@
-"""SPEC §1: the client IP is the socket peer unless the peer is a configured
+"""docs/rules.md: the client IP is the socket peer unless the peer is a configured
 trusted proxy; ``X-Forwarded-For`` is never trusted by default.
 
 The per-address send limit makes the address the API uses visible: with

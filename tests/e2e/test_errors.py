@@ -1,4 +1,4 @@
-"""SPEC §2's error table, row by row (limits: test_limits.py; referral
+"""The error table of docs/rules.md, row by row (limits: test_limits.py; referral
 conflicts: test_referrals.py; 503: test_unavailable.py).
 
 Every error is an RFC 9457 problem (``application/problem+json``) with

@@ -1,4 +1,4 @@
-"""SPEC §1's limits over HTTP: 429 with ``Retry-After``, and waiting that long
+"""The limits of docs/rules.md over HTTP: 429 with ``Retry-After``, and waiting that long
 is enough. Sending limits answer ``rate_limited``; guessing limits
 (wrong codes, verification attempts, unknown invite codes)
 ``too_many_attempts``."""

@@ -1,4 +1,4 @@
-"""The happy path of SPEC §2: log in, verify, read the profile, log out."""
+"""The happy path of docs/http-api.md: log in, verify, read the profile, log out."""
 
 from __future__ import annotations
 
@@ -318,7 +318,7 @@ async def test_logging_out_twice_is_harmless(client: AsyncTestClient[Any]) -> No
     assert (first.status_code, second.status_code) == (200, 200)
 
 
-# --- phone spellings (SPEC §1) ----------------------------------------------
+# --- phone spellings (docs/rules.md) ----------------------------------------------
 
 
 async def test_every_spelling_of_a_number_is_the_same_user(api: Api) -> None:
@@ -358,7 +358,7 @@ async def test_two_numbers_are_two_users(client: AsyncTestClient[Any]) -> None:
     assert first["invite_referral_code"] != second["invite_referral_code"]
 
 
-# --- registered and new phones look alike (SPEC §1) -------------------------
+# --- registered and new phones look alike (docs/rules.md) -------------------------
 
 
 def _shape(value: Any) -> Any:

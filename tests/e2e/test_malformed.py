@@ -1,4 +1,4 @@
-"""SPEC §2: "No request, however malformed, gets a 500."
+"""docs/http-api.md: "No request, however malformed, gets a 500."
 
 A table of hand-picked malformed requests, each with the answer it must
 get, then Hypothesis throwing arbitrary JSON values, text and bytes at every

@@ -1,4 +1,4 @@
-"""SPEC §2: OpenAPI 3.1 generated from the code, Swagger UI and ReDoc, and
+"""docs/http-api.md: OpenAPI 3.1 generated from the code, Swagger UI and ReDoc, and
 ``/`` leading somewhere useful. The document must describe what the routes
 really answer: each error status a route sends, as ``application/problem+json``."""
 
@@ -19,7 +19,7 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("/api/logout", "get"): {200, 403, 503},
     ("/api/logout", "post"): {200, 403, 503},
 }
-"""Every operation of SPEC §2 and the statuses it really answers (each one
+"""Every operation of docs/http-api.md and the statuses it really answers (each one
 is provoked by a test of this suite)."""
 
 

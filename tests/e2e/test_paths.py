@@ -1,4 +1,4 @@
-"""SPEC §2: every path answers with and without the trailing slash, and
+"""docs/http-api.md: every path answers with and without the trailing slash, and
 directly (no redirect, which would lose a POST body)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Applying invite codes and reading who applied one's own (SPEC §1, §2)."""
+"""Applying invite codes and reading who applied one's own (docs/rules.md, docs/http-api.md)."""
 
 from __future__ import annotations
 

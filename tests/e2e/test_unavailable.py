@@ -1,4 +1,4 @@
-"""SPEC §2: a store, the database or the queue that does not answer is a 503
+"""docs/http-api.md: a store, the database or the queue that does not answer is a 503
 ``service_unavailable`` with ``Retry-After``, and nothing is half-written."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The races of SPEC §1 on the real servers: PostgreSQL users, Redis stores.
+"""The races of docs/rules.md on the real servers: PostgreSQL users, Redis stores.
 
 Use cases run through the production wiring (``open_service``), so the
 PostgreSQL locking scheme and the Redis scripts are what is tested; many

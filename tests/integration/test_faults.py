@@ -1,4 +1,4 @@
-"""SPEC §2 under real outages: the running API against servers that go away and come back.
+"""docs/http-api.md under real outages: the running API against servers that go away and come back.
 
 Each test starts ``referrals serve`` against a throwaway PostgreSQL cluster
 and throwaway Redis servers of its own (:mod:`tests.servers`, never the

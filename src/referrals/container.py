@@ -13,8 +13,10 @@ which overrides providers with the adapters, hooks and SMS texts it is given.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ from referrals.adapters.clock import SystemClock
 from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
+from referrals.application.delivery import Route
 from referrals.application.events import Hooks
 from referrals.application.operations import (
     GetStats,
@@ -33,13 +36,19 @@ from referrals.application.operations import (
     RevokeSessions,
     ShowUser,
 )
-from referrals.application.ports import CodeSender, SmsGateway, UnitOfWorkFactory
+from referrals.application.ports import (
+    CircuitBreaker,
+    CodeSender,
+    DeliveryLog,
+    SmsGateway,
+    UnitOfWorkFactory,
+)
 from referrals.application.profile import GetProfile, GetUser
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
-from referrals.settings import Settings
+from referrals.settings import RECEIPT_CHANNELS, RECENT_LOGINS, Settings
 
 if TYPE_CHECKING:
     from taskiq import AsyncBroker
@@ -93,8 +102,10 @@ def _store(name: str, settings: Settings, client: Any) -> Any:
     return getattr(redis_adapters, f"Redis{name}")(client, settings.redis_prefix)
 
 
-async def _sms_gateway(settings: Settings) -> AsyncIterator[SmsGateway]:
-    if settings.sms_gateway == "console":
+@asynccontextmanager
+async def _gateway(channel: str, settings: Settings) -> AsyncIterator[SmsGateway]:
+    """The adapter of one channel named in the routes, open until the block ends."""
+    if channel == "console":
         from referrals.adapters.sms.console import ConsoleSmsGateway
 
         yield ConsoleSmsGateway(settings.sms_delay)
@@ -109,6 +120,52 @@ async def _sms_gateway(settings: Settings) -> AsyncIterator[SmsGateway]:
         yield gateway
     finally:
         await gateway.aclose()
+
+
+async def _sms_channels(settings: Settings) -> AsyncIterator[dict[str, SmsGateway]]:
+    """A gateway for every channel the routes name."""
+    async with AsyncExitStack() as stack:
+        yield {
+            channel: await stack.enter_async_context(_gateway(channel, settings))
+            for channel in settings.routes.channels
+        }
+
+
+def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
+    return (
+        settings.circuit_failures,
+        settings.circuit_window,
+        settings.circuit_cooldown,
+        settings.delivery_lease,  # a probe's claim on a channel lasts as long
+    )
+
+
+def _redis_circuit(settings: Settings, client: Any) -> CircuitBreaker:
+    from referrals.adapters.redis import RedisCircuitBreaker
+
+    return RedisCircuitBreaker(client, settings.redis_prefix, *_circuit_values(settings))
+
+
+def _memory_circuit(settings: Settings) -> CircuitBreaker:
+    return memory.InMemoryCircuitBreaker(*_circuit_values(settings))
+
+
+def _redis_delivery_log(settings: Settings, client: Any) -> DeliveryLog:
+    from referrals.adapters.redis import RedisDeliveryLog
+
+    return RedisDeliveryLog(client, settings.redis_prefix, settings.delivery_history, RECENT_LOGINS)
+
+
+def _memory_delivery_log(settings: Settings) -> DeliveryLog:
+    return memory.InMemoryDeliveryLog(settings.delivery_history, RECENT_LOGINS)
+
+
+def _in_process_sender(deliver: DeliverCode) -> CodeSender:
+    """The in-process queue, which also takes the follow-ups of its own deliveries."""
+    routed: list[DeliverCode] = []
+    sender = memory.InProcessCodeSender(lambda delivery: routed[0](delivery))  # noqa: PLW0108 (bound below)
+    routed.append(dataclasses.replace(deliver, follow_ups=sender))
+    return sender
 
 
 def _broker(settings: Settings) -> AsyncBroker | None:
@@ -171,24 +228,52 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(memory.InMemoryActivityLog),
     )
     events = providers.Singleton(CountingEvents, activity=activity, hooks=hooks)
-    sms_gateway = providers.Resource(_sms_gateway, settings)
+    sms_channels = providers.Resource(_sms_channels, settings)
+    circuit = providers.Selector(
+        providers.Callable(_activity_store, settings),
+        redis=providers.Singleton(_redis_circuit, settings, redis),
+        memory=providers.Singleton(_memory_circuit, settings),
+    )
+    delivery_log = providers.Selector(
+        providers.Callable(_activity_store, settings),
+        redis=providers.Singleton(_redis_delivery_log, settings, redis),
+        memory=providers.Singleton(_memory_delivery_log, settings),
+    )
     readiness = providers.Singleton(_readiness, settings, database, redis, broker)
 
+    route = providers.Singleton(
+        Route,
+        channels=sms_channels,
+        circuit=circuit,
+        delivery_ledger=delivery_ledger,
+        delivery_log=delivery_log,
+        clock=clock,
+        lease=providers.Callable(attrgetter("delivery_lease"), settings),
+        retries=providers.Callable(attrgetter("sms_retries"), settings),
+    )
+    taskiq_sender = providers.Singleton(_taskiq_sender, broker, settings)
     deliver_code = providers.Singleton(
         DeliverCode,
         challenges=challenges,
-        delivery_ledger=delivery_ledger,
-        sms_gateway=sms_gateway,
+        route=route,
+        routes=providers.Callable(attrgetter("routes"), settings),
+        delivery_log=delivery_log,
         clock=clock,
         events=events,
         secret=secret,
-        lease=providers.Callable(attrgetter("delivery_lease"), settings),
         sms_text=sms_text,
+        receipt_timeout=providers.Callable(attrgetter("receipt_timeout"), settings),
+        receipt_channels=providers.Object(RECEIPT_CHANNELS),
+        follow_ups=providers.Selector(
+            providers.Callable(_queue, settings),
+            taskiq=taskiq_sender,
+            in_process=providers.Object(None),  # _in_process_sender binds its own
+        ),
     )
     code_sender = providers.Selector(
         providers.Callable(_queue, settings),
-        taskiq=providers.Singleton(_taskiq_sender, broker, settings),
-        in_process=providers.Singleton(memory.InProcessCodeSender, deliver_code),
+        taskiq=taskiq_sender,
+        in_process=providers.Singleton(_in_process_sender, deliver_code),
     )
     get_profile = providers.Singleton(GetProfile, policy=policy, unit_of_work=unit_of_work)
     get_user = providers.Singleton(GetUser, unit_of_work=unit_of_work)

@@ -108,11 +108,16 @@ def problems(
     """
     found: list[str] = []
     refused = f"is refused when {name('env')}=prod"
-    if settings.sms_gateway == "console":
+    if "console" in settings.routes.channels:
+        where = (
+            f"{name('sms_routes')} naming console"
+            if settings.sms_routes
+            else f"{name('sms_gateway')}=console"
+        )
         found.append(
-            f"{name('sms_gateway')}=console {refused}: it logs codes instead of sending"
-            f" them; set {name('sms_gateway')}=webhook, {name('sms_webhook_url')} and"
-            f" {name('sms_webhook_secret')}"
+            f"{where} {refused}: it logs codes instead of sending them; name real"
+            f" channels in {name('sms_routes')}, or set {name('sms_gateway')}=webhook,"
+            f" {name('sms_webhook_url')} and {name('sms_webhook_secret')}"
         )
     if not settings.cookie_secure:
         found.append(

@@ -17,7 +17,7 @@ checked against their ports by a type checker.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -34,9 +34,11 @@ from referrals.application.operations import (
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
+    CircuitBreaker,
     Clock,
     CodeSender,
     DeliveryLedger,
+    DeliveryLog,
     EventSink,
     RateLimiter,
     SessionStore,
@@ -107,6 +109,12 @@ class Adapters:
     activity: ActivityLog | None = None
     code_sender: CodeSender | None = None
     sms_gateway: SmsGateway | None = None
+    """Every channel of the routes through this one gateway."""
+    sms_channels: Mapping[str, SmsGateway] | None = None
+    """A gateway per channel name (``{"telegram": …, "smsru": …}``); a
+    channel the routes name and this lacks is an error at start."""
+    circuit: CircuitBreaker | None = None
+    delivery_log: DeliveryLog | None = None
     clock: Clock | None = None
 
     @classmethod
@@ -152,8 +160,15 @@ def build_container(
     chosen = adapters or Adapters()
     for spec in fields(chosen):
         value = getattr(chosen, spec.name)
-        if value is not None:
+        if value is not None and spec.name != "sms_gateway":
             getattr(container, spec.name).override(providers.Object(value))
+    if chosen.sms_gateway is not None and chosen.sms_channels is None:
+        every = dict.fromkeys(settings.routes.channels, chosen.sms_gateway)
+        container.sms_channels.override(providers.Object(every))
+    elif chosen.sms_channels is not None:
+        missing = set(settings.routes.channels) - set(chosen.sms_channels)
+        if missing:
+            raise ValueError(f"no gateway given for the channels {sorted(missing)}")
     if chosen.unit_of_work is not None:
         container.database.override(providers.Object(None))
     if hooks is not None:

@@ -26,6 +26,7 @@ from referrals.application.policy import MAX_TEST_PHONES, Policy
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import is_known_region
+from referrals.domain.routes import Routes, parse_routes
 
 PREFIX = "REFERRALS_"
 DEFAULT_DATABASE_URL = "sqlite:///referrals.sqlite3"
@@ -35,6 +36,17 @@ LEASE_FACTOR = 0.8
 ends before the queue hands the task to another worker."""
 TASK_TIME_FACTOR = 0.75
 """A delivery task may run this share of the lease, so it ends before its claim."""
+CHANNELS = frozenset({"console", "webhook"})
+"""The channels a route may name (see docs/sending-codes.md)."""
+RECEIPT_CHANNELS = frozenset({"telegram", "twilio", "smsru", "smsc"})
+"""Channels whose providers send delivery receipts: a route fails over after
+them when no "delivered" receipt came within ``receipt_timeout``."""
+CHANNEL_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "webhook": ("sms_webhook_url", "sms_webhook_secret"),
+}
+"""The settings a channel cannot work without."""
+RECENT_LOGINS = 10
+"""Logins per phone whose delivery records are kept (``referrals deliveries show``)."""
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -66,6 +78,20 @@ class Settings:
     sms_webhook_url: str | None = None
     sms_webhook_secret: bytes | None = field(default=None, repr=False)
     sms_webhook_timeout: float = 5.0
+    sms_routes: Routes | None = None
+    """The chain of channels per country or prefix; ``None``: every number
+    through ``sms_gateway`` alone."""
+    sms_retries: int = 1
+    """Further tries of one channel after a transient failure, before the next channel."""
+    receipt_timeout: float = 20.0
+    """Seconds to wait for a channel's "delivered" receipt before the next channel."""
+    circuit_failures: int = 5
+    """Failures of one channel within ``circuit_window`` that open its circuit."""
+    circuit_window: float = 60.0
+    circuit_cooldown: float = 30.0
+    """Seconds an open circuit sends nothing to its channel before a probe."""
+    delivery_history: float = 86_400.0
+    """Seconds each login's delivery record is kept."""
     trusted_proxies: tuple[Network, ...] = ()
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     public_url: str | None = None
@@ -117,6 +143,11 @@ class Settings:
         return self.log_format == "json" or (self.log_format == "auto" and self.env == "prod")
 
     @property
+    def routes(self) -> Routes:
+        """The route table: ``sms_routes``, or ``sms_gateway`` for every number."""
+        return self.sms_routes or Routes.single(self.sms_gateway)
+
+    @property
     def delivery_lease(self) -> float:
         """Seconds one worker may spend on one code before another may retry it."""
         return self.broker_redelivery * LEASE_FACTOR
@@ -143,11 +174,12 @@ def _attribute(name: str) -> str:
 def _problems(s: Settings) -> list[str]:
     """The rules that tie settings together, and those of ``env=prod``."""
     problems: list[str] = []
-    if s.sms_gateway == "webhook" and not (s.sms_webhook_url and s.sms_webhook_secret):
-        problems.append(
-            f"{_name('sms_gateway')}=webhook needs {_name('sms_webhook_url')}"
-            f" and {_name('sms_webhook_secret')}"
-        )
+    for channel in s.routes.channels:
+        needed = CHANNEL_CREDENTIALS.get(channel, ())
+        if needed and not all(getattr(s, attribute) for attribute in needed):
+            named = "the route" if s.sms_routes else f"{_name('sms_gateway')}={channel}"
+            wanted = " and ".join(_name(attribute) for attribute in needed)
+            problems.append(f"{named} names {channel}, which needs {wanted}")
     if s.broker_url and not s.redis_url:
         problems.append(
             f"{_name('broker_url')} needs {_name('redis_url')} too: the worker must"
@@ -338,6 +370,17 @@ def _test_phones(value: str) -> dict[str, str]:
     return pairs
 
 
+def _routes(value: str) -> Routes:
+    return parse_routes(value, CHANNELS)
+
+
+def _count_or_zero(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
 def _secret(value: str) -> bytes:
     return value.encode()
 
@@ -411,6 +454,19 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SMS_WEBHOOK_URL", "sms_webhook_url", _text, "a URL"),
     Variable("SMS_WEBHOOK_SECRET", "sms_webhook_secret", _secret, "text"),
     Variable("SMS_WEBHOOK_TIMEOUT", "sms_webhook_timeout", _positive_float, SECONDS),
+    Variable(
+        "SMS_ROUTES",
+        "sms_routes",
+        _routes,
+        "a channel, or country/prefix=channel,channel;…, e.g. ru=telegram,smsru;*=twilio,"
+        " with channels among " + ", ".join(sorted(CHANNELS)),
+    ),
+    Variable("SMS_RETRIES", "sms_retries", _count_or_zero, "a whole number, 0 or more"),
+    Variable("RECEIPT_TIMEOUT", "receipt_timeout", _positive_float, SECONDS),
+    Variable("CIRCUIT_FAILURES", "circuit_failures", _positive_int, COUNT),
+    Variable("CIRCUIT_WINDOW", "circuit_window", _positive_float, SECONDS),
+    Variable("CIRCUIT_COOLDOWN", "circuit_cooldown", _positive_float, SECONDS),
+    Variable("DELIVERY_HISTORY", "delivery_history", _positive_float, SECONDS),
     Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
     Variable("DB_TABLE_PREFIX", "db_table_prefix", _text, "a table name prefix such as referrals_"),
     Variable("DB_SCHEMA", "db_schema", _text, "a PostgreSQL schema name"),

@@ -17,7 +17,9 @@ import pytest
 from referrals.adapters.memory import (
     InMemoryActivityLog,
     InMemoryChallengeStore,
+    InMemoryCircuitBreaker,
     InMemoryDeliveryLedger,
+    InMemoryDeliveryLog,
     InMemoryRateLimiter,
     InMemorySessionStore,
     InMemoryUsers,
@@ -25,7 +27,9 @@ from referrals.adapters.memory import (
 from referrals.adapters.redis import (
     RedisActivityLog,
     RedisChallengeStore,
+    RedisCircuitBreaker,
     RedisDeliveryLedger,
+    RedisDeliveryLog,
     RedisRateLimiter,
     RedisSessionStore,
     connect_redis,
@@ -34,11 +38,15 @@ from referrals.adapters.sql import sql_unit_of_work
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
+    CircuitBreaker,
     DeliveryLedger,
+    DeliveryLog,
     RateLimiter,
     SessionStore,
     UnitOfWorkFactory,
 )
+from referrals.testing.contracts import circuit as circuit_contract
+from referrals.testing.contracts import delivery_log as log_contract
 
 MEMORY_OR_REDIS = [
     "memory",
@@ -103,6 +111,35 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
 @pytest.fixture(params=MEMORY_OR_REDIS)
 async def delivery_ledger(request: pytest.FixtureRequest) -> AsyncIterator[DeliveryLedger]:
     async with _adapter(request, InMemoryDeliveryLedger, RedisDeliveryLedger) as adapter:
+        yield adapter
+
+
+CIRCUIT = (
+    circuit_contract.THRESHOLD,
+    circuit_contract.WINDOW,
+    circuit_contract.COOLDOWN,
+    circuit_contract.PROBE_LEASE,
+)
+LOG_KEEP = 3600.0
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def circuit(request: pytest.FixtureRequest) -> AsyncIterator[CircuitBreaker]:
+    async with _adapter(
+        request,
+        lambda: InMemoryCircuitBreaker(*CIRCUIT),
+        lambda client, prefix: RedisCircuitBreaker(client, prefix, *CIRCUIT),
+    ) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def delivery_log(request: pytest.FixtureRequest) -> AsyncIterator[DeliveryLog]:
+    async with _adapter(
+        request,
+        lambda: InMemoryDeliveryLog(LOG_KEEP, log_contract.RECENT),
+        lambda client, prefix: RedisDeliveryLog(client, prefix, LOG_KEEP, log_contract.RECENT),
+    ) as adapter:
         yield adapter
 
 

@@ -2,11 +2,12 @@ import dataclasses
 
 import pytest
 
-from referrals.application.deliver_code import DeliverCode, Delivery
+from referrals.application.deliver_code import Delivery
+from referrals.application.delivery import Route, ledger_key
 from referrals.application.errors import DeliveryFailed
 from referrals.application.ports import Claim
 from referrals.domain.phone import Phone
-from tests.unit.conftest import SECRET, World
+from tests.unit.conftest import World
 
 
 async def test_a_queued_code_is_sent_once_with_its_plain_digits(world: World) -> None:
@@ -51,38 +52,42 @@ class FailingGateway:
         raise DeliveryFailed("carrier down")
 
 
-async def test_a_failed_send_releases_the_claim_so_a_retry_can_send(world: World) -> None:
+async def test_a_failed_send_ends_the_login_delivery_failed_and_a_retry_can_still_send(
+    world: World,
+) -> None:
     await world.login("+79991234567")
     [delivery] = world.queued
     failing = dataclasses.replace(world, gateway=FailingGateway())
-    with pytest.raises(DeliveryFailed):
-        await failing.deliver_code(delivery)
+    assert await failing.deliver_code(delivery) is Delivery.FAILED
+    assert isinstance(failing.gateway, FailingGateway)
+    assert failing.gateway.calls == 2  # one retry of a transient failure
     assert await world.deliver_code(delivery) is Delivery.SENT
 
 
 async def test_a_worker_that_died_mid_send_is_replaced_after_the_lease(world: World) -> None:
     await world.login("+79991234567")
     [delivery] = world.queued
-    # The first worker claimed the code and died before sending it.
-    lease = world.deliver_code.lease
-    claim = await world.ledger.claim(delivery.challenge_id, "dead", lease, world.clock.now())
-    assert claim is Claim.GRANTED
+    # The first worker claimed the code on the console channel and died before sending it.
+    lease = world.deliver_code.route.lease
+    key = ledger_key(delivery.challenge_id, "console")
+    assert await world.ledger.claim(key, "dead", lease, world.clock.now()) is Claim.GRANTED
     assert await world.deliver_code(delivery) is Delivery.BUSY
     world.clock.advance(lease)
     assert await world.deliver_code(delivery) is Delivery.SENT
 
 
-def test_a_deliver_code_built_without_a_lease_is_refused(world: World) -> None:
+def test_a_route_built_without_a_lease_is_refused(world: World) -> None:
     """Issue 15: ``DeliverCode`` had a lease of its own, 30 s, the queue's
     redelivery time, so one built by hand held its claim until the very
     moment the queue hands the task to a second worker (the double send
     ``LEASE_FACTOR`` exists to prevent). The lease has one home:
     ``Settings.delivery_lease``, and the caller must pass it."""
     with pytest.raises(TypeError, match="lease"):
-        DeliverCode(
-            challenges=world.challenges,
+        Route(  # type: ignore[call-arg]
+            channels={"console": world.gateway},
+            circuit=world.deliver_code.route.circuit,
             delivery_ledger=world.ledger,
-            sms_gateway=world.gateway,
+            delivery_log=world.deliver_code.delivery_log,
             clock=world.clock,
-            secret=SECRET,
-        )  # type: ignore[call-arg]
+            retries=1,
+        )

@@ -277,5 +277,5 @@ def test_a_hand_built_settings_gives_the_worker_the_shortened_lease() -> None:
         settings, adapters=Adapters.in_memory(sms_gateway=RecordingSmsGateway())
     )
 
-    assert container.deliver_code().lease == pytest.approx(10 * LEASE_FACTOR)
+    assert container.deliver_code().route.lease == pytest.approx(10 * LEASE_FACTOR)
     assert LEASE_FACTOR < 1

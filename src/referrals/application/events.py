@@ -77,6 +77,32 @@ class CodeSent(Event):
     requested_at: float | None = None
     """When the login asked for the code (``None`` for tasks queued before
     this field existed): ``at - requested_at`` is the delivery latency."""
+    channel: str = ""
+    """The channel of the route that accepted it (``telegram``, ``smsru``…)."""
+    country: str = ""
+    """The phone's ISO region (``RU``)."""
+    route: str = ""
+    """The route's chain of channels, commas between."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeDelivered(Event):
+    """A provider's receipt says the login's code reached the phone."""
+
+    channel: str
+    country: str
+    route: str
+    seconds: float | None
+    """From the channel accepting it to the receipt, when known."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeUndeliverable(Event):
+    """Every channel of a login's route failed: the login ends ``delivery_failed``."""
+
+    phone: Phone
+    country: str
+    route: str
 
 
 # --- what did not happen: for metrics and alerting (no effect to react to) ---

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 from referrals.application.events import Event
 from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
+from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
@@ -369,6 +370,11 @@ class CodeDelivery:
     """The language the person asked for (e.g. ``ru-RU``); the SMS text follows it."""
     requested_at: float | None = None
     """When the login asked for it (the service's clock), for the delivery latency."""
+    after: str | None = None
+    """Set on a follow-up: the channel that accepted the code and whose
+    receipt is awaited; unless it came, the route goes on after it."""
+    not_before: float | None = None
+    """A follow-up runs no earlier than this (the receipt timeout's end)."""
 
 
 class CodeSender(Protocol):
@@ -397,7 +403,11 @@ class Claim(enum.Enum):
 
 
 class DeliveryLedger(Protocol):
-    """Which codes were sent, so a redelivered task sends at most once."""
+    """Which codes were sent, so a redelivered task sends at most once.
+
+    Routing claims a login's code once per channel: its ids are
+    ``{challenge id}/{channel}`` (see ``referrals.application.delivery``).
+    """
 
     async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> Claim:
         """Take the right to send for ``lease`` seconds, atomically: of many
@@ -420,4 +430,67 @@ class EventSink(Protocol):
 
     async def publish(self, event: Event) -> None:
         """Deliver ``event``; never raises (a failing receiver is logged and skipped)."""
+        ...
+
+
+class CircuitBreaker(Protocol):
+    """Per-channel circuits shared by every process that sends codes.
+
+    A closed circuit lets every attempt through. ``threshold`` failures
+    within ``window`` seconds (the adapter's settings) open it: for
+    ``cooldown`` seconds no attempt goes to the channel. Then it is half
+    open: :meth:`allows` grants one probe at a time (for ``probe_lease``
+    seconds); the probe's success closes the circuit, its failure opens it
+    for another ``cooldown``. Times are the callers' ``now``.
+    """
+
+    async def allows(self, channel: str, now: float) -> bool:
+        """Whether an attempt may go to ``channel`` now; on a half-open
+        circuit, ``True`` for one caller per ``probe_lease`` (the probe)."""
+        ...
+
+    async def succeeded(self, channel: str, now: float) -> None:
+        """Record a success: a half-open circuit closes."""
+        ...
+
+    async def failed(self, channel: str, now: float) -> CircuitState:
+        """Record a failure; the circuit's state afterwards (``OPEN`` when
+        this failure opened or re-opened it)."""
+        ...
+
+    async def state(self, channel: str, now: float) -> CircuitState:
+        """The circuit's state, read only (for metrics and operators)."""
+        ...
+
+
+class DeliveryLog(Protocol):
+    """Each login's delivery record (see :mod:`referrals.domain.delivery`),
+    kept for the adapter's ``keep`` seconds, shared by the API and workers.
+
+    Logins are challenge ids: every id of one phone starts with that phone's
+    alias (see ``ChallengeStore``), which :meth:`recent` looks up.
+    """
+
+    async def open(self, record: DeliveryRecord) -> None:
+        """Start a login's record (its steps, if any, are kept); a record
+        already there is left alone (a redelivered task)."""
+        ...
+
+    async def add(self, login: str, step: DeliveryStep) -> DeliveryRecord | None:
+        """Append a step, atomically; the record afterwards, or ``None`` (and
+        nothing written) if the login has no record."""
+        ...
+
+    async def get(self, login: str) -> DeliveryRecord | None: ...
+
+    async def recent(self, alias: str, limit: int) -> list[DeliveryRecord]:
+        """The phone's last ``limit`` logins that are still kept, newest first."""
+        ...
+
+    async def link(self, channel: str, message_id: str, login: str) -> None:
+        """Remember that ``channel``'s message ``message_id`` carries ``login``'s code."""
+        ...
+
+    async def login_of(self, channel: str, message_id: str) -> str | None:
+        """The login a provider's message id belongs to (for its receipts)."""
         ...

@@ -8,12 +8,14 @@ one event loop; state is lost on exit.
 
 from referrals.adapters.memory.activity import InMemoryActivityLog
 from referrals.adapters.memory.challenges import InMemoryChallengeStore
+from referrals.adapters.memory.circuit import InMemoryCircuitBreaker
 from referrals.adapters.memory.delivery import (
     InMemoryDeliveryLedger,
     RecordingCodeSender,
     RecordingSmsGateway,
     SentSms,
 )
+from referrals.adapters.memory.delivery_log import InMemoryDeliveryLog
 from referrals.adapters.memory.rate_limiter import InMemoryRateLimiter
 from referrals.adapters.memory.sender import InProcessCodeSender
 from referrals.adapters.memory.sessions import InMemorySessionStore
@@ -22,7 +24,9 @@ from referrals.adapters.memory.users import InMemoryUnitOfWork, InMemoryUsers
 __all__ = [
     "InMemoryActivityLog",
     "InMemoryChallengeStore",
+    "InMemoryCircuitBreaker",
     "InMemoryDeliveryLedger",
+    "InMemoryDeliveryLog",
     "InMemoryRateLimiter",
     "InMemorySessionStore",
     "InMemoryUnitOfWork",

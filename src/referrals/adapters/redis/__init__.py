@@ -1,4 +1,4 @@
-"""Redis adapters: challenges, sessions, rate limits and the delivery ledger.
+"""Redis adapters: challenges, sessions, rate limits, the delivery ledger and log, circuits.
 
 Every check-then-write is one Lua script or one command, so it is atomic
 across all the processes that share the server. Every script touches one
@@ -11,16 +11,20 @@ Redis TTLs only clean up. Driver errors leave as
 
 from referrals.adapters.redis.activity import RedisActivityLog
 from referrals.adapters.redis.challenges import RedisChallengeStore
+from referrals.adapters.redis.circuit import RedisCircuitBreaker
 from referrals.adapters.redis.client import RedisClient, connect_redis
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
+from referrals.adapters.redis.delivery_log import RedisDeliveryLog
 from referrals.adapters.redis.rate_limiter import RedisRateLimiter
 from referrals.adapters.redis.sessions import RedisSessionStore
 
 __all__ = [
     "RedisActivityLog",
     "RedisChallengeStore",
+    "RedisCircuitBreaker",
     "RedisClient",
     "RedisDeliveryLedger",
+    "RedisDeliveryLog",
     "RedisRateLimiter",
     "RedisSessionStore",
     "connect_redis",

@@ -55,14 +55,24 @@ def register_tasks(
         context: Annotated[Context, TaskiqDepends()],
         language: str | None = None,
         requested_at: float | None = None,
+        after: str | None = None,
+        not_before: float | None = None,
     ) -> str:
         # The login's request id (a label) names this delivery's log lines too.
         labels = context.message.labels
         token = REQUEST_ID.set(labels.get(REQUEST_ID_LABEL) or None)
         try:
-            delivering = _deliver(
-                challenge_id, phone, sealed_code, expires_at, context, language, requested_at
+            delivery = CodeDelivery(
+                challenge_id=challenge_id,
+                phone=Phone(phone),
+                sealed_code=sealed_code,
+                expires_at=expires_at,
+                language=language,
+                requested_at=requested_at,
+                after=after,
+                not_before=not_before,
             )
+            delivering = _deliver(delivery, context)
             if not tracing.active():
                 return await delivering
             # The delivery continues the trace of the login that queued it.
@@ -71,31 +81,15 @@ def register_tasks(
         finally:
             REQUEST_ID.reset(token)
 
-    async def _deliver(
-        challenge_id: str,
-        phone: str,
-        sealed_code: str,
-        expires_at: float,
-        context: Context,
-        language: str | None,
-        requested_at: float | None,
-    ) -> str:
+    async def _deliver(delivery: CodeDelivery, context: Context) -> str:
+        phone, expires_at = delivery.phone, delivery.expires_at
         try:
             use_case = deliver()
             if inspect.isawaitable(use_case):
                 use_case = await use_case
             if tracing.active():
                 use_case = tracing.TracedUseCase(use_case)
-            outcome: Delivery = await use_case(
-                CodeDelivery(
-                    challenge_id=challenge_id,
-                    phone=Phone(phone),
-                    sealed_code=sealed_code,
-                    expires_at=expires_at,
-                    language=language,
-                    requested_at=requested_at,
-                )
-            )
+            outcome: Delivery = await use_case(delivery)
         except (DeliveryFailed, ServiceUnavailable) as exc:
             # Expected outages: one line, no traceback.
             log.warning(
@@ -175,6 +169,9 @@ class TaskiqCodeSender:
         request_id = REQUEST_ID.get()
         if request_id is not None:
             extra[REQUEST_ID_LABEL] = request_id
+        if delivery.not_before is not None:  # a follow-up waits in the task first
+            wait = max(0.0, delivery.not_before - time.time())
+            extra["timeout"] = wait + self.timeout
         if extra:  # a kicker of its own: with_labels changes the one it is on
             kicker = AsyncKicker(DELIVER_CODE, self._broker, labels={**self._labels, **extra})
         try:
@@ -185,6 +182,8 @@ class TaskiqCodeSender:
                 expires_at=delivery.expires_at,
                 language=delivery.language,
                 requested_at=delivery.requested_at,
+                after=delivery.after,
+                not_before=delivery.not_before,
             )
         except (SendTaskError, RedisError, OSError) as exc:  # SendTaskError: a failed kick
             raise ServiceUnavailable("the task queue") from exc

@@ -18,7 +18,9 @@ Every store starts empty in each test; times come from a ``clock`` fixture
 
 from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
+from referrals.testing.contracts.circuit import CircuitBreakerContract
 from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
+from referrals.testing.contracts.delivery_log import DeliveryLogContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
 from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
@@ -26,7 +28,9 @@ from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
 __all__ = [
     "ActivityLogContract",
     "ChallengeStoreContract",
+    "CircuitBreakerContract",
     "DeliveryLedgerContract",
+    "DeliveryLogContract",
     "RateLimiterContract",
     "SessionStoreContract",
     "UnitOfWorkContract",

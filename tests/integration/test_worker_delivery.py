@@ -23,17 +23,21 @@ from taskiq.result import TaskiqResult
 from referrals.adapters.memory import RecordingCodeSender, SentSms
 from referrals.adapters.redis import (
     RedisChallengeStore,
+    RedisCircuitBreaker,
     RedisDeliveryLedger,
+    RedisDeliveryLog,
     RedisRateLimiter,
     connect_redis,
 )
 from referrals.adapters.taskiq import DELIVER_CODE, TaskiqCodeSender, build_broker, register_tasks
 from referrals.application.deliver_code import DeliverCode
+from referrals.application.delivery import Route
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.policy import Policy
 from referrals.application.ports import CodeDelivery
 from referrals.application.request_code import CodeRequest, RequestCode
 from referrals.domain.phone import Phone
+from referrals.domain.routes import Routes
 from referrals.settings import Settings
 from referrals.testing import FakeClock
 from tests.integration.workers import (
@@ -250,13 +254,24 @@ async def deliveries(redis_server_url: str, redis_prefix: str) -> AsyncIterator[
         clock=clock,
         secret=secret,
     )
+    delivery_log = RedisDeliveryLog(client, redis_prefix, keep=3600, recent=10)
+    route = Route(
+        channels={"console": gateway},
+        circuit=RedisCircuitBreaker(client, redis_prefix, 5, 60, 30, LEASE),
+        delivery_ledger=RedisDeliveryLedger(client, redis_prefix),
+        delivery_log=delivery_log,
+        clock=clock,
+        lease=LEASE,
+        retries=0,
+    )
     deliver = DeliverCode(
         challenges=challenges,
-        delivery_ledger=RedisDeliveryLedger(client, redis_prefix),
-        sms_gateway=gateway,
+        route=route,
+        routes=Routes.single("console"),
+        delivery_log=delivery_log,
         clock=clock,
         secret=secret,
-        lease=LEASE,
+        receipt_timeout=20,
     )
     broker = InMemoryBroker(await_inplace=True)
     register_tasks(broker, lambda: deliver, clock=clock.now)

@@ -133,6 +133,7 @@ class Route:
     async def _send(self, channel: str, attempt: Attempt) -> str | Failure:
         """The provider's message id once ``channel`` accepted, else why it failed."""
         login = attempt.delivery.challenge_id
+        log.info("sending a code to %s through %s", masked(attempt.delivery.phone), channel)
         for _ in range(1 + self.retries):
             answer = await self._try(channel, attempt)
             now = self.clock.now()

@@ -63,17 +63,18 @@ def build_worker_broker(
     async def startup(_: TaskiqState) -> None:
         await resolve(container.deliver_code)
         beating.append(asyncio.create_task(heartbeat.beat(settings.worker_heartbeat)))
-        gateway = await resolve(container.sms_gateway)
+        channels = await resolve(container.sms_channels)
         log.info(
-            "%s ready (pid %d): SMS gateway %s, queue %s, redelivery after %g s",
+            "%s ready (pid %d): SMS routes %s, queue %s, redelivery after %g s",
             multiprocessing.current_process().name,
             os.getpid(),
-            settings.sms_gateway,
+            settings.routes,
             f"{settings.redis_prefix}tasks",
             settings.broker_redelivery,
         )
         limit = settings.delivery_time_limit
-        _check_time_limit(settings, getattr(gateway, "longest_send", None), limit)
+        for gateway in channels.values():
+            _check_time_limit(settings, getattr(gateway, "longest_send", None), limit)
 
     async def shutdown(_: TaskiqState) -> None:
         for task in beating:

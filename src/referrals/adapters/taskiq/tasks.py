@@ -169,9 +169,11 @@ class TaskiqCodeSender:
         request_id = REQUEST_ID.get()
         if request_id is not None:
             extra[REQUEST_ID_LABEL] = request_id
+        follow_up: dict[str, object] = {}  # only on follow-ups: older workers lack them
         if delivery.not_before is not None:  # a follow-up waits in the task first
             wait = max(0.0, delivery.not_before - time.time())
             extra["timeout"] = wait + self.timeout
+            follow_up = {"after": delivery.after, "not_before": delivery.not_before}
         if extra:  # a kicker of its own: with_labels changes the one it is on
             kicker = AsyncKicker(DELIVER_CODE, self._broker, labels={**self._labels, **extra})
         try:
@@ -182,8 +184,7 @@ class TaskiqCodeSender:
                 expires_at=delivery.expires_at,
                 language=delivery.language,
                 requested_at=delivery.requested_at,
-                after=delivery.after,
-                not_before=delivery.not_before,
+                **follow_up,
             )
         except (SendTaskError, RedisError, OSError) as exc:  # SendTaskError: a failed kick
             raise ServiceUnavailable("the task queue") from exc

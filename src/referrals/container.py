@@ -28,6 +28,7 @@ from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery import Route
+from referrals.application.delivery_status import DeliveryStatus
 from referrals.application.events import Hooks
 from referrals.application.operations import (
     GetStats,
@@ -212,6 +213,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     hooks = providers.Singleton(Hooks)
     sms_text = providers.Singleton(SmsText)
+    routes = providers.Callable(attrgetter("routes"), settings)
 
     database = providers.Resource(_database, settings)
     redis = providers.Resource(_redis, settings)
@@ -256,7 +258,7 @@ class Container(containers.DeclarativeContainer):
         DeliverCode,
         challenges=challenges,
         route=route,
-        routes=providers.Callable(attrgetter("routes"), settings),
+        routes=routes,
         delivery_log=delivery_log,
         clock=clock,
         events=events,
@@ -279,6 +281,7 @@ class Container(containers.DeclarativeContainer):
     get_user = providers.Singleton(GetUser, unit_of_work=unit_of_work)
     request_code = providers.Singleton(
         RequestCode,
+        routes=routes,
         policy=policy,
         challenges=challenges,
         limiter=limiter,
@@ -307,6 +310,15 @@ class Container(containers.DeclarativeContainer):
         get_profile=get_profile,
         clock=clock,
         events=events,
+    )
+    delivery_status = providers.Singleton(
+        DeliveryStatus,
+        policy=policy,
+        challenges=challenges,
+        limiter=limiter,
+        delivery_log=delivery_log,
+        routes=routes,
+        clock=clock,
     )
     authenticate = providers.Singleton(Authenticate, sessions=sessions, clock=clock)
     logout = providers.Singleton(Logout, sessions=sessions)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
+from referrals.application.delivery_status import DeliveryStatus
 from referrals.application.operations import (
     GetStats,
     ListReferred,
@@ -67,6 +68,7 @@ class Service:
     settings: Settings
     request_code: RequestCode
     verify: Verify
+    delivery_status: DeliveryStatus
     get_profile: GetProfile
     get_user: GetUser
     apply_referral: ApplyReferral

@@ -47,7 +47,16 @@ async def test_login_answers_the_fields_of_the_spec(api: Api) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"user", "token", "next_page", "expires_in", "resend_after", "confirm_code"}
+    assert set(body) == {
+        "user",
+        "token",
+        "next_page",
+        "expires_in",
+        "resend_after",
+        "confirm_code",
+        "channel",
+    }
+    assert body["channel"] == "console"  # the route's first channel
     assert body["user"] == {"phone": PHONE}
     assert TOKEN.fullmatch(body["token"])
     assert body["next_page"] == f"{api.prefix}/api/verify/{body['token']}/"

@@ -30,6 +30,7 @@ from referrals.domain.codes import (
     seal_code,
 )
 from referrals.domain.phone import Phone, masked, parse_phone
+from referrals.domain.routes import Routes
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class CodeRequested:
     resend_after: int
     code: str | None = None
     """The code itself, only when the policy exposes codes (dev and tests)."""
+    channel: str | None = None
+    """The first channel of the phone's route (``telegram``): where to look
+    first. Read from the routes, no provider asked; ``None`` for a test phone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,8 @@ class RequestCode:
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`~referrals.application.events.CodeQueued` and
     :class:`~referrals.application.events.LimitReached` go."""
+    routes: Routes = field(default_factory=Routes)
+    """The route table, only to name a login's first channel."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
         try:
@@ -147,6 +153,7 @@ class RequestCode:
             expires_in=round(policy.code_ttl),
             resend_after=round(policy.resend_cooldown),
             code=code if policy.expose_codes else None,
+            channel=None if fixed_code is not None else next(iter(self.routes.chain(phone)), None),
         )
 
     def _log_test_phone(self, phone: Phone) -> None:

@@ -130,6 +130,7 @@ class InMemoryService:
             settings=settings,
             request_code=container.request_code(),
             verify=container.verify(),
+            delivery_status=container.delivery_status(),
             get_profile=container.get_profile(),
             get_user=container.get_user(),
             apply_referral=container.apply_referral(),

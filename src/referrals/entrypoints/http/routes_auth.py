@@ -5,11 +5,12 @@
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, post, route
+from litestar import Request, Response, get, post, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 from msgspec import UNSET
 
+from referrals.application.delivery_status import StatusQuery
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
 from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
@@ -19,6 +20,7 @@ from referrals.entrypoints.http.deps import json_only, not_cross_site
 from referrals.entrypoints.http.problems import error_responses, language
 from referrals.entrypoints.http.runtime import Runtime
 from referrals.entrypoints.http.schemas import (
+    DeliveryStatusOut,
     LoginIn,
     LoginOut,
     LogoutOut,
@@ -30,6 +32,14 @@ from referrals.entrypoints.http.schemas import (
 from referrals.entrypoints.http.session import cleared_cookie, session_cookie, session_token
 
 AnyRequest = Request[Any, Any, Any]
+Token = Annotated[
+    str,
+    Parameter(
+        max_length=LOGIN_TOKEN_LENGTH,
+        schema_extra={"pattern": f"^{LOGIN_TOKEN_PATTERN}$"},
+        description="From the login answer. A token of any other shape is refused.",
+    ),
+]
 BODY_ERRORS = ("validation_error", "payload_too_large", "unsupported_media_type")
 
 
@@ -73,6 +83,24 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
             expires_in=result.expires_in,
             resend_after=result.resend_after,
             confirm_code=UNSET if result.code is None else result.code,
+            channel=UNSET if result.channel is None else result.channel,
+        )
+
+    @get(
+        "/verify/{token:str}/",
+        name=runtime.route_name("delivery_status"),
+        summary="Where the login's code is",
+        description="Which channel carries the login's code and whether it was delivered, "
+        'so a page can say "Check Telegram" or "We are trying SMS instead". Nothing '
+        "about the code itself. Counts against the same per-address limit as verifying.",
+        responses=error_responses("challenge_expired", "too_many_attempts", "service_unavailable"),
+        operation_id=operation_ids,
+    )
+    async def delivery_status(request: AnyRequest, token: Token) -> DeliveryStatusOut:
+        ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
+        found = await runtime.service.delivery_status(StatusQuery(token=token, client_ip=ip))
+        return DeliveryStatusOut(
+            channel=found.channel, status=str(found.status), failed_over=found.failed_over
         )
 
     @post(
@@ -95,14 +123,7 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     )
     async def verify(
         request: AnyRequest,
-        token: Annotated[
-            str,
-            Parameter(
-                max_length=LOGIN_TOKEN_LENGTH,
-                schema_extra={"pattern": f"^{LOGIN_TOKEN_PATTERN}$"},
-                description="From the login answer. A token of any other shape is refused.",
-            ),
-        ],
+        token: Token,
         data: JSONBody[VerifyIn],
     ) -> Response[VerifyOut]:
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
@@ -138,4 +159,4 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         await runtime.service.logout(session_token(request))
         return Response(LogoutOut(), cookies=[cleared_cookie(settings.cookie_secure)])
 
-    return [login, verify, logout]
+    return [login, verify, delivery_status, logout]

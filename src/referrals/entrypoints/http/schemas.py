@@ -45,6 +45,34 @@ class LoginOut(msgspec.Struct, frozen=True, omit_defaults=True):
         str | UnsetType,
         Meta(description="Only when `REFERRALS_EXPOSE_CODES=true` (development)."),
     ] = UNSET
+    channel: Annotated[
+        str | UnsetType,
+        Meta(
+            description="The first channel of the phone's route (`telegram`, `smsru`…): where"
+            " the code goes first. Absent for a test phone (no code is sent).",
+            examples=["telegram"],
+        ),
+    ] = UNSET
+
+
+class DeliveryStatusOut(msgspec.Struct, frozen=True):
+    """Where a login's code is; nothing about the code itself."""
+
+    channel: Annotated[
+        str | None,
+        Meta(description="The channel carrying the code now (`telegram`, `smsru`…)."),
+    ]
+    status: Annotated[
+        str,
+        Meta(
+            description="`queued`, `sent` (a provider took it), `delivered` (its receipt"
+            " came) or `delivery_failed` (every channel of the route failed).",
+            examples=["sent"],
+        ),
+    ]
+    failed_over: Annotated[
+        bool, Meta(description="Whether the code moved past the route's first channel.")
+    ]
 
 
 class VerifyIn(msgspec.Struct, frozen=True):

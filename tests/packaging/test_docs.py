@@ -136,3 +136,16 @@ def test_every_link_in_the_readme_resolves() -> None:
         assert target.exists(), f"README links to {link}, which does not exist"
         if anchor:
             assert anchor in anchors(target), f"README links to {link}: no such heading"
+
+
+def test_the_architecture_page_walks_a_setting_through_the_files_that_use_it() -> None:
+    page = text("docs/architecture.md")
+    walk = page[page.index("### One setting, from the environment to its use") :]
+    variable = re.findall(r"`REFERRALS_(\w+)`", walk)[0]
+    (attribute,) = [v.attribute for v in VARIABLES if v.name == variable]
+    files = re.findall(r"^\d\. `([\w/]+\.py)`", walk, flags=re.MULTILINE)
+
+    assert 2 <= len(files) <= 4
+    sources = [(ROOT / "src" / "referrals" / name).read_text() for name in files]
+    assert all(f"settings.{attribute}" in source for source in sources[1:-1])  # handed on
+    assert attribute in sources[0]  # read and defaulted

@@ -361,7 +361,7 @@ async def test_one_byte_over_16_kib_is_too_large(client: AsyncTestClient[Any]) -
         ("GET", "/api/login/"),
         ("PUT", "/api/login/"),
         ("DELETE", "/api/login"),
-        ("GET", "/api/verify/some-token/"),
+        ("PUT", "/api/verify/some-token/"),
         ("PATCH", "/api/verify/some-token"),
         ("PUT", "/api/profile/"),
         ("DELETE", "/api/profile"),

@@ -19,7 +19,8 @@ from tests.e2e.conftest import Api
         ("/api/profile", {"GET", "POST", "OPTIONS"}),
         ("/api/logout/", {"GET", "POST", "OPTIONS"}),
         ("/api/login/", {"POST", "OPTIONS"}),
-        ("/api/verify/some-token/", {"POST", "OPTIONS"}),
+        ("/api/verify/some-token/", {"GET", "POST", "OPTIONS"}),
+        ("/api/verify/some-token", {"GET", "POST", "OPTIONS"}),
     ],
 )
 async def test_options_lists_every_method_of_the_path(

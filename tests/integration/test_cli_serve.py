@@ -103,7 +103,14 @@ def test_a_bare_serve_never_exposes_codes(tmp_path: Path) -> None:
 
     assert login.status_code == 200, login.text
     assert "confirm_code" not in login.json()
-    assert set(login.json()) == {"user", "token", "next_page", "expires_in", "resend_after"}
+    assert set(login.json()) == {
+        "user",
+        "token",
+        "next_page",
+        "expires_in",
+        "resend_after",
+        "channel",
+    }
 
 
 def test_serve_in_prod_lists_every_problem_and_exits_without_a_traceback() -> None:

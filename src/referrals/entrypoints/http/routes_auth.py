@@ -17,6 +17,7 @@ from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
 from referrals.entrypoints.http.deps import json_only, not_cross_site
+from referrals.entrypoints.http.options import options_route
 from referrals.entrypoints.http.problems import error_responses, language
 from referrals.entrypoints.http.runtime import Runtime
 from referrals.entrypoints.http.schemas import (
@@ -159,4 +160,7 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         await runtime.service.logout(session_token(request))
         return Response(LogoutOut(), cookies=[cleared_cookie(settings.cookie_secure)])
 
-    return [login, verify, delivery_status, logout]
+    verify_options = options_route(
+        "/verify/{token:str}/", runtime.route_name("verify_options"), delivery_status, verify
+    )
+    return [login, verify_options, verify, delivery_status, logout]  # OPTIONS first

@@ -5,13 +5,14 @@
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post, route
+from litestar import Request, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter
 
 from referrals.application.profile import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.deps import json_only
+from referrals.entrypoints.http.options import options_route
 from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import ApplyReferralIn, ProfileOut
@@ -84,18 +85,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         user_id = await service.authenticate(session_token(request))
         return ProfileOut.of(await service.apply_referral(user_id, data.used_referral_code))
 
-    # Litestar 2 answers OPTIONS on a path with the methods of the first handler
-    # registered there only (litestar-org/litestar#4169, fixed in 3.0): say it ourselves.
-    allowed = sorted({*read_profile.http_methods, *apply_referral.http_methods, "OPTIONS"})
-
-    @route(
-        "/profile/",
-        name=runtime.route_name("profile_options"),
-        http_method=["OPTIONS"],
-        include_in_schema=False,
-        sync_to_thread=False,
+    profile_options = options_route(
+        "/profile/", runtime.route_name("profile_options"), read_profile, apply_referral
     )
-    def profile_options() -> Response[None]:
-        return Response(None, status_code=204, headers={"Allow": ", ".join(allowed)})
-
     return [profile_options, read_profile, apply_referral]  # first, or Litestar adds its own

@@ -45,6 +45,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, GetUser
+from referrals.application.receipts import ReceiptReader, RecordReceipts
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
@@ -200,6 +201,12 @@ def _readiness(settings: Settings, database: Any, redis: Any, broker: Any) -> Re
     )
 
 
+def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
+    from referrals.adapters.sms.receipts import receipt_readers
+
+    return receipt_readers(settings)
+
+
 def _queue(settings: Settings) -> str:
     return "taskiq" if settings.broker_url else "in_process"
 
@@ -319,6 +326,13 @@ class Container(containers.DeclarativeContainer):
         delivery_log=delivery_log,
         routes=routes,
         clock=clock,
+    )
+    record_receipts = providers.Singleton(
+        RecordReceipts,
+        readers=providers.Singleton(_receipt_readers, settings),
+        delivery_log=delivery_log,
+        clock=clock,
+        events=events,
     )
     authenticate = providers.Singleton(Authenticate, sessions=sessions, clock=clock)
     logout = providers.Singleton(Logout, sessions=sessions)

@@ -47,6 +47,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, GetUser
+from referrals.application.receipts import RecordReceipts
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
@@ -69,6 +70,7 @@ class Service:
     request_code: RequestCode
     verify: Verify
     delivery_status: DeliveryStatus
+    record_receipts: RecordReceipts
     get_profile: GetProfile
     get_user: GetUser
     apply_referral: ApplyReferral

@@ -85,6 +85,10 @@ class Settings:
     """Further tries of one channel after a transient failure, before the next channel."""
     receipt_timeout: float = 20.0
     """Seconds to wait for a channel's "delivered" receipt before the next channel."""
+    receipt_secret: str | None = field(default=None, repr=False)
+    """The secret in the receipt URLs of providers that sign nothing (SMS.ru, SMSC)."""
+    telegram_token: str | None = field(default=None, repr=False)
+    twilio_auth_token: str | None = field(default=None, repr=False)
     circuit_failures: int = 5
     """Failures of one channel within ``circuit_window`` that open its circuit."""
     circuit_window: float = 60.0
@@ -463,6 +467,11 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("SMS_RETRIES", "sms_retries", _count_or_zero, "a whole number, 0 or more"),
     Variable("RECEIPT_TIMEOUT", "receipt_timeout", _positive_float, SECONDS),
+    Variable(
+        "RECEIPT_SECRET", "receipt_secret", _text, "text (in SMS.ru's and SMSC's receipt URLs)"
+    ),
+    Variable("TELEGRAM_TOKEN", "telegram_token", _text, "text"),
+    Variable("TWILIO_AUTH_TOKEN", "twilio_auth_token", _text, "text"),
     Variable("CIRCUIT_FAILURES", "circuit_failures", _positive_int, COUNT),
     Variable("CIRCUIT_WINDOW", "circuit_window", _positive_float, SECONDS),
     Variable("CIRCUIT_COOLDOWN", "circuit_cooldown", _positive_float, SECONDS),

@@ -32,6 +32,14 @@ class NotAuthenticated(DomainError):
     message = N_("Log in first: the session is missing, expired or revoked.")
 
 
+class ReceiptRefused(DomainError):
+    """A delivery receipt whose signature (or URL secret) does not match, is
+    too old, or comes for a channel that takes no receipts: nothing changes."""
+
+    message = N_("The receipt's signature does not match.")
+    not_taken = N_("This service takes no receipts from {channel}.")
+
+
 class ServiceUnavailable(Exception):
     """A dependency (database, Redis, queue) did not answer; safe to retry.
 

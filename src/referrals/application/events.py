@@ -97,6 +97,15 @@ class CodeDelivered(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CodeUndelivered(Event):
+    """A provider's receipt says the login's code did not reach the phone."""
+
+    channel: str
+    country: str
+    route: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeUndeliverable(Event):
     """Every channel of a login's route failed: the login ends ``delivery_failed``."""
 

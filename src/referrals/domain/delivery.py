@@ -2,8 +2,9 @@
 
 A login's delivery record starts ``queued``; each channel tried adds steps
 (``sent`` when the provider accepted the message, ``failed`` or
-``skipped`` when it did not or could not be asked, ``delivered`` or
-``undelivered`` when its receipt came, ``timeout`` when none came in time);
+``skipped`` when it did not or could not be asked, ``receipt`` for a
+provider's word that it is queued or sent on, ``delivered`` or
+``undelivered`` when its final receipt came, ``timeout`` when none came in time);
 ``delivery_failed`` ends a login whose every channel failed, and
 ``verified`` marks the login's code being used. See docs/sending-codes.md.
 """
@@ -22,6 +23,8 @@ class Step(enum.StrEnum):
     """The provider refused or could not be reached (``detail``: why)."""
     SKIPPED = "skipped"
     """Not tried: the channel's circuit is open."""
+    RECEIPT = "receipt"
+    """The provider's receipt says the message is queued or sent on (``detail``)."""
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     """The provider's receipt says the message did not arrive."""

@@ -131,6 +131,7 @@ class InMemoryService:
             request_code=container.request_code(),
             verify=container.verify(),
             delivery_status=container.delivery_status(),
+            record_receipts=container.record_receipts(),
             get_profile=container.get_profile(),
             get_user=container.get_user(),
             apply_referral=container.apply_referral(),

@@ -87,6 +87,13 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         "a logout by the session cookie alone that may come from another site"
         " (send `Authorization: Bearer`, or POST it as `application/json`)",
     ),
+    ErrorKind(
+        app.ReceiptRefused,
+        403,
+        "receipt_refused",
+        "a delivery receipt whose signature or URL secret does not match or is over"
+        " 5 minutes old, or for a channel that takes no receipts; nothing changes",
+    ),
     ErrorKind(RouteNotFound, 404, "not_found", "no such path"),
     ErrorKind(
         domain.ReferralCodeNotFound, 404, "referral_code_not_found", "no user has that invite code"

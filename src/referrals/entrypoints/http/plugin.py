@@ -45,6 +45,7 @@ from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS, retry_after
 from referrals.entrypoints.http.request_id import request_ids
 from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
+from referrals.entrypoints.http.routes_receipts import receipt_routes
 from referrals.entrypoints.http.runtime import BEARER_SCHEME, COOKIE_SCHEME, Runtime
 from referrals.entrypoints.http.session import SESSION_COOKIE, session_token
 from referrals.service import Adapters, Service, open_service
@@ -103,7 +104,11 @@ class ReferralsPlugin(InitPlugin):
         runtime = self._runtime
         router = Router(
             self.path,
-            route_handlers=[*auth_routes(runtime), *profile_routes(runtime)],
+            route_handlers=[
+                *auth_routes(runtime),
+                *profile_routes(runtime),
+                *receipt_routes(runtime),
+            ],
             exception_handlers=EXCEPTION_HANDLERS,
             request_max_body_size=runtime.settings.max_body_size,
             middleware=[no_store],

@@ -25,6 +25,7 @@ def requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def template(raw_url: str) -> str:
     """``{{baseUrl}}/api/verify/{{tokenA}}/?x=1`` as ``/api/verify/{token}``."""
     path = raw_url.removeprefix("{{baseUrl}}").split("?")[0].rstrip("/")
+    path = re.sub(r"/receipts/[^/]+", "/receipts/{channel}", path)
     return re.sub(r"/verify/[^/]+", "/verify/{token}", path)
 
 

@@ -61,6 +61,9 @@ def install(kind: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
+EXAMPLES = ("library_host", "litestar_host", "shared_transaction")
+"""The example hosts: each is tested with the suite and type-checked strictly."""
+
 DEV_SERVE = {"REFERRALS_EXPOSE_CODES": "true", "REFERRALS_COOKIE_SECURE": "false"}
 """What `dev.py serve` turns on for trying the API by hand on this machine."""
 
@@ -121,7 +124,7 @@ def test(args: list[str]) -> int:
         [BIN / "ruff", "check", *linted],
         [BIN / "ruff", "format", "--check", *linted],
         [BIN / "mypy"],
-        [BIN / "mypy", "--strict", "examples/library_host", "examples/litestar_host"],
+        [BIN / "mypy", "--strict", *(f"examples/{name}" for name in EXAMPLES)],
         [BIN / "lint-imports"],
         [BIN / "mkdocs", "build", "--strict", "--quiet"],  # the docs site: links, pages
         [BIN / "pytest", *args],

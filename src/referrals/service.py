@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
@@ -57,6 +57,8 @@ from referrals.settings import Settings
 if TYPE_CHECKING:
     from referrals.adapters.readiness import Readiness
     from referrals.container import Container
+
+T = TypeVar("T")
 
 DRAIN_SECONDS = 10.0
 """How long closing a service waits for in-process SMS deliveries under way."""
@@ -97,6 +99,31 @@ class Service:
         if isinstance(self.code_sender, InProcessCodeSender):
             return await self.code_sender.drain(within)
         return True
+
+    def sharing(self, unit_of_work: UnitOfWorkFactory) -> Service:
+        """This service with every use case's units of work taken from
+        ``unit_of_work``, e.g. a host's transaction
+        (:class:`~referrals.adapters.sql.SharedTransaction`): a referral, a
+        new user and their outbox events then commit or roll back with the
+        host's own rows. Codes, sessions, limits and the queue stay where
+        they were (see ``docs/host-database.md``). Cheap: build one per
+        transaction."""
+        return _sharing(self, unit_of_work)
+
+
+def _sharing(value: T, unit_of_work: UnitOfWorkFactory) -> T:
+    """``value`` (a dataclass) with ``unit_of_work`` in every field of that
+    name, its own and its parts' (``ApplyReferral.get_profile``)."""
+    changes: dict[str, object] = {}
+    for spec in fields(value):  # type: ignore[arg-type]
+        current = getattr(value, spec.name)
+        if spec.name == "unit_of_work":
+            changes[spec.name] = unit_of_work
+        elif is_dataclass(current) and not isinstance(current, type):
+            rebound = _sharing(current, unit_of_work)
+            if rebound is not current:
+                changes[spec.name] = rebound
+    return replace(value, **changes) if changes else value  # type: ignore[type-var]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

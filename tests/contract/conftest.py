@@ -34,7 +34,7 @@ from referrals.adapters.redis import (
     RedisSessionStore,
     connect_redis,
 )
-from referrals.adapters.sql import sql_unit_of_work
+from referrals.adapters.sql import Database, sql_unit_of_work
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
@@ -47,6 +47,7 @@ from referrals.application.ports import (
 )
 from referrals.testing.contracts import circuit as circuit_contract
 from referrals.testing.contracts import delivery_log as log_contract
+from tests.shared_host import host_commits_each_unit, host_engine
 
 MEMORY_OR_REDIS = [
     "memory",
@@ -149,13 +150,30 @@ async def delivery_log(request: pytest.FixtureRequest) -> AsyncIterator[Delivery
         "sqlite",
         pytest.param("postgresql", marks=pytest.mark.postgres),
         pytest.param("pgbouncer", marks=[pytest.mark.postgres, pytest.mark.pgbouncer]),
+        "shared-aiosqlite",
+        pytest.param("shared-psycopg", marks=pytest.mark.postgres),
     ]
 )
 def unit_of_work(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
     """A factory of units of work on a fresh, empty store of users (PostgreSQL
-    directly, and through PgBouncer in transaction mode)."""
+    directly, and through PgBouncer in transaction mode; and both databases
+    inside a host's own transactions, on SQLAlchemy's async drivers)."""
     if request.param == "memory":
         return InMemoryUsers().unit_of_work
+    if request.param.startswith("shared-"):
+        return request.getfixturevalue(request.param.replace("-", "_"))  # type: ignore[no-any-return]
     fixture = {"sqlite": "sqlite_database", "postgresql": "postgres_database"}
     database = request.getfixturevalue(fixture.get(request.param, "pgbouncer_database"))
     return sql_unit_of_work(database)
+
+
+@pytest.fixture
+async def shared_aiosqlite(sqlite_database: Database) -> AsyncIterator[UnitOfWorkFactory]:
+    async with host_engine(sqlite_database.url) as engine:
+        yield host_commits_each_unit(engine, sqlite_database.namespace)
+
+
+@pytest.fixture
+async def shared_psycopg(postgres_database: Database) -> AsyncIterator[UnitOfWorkFactory]:
+    async with host_engine(postgres_database.url) as engine:
+        yield host_commits_each_unit(engine, postgres_database.namespace)

@@ -12,7 +12,7 @@ import functools
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Insert, bindparam, insert
 
 from referrals.adapters.sql.compiled import Compiled, compile_statement
 from referrals.adapters.sql.namespace import Namespace
@@ -21,17 +21,21 @@ from referrals.adapters.sql.tables import tables_for
 from referrals.application.outbox import OutboxEvent
 
 
-@functools.cache
-def add_event_statement(dialect: str, namespace: Namespace) -> Compiled:
-    """The INSERT of one event into ``namespace``'s outbox, compiled for ``dialect`` once."""
-    statement = insert(tables_for(namespace).outbox).values(
+def add_event_clause(namespace: Namespace) -> Insert:
+    """The INSERT of one event into ``namespace``'s outbox, bound by :func:`event_values`."""
+    return insert(tables_for(namespace).outbox).values(
         id=bindparam("id"),
         type=bindparam("type"),
         occurred_at=bindparam("at"),
         user_id=bindparam("user_id"),
         data=bindparam("data"),
     )
-    return compile_statement(statement, dialect_named(dialect))
+
+
+@functools.cache
+def add_event_statement(dialect: str, namespace: Namespace) -> Compiled:
+    """:func:`add_event_clause` compiled for ``dialect`` once."""
+    return compile_statement(add_event_clause(namespace), dialect_named(dialect))
 
 
 def event_values(event: OutboxEvent) -> dict[str, Any]:

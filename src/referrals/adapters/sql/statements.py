@@ -46,7 +46,7 @@ class Statements:
     top_referrers: Compiled
 
 
-def _statements(users: Table, dialect_name: str) -> dict[str, ClauseElement]:
+def statement_clauses(users: Table, dialect_name: str) -> dict[str, ClauseElement]:
     """The statements on ``users``, by the name of their :class:`Statements` field."""
     c = users.c
     columns = (
@@ -143,7 +143,7 @@ def statements_for(dialect_name: str, namespace: Namespace) -> Statements:
     (psycopg, ``%s``) or ``sqlite`` (sqlite3, ``?``), once each."""
     dialect = dialect_named(dialect_name)
     users = tables_for(namespace).users
-    built = _statements(users, dialect_name)
+    built = statement_clauses(users, dialect_name)
     return Statements(
         **{name: compile_statement(statement, dialect) for name, statement in built.items()}
     )

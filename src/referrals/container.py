@@ -50,12 +50,13 @@ from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
-from referrals.settings import RECEIPT_CHANNELS, RECENT_LOGINS, Settings
+from referrals.settings import PROVIDERS, RECEIPT_CHANNELS, RECENT_LOGINS, Settings
 
 if TYPE_CHECKING:
     from taskiq import AsyncBroker
 
     from referrals.adapters.readiness import Readiness
+    from referrals.adapters.sms.provider import ProviderGateway
     from referrals.adapters.sql import Database
 
 
@@ -104,6 +105,22 @@ def _store(name: str, settings: Settings, client: Any) -> Any:
     return getattr(redis_adapters, f"Redis{name}")(client, settings.redis_prefix)
 
 
+def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
+    """The adapter of a provider channel (``telegram``…), from its settings."""
+    timeout = settings.sms_timeout
+    if channel == "telegram" and settings.telegram_token:
+        from referrals.adapters.sms.telegram import TelegramGateway
+
+        return TelegramGateway(
+            settings.telegram_token,
+            base_url=settings.telegram_base_url,
+            public_url=settings.public_url,
+            timeout=timeout,
+        )
+    # Settings refuses a route naming a provider without its credentials.
+    raise ValueError(f"the {channel} channel is not configured")
+
+
 @asynccontextmanager
 async def _gateway(channel: str, settings: Settings) -> AsyncIterator[SmsGateway]:
     """The adapter of one channel named in the routes, open until the block ends."""
@@ -111,6 +128,13 @@ async def _gateway(channel: str, settings: Settings) -> AsyncIterator[SmsGateway
         from referrals.adapters.sms.console import ConsoleSmsGateway
 
         yield ConsoleSmsGateway(settings.sms_delay)
+        return
+    if channel in PROVIDERS:
+        gateway = provider_gateway(channel, settings)
+        try:
+            yield gateway
+        finally:
+            await gateway.aclose()
         return
     from referrals.adapters.sms.webhook import WebhookSmsGateway
 

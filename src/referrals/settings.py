@@ -36,13 +36,19 @@ LEASE_FACTOR = 0.8
 ends before the queue hands the task to another worker."""
 TASK_TIME_FACTOR = 0.75
 """A delivery task may run this share of the lease, so it ends before its claim."""
-CHANNELS = frozenset({"console", "webhook"})
+PROVIDERS = ("telegram", "twilio", "smsru", "smsc")
+"""The providers the project ships an adapter for (``referrals.adapters.sms``)."""
+CHANNELS = frozenset({"console", "webhook", *PROVIDERS})
 """The channels a route may name (see docs/sending-codes.md)."""
 RECEIPT_CHANNELS = frozenset({"telegram", "twilio", "smsru", "smsc"})
 """Channels whose providers send delivery receipts: a route fails over after
 them when no "delivered" receipt came within ``receipt_timeout``."""
 CHANNEL_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "webhook": ("sms_webhook_url", "sms_webhook_secret"),
+    "telegram": ("telegram_token",),
+    "twilio": ("twilio_account_sid", "twilio_auth_token"),
+    "smsru": ("smsru_api_id",),
+    "smsc": ("smsc_login", "smsc_password"),
 }
 """The settings a channel cannot work without."""
 RECENT_LOGINS = 10
@@ -87,8 +93,20 @@ class Settings:
     """Seconds to wait for a channel's "delivered" receipt before the next channel."""
     receipt_secret: str | None = field(default=None, repr=False)
     """The secret in the receipt URLs of providers that sign nothing (SMS.ru, SMSC)."""
+    sms_timeout: float = 5.0
+    """Seconds one request to an SMS provider (Telegram, Twilio, SMS.ru, SMSC) may take."""
     telegram_token: str | None = field(default=None, repr=False)
+    telegram_base_url: str = "https://gatewayapi.telegram.org"
+    twilio_account_sid: str | None = None
     twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+    smsru_api_id: str | None = field(default=None, repr=False)
+    smsru_base_url: str = "https://sms.ru"
+    smsc_login: str | None = None
+    smsc_password: str | None = field(default=None, repr=False)
+    smsc_base_url: str = "https://smsc.ru"
     circuit_failures: int = 5
     """Failures of one channel within ``circuit_window`` that open its circuit."""
     circuit_window: float = 60.0
@@ -175,8 +193,8 @@ def _attribute(name: str) -> str:
     return next(variable.attribute for variable in VARIABLES if variable.name == name)
 
 
-def _problems(s: Settings) -> list[str]:
-    """The rules that tie settings together, and those of ``env=prod``."""
+def _channel_problems(s: Settings) -> list[str]:
+    """Channels the route names without the settings they need; bad provider URLs."""
     problems: list[str] = []
     for channel in s.routes.channels:
         needed = CHANNEL_CREDENTIALS.get(channel, ())
@@ -184,6 +202,22 @@ def _problems(s: Settings) -> list[str]:
             named = "the route" if s.sms_routes else f"{_name('sms_gateway')}={channel}"
             wanted = " and ".join(_name(attribute) for attribute in needed)
             problems.append(f"{named} names {channel}, which needs {wanted}")
+    if "twilio" in s.routes.channels and not (s.twilio_from or s.twilio_messaging_service_sid):
+        problems.append(
+            f"the route names twilio, which needs {_name('twilio_from')}"
+            f" or {_name('twilio_messaging_service_sid')}"
+        )
+    for provider in PROVIDERS:
+        base = getattr(s, f"{provider}_base_url")
+        parts = urlsplit(base)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            problems.append(f"{_name(provider + '_base_url')}: expected http(s)://host[:port]")
+    return problems
+
+
+def _problems(s: Settings) -> list[str]:
+    """The rules that tie settings together, and those of ``env=prod``."""
+    problems = _channel_problems(s)
     if s.broker_url and not s.redis_url:
         problems.append(
             f"{_name('broker_url')} needs {_name('redis_url')} too: the worker must"
@@ -470,8 +504,19 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "RECEIPT_SECRET", "receipt_secret", _text, "text (in SMS.ru's and SMSC's receipt URLs)"
     ),
-    Variable("TELEGRAM_TOKEN", "telegram_token", _text, "text"),
+    Variable("SMS_TIMEOUT", "sms_timeout", _positive_float, SECONDS),
+    Variable("TELEGRAM_TOKEN", "telegram_token", _text, "the Gateway API token"),
+    Variable("TELEGRAM_BASE_URL", "telegram_base_url", _text, "a URL"),
+    Variable("TWILIO_ACCOUNT_SID", "twilio_account_sid", _text, "AC…"),
     Variable("TWILIO_AUTH_TOKEN", "twilio_auth_token", _text, "text"),
+    Variable("TWILIO_FROM", "twilio_from", _text, "a sender number or name"),
+    Variable("TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid", _text, "MG…"),
+    Variable("TWILIO_BASE_URL", "twilio_base_url", _text, "a URL"),
+    Variable("SMSRU_API_ID", "smsru_api_id", _text, "text"),
+    Variable("SMSRU_BASE_URL", "smsru_base_url", _text, "a URL"),
+    Variable("SMSC_LOGIN", "smsc_login", _text, "text"),
+    Variable("SMSC_PASSWORD", "smsc_password", _text, "text"),
+    Variable("SMSC_BASE_URL", "smsc_base_url", _text, "a URL"),
     Variable("CIRCUIT_FAILURES", "circuit_failures", _positive_int, COUNT),
     Variable("CIRCUIT_WINDOW", "circuit_window", _positive_float, SECONDS),
     Variable("CIRCUIT_COOLDOWN", "circuit_cooldown", _positive_float, SECONDS),

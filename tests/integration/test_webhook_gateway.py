@@ -14,6 +14,7 @@ import pytest
 
 from referrals.adapters.sms import WebhookSmsGateway
 from referrals.application.errors import DeliveryFailed
+from referrals.application.ports import SmsMessage
 from referrals.domain.phone import Phone
 from tests.integration.sms_sink import Received, SmsSink, sms_sink
 from tests.integration.workers import login, redis_env, wait_for_log, wait_until_drained, worker
@@ -23,6 +24,7 @@ SECRET = b"webhook-secret-for-tests"
 PHONE = Phone("+79991234567")
 TEXT = "Your login code: 1234. Do not share it with anyone."
 KEY = "challenge-id-0123456789"
+MESSAGE = SmsMessage(PHONE, TEXT, KEY)
 BACKOFF = 0.1
 
 
@@ -64,7 +66,7 @@ async def test_the_gateway_posts_the_sms_as_signed_json_with_an_idempotency_key(
     sink: SmsSink,
 ) -> None:
     async with gateway(sink.url) as sms:
-        await sms.send(PHONE, TEXT, KEY)
+        await sms.send(MESSAGE)
     [request] = sink.received
     assert request.path == "/sms"
     assert request.headers["content-type"] == "application/json"
@@ -82,7 +84,7 @@ async def test_server_errors_and_429_are_retried_with_growing_pauses(
 ) -> None:
     sink.script = [status, status]
     async with gateway(sink.url, attempts=3) as sms:
-        await sms.send(PHONE, TEXT, KEY)
+        await sms.send(MESSAGE)
     received = sink.received
     assert [r.status for r in received] == [status, status, 200]
     assert_one_message(received)
@@ -94,7 +96,7 @@ async def test_a_timed_out_attempt_is_retried(sink: SmsSink) -> None:
     sink.script = [(200, 3.0)]  # answers only after the caller gave up
     started = time.monotonic()
     async with gateway(sink.url, per_attempt=0.3) as sms:
-        await sms.send(PHONE, TEXT, KEY)
+        await sms.send(MESSAGE)
     assert time.monotonic() - started < 2.0  # did not wait for the slow answer
     received = sink.received
     assert len(received) == 2
@@ -116,7 +118,7 @@ async def test_a_refused_connection_is_retried_until_the_server_is_up() -> None:
     client = httpx.AsyncClient(event_hooks={"request": [on_request]})
     with servers:
         async with gateway(f"http://127.0.0.1:{port}/sms", attempts=3, client=client) as sms:
-            await sms.send(PHONE, TEXT, KEY)
+            await sms.send(MESSAGE)
         assert attempts == 3
 
 
@@ -125,7 +127,7 @@ async def test_a_4xx_answer_fails_at_once_without_a_retry(sink: SmsSink, status:
     sink.script = [status]
     async with gateway(sink.url, attempts=5) as sms:
         with pytest.raises(DeliveryFailed, match=f"HTTP {status}"):
-            await sms.send(PHONE, TEXT, KEY)
+            await sms.send(MESSAGE)
     assert len(sink.received) == 1
 
 
@@ -136,14 +138,14 @@ async def test_failing_every_attempt_raises_after_exactly_that_many_tries(
     sink.script = [503] * 10
     async with gateway(sink.url, attempts=attempts) as sms:
         with pytest.raises(DeliveryFailed, match="HTTP 503"):
-            await sms.send(PHONE, TEXT, KEY)
+            await sms.send(MESSAGE)
     assert len(sink.received) == attempts
 
 
 async def test_an_unreachable_webhook_fails_after_every_attempt() -> None:
     async with gateway(f"http://127.0.0.1:{free_port()}/sms", attempts=3) as sms:
         with pytest.raises(DeliveryFailed, match="ConnectError"):
-            await sms.send(PHONE, TEXT, KEY)
+            await sms.send(MESSAGE)
 
 
 # End to end: `referrals serve` + `referrals worker` with the webhook gateway ----

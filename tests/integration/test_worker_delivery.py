@@ -34,7 +34,7 @@ from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery import Route
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.policy import Policy
-from referrals.application.ports import CodeDelivery
+from referrals.application.ports import CodeDelivery, SmsMessage
 from referrals.application.request_code import CodeRequest, RequestCode
 from referrals.domain.phone import Phone
 from referrals.domain.routes import Routes
@@ -199,9 +199,9 @@ class SlowGateway:
         self.delay = 0.0
         self.sent: list[SentSms] = []
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+    async def send(self, message: SmsMessage) -> None:
         await asyncio.sleep(self.delay)
-        self.sent.append(SentSms(phone, text, idempotency_key))
+        self.sent.append(message)
 
 
 LEASE = Settings().delivery_lease

@@ -5,8 +5,7 @@ import pytest
 from referrals.application.deliver_code import Delivery
 from referrals.application.delivery import Route, ledger_key
 from referrals.application.errors import DeliveryFailed
-from referrals.application.ports import Claim
-from referrals.domain.phone import Phone
+from referrals.application.ports import Claim, SmsMessage
 from tests.unit.conftest import World
 
 
@@ -47,7 +46,7 @@ class FailingGateway:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+    async def send(self, message: SmsMessage) -> None:
         self.calls += 1
         raise DeliveryFailed("carrier down")
 

@@ -16,12 +16,11 @@ from referrals.adapters.memory import (
     RecordingCodeSender,
 )
 from referrals.application.deliver_code import DeliverCode, Delivery
-from referrals.application.errors import DeliveryFailed
-from referrals.application.ports import CodeDelivery
+from referrals.application.errors import DeliveryFailed, Failure
+from referrals.application.ports import CodeDelivery, SmsMessage
 from referrals.application.request_code import CodeRequest
 from referrals.domain.codes import open_code
 from referrals.domain.delivery import CircuitState, Status, Step
-from referrals.domain.phone import Phone
 from referrals.domain.routes import Routes
 from referrals.service import Adapters, build_container
 from referrals.settings import Settings
@@ -30,6 +29,8 @@ from referrals.testing import FakeClock
 SECRET = b"s" * 32
 CHAIN = ("telegram", "smsru", "smsc")
 PHONE = "+79991234567"
+CREDENTIALS = {"telegram_token": "t", "smsru_api_id": "i", "smsc_login": "l", "smsc_password": "p"}
+"""The channels' settings: the gateways are stand-ins, but a route needs them."""
 
 
 @dataclass
@@ -39,11 +40,12 @@ class ScriptedGateway:
     script: list[Exception | None] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+    async def send(self, message: SmsMessage) -> str:
         failure = self.script.pop(0) if self.script else None
         if failure is not None:
             raise failure
-        self.sent.append(text)
+        self.sent.append(message.text)
+        return f"id-{len(self.sent)}"
 
 
 def transient() -> DeliveryFailed:
@@ -56,7 +58,11 @@ class Chain:
         self.gateways = {name: ScriptedGateway() for name in CHAIN}
         self.sender = RecordingCodeSender()
         self.follow_ups = RecordingCodeSender()
-        defaults: dict[str, object] = {"sms_routes": Routes(default=CHAIN), "receipt_timeout": 20}
+        defaults: dict[str, object] = {
+            "sms_routes": Routes(default=CHAIN),
+            "receipt_timeout": 20,
+            **CREDENTIALS,
+        }
         built = Settings(secret_key=SECRET, **(defaults | settings))  # type: ignore[arg-type]
         adapters = Adapters(
             unit_of_work=InMemoryUsers().unit_of_work,
@@ -128,6 +134,49 @@ async def test_a_transient_failure_is_retried_on_the_same_channel_first() -> Non
     chain.gateways["telegram"].script = [transient()]
     assert await chain.deliver(await chain.login()) is Delivery.SENT
     assert list(chain.sent()) == ["telegram"]
+
+
+@pytest.mark.parametrize(
+    "failure", [Failure.UNREACHABLE, Failure.PERMANENT, Failure.BALANCE], ids=lambda f: f.value
+)
+async def test_a_failure_no_retry_can_mend_moves_on_at_once(
+    failure: Failure, caplog: pytest.LogCaptureFixture
+) -> None:
+    chain = Chain()
+    chain.gateways["telegram"].script = [DeliveryFailed("no", failure)]
+    delivery = await chain.login()
+    assert await chain.deliver(delivery) is Delivery.SENT
+    assert list(chain.sent()) == ["smsru"]
+    record = await chain.log.get(delivery.challenge_id)
+    assert record is not None
+    failed = [(s.step, s.channel, s.detail) for s in record.steps if s.step is Step.FAILED]
+    assert failed == [(Step.FAILED, "telegram", failure.value)]
+    balance_alerts = [
+        r for r in caplog.records if r.levelname == "ERROR" and "balance" in r.message
+    ]
+    assert bool(balance_alerts) is (failure is Failure.BALANCE)
+
+
+async def test_the_gateway_gets_the_code_its_ttl_language_and_text() -> None:
+    chain = Chain()
+    seen: list[SmsMessage] = []
+    gateway = chain.gateways["telegram"]
+
+    async def keep(message: SmsMessage) -> str:
+        seen.append(message)
+        return "telegram-42"
+
+    gateway.send = keep  # type: ignore[method-assign]
+    delivery = await chain.login()
+    chain.clock.advance(10)
+    assert await chain.deliver(delivery) is Delivery.SENT
+    [message] = seen
+    assert message.code == open_code(SECRET, delivery.challenge_id, delivery.sealed_code)
+    assert message.code in message.text
+    assert message.ttl == pytest.approx(delivery.expires_at - chain.clock.now())
+    assert message.language == "en"
+    assert message.idempotency_key == delivery.challenge_id
+    assert await chain.log.login_of("telegram", "telegram-42") == delivery.challenge_id
 
 
 async def test_when_every_channel_fails_the_login_ends_delivery_failed() -> None:

@@ -134,6 +134,49 @@ def test_the_webhook_gateway_needs_its_url_and_secret() -> None:
         load_settings({"REFERRALS_SMS_GATEWAY": "webhook"})
 
 
+def test_a_route_naming_providers_without_credentials_lists_each_at_start() -> None:
+    routes = "ru=telegram,smsru,smsc;*=twilio"
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"REFERRALS_SMS_ROUTES": routes})
+    problems = refused.value.problems
+    expected = [
+        "telegram, which needs REFERRALS_TELEGRAM_TOKEN",
+        "twilio, which needs REFERRALS_TWILIO_ACCOUNT_SID and REFERRALS_TWILIO_AUTH_TOKEN",
+        "twilio, which needs REFERRALS_TWILIO_FROM or REFERRALS_TWILIO_MESSAGING_SERVICE_SID",
+        "smsru, which needs REFERRALS_SMSRU_API_ID",
+        "smsc, which needs REFERRALS_SMSC_LOGIN and REFERRALS_SMSC_PASSWORD",
+    ]
+    for needed in expected:
+        assert any(needed in problem for problem in problems), needed
+    credentials = {
+        "REFERRALS_SMS_ROUTES": routes,
+        "REFERRALS_TELEGRAM_TOKEN": "t",
+        "REFERRALS_TWILIO_ACCOUNT_SID": "AC1",
+        "REFERRALS_TWILIO_AUTH_TOKEN": "a",
+        "REFERRALS_TWILIO_MESSAGING_SERVICE_SID": "MG1",
+        "REFERRALS_SMSRU_API_ID": "i",
+        "REFERRALS_SMSC_LOGIN": "l",
+        "REFERRALS_SMSC_PASSWORD": "p",
+    }
+    assert load_settings(credentials).routes.channels == ("twilio", "telegram", "smsru", "smsc")
+
+
+def test_provider_credentials_stay_out_of_the_settings_repr() -> None:
+    settings = Settings(
+        telegram_token="tg-secret",
+        twilio_auth_token="tw-secret",
+        smsru_api_id="ru-secret",
+        smsc_password="smsc-secret",
+    )
+    for secret in ("tg-secret", "tw-secret", "ru-secret", "smsc-secret"):
+        assert secret not in repr(settings)
+
+
+def test_a_provider_base_url_must_be_a_url() -> None:
+    with pytest.raises(SettingsError, match="REFERRALS_SMSC_BASE_URL: expected"):
+        load_settings({"REFERRALS_SMSC_BASE_URL": "smsc.ru"})
+
+
 def test_a_hand_built_settings_obeys_the_same_rules() -> None:
     with pytest.raises(SettingsError, match="REFERRALS_SECRET_KEY must be set"):
         Settings(env="prod")

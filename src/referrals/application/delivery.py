@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from referrals.application.errors import DeliveryFailed
+from referrals.application.errors import DeliveryFailed, Failure
 from referrals.application.ports import (
     CircuitBreaker,
     Claim,
@@ -28,6 +28,7 @@ from referrals.application.ports import (
     DeliveryLedger,
     DeliveryLog,
     SmsGateway,
+    SmsMessage,
 )
 from referrals.domain.delivery import DeliveryStep, Step
 from referrals.domain.phone import masked
@@ -44,19 +45,6 @@ class Walk(enum.Enum):
     """A channel had sent it already (a redelivered task): nothing more to do."""
     BUSY = "busy"
     """Another worker is sending on a channel right now: retry after its lease."""
-
-
-class Failure(enum.Enum):
-    """How a channel's attempt failed, as far as routing is concerned."""
-
-    TRANSIENT = "transient"
-    """Timeouts, connection errors, 429, 5xx: retried, then the next channel."""
-    UNREACHABLE = "unreachable"
-    """The provider cannot reach this number (no Telegram account): the next channel."""
-    BALANCE = "insufficient_balance"
-    """The provider's account ran dry: the next channel, and the operator is alerted."""
-    PERMANENT = "permanent"
-    """An invalid or blocked number: the next channel may still reach it."""
 
 
 CIRCUIT_FAILURES = frozenset({Failure.TRANSIENT, Failure.BALANCE})
@@ -155,11 +143,21 @@ class Route:
 
     async def _try(self, channel: str, attempt: Attempt) -> str | Failure:
         delivery = attempt.delivery  # one idempotency key per login: providers differ
+        message = SmsMessage(
+            phone=delivery.phone,
+            text=attempt.text,
+            idempotency_key=delivery.challenge_id,
+            code=attempt.code,
+            ttl=max(delivery.expires_at - self.clock.now(), 0.0),
+            language=attempt.language,
+        )
         try:
-            await self.channels[channel].send(delivery.phone, attempt.text, delivery.challenge_id)
-        except DeliveryFailed:
-            return Failure.TRANSIENT
-        return ""
+            message_id = await self.channels[channel].send(message)
+        except DeliveryFailed as exc:
+            if exc.failure is Failure.BALANCE:
+                log.error("%s: the provider's balance is too low to send codes", channel)
+            return exc.failure
+        return message_id or ""
 
     async def _step(self, login: str, step: Step, channel: str, detail: str = "") -> None:
         await self.delivery_log.add(login, DeliveryStep(self.clock.now(), step, channel, detail))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from referrals.domain.errors import DomainError
 from referrals.domain.texts import N_
 
@@ -57,5 +59,23 @@ class ConcurrencyConflict(Exception):
     """A unit of work lost a race with a concurrent one; run it again."""
 
 
+class Failure(enum.Enum):
+    """How a channel's attempt failed, as far as routing is concerned."""
+
+    TRANSIENT = "transient"
+    """Timeouts, connection errors, 429, 5xx, "busy": retried, then the next channel."""
+    UNREACHABLE = "unreachable"
+    """The provider cannot reach this number (no Telegram account): the next channel."""
+    BALANCE = "insufficient_balance"
+    """The provider's account ran dry: the next channel, and the operator is alerted."""
+    PERMANENT = "permanent"
+    """An invalid or blocked number, a refused request: the next channel may still reach it."""
+
+
 class DeliveryFailed(Exception):
-    """The SMS gateway did not accept the message; the task may be retried."""
+    """The SMS gateway did not accept the message; ``failure`` says how
+    (:attr:`Failure.TRANSIENT` unless the gateway knows better)."""
+
+    def __init__(self, message: str, failure: Failure = Failure.TRANSIENT) -> None:
+        super().__init__(message)
+        self.failure = failure

@@ -383,12 +383,35 @@ class CodeSender(Protocol):
         ...
 
 
-class SmsGateway(Protocol):
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
-        """Hand one SMS to the carrier, or raise ``DeliveryFailed``.
+@dataclass(frozen=True, slots=True)
+class SmsMessage:
+    """One login's code on its way out through one channel.
 
-        ``idempotency_key`` is the same for every retry of one message, so a
-        gateway that supports it can drop duplicates on its side too.
+    Channels differ: an SMS provider sends ``text``, Telegram Gateway takes
+    ``code`` and ``ttl`` and writes its own message. Each gateway takes what
+    it needs.
+    """
+
+    phone: Phone
+    text: str
+    """The rendered SMS, in ``language`` (see ``referrals.application.sms_text``)."""
+    idempotency_key: str
+    """The same for every retry of one message, so a gateway that supports it
+    can drop duplicates on its side too."""
+    code: str = ""
+    ttl: float = 0.0
+    """Seconds the code stays valid from now."""
+    language: str = "en"
+
+
+class SmsGateway(Protocol):
+    async def send(self, message: SmsMessage) -> str | None:
+        """Hand one message to the carrier: the provider's message id (what
+        its delivery receipts name), or ``None`` when it has none.
+
+        Raises :class:`~referrals.application.errors.DeliveryFailed`, whose
+        ``failure`` tells routing whether the next try or the next channel
+        may do better (see docs/sending-codes.md).
         """
         ...
 

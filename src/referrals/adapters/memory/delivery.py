@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from referrals.application.ports import Claim, CodeDelivery
-from referrals.domain.phone import Phone
+from referrals.application.ports import Claim, CodeDelivery, SmsMessage
 
 SWEEP_EVERY = 1_000
 
@@ -35,11 +32,8 @@ class InMemoryDeliveryLedger:
             del self._holds[challenge_id]
 
 
-@dataclass(frozen=True, slots=True)
-class SentSms:
-    phone: Phone
-    text: str
-    idempotency_key: str
+SentSms = SmsMessage
+"""What :class:`RecordingSmsGateway` keeps: the message as it was handed over."""
 
 
 class RecordingSmsGateway:
@@ -48,8 +42,8 @@ class RecordingSmsGateway:
     def __init__(self) -> None:
         self.sent: list[SentSms] = []
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
-        self.sent.append(SentSms(phone, text, idempotency_key))
+    async def send(self, message: SmsMessage) -> None:
+        self.sent.append(message)
 
 
 class RecordingCodeSender:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 
-from referrals.domain.phone import Phone
+from referrals.application.ports import SmsMessage
 
 log = logging.getLogger("referrals.sms.console")
 
@@ -25,6 +25,6 @@ class ConsoleSmsGateway:
         """Seconds one :meth:`send` may take at most."""
         return self._delay[1]
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
+    async def send(self, message: SmsMessage) -> None:
         await asyncio.sleep(random.uniform(*self._delay))
-        log.info("SMS to %s: %s [%s]", phone, text, idempotency_key[:12])
+        log.info("SMS to %s: %s [%s]", message.phone, message.text, message.idempotency_key[:12])

@@ -12,7 +12,8 @@ import time
 import httpx
 
 from referrals.application.errors import DeliveryFailed
-from referrals.domain.phone import Phone, masked
+from referrals.application.ports import SmsMessage
+from referrals.domain.phone import masked
 
 log = logging.getLogger("referrals.sms")
 
@@ -71,8 +72,9 @@ class WebhookSmsGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
-        body = json.dumps({"id": idempotency_key, "to": phone, "text": text}).encode()
+    async def send(self, message: SmsMessage) -> None:
+        phone, idempotency_key = message.phone, message.idempotency_key
+        body = json.dumps({"id": idempotency_key, "to": phone, "text": message.text}).encode()
         problem, tries = "no attempt made", 0
         for attempt in range(self._attempts):
             tries = attempt + 1

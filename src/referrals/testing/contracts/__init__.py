@@ -23,6 +23,7 @@ from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.delivery_log import DeliveryLogContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
 from referrals.testing.contracts.sessions import SessionStoreContract
+from referrals.testing.contracts.sms_gateway import SmsGatewayContract
 from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "DeliveryLogContract",
     "RateLimiterContract",
     "SessionStoreContract",
+    "SmsGatewayContract",
     "UnitOfWorkContract",
 ]

@@ -1,0 +1,136 @@
+"""What every provider adapter shares: one HTTP client, answers sorted into
+failures, credentials kept out of every text, and a memory of accepted
+messages (see docs/sending-codes.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from typing import Any, Protocol
+
+import httpx
+
+from referrals.application.errors import DeliveryFailed, Failure
+from referrals.application.ports import SmsMessage
+
+log = logging.getLogger("referrals.sms")
+
+TOO_MANY_REQUESTS = 429
+SERVER_ERROR = 500
+REMEMBERED = 10_000
+"""Accepted messages each adapter remembers, so a retry does not send them again."""
+
+
+class ProviderGateway(Protocol):
+    """An SMS gateway holding an HTTP client of its own, to close at the end."""
+
+    async def send(self, message: SmsMessage) -> str | None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def provider_key(idempotency_key: str) -> str:
+    """The key a provider sees: a digest of ours, which is a login's token and
+    must not leave the service."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+
+
+def status_failure(status: int) -> Failure:
+    """429 and 5xx are worth another try; any other refusal is not."""
+    if status == TOO_MANY_REQUESTS or status >= SERVER_ERROR:
+        return Failure.TRANSIENT
+    return Failure.PERMANENT
+
+
+class Remembered:
+    """A map that keeps its :data:`REMEMBERED` newest entries."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, key: str) -> str | None:
+        return self._items.get(key)
+
+    def put(self, key: str, value: str) -> str:
+        self._items[key] = value
+        while len(self._items) > REMEMBERED:
+            self._items.popitem(last=False)
+        return value
+
+    def pop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
+class ProviderClient:
+    """POSTs to one provider within ``timeout`` seconds per request.
+
+    A timeout or a connection error raises a transient
+    :class:`DeliveryFailed`. ``credentials`` are blanked out of every text
+    it raises or logs (:meth:`redact`), and the httpx error is not chained,
+    so neither its URL nor its request reaches a log or a trace.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        timeout: float,
+        credentials: tuple[str, ...],
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.name = name
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._credentials = tuple(c for c in credentials if c)
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._accepted = Remembered()
+
+    @property
+    def longest_send(self) -> float:
+        return self._timeout
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def redact(self, text: str) -> str:
+        for secret in self._credentials:
+            text = text.replace(secret, "***")
+        return text
+
+    def failed(self, problem: str, failure: Failure) -> DeliveryFailed:
+        """The error to raise, and its log line (credentials blanked out)."""
+        message = self.redact(f"{self.name}: {problem}")
+        if failure is Failure.BALANCE:
+            log.error("%s", message)
+        else:
+            log.warning("%s (%s)", message, failure.value)
+        return DeliveryFailed(message, failure)
+
+    async def post(self, path: str, **request: Any) -> httpx.Response:
+        """POST ``base_url + path``; ``request`` as httpx takes it (``data``, ``json``…)."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._client.post(self._base_url + path, **request)
+        except (httpx.HTTPError, TimeoutError) as exc:
+            problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            raise self.failed(problem, Failure.TRANSIENT) from None
+
+    def accepted(self, idempotency_key: str) -> str | None:
+        """The message id of a message this adapter sent already, if any."""
+        return self._accepted.get(idempotency_key)
+
+    def remember(self, idempotency_key: str, message_id: str) -> str:
+        """Note an accepted message: :meth:`accepted` returns its id from now on."""
+        return self._accepted.put(idempotency_key, message_id)
+
+    def json(self, response: httpx.Response) -> Any:
+        """The answer's JSON; a body that is not JSON is a failure by its status."""
+        try:
+            return response.json()
+        except ValueError:
+            status = response.status_code
+            failure = Failure.TRANSIENT if response.is_success else status_failure(status)
+            raise self.failed(f"HTTP {response.status_code}, not JSON", failure) from None

@@ -132,6 +132,12 @@ class Settings:
     metrics_port: int | None = None
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
+    max_header_size: int = 64 * 1024
+    """Bytes of a request head (request line and headers); larger: 431."""
+    body_timeout: float = 10.0
+    """Seconds a client has to send a whole request body; then 408."""
+    body_idle_timeout: float = 5.0
+    """Seconds a body may pause between two pieces; then 408."""
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     """``auto``: JSON lines when ``env`` is ``prod``, readable text otherwise."""
@@ -229,6 +235,8 @@ def _problems(s: Settings) -> list[str]:
             " choose the slot of every key, and all would share one"
         )
     problems.extend(_database_problems(s))
+    if s.max_header_size < MIN_HEADER_SIZE:
+        problems.append(f"{_name('max_header_size')} must be at least {MIN_HEADER_SIZE} bytes")
     if s.public_url is not None:
         parts = urlsplit(s.public_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
@@ -326,6 +334,17 @@ def _port(value: str) -> int:
     if not 1 <= port <= 65_535:
         raise ValueError(value)
     return port
+
+
+MIN_HEADER_SIZE = 8192
+"""The smallest head limit: browsers send heads of a few KiB."""
+
+
+def _header_size(value: str) -> int:
+    size = int(value)
+    if size < MIN_HEADER_SIZE:
+        raise ValueError(value)
+    return size
 
 
 def _ipv6_prefix(value: str) -> int:
@@ -533,6 +552,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("METRICS_PORT", "metrics_port", _port, "a port, 1 to 65535"),
     Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
     Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
+    Variable("MAX_HEADER_SIZE", "max_header_size", _header_size, "bytes, 8192 or more"),
+    Variable("BODY_TIMEOUT", "body_timeout", _positive_float, SECONDS),
+    Variable("BODY_IDLE_TIMEOUT", "body_idle_timeout", _positive_float, SECONDS),
     Variable("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     Variable("LOG_FORMAT", "log_format", _choice("auto", "json", "text"), "auto, json or text"),
     Variable(
@@ -566,6 +588,12 @@ def tracing_wanted(environ: Mapping[str, str]) -> bool:
         environ.get(name, "").strip()
         for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     )
+
+
+def export_setting(name: str, value: object) -> None:
+    """Set ``REFERRALS_<name>`` for this process and those it starts (``referrals
+    serve`` hands its command-line limits to its server's workers this way)."""
+    os.environ[PREFIX + name] = str(value)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -12,15 +12,16 @@ from litestar.testing import AsyncTestClient
 from tests.e2e.conftest import PROBLEM_JSON, Api, MakeApi, login, sign_in, verify
 
 OPERATIONS: dict[tuple[str, str], set[int]] = {
-    ("/api/login", "post"): {200, 400, 413, 415, 429, 503},
-    ("/api/verify/{token}", "post"): {200, 400, 413, 415, 429, 503},
+    ("/api/login", "post"): {200, 400, 408, 413, 415, 429, 431, 503},
+    ("/api/verify/{token}", "post"): {200, 400, 408, 413, 415, 429, 431, 503},
     ("/api/profile", "get"): {200, 400, 401, 503},
-    ("/api/profile", "post"): {200, 400, 401, 404, 409, 413, 415, 429, 503},
+    ("/api/profile", "post"): {200, 400, 401, 404, 409, 408, 413, 415, 429, 431, 503},
     ("/api/logout", "get"): {200, 403, 503},
     ("/api/logout", "post"): {200, 403, 503},
 }
 """Every operation of docs/http-api.md and the statuses it really answers (each one
-is provoked by a test of this suite)."""
+is provoked by a test of this suite, or of tests/integration/test_server_limits.py
+for the request guard's 400, 408 and 431)."""
 
 
 @pytest.fixture

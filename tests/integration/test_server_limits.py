@@ -4,7 +4,9 @@ or too many connections: a real server process, attacked over sockets."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import socket
 import threading
@@ -35,8 +37,9 @@ def group_rss_mib(process: Process) -> float:
 
 
 @contextlib.contextmanager
-def server(tmp_path: Path, *limits: str) -> Iterator[tuple[str, Process]]:
+def server(tmp_path: Path, *limits: str, **settings: str) -> Iterator[tuple[str, Process]]:
     env = {"REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"}
+    env.update({f"REFERRALS_{name.upper()}": value for name, value in settings.items()})
     with serving(env, tmp_path, *limits) as (url, process):
         yield url, process
 
@@ -191,3 +194,110 @@ def test_a_worker_that_dies_is_replaced_and_the_server_answers_again(tmp_path: P
         assert httpx.get(f"{url}/health").status_code == 200
         assert worker not in worker_pids(process)
         assert process.popen.poll() is None
+
+
+def head_of(size: int) -> bytes:
+    """A GET whose head (request line, headers, closing CRLF) is ``size`` bytes."""
+    start = b"GET /health/live HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+    padding = size - len(start) - len(b"X-Padding: \r\n\r\n")
+    head = start + b"X-Padding: " + b"a" * padding + b"\r\n\r\n"
+    assert len(head) == size
+    return head
+
+
+def exchange(url: str, data: bytes, timeout: float = 30) -> bytes:
+    with connect(url, timeout) as sock:
+        sock.sendall(data)
+        return answer_or_close(sock)
+
+
+def problem_code(answer: bytes) -> str:
+    body = answer.split(b"\r\n\r\n", 1)[1]
+    return str(json.loads(body)["code"])
+
+
+def test_the_head_limit_is_exactly_64_kib(tmp_path: Path) -> None:
+    with server(tmp_path) as (url, _):
+        at_the_limit = exchange(url, head_of(64 * 1024))
+        one_over = exchange(url, head_of(64 * 1024 + 1))
+
+    assert at_the_limit.startswith(b"HTTP/1.1 200 ")
+    assert one_over.startswith(b"HTTP/1.1 431 ")
+    assert problem_code(one_over) == "header_too_large"
+
+
+LOGIN_HEAD = b"POST /api/login/ HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+
+
+def test_a_stalled_body_gets_408_and_the_connection_is_closed(tmp_path: Path) -> None:
+    with server(tmp_path, body_idle_timeout="1") as (url, _):
+        # Past the socket's 30 s timeout, exchange raises: the server must end it.
+        answer = exchange(url, LOGIN_HEAD + b'Content-Length: 100\r\n\r\n{"phone": "+7')
+
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"connection: close" in answer.lower()
+    assert problem_code(answer) == "request_timeout"
+
+
+def trickle(url: str, pause: float, results: list[bytes]) -> None:
+    """A login body of 100 announced bytes, one byte per ``pause``, until the server stops it."""
+    with connect(url) as sock:
+        sock.sendall(LOGIN_HEAD + b"Content-Length: 100\r\n\r\n")
+        sock.settimeout(pause)
+        answer = b""
+        for _ in range(99):
+            try:
+                sock.sendall(b" ")
+                answer = sock.recv(65536)
+                break
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        sock.settimeout(10)
+        results.append(answer + answer_or_close(sock))
+
+
+def test_many_trickling_bodies_are_cut_while_the_server_stays_live(tmp_path: Path) -> None:
+    with server(tmp_path, body_timeout="3", body_idle_timeout="2") as (url, process):
+        results: list[bytes] = []
+        clients = [threading.Thread(target=trickle, args=(url, 0.5, results)) for _ in range(200)]
+        for client in clients:
+            client.start()
+        live = [httpx.get(f"{url}/health/live", timeout=5).status_code for _ in range(3)]
+        for client in clients:
+            client.join()
+        metrics = httpx.get(f"{url}/metrics").text
+        assert process.popen.poll() is None
+
+    assert live == [200, 200, 200]
+    assert len(results) == 200
+    assert all(answer.startswith(b"HTTP/1.1 408 ") for answer in results), results[:3]
+    assert not re.search(r'referrals_http_requests_total\{[^}]*status="5', metrics)
+
+
+MALFORMED_CHUNK = LOGIN_HEAD + b"Transfer-Encoding: chunked\r\n\r\nZZ\r\n\r\n"
+
+
+@pytest.mark.parametrize("path", ["/api/login/", "/api/verify/abc/", "/api/profile/"])
+def test_a_malformed_chunked_body_gets_400_never_a_5xx(tmp_path: Path, path: str) -> None:
+    with server(tmp_path) as (url, _):
+        answer = exchange(url, MALFORMED_CHUNK.replace(b"/api/login/", path.encode()))
+        metrics = httpx.get(f"{url}/metrics").text
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert problem_code(answer) == "request_incomplete"
+    assert not re.search(r'referrals_http_requests_total\{[^}]*status="5', metrics)
+
+
+def test_a_client_that_leaves_mid_body_costs_no_5xx(tmp_path: Path) -> None:
+    with server(tmp_path) as (url, _):
+        for _ in range(20):
+            with connect(url) as sock:
+                sock.sendall(LOGIN_HEAD + b'Content-Length: 100\r\n\r\n{"phone": "+7')
+        deadline = time.monotonic() + 30
+        while 'status="400"} 20.0' not in (metrics := httpx.get(f"{url}/metrics").text):
+            assert time.monotonic() < deadline, metrics
+            time.sleep(0.1)
+
+    assert not re.search(r'referrals_http_requests_total\{[^}]*status="5', metrics)

@@ -18,7 +18,7 @@ from referrals.entrypoints.operator_cli import (
     run_operator_command,
 )
 from referrals.entrypoints.server import ServerLimits
-from referrals.settings import Settings, SettingsError, load_settings
+from referrals.settings import VARIABLES, Settings, SettingsError, export_setting, load_settings
 
 if TYPE_CHECKING:
     from referrals.adapters.sql.namespace import Namespace
@@ -30,6 +30,10 @@ WORKER_BROKER = "referrals.entrypoints.worker:worker_broker"
 
 class Refused(Exception):
     """The command cannot run with these settings; the message says why."""
+
+
+def _default(name: str) -> int:
+    return int(next(v for v in VARIABLES if v.name == name).default())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,14 +61,15 @@ def _parser() -> argparse.ArgumentParser:
         help="serve another Litestar app factory with the same server settings, e.g. a host"
         " app that mounts referrals (default: %(default)s)",
     )
-    limits = ServerLimits()
+    limits = ServerLimits(max_header_bytes=_default("MAX_HEADER_SIZE"))
     serve.add_argument(
         "--max-header-size",
         type=int,
-        default=limits.max_header_bytes,
+        default=None,
         metavar="BYTES",
         help="largest request head (request line and headers); larger ones get 431 and"
-        " the connection is closed (default: %(default)s)",
+        f" the connection is closed (default: REFERRALS_MAX_HEADER_SIZE, else"
+        f" {limits.max_header_bytes})",
     )
     serve.add_argument(
         "--header-timeout",
@@ -144,8 +149,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     from referrals.application.errors import ServiceUnavailable
     from referrals.entrypoints import server
 
+    if args.max_header_size is not None:  # the app's guard, in every worker, counts with it
+        export_setting("MAX_HEADER_SIZE", args.max_header_size)
     limits = ServerLimits(
-        max_header_bytes=args.max_header_size,
+        max_header_bytes=args.max_header_size or settings.max_header_size,
         header_timeout=args.header_timeout,
         max_connections=args.max_connections,
         backlog=args.backlog,

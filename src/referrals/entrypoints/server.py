@@ -22,10 +22,13 @@ class AddressInUse(Exception):
 class ServerLimits:
     """What one client may hold of an API process.
 
-    ``max_header_bytes`` caps the read buffer of an HTTP/1.1 connection, so a
-    request head (request line and headers) larger than it is refused (431)
-    and the connection closed; a body streams through that buffer and is
-    capped by ``REFERRALS_MAX_BODY_SIZE`` instead. ``header_timeout`` is how
+    ``max_header_bytes`` (``REFERRALS_MAX_HEADER_SIZE``) is the largest request
+    head (request line and headers): the app's request guard counts it exactly
+    and answers 431 above it. Granian's read buffer is sized by it too, so no
+    connection holds much more than that in memory (Granian itself refuses a
+    head of some 48 KiB beyond its buffer, which the guard never lets matter).
+    A body streams through that buffer and is capped by
+    ``REFERRALS_MAX_BODY_SIZE`` instead. ``header_timeout`` is how
     long a client has to send a whole request head, and how long a kept-alive
     connection may sit idle. ``max_connections`` is how many connections one
     process serves at once (and so how many requests it has in flight); the
@@ -33,7 +36,7 @@ class ServerLimits:
     closes, and beyond that the kernel refuses them.
     """
 
-    max_header_bytes: int = 64 * 1024
+    max_header_bytes: int
     header_timeout: float = 10.0
     max_connections: int = 1000
     backlog: int = 2048

@@ -39,6 +39,22 @@ class MethodNotAllowed(HTTPException):
     status_code = 405
 
 
+class RequestIncomplete(HTTPException):
+    status_code = 400
+
+
+class RequestTimeout(HTTPException):
+    status_code = 408
+
+
+class HeaderTooLarge(HTTPException):
+    status_code = 431
+
+
+class InternalError(HTTPException):
+    status_code = 500
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorKind:
     exception: type[Exception]
@@ -74,6 +90,13 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     ),
     ErrorKind(domain.DomainError, 400, "request_refused", "any other refusal of the rules"),
     ErrorKind(
+        RequestIncomplete,
+        400,
+        "request_incomplete",
+        "the client went away mid-body, or sent a malformed chunked body",
+        "`Connection: close`",
+    ),
+    ErrorKind(
         app.NotAuthenticated,
         401,
         "not_authenticated",
@@ -99,6 +122,14 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         domain.ReferralCodeNotFound, 404, "referral_code_not_found", "no user has that invite code"
     ),
     ErrorKind(MethodNotAllowed, 405, "method_not_allowed", "the path does not take that method"),
+    ErrorKind(
+        RequestTimeout,
+        408,
+        "request_timeout",
+        "the body took longer than `REFERRALS_BODY_TIMEOUT` in all, or"
+        " `REFERRALS_BODY_IDLE_TIMEOUT` between two pieces",
+        "`Connection: close`",
+    ),
     ErrorKind(
         domain.ReferralAlreadyApplied,
         409,
@@ -129,6 +160,19 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         "sending limits: resend cooldown, codes per phone, per phone and address,"
         " per address, per number block, per country, in all",
         "`Retry-After`; `limit` names the limit",
+    ),
+    ErrorKind(
+        HeaderTooLarge,
+        431,
+        "header_too_large",
+        "a request head (request line and headers) over `REFERRALS_MAX_HEADER_SIZE`",
+        "`Connection: close`",
+    ),
+    ErrorKind(
+        InternalError,
+        500,
+        "internal_error",
+        "a fault of the server's own (logged); never an answer to bad input",
     ),
     ErrorKind(
         app.ServiceUnavailable,

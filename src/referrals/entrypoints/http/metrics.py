@@ -19,6 +19,7 @@ from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 
 from referrals.application.errors import ServiceUnavailable
+from referrals.entrypoints.http.request_guard import ANSWERED, marks
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,7 +62,9 @@ class RequestMetrics:
             await self._app(scope, receive, sending)
         finally:
             elapsed = time.perf_counter() - started
-            # Litestar writes the matched template into this same scope.
+            # Litestar writes the matched template into this same scope, and the
+            # request guard the status it answered instead of the app.
+            status = marks(scope).get(ANSWERED, status)
             key = (scope.get("path_template", UNMATCHED), scope["method"], status)
             children = self._children.get(key)
             if children is None:

@@ -9,9 +9,11 @@
     async def orders(user: User) -> list[Order]: ...
 
 The plugin adds the routes under ``path`` (every answer ``Cache-Control:
-no-store``), an ``X-Request-ID`` on every answer of the app (see
-:mod:`~referrals.entrypoints.http.request_id`), opens the service in the host's
-lifespan and closes it there, answers errors of its own routes as problem
+no-store``), bounds every request's head and body time (see
+:mod:`~referrals.entrypoints.http.request_guard`), an ``X-Request-ID`` on
+every answer of the app (see :mod:`~referrals.entrypoints.http.request_id`),
+opens the service in the host's lifespan and closes it there, answers errors
+of its own routes as problem
 details (the host's other routes keep the host's handlers), builds links
 (``next_page``) inside the mount, and adds its operations and security
 schemes to the host's OpenAPI document. :attr:`ReferralsPlugin.current_user`,
@@ -42,6 +44,7 @@ from referrals.application.sms_text import SmsText
 from referrals.domain.user import User
 from referrals.entrypoints.http.no_store import no_store
 from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS, retry_after
+from referrals.entrypoints.http.request_guard import guard_requests
 from referrals.entrypoints.http.request_id import request_ids
 from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
@@ -136,7 +139,10 @@ class ReferralsPlugin(InitPlugin):
         # Around the app's whole handler (as Litestar's own OpenTelemetry
         # middleware is), not in its middleware list, which unrouted 404s skip.
         settings = self._runtime.settings
-        app.asgi_handler = request_ids(settings.trusted_proxies)(app.asgi_handler)
+        guard = guard_requests(
+            settings.max_header_size, settings.body_timeout, settings.body_idle_timeout
+        )
+        app.asgi_handler = request_ids(settings.trusted_proxies)(guard(app.asgi_handler))
         if settings.tracing and start_tracing():  # else nothing wraps the requests
             from referrals.entrypoints.http.tracing import traced_requests
 

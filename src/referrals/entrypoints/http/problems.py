@@ -31,6 +31,7 @@ from referrals.entrypoints.http.errors import (
 )
 from referrals.entrypoints.http.metrics import count_unavailable
 from referrals.entrypoints.http.texts import (
+    INCOMPLETE_BODY,
     INVALID_FIELDS,
     INVALID_VALUE,
     MISSING_FIELD,
@@ -150,12 +151,19 @@ def _not_json(request: AnyRequest) -> Response[Problem]:
     return problem(request, 400, "validation_error", NOT_JSON, errors=[("body", NOT_JSON)])
 
 
-def _http_code(status: int) -> str:
-    """The catalogue's code for a status Litestar itself answers (404, 405, 413…)."""
+DISCONNECTED = "client disconnected prematurely"
+"""Litestar's detail when the body ended early (the client left, or a bad chunk)."""
+
+
+def _http_kind(status: int) -> ErrorKind:
+    """The catalogue's entry for a status Litestar itself answers (404, 405, 413…);
+    any other status is the catalogue's own refusal (4xx) or fault (5xx)."""
     same_status = kinds_with_status(status)
     litestar_own = [k for k in same_status if issubclass(k.exception, HTTPException)]
     first = (litestar_own or same_status)[:1]
-    return first[0].code if first else f"http_{status}"
+    if first:
+        return first[0]
+    return kind_named("internal_error" if status >= 500 else "request_refused")
 
 
 def on_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Problem]:
@@ -169,8 +177,12 @@ def on_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Probl
         )
     if status == 400:  # Litestar's decoding errors: the body is not JSON
         return _not_json(request)
-    detail = http_detail(status, str(exc.detail or ""))
-    return problem(request, status, _http_code(status), detail, headers=headers)
+    if exc.detail == DISCONNECTED:  # the client's fault, never a 5xx
+        headers["Connection"] = "close"
+        return problem(request, 400, "request_incomplete", INCOMPLETE_BODY, headers=headers)
+    kind = _http_kind(status)
+    detail = http_detail(kind.status, str(exc.detail or "") if kind.status == status else "")
+    return problem(request, kind.status, kind.code, detail, headers=headers)
 
 
 def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:

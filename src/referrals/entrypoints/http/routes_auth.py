@@ -41,7 +41,14 @@ Token = Annotated[
         description="From the login answer. A token of any other shape is refused.",
     ),
 ]
-BODY_ERRORS = ("validation_error", "payload_too_large", "unsupported_media_type")
+BODY_ERRORS = (
+    "validation_error",
+    "request_incomplete",
+    "request_timeout",
+    "payload_too_large",
+    "unsupported_media_type",
+    "header_too_large",
+)
 
 
 def verify_link(request: AnyRequest, runtime: Runtime, token: str) -> str:

@@ -45,10 +45,12 @@ TITLES: Mapping[int, str] = {
     403: N_("Forbidden"),
     404: N_("Not Found"),
     405: N_("Method Not Allowed"),
+    408: N_("Request Timeout"),
     409: N_("Conflict"),
     413: N_("Request Entity Too Large"),
     415: N_("Unsupported Media Type"),
     429: N_("Too Many Requests"),
+    431: N_("Request Header Fields Too Large"),
     500: N_("Internal Server Error"),
     503: N_("Service Unavailable"),
 }
@@ -69,15 +71,18 @@ UNEXPECTED = Text(N_("An unexpected error occurred; it was logged."))
 NOT_JSON_MEDIA = N_("Send the body as application/json.")
 CROSS_SITE = N_("Log out from this site's own page, or send the session as Authorization: Bearer.")
 NO_SUCH_FILE = N_("No such file.")
+INCOMPLETE_BODY = Text(N_("The request body ended before it was complete."))
 
 HTTP_DETAILS: Mapping[int, str] = {
     401: NotAuthenticated.message,
     403: N_("This request is not allowed."),
     404: N_("There is nothing at this address."),
     405: N_("This address does not take that method."),
+    408: N_("The request body took too long to arrive."),
     413: N_("The request body is too large."),
     415: NOT_JSON_MEDIA,
     429: RateLimited.message,
+    431: N_("The request headers are too large."),
     500: UNEXPECTED.template,
     503: UNAVAILABLE.template,
 }

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dependency_injector import containers, providers
 
@@ -37,10 +37,18 @@ from referrals.application.operations import (
     RevokeSessions,
     ShowUser,
 )
+from referrals.application.policy import Policy
 from referrals.application.ports import (
+    ActivityLog,
+    ChallengeStore,
     CircuitBreaker,
+    Clock,
     CodeSender,
+    DeliveryLedger,
     DeliveryLog,
+    EventSink,
+    RateLimiter,
+    SessionStore,
     SmsGateway,
     UnitOfWorkFactory,
 )
@@ -50,14 +58,31 @@ from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
+from referrals.domain.routes import Routes
 from referrals.settings import PROVIDERS, RECEIPT_CHANNELS, RECENT_LOGINS, Settings
 
 if TYPE_CHECKING:
     from taskiq import AsyncBroker
 
     from referrals.adapters.readiness import Readiness
+    from referrals.adapters.redis import RedisClient
     from referrals.adapters.sms.provider import ProviderGateway
     from referrals.adapters.sql import Database
+
+S = TypeVar("S")
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+
+    class _Container:
+        """What we use of dependency-injector's container, without the
+        catch-all ``__getattr__`` of its stubs: a misspelt provider is a mypy error."""
+
+        def __init__(self, **overriding: object) -> None: ...
+        def shutdown_resources(self) -> Awaitable[None] | None: ...
+
+else:
+    _Container = containers.DeclarativeContainer
 
 
 async def _database(settings: Settings) -> AsyncIterator[Database]:
@@ -77,7 +102,7 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
         await database.close()
 
 
-async def _redis(settings: Settings) -> AsyncIterator[Any]:
+async def _redis(settings: Settings) -> AsyncIterator[RedisClient | None]:
     if settings.redis_url is None:
         yield None
         return
@@ -96,13 +121,59 @@ def _unit_of_work(database: Database) -> UnitOfWorkFactory:
     return sql_unit_of_work(database)
 
 
-def _store(name: str, settings: Settings, client: Any) -> Any:
-    """The Redis adapter ``Redis{name}`` when Redis is configured, else ``InMemory{name}``."""
-    if client is None:
-        return getattr(memory, f"InMemory{name}")()
-    from referrals.adapters import redis as redis_adapters
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stores:
+    """The stores that live in Redis when ``redis_url`` is set, else in this process."""
 
-    return getattr(redis_adapters, f"Redis{name}")(client, settings.redis_prefix)
+    challenges: ChallengeStore
+    sessions: SessionStore
+    limiter: RateLimiter
+    delivery_ledger: DeliveryLedger
+    activity: ActivityLog
+    circuit: CircuitBreaker
+    delivery_log: DeliveryLog
+
+
+def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
+    return (
+        settings.circuit_failures,
+        settings.circuit_window,
+        settings.circuit_cooldown,
+        settings.delivery_lease,  # a probe's claim on a channel lasts as long
+    )
+
+
+def _redis_stores(settings: Settings, client: RedisClient) -> Stores:
+    from referrals.adapters import redis
+
+    prefix = settings.redis_prefix
+    return Stores(
+        challenges=redis.RedisChallengeStore(client, prefix),
+        sessions=redis.RedisSessionStore(client, prefix),
+        limiter=redis.RedisRateLimiter(client, prefix),
+        delivery_ledger=redis.RedisDeliveryLedger(client, prefix),
+        activity=redis.RedisActivityLog(client, prefix),
+        circuit=redis.RedisCircuitBreaker(client, prefix, *_circuit_values(settings)),
+        delivery_log=redis.RedisDeliveryLog(
+            client, prefix, settings.delivery_history, RECENT_LOGINS
+        ),
+    )
+
+
+def _memory_stores(settings: Settings) -> Stores:
+    return Stores(
+        challenges=memory.InMemoryChallengeStore(),
+        sessions=memory.InMemorySessionStore(),
+        limiter=memory.InMemoryRateLimiter(),
+        delivery_ledger=memory.InMemoryDeliveryLedger(),
+        activity=memory.InMemoryActivityLog(),
+        circuit=memory.InMemoryCircuitBreaker(*_circuit_values(settings)),
+        delivery_log=memory.InMemoryDeliveryLog(settings.delivery_history, RECENT_LOGINS),
+    )
+
+
+def _stores_place(settings: Settings) -> str:
+    return "redis" if settings.redis_url else "memory"
 
 
 def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
@@ -148,42 +219,13 @@ async def _gateway(channel: str, settings: Settings) -> AsyncIterator[SmsGateway
         await gateway.aclose()
 
 
-async def _sms_channels(settings: Settings) -> AsyncIterator[dict[str, SmsGateway]]:
+async def _sms_channels(settings: Settings) -> AsyncIterator[Mapping[str, SmsGateway]]:
     """A gateway for every channel the routes name."""
     async with AsyncExitStack() as stack:
         yield {
             channel: await stack.enter_async_context(_gateway(channel, settings))
             for channel in settings.routes.channels
         }
-
-
-def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
-    return (
-        settings.circuit_failures,
-        settings.circuit_window,
-        settings.circuit_cooldown,
-        settings.delivery_lease,  # a probe's claim on a channel lasts as long
-    )
-
-
-def _redis_circuit(settings: Settings, client: Any) -> CircuitBreaker:
-    from referrals.adapters.redis import RedisCircuitBreaker
-
-    return RedisCircuitBreaker(client, settings.redis_prefix, *_circuit_values(settings))
-
-
-def _memory_circuit(settings: Settings) -> CircuitBreaker:
-    return memory.InMemoryCircuitBreaker(*_circuit_values(settings))
-
-
-def _redis_delivery_log(settings: Settings, client: Any) -> DeliveryLog:
-    from referrals.adapters.redis import RedisDeliveryLog
-
-    return RedisDeliveryLog(client, settings.redis_prefix, settings.delivery_history, RECENT_LOGINS)
-
-
-def _memory_delivery_log(settings: Settings) -> DeliveryLog:
-    return memory.InMemoryDeliveryLog(settings.delivery_history, RECENT_LOGINS)
 
 
 def _in_process_sender(deliver: DeliverCode) -> CodeSender:
@@ -201,7 +243,7 @@ def _broker(settings: Settings) -> AsyncBroker | None:
 
     return build_broker(
         settings.broker_url,
-        queue=f"{settings.redis_prefix}tasks",
+        queue=settings.task_queue,
         redelivery=settings.broker_redelivery,
         connect_timeout=settings.dependency_timeout,
     )
@@ -211,10 +253,6 @@ def _taskiq_sender(broker: AsyncBroker, settings: Settings) -> CodeSender:
     from referrals.adapters.taskiq import TaskiqCodeSender
 
     return TaskiqCodeSender(broker, timeout=settings.delivery_time_limit)
-
-
-def _activity_store(settings: Settings) -> str:
-    return "redis" if settings.redis_url else "memory"
 
 
 def _readiness(settings: Settings, database: Any, redis: Any, broker: Any) -> Readiness:
@@ -231,61 +269,70 @@ def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
     return receipt_readers(settings)
 
 
-def _queue(settings: Settings) -> str:
+def _queue_place(settings: Settings) -> str:
     return "taskiq" if settings.broker_url else "in_process"
 
 
-class Container(containers.DeclarativeContainer):
-    """Providers named after the use cases' fields, wired by keyword."""
+def _of(provider: providers.Provider[S], part: Callable[[S], T]) -> providers.Provider[T]:
+    """``part`` of what ``provider`` gives (a typed lambda: mypy checks the
+    attribute it reads), read again on each call."""
+    return providers.Callable(part, provider)
 
-    settings = providers.Dependency(instance_of=Settings)
-    policy = providers.Callable(attrgetter("policy"), settings)
-    secret = providers.Callable(attrgetter("secret_key"), settings)
-    clock = providers.Singleton(SystemClock)
-    hooks = providers.Singleton(Hooks)
-    sms_text = providers.Singleton(SmsText)
-    routes = providers.Callable(attrgetter("routes"), settings)
 
-    database = providers.Resource(_database, settings)
-    redis = providers.Resource(_redis, settings)
-    broker = providers.Singleton(_broker, settings)
+class Container(_Container):
+    """Every port and use case, each a provider of its type; use cases are wired by keyword."""
 
-    unit_of_work = providers.Singleton(_unit_of_work, database)
-    challenges = providers.Singleton(_store, "ChallengeStore", settings, redis)
-    sessions = providers.Singleton(_store, "SessionStore", settings, redis)
-    limiter = providers.Singleton(_store, "RateLimiter", settings, redis)
-    delivery_ledger = providers.Singleton(_store, "DeliveryLedger", settings, redis)
-    activity = providers.Selector(  # no Redis resource (so nothing async) unless configured
-        providers.Callable(_activity_store, settings),
-        redis=providers.Singleton(_store, "ActivityLog", settings, redis),
-        memory=providers.Singleton(memory.InMemoryActivityLog),
+    settings: providers.Provider[Settings] = providers.Dependency(instance_of=Settings)
+    policy: providers.Provider[Policy] = _of(settings, lambda s: s.policy)
+    secret: providers.Provider[bytes] = _of(settings, lambda s: s.secret_key)
+    routes: providers.Provider[Routes] = _of(settings, lambda s: s.routes)
+    clock: providers.Provider[Clock] = providers.Singleton(SystemClock)
+    hooks: providers.Provider[EventSink] = providers.Singleton(Hooks)
+    sms_text: providers.Provider[SmsText] = providers.Singleton(SmsText)
+
+    database: providers.Provider[Database] = providers.Resource(_database, settings)
+    redis: providers.Provider[RedisClient | None] = providers.Resource(_redis, settings)
+    broker: providers.Provider[AsyncBroker | None] = providers.Singleton(_broker, settings)
+
+    unit_of_work: providers.Provider[UnitOfWorkFactory] = providers.Singleton(
+        _unit_of_work, database
     )
-    events = providers.Singleton(CountingEvents, activity=activity, hooks=hooks)
-    sms_channels = providers.Resource(_sms_channels, settings)
-    circuit = providers.Selector(
-        providers.Callable(_activity_store, settings),
-        redis=providers.Singleton(_redis_circuit, settings, redis),
-        memory=providers.Singleton(_memory_circuit, settings),
+    stores: providers.Provider[Stores] = providers.Selector(  # nothing async unless on Redis
+        providers.Callable(_stores_place, settings),
+        redis=providers.Singleton(_redis_stores, settings, redis),
+        memory=providers.Singleton(_memory_stores, settings),
     )
-    delivery_log = providers.Selector(
-        providers.Callable(_activity_store, settings),
-        redis=providers.Singleton(_redis_delivery_log, settings, redis),
-        memory=providers.Singleton(_memory_delivery_log, settings),
+    challenges: providers.Provider[ChallengeStore] = _of(stores, lambda s: s.challenges)
+    sessions: providers.Provider[SessionStore] = _of(stores, lambda s: s.sessions)
+    limiter: providers.Provider[RateLimiter] = _of(stores, lambda s: s.limiter)
+    delivery_ledger: providers.Provider[DeliveryLedger] = _of(stores, lambda s: s.delivery_ledger)
+    activity: providers.Provider[ActivityLog] = _of(stores, lambda s: s.activity)
+    circuit: providers.Provider[CircuitBreaker] = _of(stores, lambda s: s.circuit)
+    delivery_log: providers.Provider[DeliveryLog] = _of(stores, lambda s: s.delivery_log)
+    events: providers.Provider[EventSink] = providers.Singleton(
+        CountingEvents, activity=activity, hooks=hooks
     )
-    readiness = providers.Singleton(_readiness, settings, database, redis, broker)
+    sms_channels: providers.Provider[Mapping[str, SmsGateway]] = providers.Resource(
+        _sms_channels, settings
+    )
+    readiness: providers.Provider[Readiness] = providers.Singleton(
+        _readiness, settings, database, redis, broker
+    )
 
-    route = providers.Singleton(
+    route: providers.Provider[Route] = providers.Singleton(
         Route,
         channels=sms_channels,
         circuit=circuit,
         delivery_ledger=delivery_ledger,
         delivery_log=delivery_log,
         clock=clock,
-        lease=providers.Callable(attrgetter("delivery_lease"), settings),
-        retries=providers.Callable(attrgetter("sms_retries"), settings),
+        lease=_of(settings, lambda s: s.delivery_lease),
+        retries=_of(settings, lambda s: s.sms_retries),
     )
-    taskiq_sender = providers.Singleton(_taskiq_sender, broker, settings)
-    deliver_code = providers.Singleton(
+    taskiq_sender: providers.Provider[CodeSender] = providers.Singleton(
+        _taskiq_sender, broker, settings
+    )
+    deliver_code: providers.Provider[DeliverCode] = providers.Singleton(
         DeliverCode,
         challenges=challenges,
         route=route,
@@ -295,22 +342,24 @@ class Container(containers.DeclarativeContainer):
         events=events,
         secret=secret,
         sms_text=sms_text,
-        receipt_timeout=providers.Callable(attrgetter("receipt_timeout"), settings),
+        receipt_timeout=_of(settings, lambda s: s.receipt_timeout),
         receipt_channels=providers.Object(RECEIPT_CHANNELS),
         follow_ups=providers.Selector(
-            providers.Callable(_queue, settings),
+            providers.Callable(_queue_place, settings),
             taskiq=taskiq_sender,
             in_process=providers.Object(None),  # _in_process_sender binds its own
         ),
     )
-    code_sender = providers.Selector(
-        providers.Callable(_queue, settings),
+    code_sender: providers.Provider[CodeSender] = providers.Selector(
+        providers.Callable(_queue_place, settings),
         taskiq=taskiq_sender,
         in_process=providers.Singleton(_in_process_sender, deliver_code),
     )
-    get_profile = providers.Singleton(GetProfile, policy=policy, unit_of_work=unit_of_work)
-    get_user = providers.Singleton(GetUser, unit_of_work=unit_of_work)
-    request_code = providers.Singleton(
+    get_profile: providers.Provider[GetProfile] = providers.Singleton(
+        GetProfile, policy=policy, unit_of_work=unit_of_work
+    )
+    get_user: providers.Provider[GetUser] = providers.Singleton(GetUser, unit_of_work=unit_of_work)
+    request_code: providers.Provider[RequestCode] = providers.Singleton(
         RequestCode,
         routes=routes,
         policy=policy,
@@ -321,7 +370,7 @@ class Container(containers.DeclarativeContainer):
         secret=secret,
         events=events,
     )
-    verify = providers.Singleton(
+    verify: providers.Provider[Verify] = providers.Singleton(
         Verify,
         policy=policy,
         challenges=challenges,
@@ -333,7 +382,7 @@ class Container(containers.DeclarativeContainer):
         secret=secret,
         events=events,
     )
-    apply_referral = providers.Singleton(
+    apply_referral: providers.Provider[ApplyReferral] = providers.Singleton(
         ApplyReferral,
         policy=policy,
         unit_of_work=unit_of_work,
@@ -342,7 +391,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         events=events,
     )
-    delivery_status = providers.Singleton(
+    delivery_status: providers.Provider[DeliveryStatus] = providers.Singleton(
         DeliveryStatus,
         policy=policy,
         challenges=challenges,
@@ -351,36 +400,43 @@ class Container(containers.DeclarativeContainer):
         routes=routes,
         clock=clock,
     )
-    record_receipts = providers.Singleton(
+    record_receipts: providers.Provider[RecordReceipts] = providers.Singleton(
         RecordReceipts,
         readers=providers.Singleton(_receipt_readers, settings),
         delivery_log=delivery_log,
         clock=clock,
         events=events,
     )
-    authenticate = providers.Singleton(Authenticate, sessions=sessions, clock=clock)
-    logout = providers.Singleton(Logout, sessions=sessions)
-
-    show_user = providers.Singleton(
+    authenticate: providers.Provider[Authenticate] = providers.Singleton(
+        Authenticate, sessions=sessions, clock=clock
+    )
+    logout: providers.Provider[Logout] = providers.Singleton(Logout, sessions=sessions)
+    show_user: providers.Provider[ShowUser] = providers.Singleton(
         ShowUser, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock
     )
-    list_referred = providers.Singleton(
+    list_referred: providers.Provider[ListReferred] = providers.Singleton(
         ListReferred, policy=policy, unit_of_work=unit_of_work, get_profile=get_profile
     )
-    revoke_sessions = providers.Singleton(
+    revoke_sessions: providers.Provider[RevokeSessions] = providers.Singleton(
         RevokeSessions, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock
     )
-    reset_limits = providers.Singleton(
+    reset_limits: providers.Provider[ResetLimits] = providers.Singleton(
         ResetLimits, policy=policy, unit_of_work=unit_of_work, limiter=limiter, secret=secret
     )
-    get_stats = providers.Singleton(
+    get_stats: providers.Provider[GetStats] = providers.Singleton(
         GetStats, unit_of_work=unit_of_work, activity=activity, clock=clock
     )
 
 
-async def resolve(provider: Any) -> Any:
+def use(provider: providers.Provider[T], value: T | None) -> None:
+    """Put ``value`` in place of what ``provider`` would build (``None``: keep it)."""
+    if value is not None:
+        provider.override(providers.Object(value))
+
+
+async def resolve(provider: providers.Provider[T]) -> T:
     """Call a provider; anything built from an async Resource comes as an awaitable."""
-    value = provider()
+    value: T | Awaitable[T] = provider()
     return await value if inspect.isawaitable(value) else value
 
 

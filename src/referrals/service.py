@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode
@@ -55,6 +55,8 @@ from referrals.application.verify import Verify
 from referrals.settings import Settings
 
 if TYPE_CHECKING:
+    from dependency_injector import providers
+
     from referrals.adapters.readiness import Readiness
     from referrals.container import Container
 
@@ -181,7 +183,7 @@ def build_container(
     resources themselves, such as the taskiq worker)."""
     from dependency_injector import providers
 
-    from referrals.container import Container
+    from referrals.container import Container, use
 
     if settings.tracing:
         from referrals.adapters.tracing import start_tracing
@@ -189,39 +191,75 @@ def build_container(
         start_tracing()
     container = Container(settings=settings)
     chosen = adapters or Adapters()
-    for spec in fields(chosen):
-        value = getattr(chosen, spec.name)
-        if value is not None and spec.name != "sms_gateway":
-            getattr(container, spec.name).override(providers.Object(value))
+    use(container.unit_of_work, chosen.unit_of_work)
+    use(container.challenges, chosen.challenges)
+    use(container.sessions, chosen.sessions)
+    use(container.limiter, chosen.limiter)
+    use(container.delivery_ledger, chosen.delivery_ledger)
+    use(container.activity, chosen.activity)
+    use(container.code_sender, chosen.code_sender)
+    use(container.circuit, chosen.circuit)
+    use(container.delivery_log, chosen.delivery_log)
+    use(container.clock, chosen.clock)
+    use(container.hooks, hooks)
+    use(container.sms_text, sms_text)
     if chosen.sms_gateway is not None and chosen.sms_channels is None:
-        every = dict.fromkeys(settings.routes.channels, chosen.sms_gateway)
-        container.sms_channels.override(providers.Object(every))
+        use(container.sms_channels, dict.fromkeys(settings.routes.channels, chosen.sms_gateway))
     elif chosen.sms_channels is not None:
         missing = set(settings.routes.channels) - set(chosen.sms_channels)
         if missing:
             raise ValueError(f"no gateway given for the channels {sorted(missing)}")
+        use(container.sms_channels, chosen.sms_channels)
     if chosen.unit_of_work is not None:
         container.database.override(providers.Object(None))
-    if hooks is not None:
-        container.hooks.override(providers.Object(hooks))
-    if sms_text is not None:
-        container.sms_text.override(providers.Object(sms_text))
     return container
+
+
+def service_of(container: Container) -> providers.Provider[Service]:
+    """Every use case of ``container`` in one :class:`Service`: call it when
+    every adapter is in memory, :func:`~referrals.container.resolve` it otherwise."""
+    from dependency_injector import providers
+
+    return providers.Singleton(
+        Service,
+        settings=container.settings,
+        request_code=container.request_code,
+        verify=container.verify,
+        delivery_status=container.delivery_status,
+        record_receipts=container.record_receipts,
+        get_profile=container.get_profile,
+        get_user=container.get_user,
+        apply_referral=container.apply_referral,
+        authenticate=container.authenticate,
+        logout=container.logout,
+        deliver_code=container.deliver_code,
+        code_sender=container.code_sender,
+        show_user=container.show_user,
+        list_referred=container.list_referred,
+        revoke_sessions=container.revoke_sessions,
+        reset_limits=container.reset_limits,
+        get_stats=container.get_stats,
+        readiness=container.readiness,
+    )
 
 
 async def resolve_service(container: Container) -> Service:
     """Resolve every use case of ``container`` (opening the resources they need)."""
     from referrals.container import resolve
 
-    values = {spec.name: await resolve(getattr(container, spec.name)) for spec in fields(Service)}
-    settings: Settings = values["settings"]
-    if settings.tracing:
+    service = await resolve(service_of(container))
+    if service.settings.tracing:
         from referrals.adapters.tracing import TracedUseCase, active
 
         if active():  # a span around each use case; nothing is wrapped otherwise
             untraced = {"settings", "code_sender"}
-            values |= {k: TracedUseCase(v) for k, v in values.items() if k not in untraced}
-    return Service(**values)
+            traced: dict[str, Any] = {  # each stands in for its use case
+                spec.name: TracedUseCase(getattr(service, spec.name))
+                for spec in fields(service)
+                if spec.name not in untraced
+            }
+            service = replace(service, **traced)
+    return service
 
 
 @asynccontextmanager

@@ -176,6 +176,11 @@ class Settings:
         return self.sms_routes or Routes.single(self.sms_gateway)
 
     @property
+    def task_queue(self) -> str:
+        """The Redis stream the API queues codes on and the workers read."""
+        return f"{self.redis_prefix}tasks"
+
+    @property
     def delivery_lease(self) -> float:
         """Seconds one worker may spend on one code before another may retry it."""
         return self.broker_redelivery * LEASE_FACTOR

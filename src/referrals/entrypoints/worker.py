@@ -69,7 +69,7 @@ def build_worker_broker(
             multiprocessing.current_process().name,
             os.getpid(),
             settings.routes,
-            f"{settings.redis_prefix}tasks",
+            settings.task_queue,
             settings.broker_redelivery,
         )
         limit = settings.delivery_time_limit

@@ -25,7 +25,7 @@ from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, VerifyCode
 from referrals.domain.codes import open_code
 from referrals.domain.phone import Phone
-from referrals.service import Adapters, Service, build_container
+from referrals.service import Adapters, build_container, service_of
 from referrals.settings import Settings
 from referrals.testing.clock import FakeClock
 
@@ -104,7 +104,7 @@ class InMemoryService:
         hooks: EventSink | None = None,
         sms_text: SmsText | None = None,
     ) -> None:
-        from dependency_injector import providers
+        from referrals.container import use
 
         self.clock = clock or FakeClock()
         self.sms = RecordingSmsGateway()
@@ -125,27 +125,9 @@ class InMemoryService:
             settings, adapters=adapters, hooks=self._recorder, sms_text=sms_text
         )
         self.sender = InlineCodeSender(container.deliver_code(), SECRET)
-        container.code_sender.override(providers.Object(self.sender))
-        self.service = Service(
-            settings=settings,
-            request_code=container.request_code(),
-            verify=container.verify(),
-            delivery_status=container.delivery_status(),
-            record_receipts=container.record_receipts(),
-            get_profile=container.get_profile(),
-            get_user=container.get_user(),
-            apply_referral=container.apply_referral(),
-            authenticate=container.authenticate(),
-            logout=container.logout(),
-            deliver_code=container.deliver_code(),
-            code_sender=self.sender,
-            show_user=container.show_user(),
-            list_referred=container.list_referred(),
-            revoke_sessions=container.revoke_sessions(),
-            reset_limits=container.reset_limits(),
-            get_stats=container.get_stats(),
-            readiness=Readiness({}, timeout=1.0),  # nothing outside this process to check
-        )
+        use(container.code_sender, self.sender)
+        use(container.readiness, Readiness({}, timeout=1.0))  # nothing outside this process
+        self.service = service_of(container)()
 
     @property
     def sent(self) -> list[SentSms]:

@@ -47,7 +47,7 @@ class QueueCollector(Collector):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.queue = f"{settings.redis_prefix}tasks"
+        self.queue = settings.task_queue
         self.idle_ms = int(settings.broker_redelivery * 1000)
         self._client: Any = None
 

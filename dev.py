@@ -61,7 +61,7 @@ def install(kind: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
-EXAMPLES = ("library_host", "litestar_host", "shared_transaction")
+EXAMPLES = ("library_host", "litestar_host", "shared_transaction", "alembic_host")
 """The example hosts: each is tested with the suite and type-checked strictly."""
 
 DEV_SERVE = {"REFERRALS_EXPOSE_CODES": "true", "REFERRALS_COOKIE_SECURE": "false"}

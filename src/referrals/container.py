@@ -188,6 +188,33 @@ def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
             public_url=settings.public_url,
             timeout=timeout,
         )
+    if channel == "twilio" and settings.twilio_account_sid and settings.twilio_auth_token:
+        from referrals.adapters.sms.twilio import TwilioGateway
+
+        return TwilioGateway(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            sender=settings.twilio_from,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            base_url=settings.twilio_base_url,
+            public_url=settings.public_url,
+            timeout=timeout,
+        )
+    if channel == "smsru" and settings.smsru_api_id:
+        from referrals.adapters.sms.smsru import SmsRuGateway
+
+        return SmsRuGateway(
+            settings.smsru_api_id, base_url=settings.smsru_base_url, timeout=timeout
+        )
+    if channel == "smsc" and settings.smsc_login and settings.smsc_password:
+        from referrals.adapters.sms.smsc import SmscGateway
+
+        return SmscGateway(
+            settings.smsc_login,
+            settings.smsc_password,
+            base_url=settings.smsc_base_url,
+            timeout=timeout,
+        )
     # Settings refuses a route naming a provider without its credentials.
     raise ValueError(f"the {channel} channel is not configured")
 

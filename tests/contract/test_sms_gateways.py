@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from referrals.adapters.sms.smsc import SmscGateway
+from referrals.adapters.sms.smsru import SmsRuGateway
 from referrals.adapters.sms.telegram import TelegramGateway
+from referrals.adapters.sms.twilio import TwilioGateway
 from referrals.testing.contracts import SmsGatewayContract
 from referrals.testing.contracts.sms_gateway import GATEWAY_TIMEOUT
-from tests.fakes import telegram
+from tests.fakes import smsc, smsru, telegram, twilio
 from tests.fakes.server import serving
 
 
@@ -31,3 +34,60 @@ class TestTelegramGateway(SmsGatewayContract):
     @pytest.fixture
     def credentials(self) -> tuple[str, ...]:
         return (telegram.TOKEN,)
+
+
+class TestTwilioGateway(SmsGatewayContract):
+    @pytest.fixture
+    def far_side(self) -> Iterator[twilio.FakeTwilio]:
+        with serving(twilio.FakeTwilio()) as fake:
+            yield fake
+
+    @pytest.fixture
+    async def gateway(self, far_side: twilio.FakeTwilio) -> AsyncIterator[TwilioGateway]:
+        sms = TwilioGateway(
+            twilio.ACCOUNT_SID,
+            twilio.AUTH_TOKEN,
+            sender=twilio.SENDER,
+            base_url=far_side.url,
+            timeout=GATEWAY_TIMEOUT,
+        )
+        yield sms
+        await sms.aclose()
+
+    @pytest.fixture
+    def credentials(self) -> tuple[str, ...]:
+        return (twilio.AUTH_TOKEN,)
+
+
+class TestSmsRuGateway(SmsGatewayContract):
+    @pytest.fixture
+    def far_side(self) -> Iterator[smsru.FakeSmsRu]:
+        with serving(smsru.FakeSmsRu()) as fake:
+            yield fake
+
+    @pytest.fixture
+    async def gateway(self, far_side: smsru.FakeSmsRu) -> AsyncIterator[SmsRuGateway]:
+        sms = SmsRuGateway(smsru.API_ID, base_url=far_side.url, timeout=GATEWAY_TIMEOUT)
+        yield sms
+        await sms.aclose()
+
+    @pytest.fixture
+    def credentials(self) -> tuple[str, ...]:
+        return (smsru.API_ID,)
+
+
+class TestSmscGateway(SmsGatewayContract):
+    @pytest.fixture
+    def far_side(self) -> Iterator[smsc.FakeSmsc]:
+        with serving(smsc.FakeSmsc()) as fake:
+            yield fake
+
+    @pytest.fixture
+    async def gateway(self, far_side: smsc.FakeSmsc) -> AsyncIterator[SmscGateway]:
+        sms = SmscGateway(smsc.LOGIN, smsc.PASSWORD, base_url=far_side.url, timeout=GATEWAY_TIMEOUT)
+        yield sms
+        await sms.aclose()
+
+    @pytest.fixture
+    def credentials(self) -> tuple[str, ...]:
+        return (smsc.PASSWORD,)

@@ -13,7 +13,8 @@ from referrals.domain.delivery import Status
 from referrals.domain.routes import parse_routes
 from referrals.service import Adapters, open_service
 from referrals.settings import CHANNELS, Settings
-from tests.fakes import telegram
+from referrals.testing.contracts.sms_gateway import Trouble
+from tests.fakes import smsc, smsru, telegram, twilio
 from tests.fakes.server import serving
 
 PHONE = "+79991234567"
@@ -51,3 +52,62 @@ async def test_a_telegram_route_sends_the_logins_code_with_its_ttl_and_callback(
     assert send.json()["payload"] not in requested.token
     assert status.channel == "telegram"
     assert status.status is Status.SENT
+
+
+async def test_a_chain_of_text_providers_carries_the_russian_sms_to_the_first_that_takes_it() -> (
+    None
+):
+    # SMS.ru has no route to the number: SMSC gets the same text; Twilio is
+    # next in the chain and asked nothing (no receipt wait: it outlasts the code).
+    with (
+        serving(smsru.FakeSmsRu()) as fake_smsru,
+        serving(smsc.FakeSmsc()) as fake_smsc,
+        serving(twilio.FakeTwilio()) as fake_twilio,
+    ):
+        settings = Settings(
+            secret_key=SECRET,
+            sms_routes=parse_routes("ru=smsru,smsc,twilio", CHANNELS),
+            receipt_timeout=3600,
+            smsru_api_id=smsru.API_ID,
+            smsru_base_url=fake_smsru.url,
+            smsc_login=smsc.LOGIN,
+            smsc_password=smsc.PASSWORD,
+            smsc_base_url=fake_smsc.url,
+            twilio_account_sid=twilio.ACCOUNT_SID,
+            twilio_auth_token=twilio.AUTH_TOKEN,
+            twilio_from=twilio.SENDER,
+            twilio_base_url=fake_twilio.url,
+        )
+        fake_smsru.answer_next(Trouble.UNREACHABLE)
+        async with open_service(settings, adapters=Adapters.in_memory()) as api:
+            requested = await api.request_code(CodeRequest(PHONE, "10.0.0.1", language="ru"))
+            assert await api.drain_deliveries(10)
+            status = await api.delivery_status(StatusQuery(requested.token, "10.0.0.1"))
+    [delivered] = fake_smsc.delivered()
+    assert delivered.phone == PHONE
+    assert delivered.text is not None and "код" in delivered.text
+    assert requested.code is None or requested.code in delivered.text
+    assert fake_smsru.delivered() == [] and fake_twilio.requests == []
+    assert status.channel == "smsc"
+    assert status.failed_over
+
+
+async def test_twilio_names_its_status_callback_and_its_sender() -> None:
+    with serving(twilio.FakeTwilio()) as fake:
+        settings = Settings(
+            secret_key=SECRET,
+            sms_routes=parse_routes("twilio", CHANNELS),
+            twilio_account_sid=twilio.ACCOUNT_SID,
+            twilio_auth_token=twilio.AUTH_TOKEN,
+            twilio_messaging_service_sid="MG" + "0" * 32,
+            twilio_base_url=fake.url,
+            public_url="https://login.example.com",
+        )
+        async with open_service(settings, adapters=Adapters.in_memory()) as api:
+            await api.request_code(CodeRequest("+14155550100", "10.0.0.1"))
+            assert await api.drain_deliveries(10)
+    [request] = fake.requests
+    form = request.form()
+    assert form["MessagingServiceSid"] == "MG" + "0" * 32
+    assert "From" not in form
+    assert fake.callbacks == ["https://login.example.com/api/receipts/twilio/"]

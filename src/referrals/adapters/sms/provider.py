@@ -45,6 +45,14 @@ def status_failure(status: int) -> Failure:
     return Failure.PERMANENT
 
 
+def coded_failure(table: dict[int, Failure], code: object) -> Failure:
+    """A provider's error code sorted by ``table``; an unknown code is
+    permanent, an answer without one transient (it said nothing we know)."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return table.get(code, Failure.PERMANENT)
+    return Failure.TRANSIENT
+
+
 class Remembered:
     """A map that keeps its :data:`REMEMBERED` newest entries."""
 
@@ -134,3 +142,36 @@ class ProviderClient:
             status = response.status_code
             failure = Failure.TRANSIENT if response.is_success else status_failure(status)
             raise self.failed(f"HTTP {response.status_code}, not JSON", failure) from None
+
+    def json_object(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object of a 2xx answer; anything else fails by its status."""
+        answer = self.json(response)
+        if not response.is_success or not isinstance(answer, dict):
+            status = response.status_code
+            raise self.failed(f"HTTP {status}", status_failure(status))
+        return answer
+
+
+class ProviderGatewayBase:
+    """A provider adapter's common part: a subclass sets ``_http`` and gives
+    :meth:`_send`; a message this adapter sent already is not sent again."""
+
+    _http: ProviderClient
+
+    @property
+    def longest_send(self) -> float:
+        """About the most seconds one :meth:`send` takes."""
+        return self._http.longest_send
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, message: SmsMessage) -> str:
+        key = message.idempotency_key
+        if sent := self._http.accepted(key):
+            return sent
+        return self._http.remember(key, await self._send(message))
+
+    async def _send(self, message: SmsMessage) -> str:
+        """Hand ``message`` to the provider: its message id, or raise ``DeliveryFailed``."""
+        raise NotImplementedError

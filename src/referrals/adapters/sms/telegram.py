@@ -23,6 +23,7 @@ import httpx
 
 from referrals.adapters.sms.provider import (
     ProviderClient,
+    ProviderGatewayBase,
     Remembered,
     provider_key,
     status_failure,
@@ -54,7 +55,7 @@ def error_failure(error: str) -> Failure:
     return Failure.PERMANENT
 
 
-class TelegramGateway:
+class TelegramGateway(ProviderGatewayBase):
     """Sends codes through the Telegram Gateway API (see the module's docstring)."""
 
     def __init__(
@@ -77,13 +78,8 @@ class TelegramGateway:
         """Two requests, each within the timeout."""
         return 2 * self._http.longest_send
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def send(self, message: SmsMessage) -> str:
+    async def _send(self, message: SmsMessage) -> str:
         key = message.idempotency_key
-        if sent := self._http.accepted(key):
-            return sent
         request_id = self._checked.get(key) or self._checked.put(key, await self._check(message))
         low, high = TTL_RANGE
         body: dict[str, Any] = {
@@ -102,7 +98,7 @@ class TelegramGateway:
                 self._checked.pop(key)
             raise
         self._checked.pop(key)
-        return self._http.remember(key, str(result.get("request_id") or request_id))
+        return str(result.get("request_id") or request_id)
 
     async def _check(self, message: SmsMessage) -> str:
         result = await self._call("/checkSendAbility", {"phone_number": message.phone})

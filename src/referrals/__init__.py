@@ -31,6 +31,12 @@ from referrals.application.events import (
     ReferralApplied,
     UserCreated,
 )
+from referrals.application.own_sessions import (
+    ListSessions,
+    OwnSession,
+    RevokeOtherSessions,
+    RevokeSession,
+)
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
@@ -60,6 +66,7 @@ from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, Verify, VerifyCode
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import InviteCode
+from referrals.domain.device import Device
 from referrals.domain.errors import (
     ChallengeExpired,
     CodeInvalid,
@@ -72,6 +79,7 @@ from referrals.domain.errors import (
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
     ReferralCycle,
+    SessionNotFound,
 )
 from referrals.domain.phone import Phone, parse_phone
 from referrals.domain.user import User
@@ -102,6 +110,7 @@ __all__ = [
     "Delivery",
     "DeliveryFailed",
     "DeliveryLedger",
+    "Device",
     "DomainError",
     "Event",
     "EventSink",
@@ -114,10 +123,12 @@ __all__ = [
     "InvalidPhone",
     "InviteCode",
     "Limit",
+    "ListSessions",
     "LoginSucceeded",
     "Logout",
     "NotAuthenticated",
     "OwnReferralCode",
+    "OwnSession",
     "Phone",
     "Policy",
     "Profile",
@@ -131,10 +142,13 @@ __all__ = [
     "ReferralCycle",
     "Refusal",
     "RequestCode",
+    "RevokeOtherSessions",
+    "RevokeSession",
     "Rule",
     "Service",
     "ServiceUnavailable",
     "Session",
+    "SessionNotFound",
     "SessionStore",
     "Settings",
     "SettingsError",

@@ -37,6 +37,11 @@ from referrals.application.operations import (
     RevokeSessions,
     ShowUser,
 )
+from referrals.application.own_sessions import (
+    ListSessions,
+    RevokeOtherSessions,
+    RevokeSession,
+)
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ActivityLog,
@@ -438,6 +443,15 @@ class Container(_Container):
         Authenticate, sessions=sessions, clock=clock
     )
     logout: providers.Provider[Logout] = providers.Singleton(Logout, sessions=sessions)
+    list_sessions: providers.Provider[ListSessions] = providers.Singleton(
+        ListSessions, sessions=sessions, clock=clock
+    )
+    revoke_session: providers.Provider[RevokeSession] = providers.Singleton(
+        RevokeSession, sessions=sessions, clock=clock
+    )
+    revoke_other_sessions: providers.Provider[RevokeOtherSessions] = providers.Singleton(
+        RevokeOtherSessions, sessions=sessions, clock=clock
+    )
     show_user: providers.Provider[ShowUser] = providers.Singleton(
         ShowUser, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock
     )

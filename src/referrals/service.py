@@ -32,6 +32,11 @@ from referrals.application.operations import (
     RevokeSessions,
     ShowUser,
 )
+from referrals.application.own_sessions import (
+    ListSessions,
+    RevokeOtherSessions,
+    RevokeSession,
+)
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
@@ -80,6 +85,9 @@ class Service:
     apply_referral: ApplyReferral
     authenticate: Authenticate
     logout: Logout
+    list_sessions: ListSessions
+    revoke_session: RevokeSession
+    revoke_other_sessions: RevokeOtherSessions
     deliver_code: DeliverCode
     code_sender: CodeSender
     """The queue :attr:`request_code` hands codes to."""
@@ -232,6 +240,9 @@ def service_of(container: Container) -> providers.Provider[Service]:
         apply_referral=container.apply_referral,
         authenticate=container.authenticate,
         logout=container.logout,
+        list_sessions=container.list_sessions,
+        revoke_session=container.revoke_session,
+        revoke_other_sessions=container.revoke_other_sessions,
         deliver_code=container.deliver_code,
         code_sender=container.code_sender,
         show_user=container.show_user,

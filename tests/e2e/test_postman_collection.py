@@ -23,9 +23,11 @@ def requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def template(raw_url: str) -> str:
-    """``{{baseUrl}}/api/verify/{{tokenA}}/?x=1`` as ``/api/verify/{token}``."""
+    """``{{baseUrl}}/api/verify/{{tokenA}}/?x=1`` as ``/api/verify/{token}``
+    (and ``/api/sessions/{{sessionIdA}}/`` as ``/api/sessions/{session_id}``)."""
     path = raw_url.removeprefix("{{baseUrl}}").split("?")[0].rstrip("/")
     path = re.sub(r"/receipts/[^/]+", "/receipts/{channel}", path)
+    path = re.sub(r"/sessions/\{\{\w+\}\}", "/sessions/{session_id}", path)
     return re.sub(r"/verify/[^/]+", "/verify/{token}", path)
 
 

@@ -3,7 +3,7 @@
 A session for the operations that need one: each provider call signs a new
 phone in through the API itself (login, then verify with the code the test
 server exposes), so the non-stateful phases reach past the 401 of the
-profile operations. Schemathesis caches the session and signs in again
+profile and sessions operations. Schemathesis caches the session and signs in again
 after a 401 (a fuzzed logout may have revoked it). The stateful phase needs
 none of this: it follows the OpenAPI links from login to verify to profile.
 """
@@ -36,7 +36,7 @@ def valid_phones(context: Any, case: Any) -> Any:
     return case
 
 
-@schemathesis.auth().apply_to(path_regex=r"/profile$")
+@schemathesis.auth().apply_to(path_regex=r"/(profile|sessions(/.*)?)$")
 class Session:
     def get(self, case: Any, context: Any) -> str:
         with httpx.Client(base_url=BASE_URL, timeout=10) as client:

@@ -18,6 +18,7 @@ from referrals.application.events import Event
 from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
+from referrals.domain.device import NO_DEVICE, Device
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
@@ -180,12 +181,26 @@ class ChallengeStore(Protocol):
 class SessionStore(Protocol):
     """Server-side sessions, keyed by the SHA-256 of their token."""
 
-    async def create(self, session_id: str, user_id: int, expires_at: float, now: float) -> None:
-        """Store a session; a session id is never reused."""
+    async def create(
+        self,
+        session_id: str,
+        user_id: int,
+        expires_at: float,
+        now: float,
+        device: Device = NO_DEVICE,
+    ) -> None:
+        """Store a session opened at ``now`` from ``device`` (already masked:
+        see :func:`~referrals.domain.device.device_of`); a session id is never
+        reused."""
         ...
 
     async def get(self, session_id: str, now: float) -> int | None:
-        """The user id of a live session, or ``None`` if unknown, expired or revoked."""
+        """The user id of a live session, or ``None`` if unknown, expired or revoked.
+
+        A live session's last use becomes ``now`` when the recorded one is
+        :data:`~referrals.domain.device.SEEN_STEP` seconds old or older, so
+        at most one write a minute per session; a session revoked meanwhile
+        stays revoked."""
         ...
 
     async def revoke(self, session_id: str) -> None:
@@ -205,11 +220,15 @@ class SessionStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """A live session as an operator sees it: never its token."""
+    """A live session as its owner or an operator sees it: never its token."""
 
     session_id: str
     """The SHA-256 of the token (what the store keys it by): opens nothing."""
     expires_at: float
+    created_at: float
+    last_seen: float
+    """When it was last used, within :data:`~referrals.domain.device.SEEN_STEP`."""
+    device: Device
 
 
 class ActivityLog(Protocol):

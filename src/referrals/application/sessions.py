@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from referrals.application.errors import NotAuthenticated
 from referrals.application.ports import Clock, SessionStore
 from referrals.domain.codes import new_token, token_digest
+from referrals.domain.device import Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,10 +18,12 @@ class Session:
     expires_in: int
 
 
-async def open_session(sessions: SessionStore, clock: Clock, user_id: int, ttl: float) -> Session:
+async def open_session(
+    sessions: SessionStore, clock: Clock, user_id: int, ttl: float, device: Device
+) -> Session:
     token = new_token()
     now = clock.now()
-    await sessions.create(token_digest(token), user_id, now + ttl, now)
+    await sessions.create(token_digest(token), user_id, now + ttl, now, device)
     return Session(token=token, user_id=user_id, expires_in=round(ttl))
 
 

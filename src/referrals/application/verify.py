@@ -40,6 +40,7 @@ from referrals.domain.codes import (
     normalize_confirmation_code,
     token_digest,
 )
+from referrals.domain.device import device_of
 from referrals.domain.errors import ChallengeExpired, CodeInvalid
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
@@ -59,6 +60,8 @@ class VerifyCode:
     client_ip: str
     """The caller's address, for the per-address limits (an IPv6 address counts
     as its network, see ``Policy.ipv6_prefix``)."""
+    user_agent: str | None = None
+    """The caller's ``User-Agent``: the session keeps it (cut) for its owner's list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,8 @@ class Verify:
         is_new_user = user.created_by is not None  # none of their logins succeeded yet
         # Created by this very login: nothing applied, and nobody has their code.
         profile = new_profile(user) if user.created_by == tag else await self.get_profile(user.id)
-        session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl)
+        device = device_of(command.client_ip, command.user_agent)
+        session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl, device)
         if not await self.challenges.consume(login, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()

@@ -87,3 +87,9 @@ class OwnReferralCode(DomainError):
 
 class ReferralCycle(DomainError):
     message = N_("Applying this code would close a referral cycle.")
+
+
+class SessionNotFound(DomainError):
+    """Not a live session of the caller's (unknown, ended, or someone else's)."""
+
+    message = N_("You have no live session with this id.")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
@@ -11,10 +13,37 @@ from redis.asyncio.cluster import RedisCluster
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
 from referrals.application.ports import SessionInfo
+from referrals.domain.device import NO_DEVICE, SEEN_STEP, Device
+
+
+def _encode(user_id: int, info: SessionInfo) -> str:
+    return json.dumps(
+        {
+            "u": user_id,
+            "e": info.expires_at,
+            "c": info.created_at,
+            "s": info.last_seen,
+            "a": info.device.address,
+            "ua": info.device.user_agent,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _decode(session_id: str, value: bytes | str) -> tuple[int, SessionInfo]:
+    raw = text(value)
+    if not raw.startswith("{"):  # written before sessions kept their device
+        user_id, expires_at = raw.split(" ")
+        return int(user_id), SessionInfo(session_id, float(expires_at), 0.0, 0.0, NO_DEVICE)
+    fields = json.loads(raw)
+    device = Device(address=fields["a"], user_agent=fields["ua"])
+    info = SessionInfo(session_id, fields["e"], fields["c"], fields["s"], device)
+    return int(fields["u"]), info
 
 
 class RedisSessionStore:
-    """Sessions as ``{prefix}session:{id} = "{user_id} {expires_at}"``, and each
+    """Sessions as ``{prefix}session:{id}`` = a JSON object (user id, expiry,
+    creation, last use, masked address, user agent), and each
     user's session ids in ``{prefix}user-sessions:{user_id}`` (a sorted set
     scored by expiry), so an operator can list and revoke them all.
 
@@ -24,8 +53,10 @@ class RedisSessionStore:
     one pipeline (one round trip; on a cluster the two keys live in different
     slots, so they go as separate commands). :meth:`get` decides expiry with
     the caller's ``now`` (the same rule as the in-memory store); key TTLs
-    only clean up. A revoked session's index entry stays until it expires:
-    listings skip it, as its session key is gone.
+    only clean up. Its "last seen" write, once a minute at most, is
+    ``SET … XX KEEPTTL``: it never brings back a session revoked meanwhile.
+    A revoked session's index entry stays until it expires: listings skip
+    it, as its session key is gone.
     """
 
     def __init__(self, client: RedisClient, prefix: str) -> None:
@@ -39,8 +70,15 @@ class RedisSessionStore:
     def _index(self, user_id: int) -> str:
         return f"{self._prefix}user-sessions:{user_id}"
 
-    async def create(self, session_id: str, user_id: int, expires_at: float, now: float) -> None:
-        value = f"{user_id} {expires_at!r}"
+    async def create(
+        self,
+        session_id: str,
+        user_id: int,
+        expires_at: float,
+        now: float,
+        device: Device = NO_DEVICE,
+    ) -> None:
+        value = _encode(user_id, SessionInfo(session_id, expires_at, now, now, device))
         ttl = cleanup_ms(expires_at - now)
         index = self._index(user_id)
         with translated_errors():
@@ -74,8 +112,14 @@ class RedisSessionStore:
             found = await self._client.get(self._key(session_id))
         if found is None:
             return None
-        user_id, expires_at = text(found).split(" ")
-        return int(user_id) if float(expires_at) > now else None
+        user_id, info = _decode(session_id, found)
+        if info.expires_at <= now:
+            return None
+        if now - info.last_seen >= SEEN_STEP:
+            seen = _encode(user_id, replace(info, last_seen=now))
+            with translated_errors():
+                await self._client.set(self._key(session_id), seen, xx=True, keepttl=True)
+        return user_id
 
     async def revoke(self, session_id: str) -> None:
         with translated_errors():
@@ -84,22 +128,25 @@ class RedisSessionStore:
     async def of_user(self, user_id: int, now: float) -> list[SessionInfo]:
         with translated_errors():
             indexed: list[Any] = await self._client.zrangebyscore(
-                self._index(user_id), f"({now!r}", "+inf", withscores=True
+                self._index(user_id), f"({now!r}", "+inf"
             )
-            candidates = [SessionInfo(text(pair[0]), float(pair[1])) for pair in indexed]
-            present = await self._present([info.session_id for info in candidates])
-        return [info for info, there in zip(candidates, present, strict=True) if there]
+            ids = [text(session_id) for session_id in indexed]
+            values = await self._values(ids)
+        live = [
+            _decode(session_id, value)
+            for session_id, value in zip(ids, values, strict=True)
+            if value is not None
+        ]
+        found = [info for owner, info in live if owner == user_id and info.expires_at > now]
+        return sorted(found, key=lambda info: (info.expires_at, info.session_id))
 
-    async def _present(self, session_ids: Sequence[str]) -> list[bool]:
+    async def _values(self, session_ids: Sequence[str]) -> list[Any]:
         if not session_ids:
             return []
+        keys = [self._key(s) for s in session_ids]
         if self._cluster:
-            found = await asyncio.gather(*(self._client.exists(self._key(s)) for s in session_ids))
-            return [bool(n) for n in found]
-        pipe = self._client.pipeline(transaction=False)
-        for session_id in session_ids:
-            pipe.exists(self._key(session_id))
-        return [bool(n) for n in await pipe.execute()]
+            return list(await asyncio.gather(*(self._client.get(key) for key in keys)))
+        return list(await self._client.mget(keys))
 
     async def revoke_user(self, user_id: int, now: float) -> int:
         live = await self.of_user(user_id, now)

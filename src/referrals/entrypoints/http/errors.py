@@ -121,6 +121,12 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     ErrorKind(
         domain.ReferralCodeNotFound, 404, "referral_code_not_found", "no user has that invite code"
     ),
+    ErrorKind(
+        domain.SessionNotFound,
+        404,
+        "session_not_found",
+        "no live session of the caller's has that id",
+    ),
     ErrorKind(MethodNotAllowed, 405, "method_not_allowed", "the path does not take that method"),
     ErrorKind(
         RequestTimeout,

@@ -85,6 +85,7 @@ def after_verify(name: str) -> type[Operation]:
         "read_profile": "read_profile",
         "apply_referral": "apply_referral",
         "logout": "logout_post",
+        "list_sessions": "list_sessions",
     }
     return linked(
         {

@@ -49,6 +49,7 @@ from referrals.entrypoints.http.request_id import request_ids
 from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
 from referrals.entrypoints.http.routes_receipts import receipt_routes
+from referrals.entrypoints.http.routes_sessions import session_routes
 from referrals.entrypoints.http.runtime import BEARER_SCHEME, COOKIE_SCHEME, Runtime
 from referrals.entrypoints.http.session import SESSION_COOKIE, session_token
 from referrals.service import Adapters, Service, open_service
@@ -111,6 +112,7 @@ class ReferralsPlugin(InitPlugin):
                 *auth_routes(runtime),
                 *profile_routes(runtime),
                 *receipt_routes(runtime),
+                *session_routes(runtime),
             ],
             exception_handlers=EXCEPTION_HANDLERS,
             request_max_body_size=runtime.settings.max_body_size,

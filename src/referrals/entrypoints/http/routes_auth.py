@@ -135,7 +135,8 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         data: JSONBody[VerifyIn],
     ) -> Response[VerifyOut]:
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
-        command = VerifyCode(token=token, code=data.confirm_code, client_ip=ip)
+        agent = request.headers.get("user-agent")
+        command = VerifyCode(token=token, code=data.confirm_code, client_ip=ip, user_agent=agent)
         verified = await runtime.service.verify(command)
         session = verified.session
         body = VerifyOut(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from referrals.application.own_sessions import OwnSession
 from referrals.application.profile import Profile
 from referrals.domain.codes import INVITE_CODE_TYPED
 from referrals.domain.phone import MAX_TYPED_LENGTH
@@ -133,3 +135,43 @@ class ApplyReferralIn(msgspec.Struct, frozen=True):
 
 class LogoutOut(msgspec.Struct, frozen=True):
     detail: str = "Logged out."
+
+
+class SessionOut(msgspec.Struct, frozen=True):
+    """One of the caller's sessions (docs/account.md)."""
+
+    id: Annotated[
+        str, Meta(description="What `DELETE /sessions/{id}/` takes; not the session's token.")
+    ]
+    created_at: datetime
+    last_seen: Annotated[datetime, Meta(description="Moves at most once a minute.")]
+    expires_at: datetime
+    address: Annotated[
+        str, Meta(description="The network it was opened from: /24 (IPv4) or /48 (IPv6).")
+    ]
+    user_agent: str
+    current: Annotated[bool, Meta(description="The session this request came with.")]
+
+    @classmethod
+    def of(cls, session: OwnSession) -> SessionOut:
+        return cls(
+            id=session.id,
+            created_at=_time(session.created_at),
+            last_seen=_time(session.last_seen),
+            expires_at=_time(session.expires_at),
+            address=session.device.address,
+            user_agent=session.device.user_agent,
+            current=session.current,
+        )
+
+
+class SessionsOut(msgspec.Struct, frozen=True):
+    sessions: Annotated[list[SessionOut], Meta(description="Newest first.")]
+
+
+class RevokedOut(msgspec.Struct, frozen=True):
+    revoked: Annotated[int, Meta(description="How many sessions were ended.")]
+
+
+def _time(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)

@@ -7,6 +7,7 @@ import secrets
 import pytest
 
 from referrals.application.ports import SessionStore
+from referrals.domain.device import SEEN_STEP, Device
 from referrals.testing.clock import FakeClock
 
 TTL = 30 * 86_400.0
@@ -145,3 +146,42 @@ class SessionStoreContract:
         await sessions.create(fresh, 42, clock.now() + TTL, clock.now())
         assert await sessions.get(fresh, clock.now()) == 42
         assert [s.session_id for s in await sessions.of_user(42, clock.now())] == [fresh]
+
+    async def test_a_listed_session_tells_when_and_where_it_was_opened(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        session_id = a_session_id()
+        device = Device(address="203.0.113.0/24", user_agent="Mozilla/5.0 (X11; Linux) «ü»")
+        opened = clock.now()
+        await sessions.create(session_id, 42, opened + TTL, opened, device)
+        [info] = await sessions.of_user(42, clock.now())
+        assert (info.session_id, info.expires_at) == (session_id, opened + TTL)
+        assert (info.created_at, info.last_seen, info.device) == (opened, opened, device)
+
+    async def test_last_seen_moves_at_most_once_a_minute(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        session_id = a_session_id()
+        opened = clock.now()
+        await sessions.create(session_id, 42, opened + TTL, opened)
+        clock.advance(SEEN_STEP - 1)
+        assert await sessions.get(session_id, clock.now()) == 42
+        [info] = await sessions.of_user(42, clock.now())
+        assert info.last_seen == opened
+        clock.advance(1)
+        assert await sessions.get(session_id, clock.now()) == 42
+        [info] = await sessions.of_user(42, clock.now())
+        assert (info.created_at, info.last_seen) == (opened, opened + SEEN_STEP)
+
+    async def test_a_session_used_after_a_minute_keeps_its_expiry_and_device(
+        self, sessions: SessionStore, clock: FakeClock
+    ) -> None:
+        session_id = a_session_id()
+        device = Device(address="2001:db8:1::/48", user_agent="curl/8.5")
+        await sessions.create(session_id, 42, clock.now() + 600, clock.now(), device)
+        clock.advance(SEEN_STEP * 2)
+        assert await sessions.get(session_id, clock.now()) == 42
+        [info] = await sessions.of_user(42, clock.now())
+        assert (info.expires_at, info.device) == (clock.now() - SEEN_STEP * 2 + 600, device)
+        clock.advance(600 - SEEN_STEP * 2)
+        assert await sessions.get(session_id, clock.now()) is None

@@ -64,6 +64,8 @@ def _most_in(limit: Limit, seconds: float) -> float:
 
 
 def _number(value: float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 7776000, not 7.776e+06
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -93,8 +95,19 @@ BOUNDS: tuple[Bound, ...] = (
     Bound("LIMIT_COUNTRY_SEND", Limit(10_000, HOUR), "SMS to one country calling code"),
     Bound("LIMIT_GLOBAL_SEND", Limit(100_000, HOUR), "SMS in all: the bill's ceiling"),
     Bound("LIMIT_APPLY_FAILURE", Limit(20, HOUR), "unknown invite codes one user tries"),
+    Bound("LIMIT_NETWORK_SEND", Limit(200, HOUR), "SMS asked for by one IPv6 network (/56)"),
     Bound("IPV6_PREFIX", 64, "a longer prefix lets one client use many addresses"),
+    Bound("SESSION_TTL", int(90 * DAY), "how long a stolen session works", unit="s"),
+    Bound("MAX_BODY_SIZE", 1024 * 1024, "memory one request may take", unit="bytes"),
+    Bound("MAX_HEADER_SIZE", 256 * 1024, "memory one request head may take", unit="bytes"),
+    Bound("BODY_TIMEOUT", 60.0, "how long a slow body holds a connection", unit="s"),
+    Bound("BODY_IDLE_TIMEOUT", 30.0, "how long a body may pause", unit="s"),
 )
+WIDEST_PROXY_V4 = 8
+WIDEST_PROXY_V6 = 32
+"""The widest network ``REFERRALS_TRUSTED_PROXIES`` may name in production: a
+proxy network wider than that (``0.0.0.0/0``, ``::/0``) believes any client's
+``X-Forwarded-For``, so every per-address limit is the client's to choose."""
 
 
 def problems(
@@ -135,6 +148,23 @@ def problems(
         found.append(
             f"{name('sms_webhook_secret')} shorter than {MIN_WEBHOOK_SECRET_LENGTH}"
             f" characters {refused}"
+        )
+    wide = [
+        str(network)
+        for network in settings.trusted_proxies
+        if network.prefixlen < (WIDEST_PROXY_V4 if network.version == 4 else WIDEST_PROXY_V6)
+    ]
+    if wide:
+        found.append(
+            f"{name('trusted_proxies')}={','.join(wide)} {refused}: production allows"
+            f" networks of at most /{WIDEST_PROXY_V4} (IPv4) or /{WIDEST_PROXY_V6} (IPv6);"
+            " a wider one believes any client's forwarded address"
+        )
+    public = settings.public_url
+    if public is not None and urlsplit(public).scheme != "https":
+        found.append(
+            f"{name('public_url')}={public!r} {refused}: links that carry login"
+            " tokens must be https:// URLs"
         )
     for bound in BOUNDS:
         value = _value(settings, attribute(bound.variable))

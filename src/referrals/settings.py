@@ -25,7 +25,7 @@ from referrals import production
 from referrals.application.policy import MAX_TEST_PHONES, Policy
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
-from referrals.domain.phone import is_known_region
+from referrals.domain.phone import NON_GEOGRAPHIC_CALLING_CODES, is_known_region
 from referrals.domain.routes import Routes, parse_routes
 
 PREFIX = "REFERRALS_"
@@ -366,6 +366,13 @@ def _regions(value: str) -> frozenset[str]:
     return regions
 
 
+def _global_calling_codes(value: str) -> frozenset[int]:
+    codes = frozenset(int(part.strip().lstrip("+")) for part in value.split(",") if part.strip())
+    if not codes <= NON_GEOGRAPHIC_CALLING_CODES:
+        raise ValueError(value)
+    return codes
+
+
 def _region(value: str) -> str:
     if not is_known_region(value.upper()):
         raise ValueError(value)
@@ -502,6 +509,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LIMIT_GLOBAL_SEND", "policy.global_send", parse_limit, WINDOW),
     Variable("LIMIT_APPLY_FAILURE", "policy.apply_failure", parse_limit, WINDOW),
     Variable("IPV6_PREFIX", "policy.ipv6_prefix", _ipv6_prefix, "a prefix length, 1 to 128"),
+    Variable(
+        "IPV6_NETWORK_PREFIX",
+        "policy.ipv6_network_prefix",
+        _ipv6_prefix,
+        "a prefix length, 1 to 128",
+    ),
+    Variable("LIMIT_NETWORK_SEND", "policy.network_send", parse_limit, WINDOW),
     Variable("TRUSTED_PROXIES", "trusted_proxies", _networks, "addresses or CIDRs, commas"),
     Variable(
         "FORWARDED_HEADER", "forwarded_header", _forwarded_header, "x-forwarded-for or forwarded"
@@ -509,6 +523,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PUBLIC_URL", "public_url", _text, "https://host[/path]"),
     Variable("DEFAULT_REGION", "policy.default_region", _region, "a region code such as RU"),
     Variable("ALLOWED_REGIONS", "policy.allowed_regions", _regions, "region codes, commas"),
+    Variable(
+        "GLOBAL_CALLING_CODES",
+        "policy.global_calling_codes",
+        _global_calling_codes,
+        "non-geographic calling codes, commas, e.g. 870,881",
+    ),
     Variable("SESSION_TTL", "policy.session_ttl", _positive_float, SECONDS),
     Variable("COOKIE_SECURE", "cookie_secure", _bool, "true or false"),
     Variable("SMS_GATEWAY", "sms_gateway", _choice("console", "webhook"), "console or webhook"),

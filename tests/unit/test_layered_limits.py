@@ -11,7 +11,7 @@ from referrals.application.ports import Limit
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
 from referrals.domain.codes import phone_alias
-from referrals.domain.errors import CodeInvalid
+from referrals.domain.errors import CodeInvalid, InvalidPhone
 from referrals.domain.phone import Phone
 from tests.unit.conftest import SECRET, World
 
@@ -180,6 +180,22 @@ async def test_the_ipv6_prefix_is_a_setting(world: World) -> None:
     await refused(world, "+79991234502", "2001:db8:1:3::1")
 
 
+async def test_one_ipv6_56_shares_a_sending_limit_across_its_64s(world: World) -> None:
+    world = world.with_policy(network_send=Limit(2, 3600))
+    await world.login("+79991234501", ip="2001:db8:1:100::1")
+    await world.login("+79991234502", ip="2001:db8:1:1ff::1")  # another /64 of the /56
+    error = await refused(world, "+79991234503", "2001:db8:1:1a0::1")
+    assert (error.limit, type(error)) == ("network_send", RateLimited)
+    await world.login("+79991234504", ip="2001:db8:1:200::1")  # the next /56
+    await world.login("+79991234505", ip="10.0.0.9")  # IPv4 is counted per address only
+
+
+async def test_the_ipv6_network_prefix_is_a_setting(world: World) -> None:
+    world = world.with_policy(network_send=Limit(1, 3600), ipv6_network_prefix=48)
+    await world.login("+79991234501", ip="2001:db8:1:100::1")
+    assert (await refused(world, "+79991234502", "2001:db8:1:ff00::1")).limit == "network_send"
+
+
 async def test_an_ipv4_mapped_address_is_the_ipv4_address(world: World) -> None:
     world = world.with_policy(ip_send=Limit(1, 3600))
     await world.login("+79991234501", ip="::ffff:192.0.2.1")
@@ -248,3 +264,10 @@ async def test_addresses_of_one_ipv6_network_are_one_client(world: World) -> Non
         await world.request_code(CodeRequest(PHONE, "2001:db8::ffff"))
     assert caught.value.limit == "phone_ip_send"
     await world.request_code(CodeRequest(PHONE, "2001:db8:0:1::1"))
+
+
+@pytest.mark.parametrize("phone", ["+881612345678", "+881712345678", "+870301234567"])
+async def test_satellite_numbers_get_no_code(world: World, phone: str) -> None:
+    with pytest.raises(InvalidPhone, match="global"):
+        await world.login(phone, ip="2001:db8:1:100::1")
+    await world.with_policy(global_calling_codes=frozenset({870, 881})).login(phone, ip=OWNER)

@@ -1,7 +1,9 @@
 import pytest
 
+from referrals.application.policy import Policy
 from referrals.domain.errors import InvalidPhone
-from referrals.domain.phone import parse_phone
+from referrals.domain.phone import GlobalNumber, parse_phone
+from referrals.settings import SettingsError, load_settings
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,39 @@ def test_allowed_regions_refuse_numbers_of_other_countries() -> None:
     assert parse_phone("+79991234567", allowed_regions={"RU"}) == "+79991234567"
     with pytest.raises(InvalidPhone):
         parse_phone("+447911123456", allowed_regions={"RU"})
+
+
+SATELLITE = ["+881612345678", "+881712345678", "+870301234567", "+8823421234", "+883510012345"]
+"""Iridium (+8816, +8817), Inmarsat (+870) and the international networks +882
+and +883: phonenumbers calls them valid, most of them mobile."""
+
+
+@pytest.mark.parametrize("typed", SATELLITE)
+def test_satellite_and_global_numbers_are_refused_by_default(typed: str) -> None:
+    with pytest.raises(GlobalNumber):
+        parse_phone(typed)
+
+
+def test_a_global_calling_code_can_be_opted_in() -> None:
+    assert parse_phone("+881612345678", global_calling_codes={881}) == "+881612345678"
+    with pytest.raises(GlobalNumber):
+        parse_phone("+870301234567", global_calling_codes={881})
+
+
+def test_the_policy_carries_the_opted_in_codes_and_serves_test_phones_of_any_kind() -> None:
+    policy = Policy(global_calling_codes=frozenset({870}))
+    assert policy.parse_phone("+870301234567") == "+870301234567"
+    with pytest.raises(GlobalNumber):
+        policy.parse_phone("+881612345678")
+
+    reviewer = Policy(test_phones={"+881612345678": "1234"})
+    assert reviewer.parse_phone("+881612345678") == "+881612345678"
+    with pytest.raises(GlobalNumber):
+        reviewer.parse_phone("+881712345678")
+
+
+def test_global_calling_codes_are_read_from_the_environment() -> None:
+    settings = load_settings({"REFERRALS_GLOBAL_CALLING_CODES": "870, +881"})
+    assert settings.policy.global_calling_codes == {870, 881}
+    with pytest.raises(SettingsError, match="REFERRALS_GLOBAL_CALLING_CODES"):
+        load_settings({"REFERRALS_GLOBAL_CALLING_CODES": "7"})  # Russia is not global

@@ -134,3 +134,36 @@ def test_a_limit_passes_by_what_it_lets_through_in_the_bounds_window() -> None:
 def test_a_hand_built_prod_settings_is_held_to_the_same_rules() -> None:
     with pytest.raises(SettingsError, match="REFERRALS_SMS_GATEWAY=console is refused"):
         Settings(env="prod", secret_key=b"k" * 40)
+
+
+@pytest.mark.parametrize("proxies", ["0.0.0.0/0", "::/0", "10.0.0.0/7", "2001:db8::/31"])
+def test_prod_refuses_trusted_proxies_wider_than_a_slash_8_or_a_slash_32(proxies: str) -> None:
+    [problem] = refusals(TRUSTED_PROXIES=f"192.0.2.1,{proxies}")
+    assert problem.startswith(f"REFERRALS_TRUSTED_PROXIES={proxies} is refused")
+    assert "/8 (IPv4) or /32 (IPv6)" in problem
+
+
+def test_prod_accepts_trusted_proxy_networks_up_to_a_slash_8_and_a_slash_32() -> None:
+    settings = load_settings({**PROD, "REFERRALS_TRUSTED_PROXIES": "10.0.0.0/8,2001:db8::/32"})
+    assert len(settings.trusted_proxies) == 2
+
+
+def test_prod_refuses_a_public_url_that_is_not_https() -> None:
+    [problem] = refusals(PUBLIC_URL="http://example.com")
+    assert problem.startswith("REFERRALS_PUBLIC_URL='http://example.com' is refused")
+    assert load_settings({**PROD, "REFERRALS_PUBLIC_URL": "https://example.com"}).public_url
+
+
+def test_the_last_attacks_values_are_all_refused_at_once() -> None:
+    """Issue 20: what prod accepted: every proxy trusted, a ten-year session,
+    a 1 GB body, plain-http links."""
+    problems = refusals(
+        TRUSTED_PROXIES="0.0.0.0/0,::/0",
+        SESSION_TTL=str(10 * 365 * 86_400),
+        MAX_BODY_SIZE=str(1024**3),
+        PUBLIC_URL="http://example.com",
+    )
+    text = "\n".join(problems)
+    for name in ("TRUSTED_PROXIES", "SESSION_TTL", "MAX_BODY_SIZE", "PUBLIC_URL"):
+        assert f"REFERRALS_{name}=" in text
+    assert len(problems) == 4

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.errors import InvalidPhone
-from referrals.domain.phone import Phone, parse_phone
+from referrals.domain.phone import GlobalNumber, Phone, parse_phone
 
 DAY = 86_400.0
 MAX_TEST_PHONES = 10
@@ -57,12 +57,21 @@ class Policy:
     ipv6_prefix: int = 64
     """IPv6 clients share per-address limits per network of this prefix length
     (a client usually holds a whole /64)."""
+    ipv6_network_prefix: int = 56
+    """IPv6 clients also share ``network_send`` per network of this prefix
+    length (a subscriber is often given a /56: 256 networks of /64)."""
+    network_send: Limit = Limit(60, 3_600.0)
+    """Codes sent per IPv6 network of ``ipv6_network_prefix`` bits."""
     session_ttl: float = 30 * DAY
     """Seconds a session lasts."""
     default_region: str = "RU"
     """Region of numbers typed without ``+``."""
     allowed_regions: frozenset[str] = field(default_factory=frozenset)
     """Regions whose numbers are served; empty: all."""
+    global_calling_codes: frozenset[int] = field(default_factory=frozenset)
+    """Calling codes of non-geographic numbers that are served (``870``,
+    ``881``, ``882``…); empty: none (satellite numbers are what SMS pumping
+    is paid for)."""
     expose_codes: bool = False
     """Return the code in the login result (demos and tests; refused in prod)."""
     page_size: int = 100
@@ -87,6 +96,8 @@ class Policy:
             raise ValueError("phone_ip_failure needs at least one limit")
         if not 1 <= self.ipv6_prefix <= 128:
             raise ValueError(f"ipv6_prefix must be 1..128, not {self.ipv6_prefix}")
+        if not 1 <= self.ipv6_network_prefix <= 128:
+            raise ValueError(f"ipv6_network_prefix must be 1..128, not {self.ipv6_network_prefix}")
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")
         object.__setattr__(self, "test_phones", MappingProxyType(self._normalised_test_phones()))
@@ -97,7 +108,7 @@ class Policy:
         phones: dict[Phone, str] = {}
         for typed, code in self.test_phones.items():
             try:
-                phone = parse_phone(typed, self.default_region, self.allowed_regions)
+                phone = parse_phone(typed, self.default_region, self.allowed_regions, None)
             except InvalidPhone as exc:
                 raise ValueError(f"test_phones: {typed!r}: {exc}") from None
             if phone in phones:
@@ -109,6 +120,20 @@ class Policy:
                 )
             phones[phone] = code
         return phones
+
+    def parse_phone(self, typed: str) -> Phone:
+        """A typed number in E.164 by these rules (:func:`~referrals.domain.phone.parse_phone`
+        with this region, these regions and these global calling codes); a test
+        phone is served whatever its kind."""
+        try:
+            return parse_phone(
+                typed, self.default_region, self.allowed_regions, self.global_calling_codes
+            )
+        except GlobalNumber:
+            phone = parse_phone(typed, self.default_region, self.allowed_regions, None)
+            if phone in self.test_phones:
+                return phone
+            raise
 
     def test_code(self, phone: Phone) -> str | None:
         """The fixed code of ``phone`` if it is a test phone, else ``None``."""

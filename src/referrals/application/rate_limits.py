@@ -37,6 +37,18 @@ def client_group(address: str, ipv6_prefix: int) -> str:
     return str(ip)
 
 
+def client_network(address: str, prefix: int) -> str | None:
+    """The IPv6 network of ``prefix`` bits an address is in (``2001:db8:1::/56``);
+    ``None`` for IPv4 (IPv4-mapped included) or no address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv4Address) or ip.ipv4_mapped is not None:
+        return None
+    return str(ipaddress.IPv6Network((ip, prefix), strict=False))
+
+
 def _sends_key(alias: str) -> str:
     return f"send:{alias}"
 
@@ -68,14 +80,23 @@ def phone_failures(policy: Policy, alias: str, client: str, *, count: bool = Tru
     return Quota(_failures_key(alias), rules, client=client, count=count)
 
 
-def send_quotas(policy: Policy, phone: Phone, alias: str, client: str) -> list[Quota]:
+def send_quotas(
+    policy: Policy, phone: Phone, alias: str, client: str, network: str | None = None
+) -> list[Quota]:
     """Every quota a code sent to ``phone`` (whose alias is ``alias``) for
-    ``client`` takes, and the phone's wrong codes, only checked: a phone
-    locked by wrong codes (from anywhere, or from this client) gets no code."""
+    ``client`` (and its IPv6 ``network``, see :func:`client_network`) takes,
+    and the phone's wrong codes, only checked: a phone locked by wrong codes
+    (from anywhere, or from this client) gets no code."""
+    per_network = (
+        [Quota(f"send:net:{network}", (Rule("network_send", policy.network_send),))]
+        if network is not None
+        else []
+    )
     return [
         phone_failures(policy, alias, client, count=False),
         phone_sends(policy, alias, client),
         Quota(f"send:ip:{client}", (Rule("ip_send", policy.ip_send),)),
+        *per_network,
         Quota(f"send:prefix:{number_block(phone)}", (Rule("prefix_send", policy.prefix_send),)),
         Quota(f"send:country:{calling_code(phone)}", (Rule("country_send", policy.country_send),)),
         Quota("send:all", (Rule("global_send", policy.global_send),)),

@@ -29,7 +29,7 @@ from referrals.domain.codes import (
     phone_alias,
     seal_code,
 )
-from referrals.domain.phone import Phone, masked, parse_phone
+from referrals.domain.phone import Phone, masked
 from referrals.domain.routes import Routes
 
 log = logging.getLogger(__name__)
@@ -106,14 +106,15 @@ class RequestCode:
 
     async def _request(self, request: CodeRequest) -> CodeRequested:
         policy = self.policy
-        phone = parse_phone(request.phone, policy.default_region, policy.allowed_regions)
+        phone = policy.parse_phone(request.phone)
         alias = phone_alias(self.secret, phone)
         token = new_login_token(alias)
         login = challenge_id(token)
         client = rate_limits.client_group(request.client_ip, policy.ipv6_prefix)
         fixed_code = policy.test_code(phone)
         if fixed_code is None:
-            quotas = rate_limits.send_quotas(policy, phone, alias, client)
+            network = rate_limits.client_network(request.client_ip, policy.ipv6_network_prefix)
+            quotas = rate_limits.send_quotas(policy, phone, alias, client, network)
         else:  # sends nothing: only the lock by wrong codes applies
             quotas = [rate_limits.phone_failures(policy, alias, client, count=False)]
         now = self.clock.now()

@@ -21,16 +21,36 @@ MAX_TYPED_LENGTH = 32
 _SMS_CAPABLE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
+GLOBAL_REGION = "001"
+"""phonenumbers' region of non-geographic numbers: satellite phones (Inmarsat
++870, Iridium +8816 and +8817), international networks (+882, +883) and the
+like. They are rarely a person's phone and often what SMS pumping is paid
+for; phonenumbers calls many of them MOBILE, so the type check lets them by."""
+
+
+NON_GEOGRAPHIC_CALLING_CODES = frozenset(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)
+"""The calling codes of :data:`GLOBAL_REGION` (``800``, ``870``, ``881``, ``882``…)."""
+
+
+class GlobalNumber(InvalidPhone):
+    """A non-geographic number (see :data:`GLOBAL_REGION`) whose calling code
+    is not opted in."""
+
+
 def parse_phone(
     typed: str,
     default_region: str = "RU",
     allowed_regions: Collection[str] = (),
+    global_calling_codes: Collection[int] | None = (),
 ) -> Phone:
     """Return the E.164 form of a typed number or raise :class:`InvalidPhone`.
 
     Numbers without ``+`` are read in ``default_region``; the number must be
     valid for its region and able to receive SMS. When ``allowed_regions`` is
-    not empty, only numbers of those regions are accepted.
+    not empty, only numbers of those regions are accepted. A non-geographic
+    number (satellite, international networks) is refused with
+    :class:`GlobalNumber` unless its country calling code is in
+    ``global_calling_codes`` (``None``: every one).
     """
     if len(typed) > MAX_TYPED_LENGTH:
         raise InvalidPhone(N_("The phone number is too long."))
@@ -40,10 +60,13 @@ def parse_phone(
         raise InvalidPhone() from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone()
+    region = phonenumbers.region_code_for_number(number)
+    opted_in = global_calling_codes is None or number.country_code in global_calling_codes
+    if region == GLOBAL_REGION and not opted_in:
+        raise GlobalNumber(N_("Satellite and other global numbers are not served."))
     if phonenumbers.number_type(number) not in _SMS_CAPABLE:
         raise InvalidPhone(N_("This number cannot receive SMS."))
-    region = phonenumbers.region_code_for_number(number)
-    if allowed_regions and region not in allowed_regions:
+    if region != GLOBAL_REGION and allowed_regions and region not in allowed_regions:
         raise InvalidPhone(N_("Numbers of this country are not served."))
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 

@@ -19,8 +19,9 @@ class UserNotFound(LookupError):
 
 
 def parse_user_phone(policy: Policy, typed: str) -> Phone:
-    """The E.164 form of a typed phone, read as the API reads it, any region."""
-    return parse_phone(typed, policy.default_region)
+    """The E.164 form of a typed phone, read as the API reads it, any region
+    (global numbers included)."""
+    return parse_phone(typed, policy.default_region, (), None)
 
 
 async def find_user(

@@ -164,7 +164,7 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         429,
         "rate_limited",
         "sending limits: resend cooldown, codes per phone, per phone and address,"
-        " per address, per number block, per country, in all",
+        " per address, per IPv6 network, per number block, per country, in all",
         "`Retry-After`; `limit` names the limit",
     ),
     ErrorKind(

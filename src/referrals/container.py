@@ -360,6 +360,7 @@ class Container(_Container):
         clock=clock,
         lease=_of(settings, lambda s: s.delivery_lease),
         retries=_of(settings, lambda s: s.sms_retries),
+        events=events,
     )
     taskiq_sender: providers.Provider[CodeSender] = providers.Singleton(
         _taskiq_sender, broker, settings

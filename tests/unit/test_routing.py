@@ -17,6 +17,7 @@ from referrals.adapters.memory import (
 )
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import DeliveryFailed, Failure
+from referrals.application.events import ChannelFailed, Hooks
 from referrals.application.ports import CodeDelivery, SmsMessage
 from referrals.application.request_code import CodeRequest
 from referrals.domain.codes import open_code
@@ -74,7 +75,10 @@ class Chain:
             sms_channels=self.gateways,
             clock=self.clock,
         )
-        container = build_container(built, adapters=adapters)
+        self.failures: list[ChannelFailed] = []
+        hooks = Hooks()
+        hooks.add(ChannelFailed, self._failed)
+        container = build_container(built, adapters=adapters, hooks=hooks)
         self.request_code = container.request_code()
         self.log = container.delivery_log()
         self.circuit = container.circuit()
@@ -84,6 +88,9 @@ class Chain:
             receipt_channels=frozenset(CHAIN),
             sleep=self._sleep,
         )
+
+    async def _failed(self, event: ChannelFailed) -> None:
+        self.failures.append(event)
 
     async def _sleep(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -151,6 +158,7 @@ async def test_a_failure_no_retry_can_mend_moves_on_at_once(
     assert record is not None
     failed = [(s.step, s.channel, s.detail) for s in record.steps if s.step is Step.FAILED]
     assert failed == [(Step.FAILED, "telegram", failure.value)]
+    assert [(e.channel, e.reason) for e in chain.failures] == [("telegram", failure.value)]
     balance_alerts = [
         r for r in caplog.records if r.levelname == "ERROR" and "balance" in r.message
     ]

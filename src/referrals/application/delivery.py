@@ -17,9 +17,10 @@ import enum
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application.errors import DeliveryFailed, Failure
+from referrals.application.events import ChannelFailed, Hooks
 from referrals.application.ports import (
     CircuitBreaker,
     Claim,
@@ -27,6 +28,7 @@ from referrals.application.ports import (
     CodeDelivery,
     DeliveryLedger,
     DeliveryLog,
+    EventSink,
     SmsGateway,
     SmsMessage,
 )
@@ -89,6 +91,8 @@ class Route:
     clock: Clock
     lease: float
     retries: int
+    events: EventSink = field(default_factory=Hooks)
+    """Where :class:`ChannelFailed` goes (each failed try of a channel)."""
 
     async def walk(self, chain: tuple[str, ...], attempt: Attempt) -> Walked:
         login = attempt.delivery.challenge_id
@@ -135,6 +139,7 @@ class Route:
                 answer.value,
             )
             await self._step(login, Step.FAILED, channel, answer.value)
+            await self.events.publish(ChannelFailed(at=now, channel=channel, reason=answer.value))
             if answer in CIRCUIT_FAILURES:
                 await self.circuit.failed(channel, now)
             if answer is not Failure.TRANSIENT:

@@ -118,6 +118,16 @@ class CodeUndeliverable(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelFailed(Event):
+    """A channel did not take a login's code: ``reason`` is ``transient``,
+    ``unreachable``, ``permanent`` or ``insufficient_balance`` (the provider's
+    account ran dry: an operator must top it up)."""
+
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeQueued(Event):
     """A login was granted its code: queued for delivery (or, for a test phone, fixed)."""
 

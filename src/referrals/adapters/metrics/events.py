@@ -8,6 +8,7 @@ from typing import Any
 
 from referrals.adapters.metrics.instruments import Metrics
 from referrals.application.events import (
+    ChannelFailed,
     CodeNotSent,
     CodeQueued,
     CodeSent,
@@ -33,6 +34,7 @@ class MetricsSink:
         success = m.verifications.labels("success")
         self._count: dict[type[Event], Callable[[Any], None]] = {
             CodeQueued: lambda _: m.codes_requested.inc(),
+            ChannelFailed: lambda e: m.channel_failures.labels(e.channel, e.reason).inc(),
             CodeSent: lambda e: _sent(m, sent, e),
             CodeNotSent: lambda e: _not_sent(m, gateway, e),
             LoginSucceeded: lambda _: success.inc(),

@@ -71,6 +71,13 @@ class Metrics:
             registry=r,
         )
         self.users_created = Counter("referrals_users_created", "Users created", registry=r)
+        self.channel_failures = Counter(
+            "referrals_channel_failures",
+            "Tries of a channel that did not take a code, by channel and reason (transient,"
+            " unreachable, permanent, insufficient_balance: alert on the last)",
+            ["channel", "reason"],
+            registry=r,
+        )
         self.dependency_errors = Counter(
             "referrals_dependency_errors",
             "Requests and deliveries that failed because a dependency was unavailable",

@@ -37,6 +37,7 @@ from referrals.application.operations import (
     RevokeSessions,
     ShowUser,
 )
+from referrals.application.outbox import EXPORTED, STATE_CHANGES, OutboxEvents
 from referrals.application.own_sessions import (
     ListSessions,
     RevokeOtherSessions,
@@ -59,12 +60,22 @@ from referrals.application.ports import (
 )
 from referrals.application.profile import GetProfile, GetUser
 from referrals.application.receipts import ReceiptReader, RecordReceipts
+from referrals.application.relay import Backoff, Relay
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
+from referrals.application.webhooks import Deliveries, WebhookPoster
 from referrals.domain.routes import Routes
-from referrals.settings import PROVIDERS, RECEIPT_CHANNELS, RECENT_LOGINS, Settings
+from referrals.settings import (
+    PROVIDERS,
+    RECEIPT_CHANNELS,
+    RECENT_LOGINS,
+    WEBHOOK_BACKOFF_LIMIT,
+    WEBHOOK_BATCH,
+    WEBHOOK_LEASE_FACTOR,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from taskiq import AsyncBroker
@@ -301,6 +312,61 @@ def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
     return receipt_readers(settings)
 
 
+def _ledger_events(settings: Settings) -> str:
+    """``outbox`` when an endpoint wants events that change no state (``code.sent``…)."""
+    return "outbox" if _wanted_types(settings) - STATE_CHANGES else "plain"
+
+
+def _wanted_types(settings: Settings) -> frozenset[str]:
+    """The event types some endpoint subscribes to."""
+    every = frozenset(EXPORTED.values())
+    return frozenset(kind for kind in every if any(e.wants(kind) for e in settings.webhooks))
+
+
+def _sql_deliveries(database: Database | None) -> Deliveries | None:
+    if database is None:  # users in a store of the host's: no deliveries unless given
+        return None
+    from referrals.adapters.sql.deliveries import SqlDeliveries
+
+    return SqlDeliveries(database)
+
+
+async def _webhook_poster(settings: Settings) -> AsyncIterator[WebhookPoster | None]:
+    if not settings.webhooks:
+        yield None
+        return
+    from referrals.adapters.webhooks import HttpWebhookPoster
+
+    poster = HttpWebhookPoster(settings.webhook_timeout)
+    try:
+        yield poster
+    finally:
+        await poster.aclose()
+
+
+def _relay(
+    settings: Settings,
+    deliveries: Deliveries | None,
+    poster: WebhookPoster | None,
+    clock: Clock,
+    events: EventSink,
+) -> Relay | None:
+    """The relay of ``settings.webhooks``; ``None`` when there is none to send to."""
+    if not settings.webhooks or deliveries is None or poster is None:
+        return None
+    return Relay(
+        deliveries=deliveries,
+        poster=poster,
+        endpoints=settings.webhooks,
+        clock=clock,
+        retry_for=settings.webhook_retry_for,
+        backoff=Backoff(settings.webhook_backoff, WEBHOOK_BACKOFF_LIMIT),
+        lease=settings.webhook_timeout * WEBHOOK_LEASE_FACTOR,
+        batch=WEBHOOK_BATCH,
+        events=events,
+    )
+
+
 def _queue_place(settings: Settings) -> str:
     return "taskiq" if settings.broker_url else "in_process"
 
@@ -341,8 +407,18 @@ class Container(_Container):
     activity: providers.Provider[ActivityLog] = _of(stores, lambda s: s.activity)
     circuit: providers.Provider[CircuitBreaker] = _of(stores, lambda s: s.circuit)
     delivery_log: providers.Provider[DeliveryLog] = _of(stores, lambda s: s.delivery_log)
-    events: providers.Provider[EventSink] = providers.Singleton(
+    counted_events: providers.Provider[EventSink] = providers.Singleton(
         CountingEvents, activity=activity, hooks=hooks
+    )
+    events: providers.Provider[EventSink] = providers.Selector(  # no database unless wanted
+        providers.Callable(_ledger_events, settings),
+        outbox=providers.Singleton(
+            OutboxEvents,
+            unit_of_work=unit_of_work,
+            wanted=providers.Callable(_wanted_types, settings),
+            then=counted_events,
+        ),
+        plain=counted_events,
     )
     sms_channels: providers.Provider[Mapping[str, SmsGateway]] = providers.Resource(
         _sms_channels, settings
@@ -467,6 +543,16 @@ class Container(_Container):
     )
     get_stats: providers.Provider[GetStats] = providers.Singleton(
         GetStats, unit_of_work=unit_of_work, activity=activity, clock=clock
+    )
+
+    deliveries: providers.Provider[Deliveries | None] = providers.Singleton(
+        _sql_deliveries, database
+    )
+    webhook_poster: providers.Provider[WebhookPoster | None] = providers.Resource(
+        _webhook_poster, settings
+    )
+    relay: providers.Provider[Relay | None] = providers.Callable(
+        _relay, settings, deliveries, webhook_poster, clock, counted_events
     )
 
 

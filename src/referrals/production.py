@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from referrals.application.ports import Limit
+from referrals.application.webhooks import SPEC_SECRET_BYTES, secret_bytes
 
 if TYPE_CHECKING:
     from referrals.settings import Settings
@@ -166,12 +167,28 @@ def problems(
             f"{name('public_url')}={public!r} {refused}: links that carry login"
             " tokens must be https:// URLs"
         )
+    found.extend(_webhook_problems(settings, name("webhooks"), refused))
     for bound in BOUNDS:
         value = _value(settings, attribute(bound.variable))
         if not bound.allows(value):
             found.append(
                 f"{name(attribute(bound.variable))}={shown(value)} {refused}: production"
                 f" allows {bound.describe()} ({bound.why})"
+            )
+    return found
+
+
+def _webhook_problems(settings: Settings, variable: str, refused: str) -> list[str]:
+    """Events carry phones: each endpoint needs https and a key of the spec's length."""
+    found: list[str] = []
+    low, high = SPEC_SECRET_BYTES
+    for endpoint in settings.webhooks:
+        if urlsplit(endpoint.url).scheme != "https":
+            found.append(f"{variable}: {endpoint.name}'s url is not https:// and {refused}")
+        if not low <= len(secret_bytes(endpoint.secret)) <= high:
+            found.append(
+                f"{variable}: {endpoint.name}'s secret is not {low} to {high} random bytes"
+                f" (whsec_ and their base64) and {refused}"
             )
     return found
 

@@ -53,11 +53,13 @@ from referrals.application.ports import (
 )
 from referrals.application.profile import GetProfile, GetUser
 from referrals.application.receipts import RecordReceipts
+from referrals.application.relay_loops import RelayLoops
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
-from referrals.settings import Settings
+from referrals.application.webhooks import Deliveries, WebhookPoster
+from referrals.settings import PURGE_BATCH, Settings
 
 if TYPE_CHECKING:
     from dependency_injector import providers
@@ -157,6 +159,11 @@ class Adapters:
     circuit: CircuitBreaker | None = None
     delivery_log: DeliveryLog | None = None
     clock: Clock | None = None
+    deliveries: Deliveries | None = None
+    """The webhooks' deliveries over the outbox of ``unit_of_work``'s store
+    (without it, a store of your own sends no webhooks)."""
+    webhook_poster: WebhookPoster | None = None
+    """How webhooks are posted (by default over HTTP, signed: docs/events.md)."""
 
     @classmethod
     def in_memory(
@@ -167,8 +174,10 @@ class Adapters:
         default the settings' one: the console gateway logs them)."""
         from referrals.adapters import memory
 
+        users = memory.InMemoryUsers()
         return cls(
-            unit_of_work=memory.InMemoryUsers().unit_of_work,
+            unit_of_work=users.unit_of_work,
+            deliveries=memory.InMemoryDeliveries(users.outbox),
             challenges=memory.InMemoryChallengeStore(),
             sessions=memory.InMemorySessionStore(),
             limiter=memory.InMemoryRateLimiter(),
@@ -209,6 +218,8 @@ def build_container(
     use(container.circuit, chosen.circuit)
     use(container.delivery_log, chosen.delivery_log)
     use(container.clock, chosen.clock)
+    use(container.deliveries, chosen.deliveries)
+    use(container.webhook_poster, chosen.webhook_poster)
     use(container.hooks, hooks)
     use(container.sms_text, sms_text)
     if chosen.sms_gateway is not None and chosen.sms_channels is None:
@@ -273,6 +284,18 @@ async def resolve_service(container: Container) -> Service:
     return service
 
 
+async def start_relay(container: Container, settings: Settings) -> RelayLoops | None:
+    """Start the webhook relay's loops in this process (docs/events.md)."""
+    from referrals.container import resolve
+
+    relay = await resolve(container.relay)
+    if relay is None:
+        return None
+    loops = RelayLoops(relay, settings.webhook_poll, settings.outbox_keep, PURGE_BATCH)
+    loops.start()
+    return loops
+
+
 @asynccontextmanager
 async def open_service(
     settings: Settings | None = None,
@@ -292,15 +315,20 @@ async def open_service(
     container = build_container(settings, adapters=adapters, hooks=hooks, sms_text=sms_text)
     service: Service | None = None
     broker = None
+    loops: RelayLoops | None = None
     try:
         service = await resolve_service(container)
         if not (adapters and adapters.code_sender):
             broker = container.broker()  # None unless settings.broker_url
         if broker is not None:
             await broker.startup()
+        if settings.webhooks and settings.broker_url is None:  # else the workers relay
+            loops = await start_relay(container, settings)
         yield service
     finally:
         try:
+            if loops is not None:
+                await loops.stop()
             if service is not None and isinstance(service.code_sender, InProcessCodeSender):
                 await service.code_sender.aclose(DRAIN_SECONDS)
             if broker is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 from referrals import production
 from referrals.application.policy import MAX_TEST_PHONES, Policy
 from referrals.application.ports import Limit
+from referrals.application.webhooks import Endpoint, parse_endpoints
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import NON_GEOGRAPHIC_CALLING_CODES, is_known_region
 from referrals.domain.routes import Routes, parse_routes
@@ -52,6 +54,14 @@ CHANNEL_CREDENTIALS: dict[str, tuple[str, ...]] = {
 }
 """The settings a channel cannot work without."""
 RECENT_LOGINS = 10
+WEBHOOK_BACKOFF_LIMIT = 3_600.0
+"""The longest wait between two tries of one webhook."""
+WEBHOOK_LEASE_FACTOR = 3
+"""A relay holds a delivery this many webhook timeouts: longer than its POST."""
+WEBHOOK_BATCH = 100
+"""Events a relay fans out, or deliveries it posts to one endpoint, at a time."""
+PURGE_BATCH = 1_000
+"""Events deleted by one retention statement."""
 """Logins per phone whose delivery records are kept (``referrals deliveries show``)."""
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,6 +124,18 @@ class Settings:
     """Seconds an open circuit sends nothing to its channel before a probe."""
     delivery_history: float = 86_400.0
     """Seconds each login's delivery record is kept."""
+    webhooks: tuple[Endpoint, ...] = ()
+    """Where events are posted (docs/events.md)."""
+    webhook_retry_for: float = 3 * 86_400.0
+    """Seconds a webhook is retried before it is a dead letter."""
+    webhook_timeout: float = 10.0
+    """Seconds one webhook POST may take, connecting included."""
+    webhook_backoff: float = 5.0
+    """Seconds before the first retry; doubled per attempt, up to an hour, with jitter."""
+    webhook_poll: float = 1.0
+    """Seconds an idle relay waits before it looks for new events again."""
+    outbox_keep: float = 7 * 86_400.0
+    """Seconds delivered events are kept before they are purged."""
     trusted_proxies: tuple[Network, ...] = ()
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     public_url: str | None = None
@@ -450,6 +472,14 @@ def _count_or_zero(value: str) -> int:
     return number
 
 
+def _webhooks(value: str) -> tuple[Endpoint, ...]:
+    """A JSON list of endpoints, or ``@path`` of a file holding one."""
+    if value.startswith("@"):
+        with open(value[1:], encoding="utf-8") as file:
+            value = file.read()
+    return parse_endpoints(json.loads(value))
+
+
 def _secret(value: str) -> bytes:
     return value.encode()
 
@@ -565,6 +595,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CIRCUIT_WINDOW", "circuit_window", _positive_float, SECONDS),
     Variable("CIRCUIT_COOLDOWN", "circuit_cooldown", _positive_float, SECONDS),
     Variable("DELIVERY_HISTORY", "delivery_history", _positive_float, SECONDS),
+    Variable(
+        "WEBHOOKS",
+        "webhooks",
+        _webhooks,
+        'a JSON list (or @file) of {"name", "url", "secret": "whsec_…", "events": [...]}',
+    ),
+    Variable("WEBHOOK_RETRY_FOR", "webhook_retry_for", _positive_float, SECONDS),
+    Variable("WEBHOOK_TIMEOUT", "webhook_timeout", _positive_float, SECONDS),
+    Variable("WEBHOOK_BACKOFF", "webhook_backoff", _positive_float, SECONDS),
+    Variable("WEBHOOK_POLL", "webhook_poll", _positive_float, SECONDS),
+    Variable("OUTBOX_KEEP", "outbox_keep", _positive_float, SECONDS),
     Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
     Variable("DB_TABLE_PREFIX", "db_table_prefix", _text, "a table name prefix such as referrals_"),
     Variable("DB_SCHEMA", "db_schema", _text, "a PostgreSQL schema name"),
@@ -633,7 +674,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         try:
             value = variable.parse(raw)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OSError) as exc:
+            if variable.name == "WEBHOOKS":  # its secrets stay out of the message
+                problems.append(f"{PREFIX}WEBHOOKS: {exc}; expected {variable.hint}")
+                continue
             problems.append(f"{PREFIX}{variable.name}={raw!r}: expected {variable.hint}")
             continue
         if variable.attribute.startswith("policy."):

@@ -18,6 +18,7 @@ from referrals.adapters.memory import (
     InMemoryActivityLog,
     InMemoryChallengeStore,
     InMemoryCircuitBreaker,
+    InMemoryDeliveries,
     InMemoryDeliveryLedger,
     InMemoryDeliveryLog,
     InMemoryRateLimiter,
@@ -35,6 +36,7 @@ from referrals.adapters.redis import (
     connect_redis,
 )
 from referrals.adapters.sql import Database, sql_unit_of_work
+from referrals.adapters.sql.deliveries import SqlDeliveries
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
@@ -46,6 +48,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.testing.contracts import circuit as circuit_contract
+from referrals.testing.contracts import deliveries as deliveries_contract
 from referrals.testing.contracts import delivery_log as log_contract
 from tests.shared_host import host_commits_each_unit, host_engine
 
@@ -177,3 +180,21 @@ async def shared_aiosqlite(sqlite_database: Database) -> AsyncIterator[UnitOfWor
 async def shared_psycopg(postgres_database: Database) -> AsyncIterator[UnitOfWorkFactory]:
     async with host_engine(postgres_database.url) as engine:
         yield host_commits_each_unit(engine, postgres_database.namespace)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("pgbouncer", marks=[pytest.mark.postgres, pytest.mark.pgbouncer]),
+    ]
+)
+def webhook_store(request: pytest.FixtureRequest) -> deliveries_contract.Store:
+    """An empty outbox and the webhook deliveries over it."""
+    if request.param == "memory":
+        users = InMemoryUsers()
+        return deliveries_contract.Store(users.unit_of_work, InMemoryDeliveries(users.outbox))
+    fixture = {"sqlite": "sqlite_database", "postgresql": "postgres_database"}
+    database = request.getfixturevalue(fixture.get(request.param, "pgbouncer_database"))
+    return deliveries_contract.Store(sql_unit_of_work(database), SqlDeliveries(database))

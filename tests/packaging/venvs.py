@@ -10,7 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
-EXAMPLES = ("library_host", "litestar_host", "shared_transaction", "alembic_host")
+EXAMPLES = (
+    "library_host",
+    "litestar_host",
+    "shared_transaction",
+    "alembic_host",
+    "webhook_receiver",
+)
 
 
 def run(args: Sequence[str | Path], cwd: Path, timeout: float = 600) -> str:

@@ -7,7 +7,14 @@ import uuid
 import jsonschema_rs
 import pytest
 
-from referrals.application.events import CodeSent, Hooks, LimitReached, UserCreated
+from referrals.application.events import (
+    CodeDelivered,
+    CodeSent,
+    CodeUndeliverable,
+    Hooks,
+    LimitReached,
+    UserCreated,
+)
 from referrals.application.outbox import (
     EXPORTED,
     OutboxEvent,
@@ -115,6 +122,8 @@ async def test_every_exported_body_matches_its_shipped_json_schema() -> None:
         *svc.emitted,
         exported(CodeSent(at=1.0, phone=Phone(PHONE), language="ru", requested_at=0.5)),
         exported(LimitReached(at=1.0, action="login", limit="cooldown")),
+        exported(CodeDelivered(at=1.0, channel="smsru", country="RU", route="smsru", seconds=2.5)),
+        exported(CodeUndeliverable(at=1.0, phone=Phone(PHONE), country="RU", route="smsru,smsc")),
     ]
     for event in samples:
         assert event is not None

@@ -26,7 +26,9 @@ from typing import Any
 
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import (
+    CodeDelivered,
     CodeSent,
+    CodeUndeliverable,
     Event,
     LimitReached,
     LoginSucceeded,
@@ -46,6 +48,8 @@ EXPORTED: dict[type[Event], str] = {
     LoginSucceeded: "login.succeeded",
     ReferralApplied: "referral.applied",
     CodeSent: "code.sent",
+    CodeDelivered: "code.delivered",
+    CodeUndeliverable: "delivery.failed",
     LimitReached: "limit.reached",
 }
 """The events written to the outbox, by their exported type name."""

@@ -12,12 +12,13 @@ from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 from referrals.adapters.taskiq import register_tasks
 from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
+from referrals.application.relay_loops import RelayLoops
 from referrals.application.sms_text import SmsText
 from referrals.container import close, resolve
 from referrals.entrypoints import heartbeat
 from referrals.entrypoints.logs import configure_logging
 from referrals.entrypoints.multiprocess import multiprocess
-from referrals.service import Adapters, build_container
+from referrals.service import Adapters, build_container, start_relay
 from referrals.settings import Settings, load_settings
 
 log = logging.getLogger("referrals.worker")
@@ -59,10 +60,14 @@ def build_worker_broker(
         raise ValueError("a worker needs settings.broker_url")
     register_tasks(broker, container.deliver_code)
     beating: list[asyncio.Task[None]] = []
+    relaying: list[RelayLoops] = []
 
     async def startup(_: TaskiqState) -> None:
         await resolve(container.deliver_code)
         beating.append(asyncio.create_task(heartbeat.beat(settings.worker_heartbeat)))
+        if settings.webhooks:  # each worker process relays; claims keep them apart
+            loops = await start_relay(container, settings)
+            relaying.extend([loops] if loops is not None else [])
         channels = await resolve(container.sms_channels)
         log.info(
             "%s ready (pid %d): SMS routes %s, queue %s, redelivery after %g s",
@@ -79,6 +84,8 @@ def build_worker_broker(
     async def shutdown(_: TaskiqState) -> None:
         for task in beating:
             task.cancel()
+        for loops in relaying:
+            await loops.stop()
         await close(container)
         if metrics_on:
             from referrals.adapters.metrics import process_ended

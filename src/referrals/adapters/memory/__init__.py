@@ -9,6 +9,7 @@ one event loop; state is lost on exit.
 from referrals.adapters.memory.activity import InMemoryActivityLog
 from referrals.adapters.memory.challenges import InMemoryChallengeStore
 from referrals.adapters.memory.circuit import InMemoryCircuitBreaker
+from referrals.adapters.memory.deliveries import InMemoryDeliveries
 from referrals.adapters.memory.delivery import (
     InMemoryDeliveryLedger,
     RecordingCodeSender,
@@ -25,6 +26,7 @@ __all__ = [
     "InMemoryActivityLog",
     "InMemoryChallengeStore",
     "InMemoryCircuitBreaker",
+    "InMemoryDeliveries",
     "InMemoryDeliveryLedger",
     "InMemoryDeliveryLog",
     "InMemoryRateLimiter",

@@ -19,6 +19,7 @@ Every store starts empty in each test; times come from a ``clock`` fixture
 from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.circuit import CircuitBreakerContract
+from referrals.testing.contracts.deliveries import DeliveriesContract
 from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.delivery_log import DeliveryLogContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
@@ -30,6 +31,7 @@ __all__ = [
     "ActivityLogContract",
     "ChallengeStoreContract",
     "CircuitBreakerContract",
+    "DeliveriesContract",
     "DeliveryLedgerContract",
     "DeliveryLogContract",
     "RateLimiterContract",

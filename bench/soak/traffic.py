@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.soak.client import Client, Mailbox, problem_code
 from bench.soak.journal import Journal, Login
+from bench.soak.stack import SECRET_KEY
 from tests.integration.sms_sink import SmsSink
 
 from referrals.domain.codes import challenge_id
@@ -101,7 +102,7 @@ class Crowd:
         token = await self._login(person, ip)
         if token is None:
             return None
-        code = await self.mailbox.code(challenge_id(token), SMS_WAIT)
+        code = await self.mailbox.code(challenge_id(SECRET_KEY.encode(), token), SMS_WAIT)
         if code is None:
             self.journal.gave_up["waiting for the SMS"] += 1
             return None
@@ -143,7 +144,7 @@ class Crowd:
         if not self.api.expect(f"login {person.phone}", login, 200):
             return None
         body = login.json()
-        challenge = challenge_id(body["token"])
+        challenge = challenge_id(SECRET_KEY.encode(), body["token"])
         now = time.monotonic()
         expires = now + body["expires_in"]
         self.journal.logins.append(Login(person.phone, challenge, asked, now, expires))

@@ -503,6 +503,7 @@ class Container(_Container):
     delivery_status: providers.Provider[DeliveryStatus] = providers.Singleton(
         DeliveryStatus,
         policy=policy,
+        secret=secret,
         challenges=challenges,
         limiter=limiter,
         delivery_log=delivery_log,

@@ -9,6 +9,7 @@ from referrals.domain.codes import (
     INVITE_CODE_TYPED,
     LOGIN_TOKEN_LENGTH,
     LOGIN_TOKEN_PATTERN,
+    challenge_id,
     code_digest,
     digests_match,
     generate_confirmation_code,
@@ -124,6 +125,21 @@ def test_a_code_outside_the_documented_pattern_is_refused(typed: str) -> None:
 
 def test_login_tokens_have_the_documented_shape() -> None:
     for _ in range(200):
-        token = new_login_token(phone_alias(b"k" * 32, "+79991234567"))
+        token = new_login_token(b"k" * 32, phone_alias(b"k" * 32, "+79991234567"))
         assert len(token) == LOGIN_TOKEN_LENGTH
         assert re.fullmatch(LOGIN_TOKEN_PATTERN, token), token
+
+
+def test_two_tokens_of_one_phone_share_no_prefix_yet_both_lead_to_its_records() -> None:
+    secret = b"k" * 32
+    alias = phone_alias(secret, "+79991234567")
+    tokens = [new_login_token(secret, alias) for _ in range(100)]
+
+    assert len({token[:32] for token in tokens}) == 100
+    assert len({token[:2] for token in tokens}) > 1  # not even a shared first byte
+    assert all(challenge_id(secret, token).startswith(f"{alias}.") for token in tokens)
+    assert not any(challenge_id(b"x" * 32, token).startswith(alias) for token in tokens)
+
+
+def test_a_token_without_a_hex_routing_part_leads_nowhere() -> None:
+    assert challenge_id(b"k" * 32, "z" * 75).startswith(".")

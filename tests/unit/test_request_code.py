@@ -7,14 +7,14 @@ from referrals.application.ports import CodeDelivery, Limit
 from referrals.application.request_code import CodeRequest
 from referrals.domain.codes import challenge_id
 from referrals.domain.errors import InvalidPhone
-from tests.unit.conftest import World
+from tests.unit.conftest import SECRET, World
 
 
 async def test_a_login_request_queues_a_sealed_code_for_the_e164_phone(world: World) -> None:
     requested = await world.request_code(CodeRequest("8 (999) 123-45-67", "10.0.0.1"))
     [delivery] = world.queued
     assert requested.phone == delivery.phone == "+79991234567"
-    assert delivery.challenge_id == challenge_id(requested.token)
+    assert delivery.challenge_id == challenge_id(SECRET, requested.token)
     assert requested.expires_in == 300 and requested.resend_after == 60
     assert requested.code is None  # not exposed by default
     code = world.last_code()
@@ -110,3 +110,12 @@ async def test_a_code_that_cannot_be_queued_gives_back_the_challenge_and_quota(
         await down.request_code(CodeRequest("+79991234567", "10.0.0.1"))
     # No cooldown was left behind: the retry once the queue is back works at once.
     await world.login("+79991234567")
+
+
+async def test_one_phones_logins_cannot_be_linked_by_their_tokens(world: World) -> None:
+    first, _ = await world.login("+79991234567")
+    world.clock.advance(61)
+    second, _ = await world.login("+79991234567")
+
+    assert first[:32] != second[:32]
+    assert first[:8] != second[:8]

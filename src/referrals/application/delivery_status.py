@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application import rate_limits
 from referrals.application.policy import Policy
@@ -42,6 +42,7 @@ class DeliveryStatus:
     """
 
     policy: Policy
+    secret: bytes = field(repr=False)
     challenges: ChallengeStore
     limiter: RateLimiter
     delivery_log: DeliveryLog
@@ -54,7 +55,7 @@ class DeliveryStatus:
         refusal = await self.limiter.acquire([rate_limits.ip_verify(self.policy, client)], now)
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
-        login = challenge_id(query.token)
+        login = challenge_id(self.secret, query.token)
         record = await self.delivery_log.get(login)
         if record is not None:
             channel = record.channel or (record.route[0] if record.route else None)

@@ -108,8 +108,8 @@ class RequestCode:
         policy = self.policy
         phone = policy.parse_phone(request.phone)
         alias = phone_alias(self.secret, phone)
-        token = new_login_token(alias)
-        login = challenge_id(token)
+        token = new_login_token(self.secret, alias)
+        login = challenge_id(self.secret, token)
         client = rate_limits.client_group(request.client_ip, policy.ipv6_prefix)
         fixed_code = policy.test_code(phone)
         if fixed_code is None:

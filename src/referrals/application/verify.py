@@ -133,7 +133,7 @@ class Verify:
     async def _verify(self, command: VerifyCode) -> Verified:
         policy = self.policy
         code = normalize_confirmation_code(command.code, policy.code_length)
-        login = challenge_id(command.token)
+        login = challenge_id(self.secret, command.token)
         alias = alias_of(login)
         client = rate_limits.client_group(command.client_ip, policy.ipv6_prefix)
         failures = rate_limits.phone_failures(policy, alias, client)

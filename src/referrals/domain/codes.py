@@ -95,11 +95,26 @@ def is_phone_alias(text: str) -> bool:
     return len(text) == PHONE_ALIAS_LENGTH and _HEX.issuperset(text)
 
 
-def new_login_token(alias: str) -> str:
-    """A login token: the phone's alias (32 hex digits) followed by 256
-    random bits, all URL-safe (75 characters). The random part makes it
-    unguessable; the alias only says which phone's login to look at."""
-    return alias + new_token()
+def _route(secret: bytes, hex_alias: str, random_part: str) -> str:
+    """``hex_alias`` XOR the first 128 bits of HMAC(secret, "login-route:" +
+    ``random_part``), as 32 hex digits: it masks an alias, and unmasks it."""
+    mac = hmac.new(secret, f"login-route:{random_part}".encode(), hashlib.sha256).digest()
+    pad = int.from_bytes(mac[: PHONE_ALIAS_LENGTH // 2], "big")
+    return f"{int(hex_alias, 16) ^ pad:0{PHONE_ALIAS_LENGTH}x}"
+
+
+def new_login_token(secret: bytes, alias: str) -> str:
+    """A login token: a routing part (32 hex digits) followed by 256 random
+    bits, all URL-safe (75 characters).
+
+    The routing part is the phone's alias masked with a pad keyed by the
+    secret and drawn from this login's random part, so the stores still find
+    the phone's records from the token alone (:func:`challenge_id`), but two
+    tokens of one phone share nothing: nobody without the secret can tell
+    they are the same phone's (docs/rules.md, *Decisions*).
+    """
+    random_part = new_token()
+    return _route(secret, alias, random_part) + random_part
 
 
 LOGIN_TOKEN_LENGTH = PHONE_ALIAS_LENGTH + TOKEN_LENGTH
@@ -108,14 +123,17 @@ LOGIN_TOKEN_PATTERN = f"[0-9a-f]{{{PHONE_ALIAS_LENGTH}}}[A-Za-z0-9_-]{{{TOKEN_LE
 expression of the whole token; the OpenAPI document anchors it)."""
 
 
-def challenge_id(token: str) -> str:
-    """What stores keep of a login token: ``{alias}.{SHA-256 of the token}``.
+def challenge_id(secret: bytes, token: str) -> str:
+    """What stores keep of a login token: ``{alias}.{SHA-256 of the token}``,
+    the alias unmasked from the token's routing part with the secret.
 
-    A token that does not start with a well-formed alias gets an id with an
-    empty alias, which no challenge has (see :func:`alias_of`).
+    A token whose routing part is not 32 hex digits gets an id with an
+    empty alias, which no challenge has (see :func:`alias_of`); any other
+    forged token, an alias no phone is likely to have.
     """
-    alias = token[:PHONE_ALIAS_LENGTH]
-    return f"{alias if is_phone_alias(alias) else ''}.{token_digest(token)}"
+    masked, random_part = token[:PHONE_ALIAS_LENGTH], token[PHONE_ALIAS_LENGTH:]
+    alias = _route(secret, masked, random_part) if is_phone_alias(masked) else ""
+    return f"{alias}.{token_digest(token)}"
 
 
 def alias_of(challenge_id: str) -> str:

@@ -23,7 +23,7 @@ SECRET = b"contract-secret-" * 2
 
 def an_id(phone: Phone = PHONE) -> str:
     """A challenge id as ``RequestCode`` makes them: from a fresh token for ``phone``."""
-    return challenge_id(new_login_token(phone_alias(SECRET, phone)))
+    return challenge_id(SECRET, new_login_token(SECRET, phone_alias(SECRET, phone)))
 
 
 def a_challenge(clock: FakeClock, phone: Phone = PHONE, max_attempts: int = 5) -> Challenge:
@@ -86,7 +86,7 @@ class ChallengeStoreContract:
         self, challenges: ChallengeStore, clock: FakeClock
     ) -> None:
         await stored(challenges, clock)
-        malformed = Challenge(challenge_id(secrets.token_urlsafe(32)), PHONE, RIGHT, TTL, 5)
+        malformed = Challenge(challenge_id(SECRET, secrets.token_urlsafe(32)), PHONE, RIGHT, TTL, 5)
         assert await is_gone(challenges, malformed, clock.now())
 
     async def test_a_challenge_is_live_until_just_before_it_expires(

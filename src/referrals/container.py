@@ -26,6 +26,7 @@ from referrals.adapters import memory
 from referrals.adapters.clock import SystemClock
 from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
+from referrals.application.conversion import RecordConversion
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery import Route
 from referrals.application.delivery_status import DeliveryStatus
@@ -35,6 +36,7 @@ from referrals.application.operations import (
     ListReferred,
     ResetLimits,
     RevokeSessions,
+    ShowDeliveries,
     ShowUser,
 )
 from referrals.application.outbox import EXPORTED, STATE_CHANGES, OutboxEvents
@@ -490,6 +492,7 @@ class Container(_Container):
         clock=clock,
         secret=secret,
         events=events,
+        conversion=providers.Singleton(RecordConversion, delivery_log=delivery_log, events=events),
     )
     apply_referral: providers.Provider[ApplyReferral] = providers.Singleton(
         ApplyReferral,
@@ -542,8 +545,15 @@ class Container(_Container):
     reset_limits: providers.Provider[ResetLimits] = providers.Singleton(
         ResetLimits, policy=policy, unit_of_work=unit_of_work, limiter=limiter, secret=secret
     )
+    show_deliveries: providers.Provider[ShowDeliveries] = providers.Singleton(
+        ShowDeliveries, policy=policy, delivery_log=delivery_log, secret=secret
+    )
     get_stats: providers.Provider[GetStats] = providers.Singleton(
-        GetStats, unit_of_work=unit_of_work, activity=activity, clock=clock
+        GetStats,
+        unit_of_work=unit_of_work,
+        activity=activity,
+        clock=clock,
+        channels=_of(routes, lambda r: r.channels),
     )
 
     deliveries: providers.Provider[Deliveries | None] = providers.Singleton(

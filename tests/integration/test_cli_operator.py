@@ -1,4 +1,4 @@
-"""The operator commands (`referrals users|sessions|limits|stats`) on SQLite and
+"""The operator commands (`referrals users|sessions|limits|deliveries|stats`) on SQLite and
 PostgreSQL, with the sessions, limits and activity shared through Redis."""
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ import pytest
 
 from referrals import Adapters, CodeRequest, VerifyCode, open_service
 from referrals.adapters.memory import RecordingSmsGateway
+from referrals.adapters.sms.webhook import signature
 from referrals.adapters.sql.database import run_migrations
 from referrals.application.errors import NotAuthenticated, RateLimited
+from referrals.application.receipts import Callback
+from referrals.domain.codes import challenge_id
 from referrals.entrypoints.cli import main
 from referrals.settings import Settings, load_settings
 from tests.namespaces import NAMESPACE
@@ -149,6 +152,66 @@ def test_revoking_a_users_sessions_ends_them_all_at_once(
     assert shown["sessions"] == []
 
 
+WEBHOOK_SECRET = "w" * 32
+
+
+async def _delivered_then_verified(settings: Settings, phone: str) -> None:
+    """Log ``phone`` in through the webhook channel, whose receipt says delivered, then verify."""
+    async with open_service(settings, adapters=Adapters(sms_gateway=RecordingSmsGateway())) as api:
+        requested = await api.request_code(CodeRequest(phone, "10.0.0.1"))
+        assert requested.code is not None
+        await api.drain_deliveries()
+        # The webhook's receipt names the message by its Idempotency-Key: the login.
+        body = json.dumps({"id": challenge_id(requested.token), "status": "delivered"}).encode()
+        stamp = str(int(api.deliver_code.clock.now()))
+        headers = {
+            "x-referrals-timestamp": stamp,
+            "x-referrals-signature": signature(WEBHOOK_SECRET.encode(), stamp, body),
+        }
+        await api.record_receipts("webhook", Callback("http://x/", headers, body))
+        await api.verify(VerifyCode(requested.token, requested.code, "10.0.0.1"))
+
+
+def test_deliveries_show_a_phones_logins_and_stats_convert_by_channel(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    webhook = {
+        "REFERRALS_SMS_GATEWAY": "webhook",
+        "REFERRALS_SMS_WEBHOOK_URL": "https://sms.example.com/send",
+        "REFERRALS_SMS_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    settings = load_settings(env | webhook)
+    asyncio.run(_delivered_then_verified(settings, ROOT))
+
+    status, shown, _ = run(capsys, "deliveries", "show", "8 999 000-01-01")
+    assert status == 0
+    [login] = shown["logins"]
+    assert (login["route"], login["channel"], login["status"]) == (
+        "webhook",
+        "webhook",
+        "delivered",
+    )
+    assert login["verified"] is True
+    assert 0 <= login["sent_after_s"] <= login["delivered_after_s"]
+    steps = [(s["step"], s["channel"]) for s in shown["steps"]]
+    assert steps == [
+        ("queued", None),
+        ("sent", "webhook"),
+        ("delivered", "webhook"),
+        ("verified", None),
+    ]
+    status, nothing, _ = run(capsys, "deliveries", "show", MIDDLE)
+    assert (status, nothing["logins"]) == (0, [])
+
+    for name, value in webhook.items():  # stats lists the channels of the routes
+        monkeypatch.setenv(name, value)
+    status, stats, _ = run(capsys, "stats")
+    assert status == 0
+    assert stats["channels_last_day"] == [
+        {"channel": "webhook", "sent": 1, "delivered": 1, "verified": 1, "conversion": 1.0}
+    ]
+
+
 def test_tables_are_printed_without_json(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -181,7 +244,11 @@ def test_commands_that_need_shared_stores_say_so_without_redis(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REFERRALS_REDIS_URL")
-    for argv in (["sessions", "revoke", ROOT], ["limits", "reset", ROOT]):
+    for argv in (
+        ["sessions", "revoke", ROOT],
+        ["limits", "reset", ROOT],
+        ["deliveries", "show", ROOT],
+    ):
         status, _, err = run(capsys, *argv)
         assert status == 2
         assert "REFERRALS_REDIS_URL is not set" in err

@@ -4,7 +4,8 @@ counted by the hour in an :class:`~referrals.application.ports.ActivityLog`.
 :class:`CountingEvents` counts them from the events the use cases publish
 anyway (:class:`CodeSent` in whichever process delivers codes,
 :class:`LoginSucceeded` in the API), then hands each event on to the host's
-hooks. Counting never fails the action: a store that is down loses the count.
+hooks. Codes sent, delivered and verified are counted per channel too (for
+the conversion by channel). Counting never fails the action: a store that is down loses the count.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import logging
 from dataclasses import dataclass
 
 from referrals.application.errors import ServiceUnavailable
-from referrals.application.events import CodeSent, Event, LoginSucceeded
+from referrals.application.events import (
+    CodeDelivered,
+    CodeSent,
+    CodeVerified,
+    Event,
+    LoginSucceeded,
+)
 from referrals.application.ports import ActivityLog, EventSink
 
 log = logging.getLogger("referrals.activity")
@@ -25,7 +32,29 @@ KEEP_HOURS = 36
 CODE_SENT = "code_sent"
 CODE_VERIFIED = "code_verified"
 
+CODE_DELIVERED = "code_delivered"
+
 COUNTED: dict[type[Event], str] = {CodeSent: CODE_SENT, LoginSucceeded: CODE_VERIFIED}
+BY_CHANNEL: dict[type[Event], str] = {
+    CodeSent: CODE_SENT,
+    CodeDelivered: CODE_DELIVERED,
+    CodeVerified: CODE_VERIFIED,
+}
+"""Events also counted per channel, as ``{name}:{channel}`` (conversion by channel)."""
+
+
+def per_channel(name: str, channel: str) -> str:
+    """The activity name of ``name`` on one channel (``code_sent:telegram``)."""
+    return f"{name}:{channel}"
+
+
+def counted_names(event: Event) -> list[str]:
+    """What ``event`` counts towards: its total, and its channel's."""
+    names = [COUNTED[type(event)]] if type(event) in COUNTED else []
+    channel = getattr(event, "channel", "")
+    if type(event) in BY_CHANNEL and channel:
+        names.append(per_channel(BY_CHANNEL[type(event)], channel))
+    return names
 
 
 def hours(since: float, until: float) -> range:
@@ -42,8 +71,7 @@ class CountingEvents:
     hooks: EventSink
 
     async def publish(self, event: Event) -> None:
-        name = COUNTED.get(type(event))
-        if name is not None:
+        for name in counted_names(event):
             try:
                 await self.activity.add(name, event.at)
             except ServiceUnavailable:

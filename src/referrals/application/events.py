@@ -97,6 +97,16 @@ class CodeDelivered(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CodeVerified(Event):
+    """A login's code was used: ``channel`` carried it to a phone of ``country``."""
+
+    channel: str
+    country: str
+    delivered: bool
+    """Whether a receipt had said "delivered" by then."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeUndelivered(Event):
     """A provider's receipt says the login's code did not reach the phone."""
 

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from referrals.application import outbox, rate_limits
+from referrals.application.conversion import RecordConversion
 from referrals.application.errors import RateLimited, ServiceUnavailable
 from referrals.application.events import (
     Event,
@@ -112,6 +113,8 @@ class Verify:
     secret: bytes = field(repr=False)
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`UserCreated` and :class:`LoginSucceeded` go; no hooks by default."""
+    conversion: RecordConversion | None = None
+    """Marks the login's delivery record verified (for conversion by channel)."""
 
     async def __call__(self, command: VerifyCode) -> Verified:
         try:
@@ -165,6 +168,8 @@ class Verify:
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
         await self._announce(user, is_new_user)
+        if self.conversion is not None:
+            await self.conversion(login, self.clock.now())
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
     async def _refund(self, failures: Quota, ticket: str) -> None:

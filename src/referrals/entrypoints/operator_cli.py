@@ -1,4 +1,4 @@
-"""The operator commands of ``referrals``: users, sessions, limits, stats.
+"""The operator commands of ``referrals``: users, sessions, limits, deliveries, stats.
 
 Each command resolves one use case from the container (as the HTTP API
 does), runs it once, and prints a table, or JSON with ``--json``. Exit
@@ -22,7 +22,7 @@ from referrals.entrypoints import operator_output as output
 from referrals.settings import Settings
 
 NOT_SHARED = (
-    "REFERRALS_REDIS_URL is not set: sessions, limits and activity live inside"
+    "REFERRALS_REDIS_URL is not set: sessions, limits, deliveries and activity live inside"
     " the serving process, out of this command's reach"
 )
 
@@ -32,7 +32,7 @@ class Unreachable(Exception):
 
 
 def add_commands(commands: Any) -> None:
-    """Add ``users``, ``sessions``, ``limits`` and ``stats`` to the ``referrals`` parser."""
+    """Add ``users``, ``sessions``, ``limits``, ``deliveries`` and ``stats`` to the parser."""
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -70,15 +70,27 @@ def add_commands(commands: Any) -> None:
     )
     reset.add_argument("phone", metavar="PHONE")
 
+    deliveries = commands.add_parser(
+        "deliveries", help="what became of login codes"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    shown = deliveries.add_parser(
+        "show",
+        parents=[as_json],
+        help="a phone's last logins: route, channel, status, and each step's time",
+    )
+    shown.add_argument("phone", metavar="PHONE")
+    shown.add_argument("--limit", type=int, default=10, help="logins to list (default 10)")
+
     stats = commands.add_parser(
         "stats",
         parents=[as_json],
-        help="users, referrals, codes sent and verified over the last day, top referrers",
+        help="users, referrals, codes sent and verified over the last day (and by channel:"
+        " sent, delivered, verified, conversion), top referrers",
     )
     stats.add_argument("--top", type=int, default=10, help="referrers to list (default 10)")
 
 
-OPERATOR_COMMANDS = frozenset({"users", "sessions", "limits", "stats"})
+OPERATOR_COMMANDS = frozenset({"users", "sessions", "limits", "deliveries", "stats"})
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -101,6 +113,9 @@ async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             return output.stats(stats, activity_known=settings.shared_stores)
         if not settings.shared_stores:
             raise Unreachable(NOT_SHARED)
+        if args.command == "deliveries":
+            found = await (await resolve(container.show_deliveries))(args.phone, args.limit)
+            return output.deliveries(found)
         if args.command == "sessions":
             revoked = await (await resolve(container.revoke_sessions))(args.phone)
             return output.sessions_revoked(revoked)

@@ -8,11 +8,13 @@ from typing import Any
 
 from referrals.application.operations import (
     LimitsReset,
+    PhoneDeliveries,
     ReferredPage,
     SessionsRevoked,
     Stats,
     UserReport,
 )
+from referrals.domain.delivery import DeliveryRecord, Step
 from referrals.domain.user import User
 
 UNKNOWN = "unknown: REFERRALS_REDIS_URL is not set (kept inside the serving process)"
@@ -72,6 +74,56 @@ def stats(figures: Stats, *, activity_known: bool) -> dict[str, Any]:
             {"id": u.id, "phone": u.phone, "referred_count": u.referred_count}
             for u in figures.top_referrers
         ],
+        "channels_last_day": [
+            {
+                "channel": c.channel,
+                "sent": c.sent,
+                "delivered": c.delivered,
+                "verified": c.verified,
+                "conversion": None if c.conversion is None else round(c.conversion, 3),
+            }
+            for c in figures.channels
+        ]
+        if activity_known
+        else None,
+    }
+
+
+def _after(record: DeliveryRecord, step: Step) -> float | None:
+    at = record.time_of(step)
+    return None if at is None else round(at - record.queued_at, 3)
+
+
+def deliveries(found: PhoneDeliveries) -> dict[str, Any]:
+    """A phone's last logins (newest first, numbered from 1) and each one's steps,
+    with seconds counted from the login's request."""
+    return {
+        "phone": found.phone,
+        "logins": [
+            {
+                "login": n,
+                "queued_at": _time(r.queued_at),
+                "country": r.country,
+                "route": ",".join(r.route),
+                "channel": r.channel,
+                "status": str(r.status),
+                "verified": r.verified,
+                "sent_after_s": _after(r, Step.SENT),
+                "delivered_after_s": _after(r, Step.DELIVERED),
+            }
+            for n, r in enumerate(found.logins, 1)
+        ],
+        "steps": [
+            {
+                "login": n,
+                "after_s": round(s.at - r.queued_at, 3),
+                "step": str(s.step),
+                "channel": s.channel or None,
+                "detail": s.detail or None,
+            }
+            for n, r in enumerate(found.logins, 1)
+            for s in r.steps
+        ],
     }
 
 
@@ -110,6 +162,7 @@ def table(result: dict[str, Any]) -> str:
             "sessions",
             "codes_sent_last_day",
             "codes_verified_last_day",
+            "channels_last_day",
         }:
             lines.append(f"{key.ljust(width)}  {UNKNOWN}")
         else:

@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from referrals.application.activity import CODE_SENT, CODE_VERIFIED, HOUR
+from referrals.application.activity import (
+    CODE_DELIVERED,
+    CODE_SENT,
+    CODE_VERIFIED,
+    HOUR,
+    per_channel,
+)
 from referrals.application.ports import ActivityLog, Clock, UnitOfWorkFactory
 from referrals.domain.user import User
 
 DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConversion:
+    """One channel's codes over the last day: sent, delivered (by receipt), used."""
+
+    channel: str
+    sent: int
+    delivered: int
+    verified: int
+
+    @property
+    def conversion(self) -> float | None:
+        """Logins verified ÷ codes delivered; ``None`` before any receipt said delivered."""
+        return self.verified / self.delivered if self.delivered else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +43,8 @@ class Stats:
     codes_verified_last_day: int
     """Successful logins in the last 24 hourly buckets (this one included)."""
     top_referrers: list[User]
+    channels: list[ChannelConversion]
+    """Per channel of the routes, in route order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +55,8 @@ class GetStats:
     unit_of_work: UnitOfWorkFactory
     activity: ActivityLog
     clock: Clock
+    channels: tuple[str, ...] = ()
+    """The channels the routes name (``Settings.routes.channels``)."""
 
     async def __call__(self, top: int = 10) -> Stats:
         now = self.clock.now()
@@ -46,4 +71,12 @@ class GetStats:
             codes_sent_last_day=await self.activity.count(CODE_SENT, since, now),
             codes_verified_last_day=await self.activity.count(CODE_VERIFIED, since, now),
             top_referrers=totals.top_referrers,
+            channels=[await self._channel(channel, since, now) for channel in self.channels],
         )
+
+    async def _channel(self, channel: str, since: float, now: float) -> ChannelConversion:
+        sent, delivered, verified = [
+            await self.activity.count(per_channel(name, channel), since, now)
+            for name in (CODE_SENT, CODE_DELIVERED, CODE_VERIFIED)
+        ]
+        return ChannelConversion(channel, sent, delivered, verified)

@@ -9,9 +9,12 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 from referrals.adapters.sms.receipts.twilio import twilio_signature
 from referrals.adapters.sms.webhook import signature
 from tests.e2e.conftest import Api, MakeApi, assert_problem, login
+from tests.e2e.test_metrics import samples
 
 SECRET = b"w" * 32
 PUBLIC_URL = "https://auth.example.com"
@@ -118,3 +121,32 @@ async def test_a_signed_but_unreadable_receipt_is_a_validation_error(make_api: M
     api = await make_api(**RECEIPTS)
     answer = await api.client.post("/api/receipts/webhook/", **signed({"id": "x"}, api))
     assert_problem(answer, 400, "validation_error")
+
+
+@pytest.mark.standalone
+async def test_receipts_and_verified_logins_are_counted_by_channel(make_api: MakeApi) -> None:
+    api = await make_api(**RECEIPTS)
+    challenge = await login(api.client)
+    [sms] = api.delivered()
+    api.clock.advance(2)
+    report = {"id": sms.idempotency_key, "status": "delivered"}
+    assert (await api.client.post("/api/receipts/webhook/", **signed(report, api))).is_success
+    verified = await api.client.post(
+        f"/api/verify/{challenge.token}/", json={"confirm_code": challenge.code}
+    )
+    assert verified.status_code == 200, verified.text
+
+    found = samples((await api.client.get("/metrics")).text)
+
+    route = {"route": "webhook", "channel": "webhook"}
+    assert (
+        found["referrals_deliveries_total", frozenset((route | {"outcome": "sent"}).items())] == 1
+    )
+    delivered = frozenset((route | {"outcome": "delivered"}).items())
+    assert found["referrals_deliveries_total", delivered] == 1
+    receipt = frozenset({"channel": "webhook"}.items())
+    assert found["referrals_receipt_seconds_count", receipt] == 1
+    assert found["referrals_receipt_seconds_sum", receipt] == 2.0
+    by_country = frozenset({"channel": "webhook", "country": "RU"}.items())
+    assert found["referrals_codes_delivered_total", by_country] == 1
+    assert found["referrals_codes_verified_total", by_country] == 1

@@ -125,6 +125,7 @@ def test_a_scrape_after_the_flow_shows_every_metric(tmp_path: Path, redis: Redis
         assert value(http, "referrals_queue_depth") == 0  # both delivered
         assert value(http, "referrals_queue_pending") == 0
         assert value(http, "referrals_queue_overdue") == 0
+        assert value(http, "referrals_circuit_state", channel="console") == 0  # closed
         assert not any("+7999" in str(labels) for _, labels in http)  # no phone as a label
 
         # A code whose login was verified before the worker took it is stale.
@@ -139,6 +140,8 @@ def test_a_scrape_after_the_flow_shows_every_metric(tmp_path: Path, redis: Redis
         assert sum(outcomes.values()) == 2, outcomes
         sent = outcomes["sent"]
         assert value(worker_samples, "referrals_code_delivery_seconds_count") == sent
+        console = {"route": "console", "channel": "console", "outcome": "sent"}
+        assert value(worker_samples, "referrals_deliveries_total", **console) == sent
         # Each code waited for the gateway's 0.2 s delay, and not for long beyond.
         delivery = value(worker_samples, "referrals_code_delivery_seconds_sum")
         assert 0.2 * sent <= delivery < 60 * sent

@@ -12,6 +12,7 @@ from referrals.application.events import (
     CodeNotSent,
     CodeQueued,
     CodeSent,
+    CodeVerified,
     Event,
     Hooks,
     LimitReached,
@@ -71,8 +72,9 @@ async def test_a_returning_login_publishes_no_user_created() -> None:
     await svc.sign_in(PHONE)
 
     # The in-memory test service delivers inside the login, before it returns.
-    assert [type(e) for e in svc.events] == [CodeSent, CodeQueued, LoginSucceeded]
-    login = svc.events[-1]
+    # CodeVerified: the channel that carried the used code (for conversion by channel).
+    assert [type(e) for e in svc.events] == [CodeSent, CodeQueued, LoginSucceeded, CodeVerified]
+    login = svc.events[-2]
     assert isinstance(login, LoginSucceeded) and login.is_new_user is False
 
 
@@ -231,6 +233,7 @@ async def test_a_login_retried_after_the_database_failed_is_still_a_new_user() -
     assert [type(e) for e in svc.events if not isinstance(e, CodeSent | CodeQueued)] == [
         UserCreated,
         LoginSucceeded,
+        CodeVerified,
     ]
 
 

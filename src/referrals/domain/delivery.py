@@ -52,6 +52,13 @@ class CircuitState(enum.StrEnum):
     """The cool-down is over: one probe may go; its outcome closes or re-opens."""
 
 
+def circuit_state(open_until: float | None, now: float) -> CircuitState:
+    """A circuit's state from when its cool-down ends (``None``: it never opened)."""
+    if open_until is None:
+        return CircuitState.CLOSED
+    return CircuitState.OPEN if now < open_until else CircuitState.HALF_OPEN
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryStep:
     at: float

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from referrals.domain.delivery import CircuitState
+from referrals.domain.delivery import CircuitState, circuit_state
 
 
 @dataclass(slots=True)
@@ -26,9 +26,7 @@ class InMemoryCircuitBreaker:
         self._circuits: dict[str, _Circuit] = {}
 
     def _state(self, circuit: _Circuit, now: float) -> CircuitState:
-        if circuit.open_until is None:
-            return CircuitState.CLOSED
-        return CircuitState.OPEN if now < circuit.open_until else CircuitState.HALF_OPEN
+        return circuit_state(circuit.open_until, now)
 
     async def allows(self, channel: str, now: float) -> bool:
         circuit = self._circuits.setdefault(channel, _Circuit())

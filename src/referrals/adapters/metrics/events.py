@@ -9,9 +9,13 @@ from typing import Any
 from referrals.adapters.metrics.instruments import Metrics
 from referrals.application.events import (
     ChannelFailed,
+    CodeDelivered,
     CodeNotSent,
     CodeQueued,
     CodeSent,
+    CodeUndeliverable,
+    CodeUndelivered,
+    CodeVerified,
     Event,
     LimitReached,
     LoginSucceeded,
@@ -43,6 +47,10 @@ class MetricsSink:
             ReferralApplied: lambda _: m.referrals_applied.inc(),
             ReferralRefused: lambda e: m.referrals_refused.labels(e.reason).inc(),
             UserCreated: lambda _: m.users_created.inc(),
+            CodeDelivered: lambda e: _delivered(m, e),
+            CodeUndelivered: lambda e: m.deliveries.labels(e.route, e.channel, "failed").inc(),
+            CodeUndeliverable: lambda e: _route_failed(m, e),
+            CodeVerified: lambda e: m.codes_verified.labels(e.channel, e.country).inc(),
         }
 
     async def publish(self, event: Event) -> None:
@@ -54,8 +62,21 @@ class MetricsSink:
 
 def _sent(metrics: Metrics, sent: Any, event: CodeSent) -> None:
     sent.inc()
+    if event.channel:
+        metrics.deliveries.labels(event.route, event.channel, "sent").inc()
     if event.requested_at is not None:
         metrics.delivery_seconds.observe(max(0.0, event.at - event.requested_at))
+
+
+def _delivered(metrics: Metrics, event: CodeDelivered) -> None:
+    metrics.deliveries.labels(event.route, event.channel, "delivered").inc()
+    metrics.codes_delivered.labels(event.channel, event.country).inc()
+    if event.seconds is not None:
+        metrics.receipt_seconds.labels(event.channel).observe(event.seconds)
+
+
+def _route_failed(metrics: Metrics, event: CodeUndeliverable) -> None:
+    metrics.deliveries.labels(event.route, "none", "delivery_failed").inc()
 
 
 def _not_sent(metrics: Metrics, gateway: str, event: CodeNotSent) -> None:

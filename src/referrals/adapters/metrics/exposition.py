@@ -8,7 +8,8 @@ not go back when a process is replaced). Without it (a test, a host's own
 server), the scrape reads the app's own registry.
 
 The queue's backlog is read from its Redis stream at scrape time
-(:class:`QueueCollector`), never counted per task.
+(:class:`QueueCollector`), never counted per task; so are the channels'
+circuits (:class:`CircuitCollector`), from the Redis every worker shares.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +26,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
+from referrals.adapters.redis.circuit import circuit_key
+from referrals.domain.delivery import CircuitState, circuit_state
 from referrals.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,59 @@ def process_ended() -> None:
             mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
 
 
+def _sync_redis(url: str, timeout: float) -> Any:
+    """A blocking client for reads at scrape time (a scrape runs in a thread)."""
+    import redis
+    import redis.cluster
+
+    from referrals.adapters.redis.client import cluster_seeds, is_cluster_url
+
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if is_cluster_url(url):
+        return redis.cluster.RedisCluster.from_url(cluster_seeds(url)[0], **options)
+    return redis.Redis.from_url(url, **options)
+
+
+CIRCUIT_VALUES = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
+
+
+class CircuitCollector(Collector):
+    """Reads each channel's circuit from Redis at each scrape (the circuits are
+    shared by every worker, so any process can tell): 0 closed, 1 half open
+    (a probe may go), 2 open."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.channels = settings.routes.channels
+        self._client: Any = None
+
+    def read(self) -> dict[str, CircuitState]:
+        if self._client is None:
+            self._client = _sync_redis(self.settings.redis_url or "", self.settings.ready_timeout)
+        now = time.time()
+        states = {}
+        for channel in self.channels:
+            key = circuit_key(self.settings.redis_prefix, channel)
+            open_until = self._client.hget(key, "open_until")
+            states[channel] = circuit_state(None if open_until is None else float(open_until), now)
+        return states
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "referrals_circuit_state",
+            "Each channel's circuit: 0 closed, 1 half open, 2 open (no attempt goes to it)",
+            labels=["channel"],
+        )
+        try:
+            states = self.read()
+        except Exception as exc:  # a scrape must answer even while Redis is away
+            log.warning("could not read the circuits for metrics: %s", exc)
+            return
+        for channel, state in states.items():
+            gauge.add_metric([channel], CIRCUIT_VALUES[state])
+        yield gauge
+
+
 class QueueCollector(Collector):
     """Reads the task stream at each scrape: tasks waiting to be read, read but
     not acknowledged (pending), and of those the ones idle past the redelivery
@@ -53,18 +110,7 @@ class QueueCollector(Collector):
 
     def _redis(self) -> Any:
         if self._client is None:
-            import redis
-            import redis.cluster
-
-            from referrals.adapters.redis.client import cluster_seeds, is_cluster_url
-
-            url = self.settings.broker_url or ""
-            timeout = self.settings.ready_timeout
-            options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-            if is_cluster_url(url):
-                self._client = redis.cluster.RedisCluster.from_url(cluster_seeds(url)[0], **options)
-            else:
-                self._client = redis.Redis.from_url(url, **options)
+            self._client = _sync_redis(self.settings.broker_url or "", self.settings.ready_timeout)
         return self._client
 
     def read(self) -> tuple[int, int, int]:
@@ -116,6 +162,8 @@ def scrape_registry(own: CollectorRegistry | None, settings: Settings) -> Collec
         registry = own or CollectorRegistry()
     if settings.broker_url:
         registry.register(QueueCollector(settings))
+    if settings.redis_url:
+        registry.register(CircuitCollector(settings))
     return registry
 
 

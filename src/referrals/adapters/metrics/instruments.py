@@ -78,6 +78,34 @@ class Metrics:
             ["channel", "reason"],
             registry=r,
         )
+        self.deliveries = Counter(
+            "referrals_deliveries",
+            "Login codes by route, channel and outcome: sent (the provider took it),"
+            " delivered and failed (its receipt said so), delivery_failed (every channel"
+            " of the route failed; channel none)",
+            ["route", "channel", "outcome"],
+            registry=r,
+        )
+        self.receipt_seconds = Histogram(
+            "referrals_receipt_seconds",
+            "From a channel taking a code to its receipt saying delivered, by channel",
+            ["channel"],
+            buckets=DELIVERY_BUCKETS,
+            registry=r,
+        )
+        self.codes_delivered = Counter(
+            "referrals_codes_delivered",
+            "Codes a receipt said were delivered, by channel and country",
+            ["channel", "country"],
+            registry=r,
+        )
+        self.codes_verified = Counter(
+            "referrals_codes_verified",
+            "Logins verified, by the channel that carried the code and the country;"
+            " conversion is this over referrals_codes_delivered",
+            ["channel", "country"],
+            registry=r,
+        )
         self.dependency_errors = Counter(
             "referrals_dependency_errors",
             "Requests and deliveries that failed because a dependency was unavailable",

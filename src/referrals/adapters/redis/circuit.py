@@ -8,6 +8,7 @@ from referrals.domain.delivery import CircuitState
 
 # One hash per channel: open_until (while open or half open), probe_until,
 # failures (the recent failure times, spaces between). KEYS[1] the hash.
+# _STATE is domain.delivery.circuit_state, in Lua.
 _STATE = """
 local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '')
 if not open_until then return 'closed' end
@@ -51,6 +52,11 @@ return 'closed'
 """
 
 
+def circuit_key(prefix: str, channel: str) -> str:
+    """The hash of ``channel``'s circuit (its ``open_until`` decides the state)."""
+    return f"{prefix}circuit:{channel}"
+
+
 class RedisCircuitBreaker:
     """A :class:`~referrals.application.ports.CircuitBreaker` as
     ``{prefix}circuit:{channel}``: each method one script on one key, so of
@@ -77,7 +83,7 @@ class RedisCircuitBreaker:
         self._ttl = cleanup_ms(max(window, cooldown + probe_lease))
 
     def _key(self, channel: str) -> list[str]:
-        return [f"{self._prefix}circuit:{channel}"]
+        return [circuit_key(self._prefix, channel)]
 
     async def allows(self, channel: str, now: float) -> bool:
         with translated_errors():

@@ -104,15 +104,13 @@ REPORT = {
     "phone_number": "+79991234567",
     "request_cost": 0.01,
     "delivery_status": {"status": "delivered", "updated_at": 1_800_000_000},
-    "payload": "login-1",
+    "payload": "a-digest-of-the-key",
 }
 
 
-def test_a_signed_telegram_report_gives_its_status_and_login() -> None:
+def test_a_signed_telegram_report_gives_its_request_and_status() -> None:
     read = TelegramReceipts(TOKEN).read(telegram_callback(REPORT), NOW)
-    assert read.receipts == (
-        Receipt("r-1", ReceiptStatus.DELIVERED, login="login-1", detail="delivered"),
-    )
+    assert read.receipts == (Receipt("r-1", ReceiptStatus.DELIVERED, detail="delivered"),)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@
 Its ``X-Request-Signature`` is hex HMAC-SHA256 of the ``X-Request-Timestamp``
 header, a newline and the body, keyed with the SHA-256 of the API token.
 ``delivery_status.status`` is ``sent``, ``delivered``, ``read``,
-``expired`` or ``revoked``; ``payload`` echoes what we sent (the login).
+``expired`` or ``revoked``; ``request_id`` is the message id the gateway
+got when sending (its ``payload`` is a digest, never the login).
 """
 
 from __future__ import annotations
@@ -49,10 +50,8 @@ class TelegramReceipts:
             report = json.loads(callback.body)
             request_id = str(report["request_id"])
             status = str((report.get("delivery_status") or {}).get("status", ""))
-            payload = report.get("payload")
         except (ValueError, KeyError, TypeError, AttributeError):
             raise unreadable() from None
         if status not in STATUSES:
             return Receipts(())
-        login = payload if isinstance(payload, str) and payload else None
-        return Receipts((Receipt(request_id, STATUSES[status], login, status),))
+        return Receipts((Receipt(request_id, STATUSES[status], detail=status),))

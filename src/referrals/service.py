@@ -59,7 +59,7 @@ from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
 from referrals.application.webhooks import Deliveries, WebhookPoster
-from referrals.settings import PURGE_BATCH, Settings
+from referrals.settings import PURGE_BATCH, Settings, missing_extras
 
 if TYPE_CHECKING:
     from dependency_injector import providers
@@ -206,8 +206,9 @@ def build_container(
         from referrals.adapters.tracing import start_tracing
 
         start_tracing()
-    container = Container(settings=settings)
     chosen = adapters or Adapters()
+    missing_extras(settings, database=chosen.unit_of_work is None)
+    container = Container(settings=settings)
     use(container.unit_of_work, chosen.unit_of_work)
     use(container.challenges, chosen.challenges)
     use(container.sessions, chosen.sessions)

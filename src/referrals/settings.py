@@ -13,8 +13,10 @@ message instead of misbehaving later.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import json
+import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -173,6 +175,9 @@ class Settings:
     """Whether ``secret_key`` was drawn at random because none was given."""
 
     def __post_init__(self) -> None:
+        for name in ("secret_key", "sms_webhook_secret"):  # text given from Python: its UTF-8
+            if isinstance(value := getattr(self, name), str):
+                object.__setattr__(self, name, value.encode())
         if not self.secret_key:
             object.__setattr__(self, "secret_key", secrets.token_bytes(32))
             object.__setattr__(self, "secret_key_generated", True)
@@ -302,7 +307,63 @@ def _database_problems(s: Settings) -> list[str]:
     ]
     if s.db_schema is not None and s.database_url.startswith("sqlite"):
         problems.append(f"{_name('db_schema')} is for PostgreSQL; SQLite has no schemas")
+    scheme = s.database_url.partition("://")[0]
+    try:
+        _database_url(s.database_url)
+    except ValueError:
+        problems.append(f"{_name('database_url')}: {scheme}:// is none of ours: expected {URL}")
+    if s.database_url.startswith("sqlite") and sqlite_path(s.database_url) in IN_MEMORY_SQLITE:
+        problems.append(
+            f"{_name('database_url')}: an in-memory SQLite database is refused: each"
+            " connection (the migration's, the service's) would get an empty one of its own."
+            " Use a file (sqlite:///referrals.sqlite3) or Adapters.in_memory()"
+        )
+    if not isinstance(s.secret_key, bytes):
+        problems.append(f"{_name('secret_key')}: expected bytes or text")
     return problems
+
+
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "postgres": ("psycopg", "psycopg_pool", "sqlalchemy"),
+    "sqlite": ("sqlalchemy", "alembic"),
+    "redis": ("redis", "taskiq", "taskiq_redis"),
+}
+"""What each extra of the package installs that the service imports."""
+
+
+def missing_extras(settings: Settings, *, database: bool = True, redis: bool = True) -> None:
+    """Raise :class:`SettingsError` naming ``pip install 'referrals[…]'`` for each
+    extra these settings need (the database's unless ``database`` is False,
+    Redis's when it is used) that is not installed, instead of a
+    ``No module named …`` at the first request."""
+    from importlib.util import find_spec
+
+    wanted: list[str] = []
+    if database:
+        wanted.append("sqlite" if settings.database_url.startswith("sqlite") else "postgres")
+    if redis and (settings.redis_url or settings.broker_url):
+        wanted.append("redis")
+    problems: list[str] = []
+    for extra in wanted:
+        for module in EXTRA_MODULES[extra]:
+            if find_spec(module) is None:  # looked up, not imported
+                problems.append(
+                    f"{module} is not installed: pip install 'referrals[{extra}]'"
+                    f" (needed by {_name('redis_url' if extra == 'redis' else 'database_url')})"
+                )
+                break
+    if problems:
+        raise SettingsError(problems)
+
+
+IN_MEMORY_SQLITE = frozenset({"", ":memory:"})
+"""``sqlite://`` and ``sqlite:///:memory:``: a new empty database per connection."""
+
+
+def sqlite_path(url: str) -> str:
+    """The file of ``sqlite:///path`` (empty for ``sqlite://``), query left out."""
+    path = url.split("://", 1)[1].partition("?")[0]
+    return path[1:] if path.startswith("/") else path
 
 
 # --- reading the environment -------------------------------------------------
@@ -662,10 +723,49 @@ def export_setting(name: str, value: object) -> None:
     os.environ[PREFIX + name] = str(value)
 
 
+TOOLING_VARIABLES = frozenset(
+    {
+        "VENV",
+        "TEST_POSTGRES_URL",
+        "TEST_REDIS_URL",
+        "TEST_REDIS_SERVER",
+        "TEST_PG_BIN",
+        "FUZZ_URL",
+        "FUZZ_SEED",
+        "FUZZ_SECONDS",
+        "FUZZ_EXAMPLES",
+    }
+)
+"""``REFERRALS_*`` variables of the project's own tools (dev.py, the tests): not settings."""
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each ``REFERRALS_*`` variable that is no setting (a typo such
+    as ``REFERRALS_CODE_LENGHT``), naming the closest known one."""
+    settings = sorted(variable.name for variable in VARIABLES)
+    lines: list[str] = []
+    for key in sorted(environ):
+        name = key.removeprefix(PREFIX)
+        if not key.startswith(PREFIX) or name in TOOLING_VARIABLES or name in settings:
+            continue
+        close = difflib.get_close_matches(name, settings, n=1)
+        hint = f" (did you mean {PREFIX}{close[0]}?)" if close else ""
+        lines.append(f"{key} is not a setting{hint}")
+    return lines
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and check every ``REFERRALS_*`` variable (see :data:`VARIABLES`)."""
+    """Read and check every ``REFERRALS_*`` variable (see :data:`VARIABLES`).
+    A variable that is none of them is logged as a warning, and refused when
+    ``REFERRALS_ENV=prod``."""
     environ = os.environ if environ is None else environ
     problems: list[str] = []
+    unknown = unknown_variables(environ)
+    if environ.get(PREFIX + "ENV", "").strip() == "prod":
+        problems.extend(f"{line}: refused when REFERRALS_ENV=prod" for line in unknown)
+    else:
+        for line in unknown:
+            logging.getLogger("referrals.settings").warning("%s: ignored", line)
     values: dict[str, Any] = {}
     policy: dict[str, Any] = {}
     for variable in VARIABLES:

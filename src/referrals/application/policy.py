@@ -11,7 +11,7 @@ from types import MappingProxyType
 from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.errors import InvalidPhone
-from referrals.domain.phone import GlobalNumber, Phone, parse_phone
+from referrals.domain.phone import GlobalNumber, Phone, is_known_region, parse_phone
 
 DAY = 86_400.0
 MAX_TEST_PHONES = 10
@@ -100,6 +100,10 @@ class Policy:
             raise ValueError(f"ipv6_network_prefix must be 1..128, not {self.ipv6_network_prefix}")
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")
+        if not is_known_region(self.default_region):
+            raise ValueError(f"default_region: {self.default_region!r} is not a region such as RU")
+        if unknown := sorted(r for r in self.allowed_regions if not is_known_region(r)):
+            raise ValueError(f"allowed_regions: {unknown} are not regions such as RU")
         object.__setattr__(self, "test_phones", MappingProxyType(self._normalised_test_phones()))
 
     def _normalised_test_phones(self) -> dict[Phone, str]:

@@ -67,6 +67,7 @@ from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verify
+from referrals.application.webhook_desk import WebhookDesk
 from referrals.application.webhooks import Deliveries, WebhookPoster
 from referrals.domain.routes import Routes
 from referrals.settings import (
@@ -346,6 +347,14 @@ async def _webhook_poster(settings: Settings) -> AsyncIterator[WebhookPoster | N
         await poster.aclose()
 
 
+def _webhook_desk(
+    settings: Settings, deliveries: Deliveries | None, clock: Clock
+) -> WebhookDesk | None:
+    if deliveries is None:
+        return None
+    return WebhookDesk(deliveries, settings.webhooks, clock)
+
+
 def _relay(
     settings: Settings,
     deliveries: Deliveries | None,
@@ -561,6 +570,9 @@ class Container(_Container):
     )
     webhook_poster: providers.Provider[WebhookPoster | None] = providers.Resource(
         _webhook_poster, settings
+    )
+    webhook_desk: providers.Provider[WebhookDesk | None] = providers.Callable(
+        _webhook_desk, settings, deliveries, clock
     )
     relay: providers.Provider[Relay | None] = providers.Callable(
         _relay, settings, deliveries, webhook_poster, clock, counted_events

@@ -19,6 +19,11 @@ from referrals.application.errors import ServiceUnavailable
 from referrals.application.operations import UserNotFound
 from referrals.domain.errors import InvalidInput
 from referrals.entrypoints import operator_output as output
+from referrals.entrypoints.events_cli import (
+    EVENT_COMMANDS,
+    add_event_commands,
+    run_event_command,
+)
 from referrals.settings import Settings
 
 NOT_SHARED = (
@@ -88,9 +93,10 @@ def add_commands(commands: Any) -> None:
         " sent, delivered, verified, conversion), top referrers",
     )
     stats.add_argument("--top", type=int, default=10, help="referrers to list (default 10)")
+    add_event_commands(commands, as_json)
 
 
-OPERATOR_COMMANDS = frozenset({"users", "sessions", "limits", "deliveries", "stats"})
+OPERATOR_COMMANDS = frozenset({"users", "sessions", "limits", "deliveries", "stats"}) | EVENT_COMMANDS
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -99,6 +105,11 @@ async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
     container = build_container(settings)
     try:
+        if args.command in EVENT_COMMANDS:
+            desk = await resolve(container.webhook_desk)
+            if desk is None:
+                raise Unreachable("the users' store is not this service's database: no outbox")
+            return await run_event_command(desk, args)
         if args.command == "users" and args.action == "show":
             report = await (await resolve(container.show_user))(args.phone)
             return output.user_report(report, sessions_known=settings.shared_stores)

@@ -20,7 +20,7 @@ from referrals.settings import Settings, load_settings
 from tests.namespaces import NAMESPACE
 from tests.processes import free_port
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 (a test key)
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PHONE = "+79990000201"
 
 

@@ -136,7 +136,8 @@ class Relay:
         """Publish the backlog's figures (:class:`DeliveriesMeasured`)."""
         now = self.clock.now()
         figures = await self.deliveries.figures(now)
-        await self.events.publish(DeliveriesMeasured(at=now, figures=figures))
+        names = tuple(endpoint.name for endpoint in self.endpoints)
+        await self.events.publish(DeliveriesMeasured(at=now, figures=figures, endpoints=names))
 
     async def purge(self, keep: float, limit: int) -> int:
         """Delete up to ``limit`` rows older than ``keep`` seconds with nothing pending."""

@@ -199,6 +199,8 @@ class DeliveriesMeasured(Event):
     """The relay's periodic look at its backlog (for the metrics' gauges)."""
 
     figures: DeliveryFigures
+    endpoints: tuple[str, ...]
+    """The endpoints configured (each gets a figure, zero when nothing waits)."""
 
 
 class WebhookPoster(Protocol):

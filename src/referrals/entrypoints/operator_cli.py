@@ -96,7 +96,21 @@ def add_commands(commands: Any) -> None:
     add_event_commands(commands, as_json)
 
 
-OPERATOR_COMMANDS = frozenset({"users", "sessions", "limits", "deliveries", "stats"}) | EVENT_COMMANDS
+OPERATOR_COMMANDS = EVENT_COMMANDS | {"users", "sessions", "limits", "deliveries", "stats"}
+
+
+async def _run_events(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    from referrals.container import close, resolve
+    from referrals.service import build_container
+
+    container = build_container(settings)
+    try:
+        desk = await resolve(container.webhook_desk)
+        if desk is None:
+            raise Unreachable("the users' store is not this service's database: no outbox")
+        return await run_event_command(desk, args)
+    finally:
+        await close(container)
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -105,11 +119,6 @@ async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
     container = build_container(settings)
     try:
-        if args.command in EVENT_COMMANDS:
-            desk = await resolve(container.webhook_desk)
-            if desk is None:
-                raise Unreachable("the users' store is not this service's database: no outbox")
-            return await run_event_command(desk, args)
         if args.command == "users" and args.action == "show":
             report = await (await resolve(container.show_user))(args.phone)
             return output.user_report(report, sessions_known=settings.shared_stores)
@@ -144,7 +153,8 @@ def run_operator_command(
     """Run one operator command; print its result (stdout) or why not (stderr)."""
     name = f"referrals {args.command}" + (f" {args.action}" if hasattr(args, "action") else "")
     try:
-        result = run(_run(settings, args))
+        events = args.command in EVENT_COMMANDS
+        result = run(_run_events(settings, args) if events else _run(settings, args))
     except UserNotFound as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 1

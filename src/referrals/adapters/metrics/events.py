@@ -25,6 +25,7 @@ from referrals.application.events import (
     VerificationFailed,
 )
 from referrals.application.ports import EventSink
+from referrals.application.webhooks import DeliveriesMeasured, WebhookAttempted
 
 
 class MetricsSink:
@@ -47,6 +48,8 @@ class MetricsSink:
             ReferralApplied: lambda _: m.referrals_applied.inc(),
             ReferralRefused: lambda e: m.referrals_refused.labels(e.reason).inc(),
             UserCreated: lambda _: m.users_created.inc(),
+            WebhookAttempted: m.webhooks.attempted,
+            DeliveriesMeasured: m.webhooks.measured,
             CodeDelivered: lambda e: _delivered(m, e),
             CodeUndelivered: lambda e: m.deliveries.labels(e.route, e.channel, "failed").inc(),
             CodeUndeliverable: lambda e: _route_failed(m, e),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from referrals.adapters.metrics.webhooks import WebhookMetrics
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DELIVERY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DEPENDENCIES = {"the database": "database", "Redis": "redis", "the task queue": "queue"}
@@ -112,6 +114,7 @@ class Metrics:
             ["dependency"],
             registry=r,
         )
+        self.webhooks = WebhookMetrics(r)
 
     def dependency_failed(self, what: str) -> None:
         """Count a ``ServiceUnavailable`` by the dependency it names."""

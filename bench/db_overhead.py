@@ -40,6 +40,7 @@ from referrals.adapters.sql.statements import statements_for
 from referrals.adapters.sql.tables import tables_for
 from referrals.application.policy import Policy
 from referrals.application.profile import GetProfile
+from referrals.settings import Settings
 
 USER_SQL = (
     "SELECT id, phone, invite_code, referrer_id, used_invite_code, referred_count"
@@ -51,6 +52,7 @@ PAGE_SQL = (
 )
 REFERRALS = 100
 NAMESPACE = Namespace("referrals_", None)
+DEFAULTS = Settings()
 users = tables_for(NAMESPACE).users
 
 Call = Callable[[], Awaitable[Any]]
@@ -96,7 +98,13 @@ async def timed(calls: int, call: Call) -> tuple[float, float]:
 
 
 async def variants(url: str, dialect: str) -> list[tuple[str, Call]]:
-    database = open_database(url, namespace=NAMESPACE)
+    database = open_database(
+        url,
+        namespace=NAMESPACE,
+        pool_size=DEFAULTS.db_pool_size,
+        timeout=DEFAULTS.dependency_timeout,
+        prepared_statements=True,
+    )
     await seed(database)
     await database.open()
     served = GetProfile(policy=Policy(), unit_of_work=sql_unit_of_work(database))

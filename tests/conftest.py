@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from referrals.adapters.sql import Database, open_database
 from referrals.adapters.sql.migrate import sqlalchemy_url
 from referrals.adapters.sql.tables import tables_for
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -84,7 +85,7 @@ def _postgres_migrated(postgres_url: str) -> str:
 
     from referrals.adapters.sql.database import run_migrations
 
-    asyncio.run(run_migrations(postgres_url, NAMESPACE))
+    asyncio.run(run_migrations(postgres_url, NAMESPACE, prepared_statements=True))
     return postgres_url
 
 
@@ -94,7 +95,9 @@ async def postgres_database(_postgres_migrated: str) -> AsyncIterator[Database]:
     with sqlalchemy_engine(_postgres_migrated) as engine, engine.begin() as conn:
         every = ", ".join(table.name for table in tables_for(NAMESPACE).metadata.sorted_tables)
         conn.exec_driver_sql(f"TRUNCATE {every} RESTART IDENTITY")
-    database = open_database(_postgres_migrated, namespace=NAMESPACE, pool_size=20)
+    database = open_database(
+        _postgres_migrated, namespace=NAMESPACE, **(DATABASE | {"pool_size": 20})
+    )
     await database.open()
     try:
         yield database
@@ -119,7 +122,7 @@ async def pgbouncer_database(
     """The session's database (emptied, as ``postgres_database``) through
     PgBouncer in transaction mode, as ``REFERRALS_DB_TRANSACTION_POOLER=true`` opens it."""
     database = open_database(
-        pgbouncer_url, namespace=NAMESPACE, pool_size=10, prepared_statements=False
+        pgbouncer_url, namespace=NAMESPACE, **(DATABASE | {"prepared_statements": False})
     )
     await database.open()
     try:
@@ -131,7 +134,9 @@ async def pgbouncer_database(
 @pytest.fixture
 async def sqlite_database(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
     """A migrated SQLite database in a file of this test's own."""
-    database = open_database(f"sqlite:///{tmp_path}/referrals.sqlite3", namespace=NAMESPACE)
+    database = open_database(
+        f"sqlite:///{tmp_path}/referrals.sqlite3", namespace=NAMESPACE, **DATABASE
+    )
     await database.migrate()
     await database.open()
     try:

@@ -50,6 +50,7 @@ from referrals.application.ports import (
 from referrals.testing.contracts import circuit as circuit_contract
 from referrals.testing.contracts import deliveries as deliveries_contract
 from referrals.testing.contracts import delivery_log as log_contract
+from tests.defaults import TIMEOUT
 from tests.shared_host import host_commits_each_unit, host_engine
 
 MEMORY_OR_REDIS = [
@@ -66,10 +67,10 @@ async def _on_redis(
     """The adapter on a fresh client, in the test's own key prefix (on the
     shared server, or on the session's own throwaway cluster)."""
     if request.param == "redis-cluster":
-        client = connect_redis(request.getfixturevalue("redis_cluster_url"))
+        client = connect_redis(request.getfixturevalue("redis_cluster_url"), timeout=TIMEOUT)
         prefix = f"referrals-test:{secrets.token_hex(6)}:"
     else:
-        client = connect_redis(request.getfixturevalue("redis_server_url"))
+        client = connect_redis(request.getfixturevalue("redis_server_url"), timeout=TIMEOUT)
         prefix = request.getfixturevalue("redis_prefix")
     try:
         yield adapter(client, prefix)

@@ -22,6 +22,7 @@ from referrals.application.ports import Limit, Quota, Rule
 from referrals.domain.challenge import Challenge
 from referrals.domain.phone import Phone
 from tests.contract.redis_proxy import RedisProxy
+from tests.defaults import TIMEOUT
 
 NOW = 1_800_000_000.0
 PREFIX = "referrals-test:down:"
@@ -49,7 +50,7 @@ EVERY_PORT_METHOD: dict[str, Call] = {
 
 @pytest.fixture
 async def closed_port_client() -> AsyncIterator[redis.asyncio.Redis]:
-    client = connect_redis("redis://127.0.0.1:1/0")
+    client = connect_redis("redis://127.0.0.1:1/0", timeout=TIMEOUT)
     yield client
     await client.aclose()
 
@@ -92,7 +93,7 @@ async def test_a_stuck_redis_is_unavailable_after_about_the_timeout() -> None:
 async def test_the_client_recovers_by_itself_when_redis_comes_back(
     proxy: RedisProxy, redis_prefix: str
 ) -> None:
-    client = connect_redis(proxy.url)
+    client = connect_redis(proxy.url, timeout=TIMEOUT)
     sessions = RedisSessionStore(client, redis_prefix)
     try:
         await sessions.create("s", 7, NOW + 60, NOW)
@@ -108,7 +109,7 @@ async def test_the_client_recovers_by_itself_when_redis_comes_back(
 async def test_the_first_command_after_a_quiet_redis_restart_succeeds(
     proxy: RedisProxy, redis_prefix: str
 ) -> None:
-    client = connect_redis(proxy.url)
+    client = connect_redis(proxy.url, timeout=TIMEOUT)
     sessions = RedisSessionStore(client, redis_prefix)
     try:
         await sessions.create("s", 7, NOW + 60, NOW)

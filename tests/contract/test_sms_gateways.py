@@ -27,7 +27,9 @@ class TestTelegramGateway(SmsGatewayContract):
     async def gateway(
         self, far_side: telegram.FakeTelegramGateway
     ) -> AsyncIterator[TelegramGateway]:
-        sms = TelegramGateway(telegram.TOKEN, base_url=far_side.url, timeout=GATEWAY_TIMEOUT)
+        sms = TelegramGateway(
+            telegram.TOKEN, base_url=far_side.url, public_url=None, timeout=GATEWAY_TIMEOUT
+        )
         yield sms
         await sms.aclose()
 

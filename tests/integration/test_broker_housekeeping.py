@@ -9,6 +9,7 @@ import redis.asyncio
 from taskiq import BrokerMessage
 
 from referrals.adapters.taskiq import ReclaimingRedisStreamBroker, build_broker
+from tests.defaults import BROKER
 
 pytestmark = pytest.mark.redis
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.redis
 async def test_a_worker_forgets_idle_consumers_with_nothing_pending(
     redis_server_url: str, redis_prefix: str, redis_client: redis.asyncio.Redis
 ) -> None:
-    broker = build_broker(redis_server_url, queue=f"{redis_prefix}tasks")
+    broker = build_broker(redis_server_url, **(BROKER | {"queue": f"{redis_prefix}tasks"}))
     assert isinstance(broker, ReclaimingRedisStreamBroker)
     stream, group = broker.queue_name, broker.consumer_group_name
     await redis_client.xgroup_create(stream, group, id="0", mkstream=True)
@@ -43,7 +44,7 @@ async def test_queueing_tasks_builds_no_redis_client_per_message(
     redis_client: redis.asyncio.Redis,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    broker = build_broker(redis_server_url, queue=f"{redis_prefix}tasks")
+    broker = build_broker(redis_server_url, **(BROKER | {"queue": f"{redis_prefix}tasks"}))
     assert isinstance(broker, ReclaimingRedisStreamBroker)
     built = 0
     init = redis.asyncio.Redis.__init__

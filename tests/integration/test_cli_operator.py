@@ -38,7 +38,7 @@ def env(
         database_url = f"sqlite+aiosqlite:///{tmp_path}/operator.sqlite3"
     else:
         database_url = request.getfixturevalue("empty_postgres_url")
-    asyncio.run(run_migrations(database_url, NAMESPACE))
+    asyncio.run(run_migrations(database_url, NAMESPACE, prepared_statements=True))
     values = {
         "REFERRALS_DATABASE_URL": database_url,
         "REFERRALS_REDIS_URL": redis_server_url,

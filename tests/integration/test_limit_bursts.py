@@ -21,6 +21,7 @@ from referrals.adapters.redis import RedisChallengeStore, RedisRateLimiter, conn
 from referrals.application.policy import Policy
 from referrals.testing import FakeClock
 from tests import bursts
+from tests.defaults import TIMEOUT
 from tests.unit.conftest import World
 
 
@@ -37,7 +38,7 @@ async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
     else:
         url = request.getfixturevalue("redis_cluster_url")
         prefix = f"referrals-test:{secrets.token_hex(6)}:"
-    client = connect_redis(url)
+    client = connect_redis(url, timeout=TIMEOUT)
     try:
         yield World(
             policy=Policy(),

@@ -25,6 +25,7 @@ from referrals.entrypoints.logs import RequestIdFilter
 from referrals.entrypoints.worker import build_worker_broker
 from referrals.service import Adapters
 from referrals.settings import Settings
+from tests.defaults import DATABASE
 from tests.e2e.conftest import with_peer
 from tests.namespaces import NAMESPACE
 
@@ -118,7 +119,7 @@ async def test_no_log_record_holds_a_code_a_token_or_a_full_phone(
     captured: Everything, redis_server_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
-    await open_database(database_url, namespace=NAMESPACE).migrate()
+    await open_database(database_url, namespace=NAMESPACE, **DATABASE).migrate()
     settings = Settings(
         database_url=database_url,
         redis_url=redis_server_url,

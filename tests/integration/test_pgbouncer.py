@@ -12,6 +12,7 @@ import pytest
 from referrals.adapters.sql import open_database
 from referrals.adapters.sql.database import prepare_database, run_migrations
 from referrals.adapters.sql.schema import HEAD, SchemaOutdated
+from tests.defaults import DATABASE, TIMEOUT
 from tests.namespaces import NAMESPACE
 from tests.pgbouncer import pgbouncer
 
@@ -23,11 +24,13 @@ async def test_a_database_is_migrated_and_checked_through_pgbouncer(
 ) -> None:
     with pgbouncer(empty_postgres_url) as url:
         with pytest.raises(SchemaOutdated):
-            await prepare_database(url, NAMESPACE, prepared_statements=False)
+            await prepare_database(url, NAMESPACE, timeout=TIMEOUT, prepared_statements=False)
         await run_migrations(url, NAMESPACE, prepared_statements=False)
         await run_migrations(url, NAMESPACE, prepared_statements=False)  # idempotent
-        await prepare_database(url, NAMESPACE, prepared_statements=False)
-        database = open_database(url, namespace=NAMESPACE, prepared_statements=False)
+        await prepare_database(url, NAMESPACE, timeout=TIMEOUT, prepared_statements=False)
+        database = open_database(
+            url, namespace=NAMESPACE, **(DATABASE | {"prepared_statements": False})
+        )
         await database.open()
         try:
             assert await database.revision() == HEAD

@@ -17,6 +17,7 @@ import pytest
 from referrals.adapters.sql.database import Database, open_database
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import parse_phone
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 
 pytestmark = pytest.mark.postgres
@@ -65,7 +66,9 @@ async def counted(_postgres_migrated: str) -> AsyncIterator[tuple[TurnCounter, D
     async with TurnCounter(parts.hostname or "127.0.0.1", parts.port or 5432) as counter:
         netloc = f"{parts.username or ''}@127.0.0.1:{counter.port}"
         database = open_database(
-            urlunsplit(parts._replace(netloc=netloc)), namespace=NAMESPACE, pool_size=1
+            urlunsplit(parts._replace(netloc=netloc)),
+            namespace=NAMESPACE,
+            **(DATABASE | {"pool_size": 1}),
         )
         await database.open()
         try:

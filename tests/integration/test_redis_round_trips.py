@@ -22,6 +22,7 @@ from referrals.adapters.memory import RecordingSmsGateway
 from referrals.adapters.sql import open_database
 from referrals.domain.errors import CodeInvalid, ReferralCodeNotFound
 from referrals.service import Service
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 
 pytestmark = pytest.mark.redis
@@ -67,7 +68,7 @@ async def service(
     redis_server_url: str, redis_prefix: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Service, RecordingSmsGateway]]:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
-    await open_database(database_url, namespace=NAMESPACE).migrate()
+    await open_database(database_url, namespace=NAMESPACE, **DATABASE).migrate()
     settings = Settings(
         redis_url=redis_server_url,
         redis_prefix=redis_prefix,

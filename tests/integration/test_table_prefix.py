@@ -15,6 +15,7 @@ from referrals.adapters.sql.schema import HEAD
 from referrals.adapters.sql.tables import tables_for
 from referrals.domain.phone import Phone
 from tests.conftest import sqlalchemy_engine
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 
 LEGACY = Path(__file__).with_name("legacy")
@@ -68,7 +69,7 @@ def _tables(url: str, schema: str | None = None) -> set[str]:
 
 
 async def _read_users(url: str, namespace: Namespace) -> tuple[object, object]:
-    database = open_database(url, namespace=namespace)
+    database = open_database(url, namespace=namespace, **DATABASE)
     await database.prepare()
     try:
         async with database.unit_of_work() as unit:
@@ -85,8 +86,8 @@ async def _read_users(url: str, namespace: Namespace) -> tuple[object, object]:
 async def test_a_database_from_before_the_prefix_is_moved_with_its_data(empty_url: str) -> None:
     _legacy_database(empty_url, _dialect(empty_url))
 
-    migrate(empty_url, NAMESPACE)
-    migrate(empty_url, NAMESPACE)  # and again: nothing left to do
+    migrate(empty_url, NAMESPACE, prepared_statements=True)
+    migrate(empty_url, NAMESPACE, prepared_statements=True)  # and again: nothing left to do
 
     assert _tables(empty_url) == {
         table.name for table in tables_for(NAMESPACE).metadata.sorted_tables
@@ -113,7 +114,7 @@ def test_the_moved_constraints_index_and_sequence_carry_the_new_name(
     empty_postgres_url: str,
 ) -> None:
     _legacy_database(empty_postgres_url, "postgresql")
-    migrate(empty_postgres_url, NAMESPACE)
+    migrate(empty_postgres_url, NAMESPACE, prepared_statements=True)
     with sqlalchemy_engine(empty_postgres_url) as engine, engine.connect() as conn:
         names = set(
             conn.execute(
@@ -133,7 +134,7 @@ async def test_a_hosts_revision_in_the_shared_version_table_is_left_to_the_host(
 ) -> None:
     _legacy_database(empty_url, _dialect(empty_url), host_revision="host_0007")
 
-    migrate(empty_url, NAMESPACE)
+    migrate(empty_url, NAMESPACE, prepared_statements=True)
 
     with sqlalchemy_engine(empty_url) as engine, engine.connect() as conn:
         kept = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
@@ -148,7 +149,7 @@ async def test_a_hosts_own_users_table_and_history_are_left_alone(empty_url: str
         conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
         conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0003')")  # the host's own 0003
 
-    migrate(empty_url, NAMESPACE)
+    migrate(empty_url, NAMESPACE, prepared_statements=True)
 
     assert _tables(empty_url) >= {"users", "alembic_version", "referrals_users"}
     with sqlalchemy_engine(empty_url) as engine, engine.connect() as conn:
@@ -156,7 +157,7 @@ async def test_a_hosts_own_users_table_and_history_are_left_alone(empty_url: str
             "host@example.com"
         ]
         assert conn.exec_driver_sql("SELECT * FROM alembic_version").scalars().all() == ["0003"]
-    database = open_database(empty_url, namespace=NAMESPACE)
+    database = open_database(empty_url, namespace=NAMESPACE, **DATABASE)
     await database.prepare()
     await database.close()
 
@@ -167,14 +168,16 @@ async def test_a_schema_and_prefix_of_our_own_are_used_by_migrations_and_the_run
     empty_postgres_url: str, prepared_statements: bool
 ) -> None:
     namespace = Namespace("acme_", "referrals")
-    migrate(empty_postgres_url, namespace)
+    migrate(empty_postgres_url, namespace, prepared_statements=True)
     assert {"acme_users", "acme_outbox", "acme_alembic_version"} <= _tables(
         empty_postgres_url, "referrals"
     )
     assert "acme_users" not in _tables(empty_postgres_url)
 
     database = open_database(
-        empty_postgres_url, namespace=namespace, prepared_statements=prepared_statements
+        empty_postgres_url,
+        namespace=namespace,
+        **(DATABASE | {"prepared_statements": prepared_statements}),
     )
     await database.prepare()
     try:
@@ -190,10 +193,10 @@ async def test_the_urls_own_search_path_is_kept_at_runtime(empty_postgres_url: s
     with sqlalchemy_engine(empty_postgres_url) as engine, engine.begin() as conn:
         conn.exec_driver_sql("CREATE SCHEMA hosted")
     url = f"{empty_postgres_url}?options=-csearch_path%3Dhosted"
-    migrate(url, NAMESPACE)
+    migrate(url, NAMESPACE, prepared_statements=True)
     assert "referrals_users" in _tables(empty_postgres_url, "hosted")
 
-    database = open_database(url, namespace=NAMESPACE)
+    database = open_database(url, namespace=NAMESPACE, **DATABASE)
     await database.prepare()  # found the schema at HEAD through the URL's search_path
     await database.close()
 

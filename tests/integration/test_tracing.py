@@ -27,6 +27,7 @@ from referrals.entrypoints.http import create_app
 from referrals.entrypoints.worker import build_worker_broker
 from referrals.service import Adapters, open_service
 from referrals.settings import Settings, tracing_wanted
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -46,7 +47,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 async def _settings(tmp_path: Path, **changes: Any) -> Settings:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
-    await open_database(database_url, namespace=NAMESPACE).migrate()
+    await open_database(database_url, namespace=NAMESPACE, **DATABASE).migrate()
     return Settings(
         database_url=database_url,
         secret_key=b"tracing-test-secret-key-0123456789",

@@ -40,6 +40,7 @@ from referrals.domain.phone import Phone
 from referrals.domain.routes import Routes
 from referrals.settings import Settings
 from referrals.testing import FakeClock
+from tests.defaults import BROKER, TIMEOUT
 from tests.integration.workers import (
     clean_exit,
     kill_group,
@@ -239,7 +240,7 @@ class Deliveries:
 
 @pytest.fixture
 async def deliveries(redis_server_url: str, redis_prefix: str) -> AsyncIterator[Deliveries]:
-    client = connect_redis(redis_server_url)
+    client = connect_redis(redis_server_url, timeout=TIMEOUT)
     clock = FakeClock(time.time())
     policy = Policy(expose_codes=True)
     secret = b"k" * 32
@@ -380,7 +381,9 @@ async def test_a_queued_delivery_reads_back_with_its_arguments_and_labels(
     queue_server: tuple[str, str],
 ) -> None:
     redis_server_url, redis_prefix = queue_server
-    broker = build_broker(redis_server_url, queue=f"{redis_prefix}tasks", poll=0.2)
+    broker = build_broker(
+        redis_server_url, **(BROKER | {"queue": f"{redis_prefix}tasks"}), poll=0.2
+    )
     await broker.startup()
     messages = broker.listen()
     try:
@@ -413,8 +416,12 @@ async def test_an_unacknowledged_task_is_taken_over_within_redelivery_plus_poll(
     redis_server_url, redis_prefix = queue_server
     redelivery, poll = 1.0, 0.3
     queue = f"{redis_prefix}tasks"
-    crashed = build_broker(redis_server_url, queue=queue, redelivery=redelivery, poll=poll)
-    taker = build_broker(redis_server_url, queue=queue, redelivery=redelivery, poll=poll)
+    crashed = build_broker(
+        redis_server_url, queue=queue, redelivery=redelivery, connect_timeout=TIMEOUT, poll=poll
+    )
+    taker = build_broker(
+        redis_server_url, queue=queue, redelivery=redelivery, connect_timeout=TIMEOUT, poll=poll
+    )
     for broker in (crashed, taker):
         await broker.startup()
     dead, alive = crashed.listen(), taker.listen()
@@ -442,7 +449,9 @@ async def test_a_blocking_read_longer_than_redis_py_default_socket_timeout_does_
     # redis-py 8 gives every socket a 5 s timeout by default: a longer blocking
     # read would raise and restart the worker unless the broker raises it.
     queue = f"{redis_prefix}tasks"
-    broker = build_broker(redis_server_url, queue=queue, poll=5.5, connect_timeout=1)
+    broker = build_broker(
+        redis_server_url, **(BROKER | {"queue": queue, "connect_timeout": 1}), poll=5.5
+    )
     await broker.startup()
     messages = broker.listen()
     try:
@@ -461,10 +470,12 @@ async def test_tasks_queued_before_any_worker_created_the_group_are_not_skipped(
     redis_server_url: str, redis_prefix: str
 ) -> None:
     queue = f"{redis_prefix}tasks"
-    sender_only = build_broker(redis_server_url, queue=queue)  # never started: no group
+    sender_only = build_broker(
+        redis_server_url, **(BROKER | {"queue": queue})
+    )  # never started: no group
     await TaskiqCodeSender(sender_only, timeout=1).send(a_delivery())
     await sender_only.shutdown()
-    consumer = build_broker(redis_server_url, queue=queue, poll=0.2)
+    consumer = build_broker(redis_server_url, **(BROKER | {"queue": queue}), poll=0.2)
     await consumer.startup()
     messages = consumer.listen()
     try:
@@ -476,7 +487,9 @@ async def test_tasks_queued_before_any_worker_created_the_group_are_not_skipped(
 
 
 async def test_an_unreachable_queue_is_reported_as_service_unavailable() -> None:
-    broker = build_broker(f"redis://127.0.0.1:{free_port()}/0", queue="nowhere:tasks")
+    broker = build_broker(
+        f"redis://127.0.0.1:{free_port()}/0", **(BROKER | {"queue": "nowhere:tasks"})
+    )
     try:
         with pytest.raises(ServiceUnavailable):
             await TaskiqCodeSender(broker, timeout=1).send(a_delivery())

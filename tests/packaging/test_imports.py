@@ -69,7 +69,8 @@ os.environ["REFERRALS_DATABASE_URL"] = {url!r}
 from referrals.adapters.sql import Namespace
 from referrals.adapters.sql.database import prepare_database
 from referrals.entrypoints.http.app import create_app
-asyncio.run(prepare_database(os.environ["REFERRALS_DATABASE_URL"], Namespace("referrals_", None)))
+url, namespace = os.environ["REFERRALS_DATABASE_URL"], Namespace("referrals_", None)
+asyncio.run(prepare_database(url, namespace, timeout=3.0, prepared_statements=True))
 app = create_app()
 
 async def main():

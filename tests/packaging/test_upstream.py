@@ -25,6 +25,7 @@ from referrals.adapters.taskiq.broker import (
     ReclaimingRedisStreamClusterBroker,
     build_broker,
 )
+from tests.defaults import BROKER
 
 FINGERPRINTS = {
     "__init__": "5a2daa117989f7e7",
@@ -76,7 +77,7 @@ def test_the_upstream_code_our_cluster_broker_builds_on_is_unchanged(method: str
 
 async def test_the_cluster_broker_sets_every_attribute_the_upstream_one_does() -> None:
     upstream = RedisStreamClusterBroker("redis://127.0.0.1:1/0", queue_name="q")
-    ours = build_broker("redis+cluster://127.0.0.1:1", queue="q")
+    ours = build_broker("redis+cluster://127.0.0.1:1", **(BROKER | {"queue": "q"}))
     assert isinstance(ours, ReclaimingRedisStreamClusterBroker)
     try:
         missing = set(vars(upstream)) - set(vars(ours))

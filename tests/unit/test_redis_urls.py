@@ -11,6 +11,7 @@ from referrals.adapters.redis.client import (
     connect_redis,
     is_cluster_url,
 )
+from tests.defaults import TIMEOUT
 
 
 def test_a_cluster_url_names_its_seed_nodes_and_keeps_the_rest() -> None:
@@ -36,7 +37,7 @@ def test_a_seed_without_a_port_is_refused() -> None:
 )
 async def test_the_url_scheme_picks_the_client(url: str, cluster: bool) -> None:
     assert is_cluster_url(url) is cluster
-    client = connect_redis(url)
+    client = connect_redis(url, timeout=TIMEOUT)
     try:
         assert isinstance(client, WaitingRedisCluster if cluster else redis.asyncio.Redis)
     finally:

@@ -176,6 +176,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             prepare_database(
                 settings.database_url,
                 _namespace(settings),
+                timeout=settings.dependency_timeout,
                 prepared_statements=not settings.db_transaction_pooler,
             )
         )

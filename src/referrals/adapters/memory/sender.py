@@ -60,7 +60,7 @@ class InProcessCodeSender:
             await asyncio.wait(set(self._tasks), timeout=within)
         return not self._tasks
 
-    async def aclose(self, within: float = 10.0) -> None:
+    async def aclose(self, within: float) -> None:
         """Drain for up to ``within`` seconds, then cancel what is left."""
         if not await self.drain(within):
             log.warning("stopping with %d SMS deliveries still under way", len(self._tasks))

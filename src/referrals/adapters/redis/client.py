@@ -15,6 +15,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 HEALTH_CHECK_INTERVAL = 30
 """Seconds a pooled connection may idle before it is pinged ahead of its next use."""
+MAX_CONNECTIONS = 100
+"""Commands in flight at once per process; more wait for a free connection."""
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 """URL schemes that name a Redis Cluster, and the plain scheme of each node."""
 
@@ -41,9 +43,9 @@ class WaitingRedisCluster(RedisCluster):
     adapters send single commands and scripts to a cluster.
     """
 
-    def __init__(self, *args: Any, wait: float = 3.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, wait: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_flight = asyncio.Semaphore(kwargs.get("max_connections", 100))
+        self._in_flight = asyncio.Semaphore(kwargs["max_connections"])
         self._wait = wait
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
@@ -91,8 +93,7 @@ def cluster_seeds(url: str) -> tuple[str, list[tuple[str, int]]]:
 def connect_redis(
     url: str,
     *,
-    timeout: float = 3.0,
-    max_connections: int = 100,
+    timeout: float,
     reply_timeout: float | None = None,
 ) -> RedisClient:
     """A client for ``url`` that fails fast while Redis is down and recovers by itself.
@@ -112,7 +113,7 @@ def connect_redis(
     ``redis+cluster://host:port[,host:port…]`` (``rediss+cluster://`` with
     TLS) gives a :class:`~redis.asyncio.cluster.RedisCluster`: it learns the
     slot map from the nodes named, follows ``MOVED`` redirections and
-    refreshes the map after a failover. Commands beyond ``max_connections``
+    refreshes the map after a failover. Commands beyond :data:`MAX_CONNECTIONS`
     at once wait for one to finish, as on one server (see
     :class:`WaitingRedisCluster`).
 
@@ -132,11 +133,11 @@ def connect_redis(
         return WaitingRedisCluster.from_url(
             plain,
             startup_nodes=[ClusterNode(host, port) for host, port in seeds[1:]],
-            max_connections=max_connections,
+            max_connections=MAX_CONNECTIONS,
             wait=timeout,
             **options,
         )
     pool = redis.asyncio.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=timeout, **options
+        url, max_connections=MAX_CONNECTIONS, timeout=timeout, **options
     )
     return redis.asyncio.Redis.from_pool(pool)

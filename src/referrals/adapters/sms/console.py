@@ -17,7 +17,7 @@ class ConsoleSmsGateway:
     The log line is the delivery: read it to learn the code in development.
     """
 
-    def __init__(self, delay: tuple[float, float] = (1.0, 2.0)) -> None:
+    def __init__(self, delay: tuple[float, float]) -> None:
         self._delay = delay
 
     @property

@@ -31,7 +31,6 @@ from referrals.adapters.sms.provider import (
 from referrals.application.errors import DeliveryFailed, Failure
 from referrals.application.ports import SmsMessage
 
-BASE_URL = "https://gatewayapi.telegram.org"
 RECEIPT_PATH = "/api/receipts/telegram/"
 TTL_RANGE = (30, 3600)
 """The ``ttl`` the Gateway accepts, in seconds."""
@@ -62,9 +61,9 @@ class TelegramGateway(ProviderGatewayBase):
         self,
         token: str,
         *,
-        base_url: str = BASE_URL,
-        public_url: str | None = None,
-        timeout: float = 5.0,
+        base_url: str,
+        public_url: str | None,
+        timeout: float,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self._http = ProviderClient("telegram", base_url, timeout, (token,), client)

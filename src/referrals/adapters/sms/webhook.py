@@ -50,7 +50,7 @@ class WebhookSmsGateway:
         url: str,
         secret: bytes,
         *,
-        timeout: float = 5.0,
+        timeout: float,
         attempts: int = 3,
         backoff: float = 0.5,
         client: httpx.AsyncClient | None = None,

@@ -20,6 +20,9 @@ class Database(ABC):
 
     dialect: str
     """``postgresql`` or ``sqlite``."""
+    prepared_statements: bool
+    """Whether statements may be prepared on the server (not behind PgBouncer
+    in transaction mode)."""
 
     def __init__(self, url: str, namespace: Namespace) -> None:
         self.url = url
@@ -49,7 +52,9 @@ class Database(ABC):
         """Bring the schema to the latest migration (Alembic, in a thread)."""
         from referrals.adapters.sql.migrate import migrate
 
-        await asyncio.to_thread(migrate, self.url, self.namespace)
+        await asyncio.to_thread(
+            migrate, self.url, self.namespace, prepared_statements=self.prepared_statements
+        )
 
     async def check_schema(self) -> None:
         """Raise :class:`~referrals.adapters.sql.schema.SchemaOutdated` unless the
@@ -76,9 +81,9 @@ def open_database(
     url: str,
     *,
     namespace: Namespace,
-    pool_size: int = 10,
-    timeout: float = 3.0,
-    prepared_statements: bool = True,
+    pool_size: int,
+    timeout: float,
+    prepared_statements: bool,
 ) -> Database:
     """The adapter for ``url`` (``postgresql…://`` or ``sqlite…://``); not yet opened.
 
@@ -103,9 +108,7 @@ def open_database(
     )
 
 
-async def run_migrations(
-    url: str, namespace: Namespace, *, prepared_statements: bool = True
-) -> None:
+async def run_migrations(url: str, namespace: Namespace, *, prepared_statements: bool) -> None:
     """Used by ``referrals migrate``: bring the schema to the latest migration."""
     from referrals.adapters.sql.migrate import migrate
 
@@ -113,12 +116,20 @@ async def run_migrations(
 
 
 async def prepare_database(
-    url: str, namespace: Namespace, *, prepared_statements: bool = True
+    url: str,
+    namespace: Namespace,
+    *,
+    timeout: float,  # noqa: ASYNC109 (handed to the adapter, which bounds each step)
+    prepared_statements: bool,
 ) -> None:
     """Used by ``referrals serve`` before it serves: SQLite is migrated (in a child
     process, so the server's own never loads Alembic), PostgreSQL checked."""
     database = open_database(
-        url, namespace=namespace, pool_size=1, prepared_statements=prepared_statements
+        url,
+        namespace=namespace,
+        pool_size=1,
+        timeout=timeout,
+        prepared_statements=prepared_statements,
     )
     await database.open()
     try:

@@ -84,7 +84,7 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + rest
 
 
-def migrate(url: str, namespace: Namespace, *, prepared_statements: bool = True) -> None:
+def migrate(url: str, namespace: Namespace, *, prepared_statements: bool) -> None:
     """Bring the schema to the latest migration (idempotent, safe to race). Blocks."""
     connect_args: dict[str, Any] = {}
     if not prepared_statements and not url.startswith("sqlite"):
@@ -98,4 +98,5 @@ def migrate(url: str, namespace: Namespace, *, prepared_statements: bool = True)
 
 
 if __name__ == "__main__":  # python -m referrals.adapters.sql.migrate URL PREFIX [SCHEMA]
-    migrate(sys.argv[1], Namespace(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))
+    namespace = Namespace(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    migrate(sys.argv[1], namespace, prepared_statements=True)  # SQLite: serving migrates it

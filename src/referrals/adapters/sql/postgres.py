@@ -84,11 +84,12 @@ class PostgresDatabase(Database):
         url: str,
         namespace: Namespace,
         *,
-        pool_size: int = 10,
-        timeout: float = 3.0,
-        prepared_statements: bool = True,
+        pool_size: int,
+        timeout: float,
+        prepared_statements: bool,
     ) -> None:
         super().__init__(url, namespace)
+        self.prepared_statements = prepared_statements
         self.statements: Statements = statements_for("postgresql", namespace)
         # As long as the statement timeout: a slow statement is cut by the
         # server (either way a 503), a silent server by this guard.

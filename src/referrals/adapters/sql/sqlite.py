@@ -57,8 +57,9 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 class SqliteDatabase(Database):
     dialect = "sqlite"
+    prepared_statements = True  # sqlite3 caches its own; there is no pooler between
 
-    def __init__(self, url: str, namespace: Namespace, *, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, namespace: Namespace, *, timeout: float) -> None:
         super().__init__(url, namespace)
         self.path = sqlite_path(url)
         self.timeout = timeout

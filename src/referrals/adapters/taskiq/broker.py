@@ -21,6 +21,10 @@ from referrals.adapters.redis.client import (
 )
 from referrals.adapters.taskiq.streams import ReclaimingStreams
 
+POLL = 2.0
+"""Seconds one blocking read of the stream waits (not a setting: it only
+bounds how late a crashed worker's task is taken over, see :func:`build_broker`)."""
+
 
 class ReclaimingRedisStreamBroker(ReclaimingStreams, RedisStreamBroker):
     """A ``RedisStreamBroker`` whose redelivery promise does not wait for new traffic.
@@ -130,10 +134,10 @@ class ReclaimingRedisStreamClusterBroker(ReclaimingStreams, RedisStreamClusterBr
 def build_broker(
     url: str | None,
     *,
-    queue: str = "referrals:tasks",
-    redelivery: float = 30.0,
-    poll: float = 2.0,
-    connect_timeout: float = 3.0,
+    queue: str,
+    redelivery: float,
+    connect_timeout: float,
+    poll: float = POLL,
 ) -> AsyncBroker:
     """The in-process broker when ``url`` is ``None``, else a Redis stream one
     (on Redis Cluster for a ``redis+cluster://`` URL).
@@ -145,7 +149,7 @@ def build_broker(
     A task whose worker crashed (or that failed and was left unacknowledged
     for a retry) is started again by a live worker at most
     ``redelivery + poll`` seconds after the crashed worker read it; the SMS
-    goes out one gateway delay later. With the defaults: 32 s. A task must
+    goes out one gateway delay later (32 s with the settings' defaults). A task must
     therefore finish well within ``redelivery`` (its ``timeout`` label, see
     :class:`~referrals.adapters.taskiq.tasks.TaskiqCodeSender`), or a second
     worker would start it while the first still runs.

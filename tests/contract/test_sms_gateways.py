@@ -50,7 +50,9 @@ class TestTwilioGateway(SmsGatewayContract):
             twilio.ACCOUNT_SID,
             twilio.AUTH_TOKEN,
             sender=twilio.SENDER,
+            messaging_service_sid=None,
             base_url=far_side.url,
+            public_url=None,
             timeout=GATEWAY_TIMEOUT,
         )
         yield sms

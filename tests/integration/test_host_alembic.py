@@ -12,6 +12,7 @@ from sqlalchemy import text
 from referrals.adapters.sql import open_database
 from referrals.adapters.sql.migrate import alembic_head, sqlalchemy_url
 from tests.conftest import sqlalchemy_engine
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 from tests.packaging.venvs import ROOT
 
@@ -48,6 +49,6 @@ async def test_a_hosts_env_py_migrates_its_history_and_ours_on_postgresql(
     assert _column(empty_postgres_url, "SELECT version_num FROM alembic_version") == ["host_0002"]
     ours = _column(empty_postgres_url, "SELECT version_num FROM referrals_alembic_version")
     assert ours == [alembic_head()]
-    database = open_database(empty_postgres_url, namespace=NAMESPACE)
+    database = open_database(empty_postgres_url, namespace=NAMESPACE, **DATABASE)
     await database.prepare()  # the runtime finds our schema at its head
     await database.close()

@@ -22,7 +22,6 @@ from referrals.adapters.sms.provider import (
 from referrals.application.errors import Failure
 from referrals.application.ports import SmsMessage
 
-BASE_URL = "https://smsc.ru"
 ERROR_FAILURES = {
     1: Failure.PERMANENT,  # a parameter is wrong
     2: Failure.PERMANENT,  # wrong login or password
@@ -43,8 +42,8 @@ class SmscGateway(ProviderGatewayBase):
         login: str,
         password: str,
         *,
-        base_url: str = BASE_URL,
-        timeout: float = 5.0,
+        base_url: str,
+        timeout: float,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self._http = ProviderClient("smsc", base_url, timeout, (password,), client)

@@ -19,7 +19,6 @@ from referrals.adapters.sms.provider import ProviderClient, ProviderGatewayBase,
 from referrals.application.errors import Failure
 from referrals.application.ports import SmsMessage
 
-BASE_URL = "https://sms.ru"
 CODE_FAILURES = {
     200: Failure.PERMANENT,  # wrong api_id
     201: Failure.BALANCE,  # not enough money on the account
@@ -40,8 +39,8 @@ class SmsRuGateway(ProviderGatewayBase):
         self,
         api_id: str,
         *,
-        base_url: str = BASE_URL,
-        timeout: float = 5.0,
+        base_url: str,
+        timeout: float,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self._http = ProviderClient("smsru", base_url, timeout, (api_id,), client)

@@ -23,7 +23,6 @@ from referrals.adapters.sms.provider import (
 from referrals.application.errors import Failure
 from referrals.application.ports import SmsMessage
 
-BASE_URL = "https://api.twilio.com"
 RECEIPT_PATH = "/api/receipts/twilio/"
 ERROR_FAILURES = {
     10001: Failure.BALANCE,  # account not active: its balance ran out (or it was suspended)
@@ -45,11 +44,11 @@ class TwilioGateway(ProviderGatewayBase):
         account_sid: str,
         auth_token: str,
         *,
-        sender: str | None = None,
-        messaging_service_sid: str | None = None,
-        base_url: str = BASE_URL,
-        public_url: str | None = None,
-        timeout: float = 5.0,
+        sender: str | None,
+        messaging_service_sid: str | None,
+        base_url: str,
+        public_url: str | None,
+        timeout: float,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         if not (sender or messaging_service_sid):

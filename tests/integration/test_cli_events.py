@@ -30,7 +30,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
         database_url = f"sqlite:///{tmp_path}/events.sqlite3"
     else:
         database_url = request.getfixturevalue("empty_postgres_url")
-    asyncio.run(run_migrations(database_url, NAMESPACE))
+    asyncio.run(run_migrations(database_url, NAMESPACE, prepared_statements=True))
     nobody = f"http://127.0.0.1:{free_port()}/hooks"  # refuses every connection
     webhooks = [{"name": "crm", "url": nobody, "secret": SECRET, "events": ["*"]}]
     values = {

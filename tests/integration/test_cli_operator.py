@@ -162,7 +162,9 @@ async def _delivered_then_verified(settings: Settings, phone: str) -> None:
         assert requested.code is not None
         await api.drain_deliveries()
         # The webhook's receipt names the message by its Idempotency-Key: the login.
-        body = json.dumps({"id": challenge_id(requested.token), "status": "delivered"}).encode()
+        body = json.dumps(
+            {"id": challenge_id(settings.secret_key, requested.token), "status": "delivered"}
+        ).encode()
         stamp = str(int(api.deliver_code.clock.now()))
         headers = {
             "x-referrals-timestamp": stamp,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -79,6 +80,8 @@ from referrals.settings import (
     WEBHOOK_LEASE_FACTOR,
     Settings,
 )
+
+log = logging.getLogger("referrals.sms")
 
 if TYPE_CHECKING:
     from taskiq import AsyncBroker
@@ -193,6 +196,24 @@ def _memory_stores(settings: Settings) -> Stores:
 
 def _stores_place(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
+
+
+def login_sms_text(settings: Settings, given: SmsText | None = None) -> SmsText:
+    """The login SMS of ``settings`` (or ``given``'s templates); a warning for
+    each language whose SMS takes more than one message (each is billed)."""
+    text = settings.sms_text(given)
+    for language, size in text.sizes(settings.policy.code_length).items():
+        if size.segments > 1:
+            log.warning(
+                "the %s login SMS needs %d SMS (%s, %d characters): each code costs %d"
+                " messages instead of one; shorten the template (docs/sending-codes.md)",
+                language,
+                size.segments,
+                size.encoding,
+                size.units,
+                size.segments,
+            )
+    return text
 
 
 def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
@@ -397,7 +418,7 @@ class Container(_Container):
     routes: providers.Provider[Routes] = _of(settings, lambda s: s.routes)
     clock: providers.Provider[Clock] = providers.Singleton(SystemClock)
     hooks: providers.Provider[EventSink] = providers.Singleton(Hooks)
-    sms_text: providers.Provider[SmsText] = providers.Singleton(SmsText)
+    sms_text: providers.Provider[SmsText] = providers.Singleton(login_sms_text, settings)
 
     database: providers.Provider[Database] = providers.Resource(_database, settings)
     redis: providers.Provider[RedisClient | None] = providers.Resource(_redis, settings)

@@ -168,6 +168,7 @@ def problems(
             " tokens must be https:// URLs"
         )
     found.extend(_webhook_problems(settings, name("webhooks"), refused))
+    found.extend(_long_sms(settings, name, refused))
     for bound in BOUNDS:
         value = _value(settings, attribute(bound.variable))
         if not bound.allows(value):
@@ -191,6 +192,23 @@ def _webhook_problems(settings: Settings, variable: str, refused: str) -> list[s
                 f" (whsec_ and their base64) and {refused}"
             )
     return found
+
+
+def _long_sms(settings: Settings, name: Callable[[str], str], refused: str) -> list[str]:
+    """Custom login SMS templates that take more than one SMS per code."""
+    if not settings.sms_templates:
+        return []
+    try:
+        sizes = settings.sms_text().sizes(settings.policy.code_length)
+    except ValueError:  # a broken template: the settings' own check says so
+        return []
+    return [
+        f"{name('sms_templates')} makes the {language} login SMS {size.segments} messages"
+        f" ({size.encoding}, {size.units} characters) {refused}: every code would be"
+        f" billed {size.segments} times; shorten it to one SMS (docs/sending-codes.md)"
+        for language, size in sizes.items()
+        if language in settings.sms_templates and size.segments > 1
+    ]
 
 
 def _value(settings: Settings, attribute: str) -> Any:

@@ -200,7 +200,7 @@ def build_container(
     resources themselves, such as the taskiq worker)."""
     from dependency_injector import providers
 
-    from referrals.container import Container, use
+    from referrals.container import Container, login_sms_text, use
 
     if settings.tracing:
         from referrals.adapters.tracing import start_tracing
@@ -222,7 +222,7 @@ def build_container(
     use(container.deliveries, chosen.deliveries)
     use(container.webhook_poster, chosen.webhook_poster)
     use(container.hooks, hooks)
-    use(container.sms_text, sms_text)
+    use(container.sms_text, login_sms_text(settings, sms_text) if sms_text else None)
     if chosen.sms_gateway is not None and chosen.sms_channels is None:
         use(container.sms_channels, dict.fromkeys(settings.routes.channels, chosen.sms_gateway))
     elif chosen.sms_channels is not None:

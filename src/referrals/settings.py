@@ -18,6 +18,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from referrals import production
 from referrals.application.policy import MAX_TEST_PHONES, Policy
 from referrals.application.ports import Limit
+from referrals.application.sms_text import SmsText, default_templates
 from referrals.application.webhooks import Endpoint, parse_endpoints
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import NON_GEOGRAPHIC_CALLING_CODES, is_known_region
@@ -55,6 +57,8 @@ CHANNEL_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "smsc": ("smsc_login", "smsc_password"),
 }
 """The settings a channel cannot work without."""
+APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
+"""An Android SMS Retriever app hash: 11 characters of base64."""
 RECENT_LOGINS = 10
 WEBHOOK_BACKOFF_LIMIT = 3_600.0
 """The longest wait between two tries of one webhook."""
@@ -141,6 +145,11 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     public_url: str | None = None
+    sms_templates: Mapping[str, str] | None = None
+    """Login SMS templates by language (``{code}`` marks the code), over the
+    default ones; ``None``: the defaults (see :meth:`sms_text`)."""
+    android_app_hash: str | None = None
+    """An Android app's SMS Retriever hash (11 characters), added to every login SMS."""
     cookie_secure: bool = True
     redis_prefix: str = "referrals:"
     db_table_prefix: str = "referrals_"
@@ -196,6 +205,17 @@ class Settings:
     def log_json(self) -> bool:
         """Whether log records are written as JSON lines."""
         return self.log_format == "json" or (self.log_format == "auto" and self.env == "prod")
+
+    def sms_text(self, given: SmsText | None = None) -> SmsText:
+        """The login SMS: ``given`` (a host's) or the settings' templates, with
+        the WebOTP line of ``public_url``'s host and the Android app hash."""
+        text = given or SmsText({**default_templates(), **(self.sms_templates or {})})
+        host = urlsplit(self.public_url).hostname if self.public_url else None
+        return dataclasses.replace(
+            text,
+            origin_host=text.origin_host or host,
+            app_hash=text.app_hash or self.android_app_hash,
+        )
 
     @property
     def routes(self) -> Routes:
@@ -256,6 +276,11 @@ def _channel_problems(s: Settings) -> list[str]:
 def _problems(s: Settings) -> list[str]:
     """The rules that tie settings together, and those of ``env=prod``."""
     problems = _channel_problems(s)
+    if s.sms_templates is not None:
+        try:
+            s.sms_text()
+        except ValueError as exc:
+            problems.append(f"{_name('sms_templates')}: {exc}")
     if s.broker_url and not s.redis_url:
         problems.append(
             f"{_name('broker_url')} needs {_name('redis_url')} too: the worker must"
@@ -522,6 +547,22 @@ def _test_phones(value: str) -> dict[str, str]:
     return pairs
 
 
+def _templates(value: str) -> dict[str, str]:
+    """A JSON object of language -> template, e.g. ``{"en": "Code: {code}"}``."""
+    templates = json.loads(value)
+    if not isinstance(templates, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in templates.items()
+    ):
+        raise ValueError(value)
+    return templates
+
+
+def _app_hash(value: str) -> str:
+    if not APP_HASH.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
 def _routes(value: str) -> Routes:
     return parse_routes(value, CHANNELS)
 
@@ -639,6 +680,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "RECEIPT_SECRET", "receipt_secret", _text, "text (in SMS.ru's and SMSC's receipt URLs)"
     ),
+    Variable(
+        "SMS_TEMPLATES",
+        "sms_templates",
+        _templates,
+        'a JSON object of language: template, e.g. {"en": "Your code: {code}"}',
+    ),
+    Variable("ANDROID_APP_HASH", "android_app_hash", _app_hash, "11 characters of base64"),
     Variable("SMS_TIMEOUT", "sms_timeout", _positive_float, SECONDS),
     Variable("TELEGRAM_TOKEN", "telegram_token", _text, "the Gateway API token"),
     Variable("TELEGRAM_BASE_URL", "telegram_base_url", _text, "a URL"),

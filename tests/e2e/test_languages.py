@@ -129,7 +129,7 @@ async def test_the_sms_of_a_russian_login_is_russian(make_api: MakeApi) -> None:
 
     russian, english = api.delivered()
 
-    assert russian.text.startswith("Ваш код для входа: ")
+    assert russian.text.startswith("Код входа: ")
     assert english.text.startswith("Your login code: ")
 
 

@@ -182,7 +182,7 @@ async def test_the_code_sent_event_tells_the_language_of_the_sms() -> None:
 
     [sent] = [e for e in svc.events if isinstance(e, CodeSent)]
     assert (sent.phone, sent.language) == (PHONE, "ru")
-    assert "Ваш код" in svc.sent[-1].text
+    assert "Код входа" in svc.sent[-1].text
 
 
 async def test_a_failing_hook_is_logged_and_does_not_undo_the_login(

@@ -72,7 +72,7 @@ def test_the_page_and_the_sms_are_russian_through_and_through() -> None:
     for key, text in {**english.labels, **english.messages}.items():
         translated = {**russian.labels, **russian.messages}[key]
         assert translated != text, key
-    assert SmsText().render("1234", "ru") == "Ваш код для входа: 1234. Никому его не сообщайте."
+    assert SmsText().render("1234", "ru") == "Код входа: 1234. Никому не сообщайте."
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,9 @@
-"""The text of the login SMS, one template per language."""
+"""The text of the login SMS, one template per language (see docs/sending-codes.md).
+
+Below the template's text come, when set, the Android SMS Retriever hash of
+the app (a line of its own) and, last, the WebOTP line ``@host #code`` that
+lets a browser on the phone fill the code into the page of ``host``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from referrals.domain.segments import SmsSize, sms_size
 from referrals.domain.texts import N_
 from referrals.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 
@@ -37,6 +43,10 @@ class SmsText:
 
     templates: Mapping[str, str] = field(default_factory=default_templates)
     default_language: str = DEFAULT_LANGUAGE
+    origin_host: str | None = None
+    """The host of the page that takes the code: adds the WebOTP line ``@host #code``."""
+    app_hash: str | None = None
+    """The 11 characters of an Android app's SMS Retriever hash: a line of its own."""
 
     def __post_init__(self) -> None:
         normalised = {primary_language(k) or k: v for k, v in self.templates.items()}
@@ -57,4 +67,14 @@ class SmsText:
         return language if language and language in self.templates else self.default_language
 
     def render(self, code: str, language: str | None = None) -> str:
-        return self.templates[self.language_for(language)].format(code=code)
+        lines = [self.templates[self.language_for(language)].format(code=code)]
+        if self.app_hash:
+            lines.append(self.app_hash)
+        if self.origin_host:
+            lines.append(f"@{self.origin_host} #{code}")
+        return "\n".join(lines)
+
+    def sizes(self, code_length: int) -> dict[str, SmsSize]:
+        """What one login SMS costs in each language, for codes of ``code_length`` digits."""
+        code = "0" * code_length
+        return {language: sms_size(self.render(code, language)) for language in self.templates}

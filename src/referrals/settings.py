@@ -662,6 +662,7 @@ VARIABLES: tuple[Variable, ...] = (
         "non-geographic calling codes, commas, e.g. 870,881",
     ),
     Variable("SESSION_TTL", "policy.session_ttl", _positive_float, SECONDS),
+    Variable("USUAL_NETWORK_TTL", "policy.usual_network_ttl", _positive_float, SECONDS),
     Variable("COOKIE_SECURE", "cookie_secure", _bool, "true or false"),
     Variable("SMS_GATEWAY", "sms_gateway", _choice("console", "webhook"), "console or webhook"),
     Variable("SMS_DELAY", "sms_delay", _delay, "seconds or a range such as 1-2"),

@@ -5,13 +5,13 @@ growing waits). Each refusal names the limit that answered."""
 
 import pytest
 
-from referrals.application import rate_limits
+from referrals.application import lockout, rate_limits
 from referrals.application.errors import RateLimited, TooManyAttempts
 from referrals.application.ports import Limit
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
 from referrals.domain.codes import phone_alias
-from referrals.domain.errors import CodeInvalid, InvalidPhone
+from referrals.domain.errors import ChallengeExpired, CodeInvalid, InvalidPhone
 from referrals.domain.phone import Phone
 from tests.unit.conftest import SECRET, World
 
@@ -235,7 +235,7 @@ async def test_resetting_a_phones_quota_keys_lifts_its_lock(world: World) -> Non
 def test_the_quota_keys_of_a_phone_name_its_alias_not_its_number() -> None:
     keys = rate_limits.phone_quota_keys(SECRET, Phone(PHONE))
     alias = phone_alias(SECRET, PHONE)
-    assert keys == [f"send:{alias}", f"fail:{alias}"]
+    assert keys == [f"send:{alias}", f"fail:{alias}", lockout.usual_failures_key(alias)]
     assert not any("9991234567" in key for key in keys)
 
 
@@ -253,7 +253,9 @@ async def test_every_quota_of_a_login_is_named_by_the_keys_it_uses(world: World)
         "country_send",
         "global_send",
     }
-    assert set(rate_limits.phone_quota_keys(SECRET, Phone(PHONE))) <= {q.key for q in quotas}
+    owners = lockout.usual_failures(world.policy, phone_alias(SECRET, PHONE), OWNER)
+    keys = {q.key for q in quotas} | {owners.key}
+    assert set(rate_limits.phone_quota_keys(SECRET, Phone(PHONE))) <= keys
 
 
 async def test_addresses_of_one_ipv6_network_are_one_client(world: World) -> None:
@@ -271,3 +273,60 @@ async def test_satellite_numbers_get_no_code(world: World, phone: str) -> None:
     with pytest.raises(InvalidPhone, match="global"):
         await world.login(phone, ip="2001:db8:1:100::1")
     await world.with_policy(global_calling_codes=frozenset({870, 881})).login(phone, ip=OWNER)
+
+
+# --- the lock by wrong codes and the owner's usual networks ---------------------------
+
+
+async def spend_wrong_codes(world: World, ip: str, wanted: int, patience: float = 3600) -> int:
+    """Wrong codes for PHONE from ``ip`` until ``wanted`` are counted, the phone
+    locks, or a limit asks to wait longer than ``patience`` seconds."""
+    spent, token, code = 0, None, ""
+    while spent < wanted:
+        try:
+            if token is None:
+                token, code = await world.login(PHONE, ip)
+            await world.verify(VerifyCode(token, wrong(code), ip))
+        except CodeInvalid as error:
+            spent += 1
+            if error.attempts_left == 0:
+                token = None
+        except RateLimited as error:
+            if error.limit == "phone_failure" or error.retry_after > patience:
+                break
+            world.clock.advance(error.retry_after)
+            token = None if error.limit in {"cooldown", "phone_ip_send"} else token
+        except ChallengeExpired:
+            token = None
+    return spent
+
+
+async def test_a_stranger_with_two_addresses_cannot_lock_the_owner_out(world: World) -> None:
+    await world.sign_in(PHONE, OWNER)  # 10.0.0.0/24 is the owner's usual network from now
+    world.clock.advance(3600)
+
+    spent = await spend_wrong_codes(world, STRANGER, 10)
+    spent += await spend_wrong_codes(world, "203.0.113.9", 10 - spent)
+    assert spent == 10
+    locked = await refused(world, PHONE, "192.0.2.50")  # the lock holds for everyone else
+    assert (locked.limit, type(locked)) == ("phone_failure", TooManyAttempts)
+    world.clock.advance(60)  # the stranger's last code's cooldown
+
+    owner = await world.sign_in(PHONE, "10.0.0.77")  # another address of the owner's /24
+
+    assert owner.profile.phone == PHONE
+
+
+async def test_the_guessing_bound_holds_outside_and_inside_the_owners_network(
+    world: World,
+) -> None:
+    """The bound of docs/rules.md: ``phone_failure`` wrong codes a day from
+    everywhere but the owner's usual networks, and as many again inside each."""
+    await world.sign_in(PHONE, OWNER)
+    world.clock.advance(3600)
+    elsewhere = sum([await spend_wrong_codes(world, f"198.51.{n}.7", 10, 60) for n in range(30)])
+    inside = sum([await spend_wrong_codes(world, f"10.0.0.{n}", 10, 60) for n in range(100, 130)])
+
+    assert (elsewhere, inside) == (10, 10)
+    with pytest.raises(TooManyAttempts):
+        await world.sign_in(PHONE, "10.0.0.200")  # the owner's network is spent too, today

@@ -50,6 +50,10 @@ class Policy:
     """Wrong codes per phone per client address, with growing waits: a login's
     five tries (and a look at the burned login) at once, then slower, and never
     enough for one address alone to reach ``phone_failure`` and lock the owner out."""
+    usual_network_ttl: float = 30 * DAY
+    """Seconds a network a login of a phone succeeded from stays one of its
+    owner's usual networks, where the phone's lock by ``phone_failure`` does
+    not apply (only ``phone_ip_failure`` does)."""
     ip_verify: Limit = Limit(60, 300.0)
     """Verification attempts per client address."""
     apply_failure: Limit = Limit(10, 3_600.0)
@@ -89,7 +93,13 @@ class Policy:
     def __post_init__(self) -> None:
         if self.code_length not in CODE_LENGTH_RANGE:
             raise ValueError(f"code_length must be 4..8, not {self.code_length}")
-        for name in ("code_ttl", "code_max_attempts", "resend_cooldown", "session_ttl"):
+        for name in (
+            "code_ttl",
+            "code_max_attempts",
+            "resend_cooldown",
+            "session_ttl",
+            "usual_network_ttl",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be above 0")
         if not self.phone_ip_failure:

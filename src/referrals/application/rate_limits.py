@@ -71,17 +71,27 @@ def phone_sends(policy: Policy, alias: str, client: str) -> Quota:
     )
 
 
-def phone_failures(policy: Policy, alias: str, client: str, *, count: bool = True) -> Quota:
-    """Wrong codes for one phone: from anywhere, and from one address with growing waits."""
-    rules = (
-        Rule("phone_failure", policy.phone_failure),
-        *(Rule("phone_ip_failure", limit, per_client=True) for limit in policy.phone_ip_failure),
+def phone_failures(
+    policy: Policy, alias: str, client: str, *, count: bool = True, owner: bool = False
+) -> Quota:
+    """Wrong codes for one phone: from anywhere, and from one address with growing
+    waits; for the ``owner`` (from a usual network, see
+    :mod:`~referrals.application.lockout`) only the latter."""
+    per_client = tuple(
+        Rule("phone_ip_failure", limit, per_client=True) for limit in policy.phone_ip_failure
     )
+    rules = per_client if owner else (Rule("phone_failure", policy.phone_failure), *per_client)
     return Quota(_failures_key(alias), rules, client=client, count=count)
 
 
 def send_quotas(
-    policy: Policy, phone: Phone, alias: str, client: str, network: str | None = None
+    policy: Policy,
+    phone: Phone,
+    alias: str,
+    client: str,
+    network: str | None = None,
+    *,
+    owner: bool = False,
 ) -> list[Quota]:
     """Every quota a code sent to ``phone`` (whose alias is ``alias``) for
     ``client`` (and its IPv6 ``network``, see :func:`client_network`) takes,
@@ -93,7 +103,7 @@ def send_quotas(
         else []
     )
     return [
-        phone_failures(policy, alias, client, count=False),
+        phone_failures(policy, alias, client, count=False, owner=owner),
         phone_sends(policy, alias, client),
         Quota(f"send:ip:{client}", (Rule("ip_send", policy.ip_send),)),
         *per_network,
@@ -115,7 +125,7 @@ def phone_quota_keys(secret: bytes, phone: Phone) -> list[str]:
     """Every quota key that names ``phone`` (its codes and its wrong codes,
     per address included): what ``RateLimiter.reset`` needs to lift a lock."""
     alias = phone_alias(secret, phone)
-    return [_sends_key(alias), _failures_key(alias)]
+    return [_sends_key(alias), _failures_key(alias), f"fail:usual:{alias}"]
 
 
 def refusal_error(refusal: Refusal) -> RateLimited:

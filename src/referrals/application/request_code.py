@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from referrals.application import rate_limits
+from referrals.application import lockout, rate_limits
 from referrals.application.errors import RateLimited, ServiceUnavailable
 from referrals.application.events import CodeQueued, Hooks, LimitReached
 from referrals.application.policy import Policy
@@ -112,13 +112,22 @@ class RequestCode:
         login = challenge_id(self.secret, token)
         client = rate_limits.client_group(request.client_ip, policy.ipv6_prefix)
         fixed_code = policy.test_code(phone)
-        if fixed_code is None:
-            network = rate_limits.client_network(request.client_ip, policy.ipv6_network_prefix)
-            quotas = rate_limits.send_quotas(policy, phone, alias, client, network)
-        else:  # sends nothing: only the lock by wrong codes applies
-            quotas = [rate_limits.phone_failures(policy, alias, client, count=False)]
+        network = rate_limits.client_network(request.client_ip, policy.ipv6_network_prefix)
+
+        def quotas_for(owner: bool) -> list[Quota]:
+            usual = [lockout.usual_failures(policy, alias, request.client_ip, count=False)]
+            if fixed_code is None:
+                quotas = rate_limits.send_quotas(policy, phone, alias, client, network, owner=owner)
+            else:  # a test phone sends nothing: only the lock by wrong codes applies
+                quotas = [
+                    rate_limits.phone_failures(policy, alias, client, count=False, owner=owner)
+                ]
+            return quotas + usual if owner else quotas
+
         now = self.clock.now()
-        refusal = await self.limiter.acquire(quotas, now, ticket=login)
+        refusal, quotas = await lockout.acquire(
+            self.limiter, policy, quotas_for, alias, request.client_ip, now, ticket=login
+        )
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
 

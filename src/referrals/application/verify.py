@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from referrals.application import outbox, rate_limits
+from referrals.application import lockout, outbox, rate_limits
 from referrals.application.conversion import RecordConversion
 from referrals.application.errors import RateLimited, ServiceUnavailable
 from referrals.application.events import (
@@ -139,12 +140,23 @@ class Verify:
         login = challenge_id(self.secret, command.token)
         alias = alias_of(login)
         client = rate_limits.client_group(command.client_ip, policy.ipv6_prefix)
-        failures = rate_limits.phone_failures(policy, alias, client)
-        charged = [rate_limits.ip_verify(policy, client)] + ([failures] if alias else [])
+
+        def charged(owner: bool) -> list[Quota]:
+            verify = rate_limits.ip_verify(policy, client)
+            if not alias:
+                return [verify]
+            failures = [rate_limits.phone_failures(policy, alias, client, owner=owner)]
+            if owner:
+                failures.append(lockout.usual_failures(policy, alias, command.client_ip))
+            return [verify, *failures]
+
         ticket = secrets.token_hex(8)
-        refusal = await self.limiter.acquire(charged, self.clock.now(), ticket)
+        refusal, taken = await lockout.acquire(
+            self.limiter, policy, charged, alias, command.client_ip, self.clock.now(), ticket
+        )
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
+        failures = taken[1:]  # given back if no wrong code was given
         if not alias:  # not a token we issued: no login to look at
             raise ChallengeExpired()
 
@@ -158,7 +170,8 @@ class Verify:
             raise ChallengeExpired()
 
         tag = login_tag(login)
-        _, user = await asyncio.gather(refund, self._get_or_create(attempt.phone, tag))
+        usual = self._remember_network(alias, command.client_ip)
+        _, _, user = await asyncio.gather(refund, usual, self._get_or_create(attempt.phone, tag))
         is_new_user = user.created_by is not None  # none of their logins succeeded yet
         # Created by this very login: nothing applied, and nobody has their code.
         profile = new_profile(user) if user.created_by == tag else await self.get_profile(user.id)
@@ -172,11 +185,18 @@ class Verify:
             await self.conversion(login, self.clock.now())
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
-    async def _refund(self, failures: Quota, ticket: str) -> None:
+    async def _refund(self, failures: Sequence[Quota], ticket: str) -> None:
         # A refund that fails leaves a wrong code counted that was not one:
         # safe, and it leaves the window by itself; the login goes on.
         with contextlib.suppress(ServiceUnavailable):
-            await self.limiter.refund([failures], ticket)
+            await self.limiter.refund(failures, ticket)
+
+    async def _remember_network(self, alias: str, address: str) -> None:
+        # One of the owner's usual networks from now on (see lockout); if it
+        # cannot be written, the owner has one way through the lock less.
+        quota = lockout.usual_networks(self.policy, alias, address, count=True)
+        with contextlib.suppress(ServiceUnavailable):
+            await self.limiter.acquire([quota], self.clock.now())
 
     async def _welcome(self, user_id: int, events: list[Event]) -> None:
         # The login is done and stays done: if the database fails now, the

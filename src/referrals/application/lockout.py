@@ -1,0 +1,81 @@
+"""The lock by wrong codes, and the owner's way through it (docs/rules.md, *Guessing a code*).
+
+Wrong codes for a phone are counted per client address (``phone_ip_failure``)
+and in all (``phone_failure``, the guessing bound). Past ``phone_failure``
+the phone is locked, but not for the owner's *usual networks*: those a login
+of this phone succeeded from within ``usual_network_ttl`` (an IPv4 /24, an
+IPv6 network of ``ipv6_network_prefix`` bits). From one of them only the
+per-address limits and ``phone_failure`` per usual network apply, so a
+stranger who spends the phone's wrong codes from elsewhere no longer locks
+its owner out, and a stranger's guesses stay bounded by ``phone_failure``
+from everywhere else, and by as much again inside each usual network.
+
+The usual networks cost nothing on the common path: they are looked at only
+when ``phone_failure`` refuses, and recorded alongside the refund a right
+code makes anyway.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+
+from referrals.application.policy import Policy
+from referrals.application.ports import Limit, Quota, RateLimiter, Refusal, Rule
+
+USUAL_IPV4_PREFIX = 24
+
+
+def usual_network(address: str, ipv6_prefix: int) -> str:
+    """The network an address counts as for the owner's usual networks."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = USUAL_IPV4_PREFIX if ip.version == 4 else ipv6_prefix
+    return str(ipaddress.ip_network((ip, prefix), strict=False))
+
+
+def usual_networks(policy: Policy, alias: str, address: str, *, count: bool) -> Quota:
+    """The phone's usual networks; with ``count=False`` it refuses exactly when
+    ``address`` is in one of them."""
+    network = usual_network(address, policy.ipv6_network_prefix)
+    rule = Rule("usual_network", Limit(1, policy.usual_network_ttl), per_client=True)
+    return Quota(f"usual:{alias}", (rule,), client=network, count=count)
+
+
+def usual_failures(policy: Policy, alias: str, address: str, *, count: bool = True) -> Quota:
+    """Wrong codes for the phone from one of its usual networks: at most
+    ``phone_failure`` each, so a stranger inside the owner's network is
+    bounded too."""
+    network = usual_network(address, policy.ipv6_network_prefix)
+    rule = Rule("phone_failure", policy.phone_failure, per_client=True)
+    return Quota(usual_failures_key(alias), (rule,), client=network, count=count)
+
+
+def usual_failures_key(alias: str) -> str:
+    return f"fail:usual:{alias}"
+
+
+async def acquire(
+    limiter: RateLimiter,
+    policy: Policy,
+    quotas: Callable[[bool], Sequence[Quota]],
+    alias: str,
+    address: str,
+    now: float,
+    ticket: str | None = None,
+) -> tuple[Refusal | None, Sequence[Quota]]:
+    """Acquire ``quotas(False)``; if the phone's lock refused it and ``address``
+    is in one of the owner's usual networks, ``quotas(True)`` (the owner's,
+    without the lock) instead. Returns the refusal and the quotas tried last."""
+    taken = quotas(False)
+    refusal = await limiter.acquire(taken, now, ticket)
+    if refusal is None or refusal.rule.name != "phone_failure" or not alias:
+        return refusal, taken
+    if await limiter.acquire([usual_networks(policy, alias, address, count=False)], now) is None:
+        return refusal, taken  # not a usual network: the lock holds
+    taken = quotas(True)
+    return await limiter.acquire(taken, now, ticket), taken

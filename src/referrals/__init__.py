@@ -31,6 +31,7 @@ from referrals.application.events import (
     ReferralApplied,
     UserCreated,
 )
+from referrals.application.outbox import OutboxEvent
 from referrals.application.own_sessions import (
     ListSessions,
     OwnSession,
@@ -39,22 +40,28 @@ from referrals.application.own_sessions import (
 )
 from referrals.application.policy import Policy
 from referrals.application.ports import (
+    ActivityLog,
     ChallengeStore,
+    CircuitBreaker,
     Claim,
     Clock,
     CodeDelivery,
     CodeSender,
     DeliveryLedger,
+    DeliveryLog,
     EventSink,
     Limit,
+    Outbox,
     Quota,
     RateLimiter,
     Referral,
     Refusal,
     Rule,
+    SessionInfo,
     SessionStore,
     SmsGateway,
     SmsMessage,
+    Totals,
     UnitOfWork,
     UnitOfWorkFactory,
     UserRepository,
@@ -66,6 +73,7 @@ from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, Verify, VerifyCode
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import InviteCode
+from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import Device
 from referrals.domain.errors import (
     ChallengeExpired,
@@ -89,6 +97,7 @@ from referrals.settings import Settings, SettingsError, load_settings
 __version__ = "0.2.0"
 
 __all__ = [
+    "ActivityLog",
     "Adapters",
     "ApplyReferral",
     "Attempt",
@@ -97,6 +106,8 @@ __all__ = [
     "Challenge",
     "ChallengeExpired",
     "ChallengeStore",
+    "CircuitBreaker",
+    "CircuitState",
     "Claim",
     "Clock",
     "CodeDelivery",
@@ -110,6 +121,9 @@ __all__ = [
     "Delivery",
     "DeliveryFailed",
     "DeliveryLedger",
+    "DeliveryLog",
+    "DeliveryRecord",
+    "DeliveryStep",
     "Device",
     "DomainError",
     "Event",
@@ -127,6 +141,8 @@ __all__ = [
     "LoginSucceeded",
     "Logout",
     "NotAuthenticated",
+    "Outbox",
+    "OutboxEvent",
     "OwnReferralCode",
     "OwnSession",
     "Phone",
@@ -148,6 +164,7 @@ __all__ = [
     "Service",
     "ServiceUnavailable",
     "Session",
+    "SessionInfo",
     "SessionNotFound",
     "SessionStore",
     "Settings",
@@ -156,6 +173,7 @@ __all__ = [
     "SmsMessage",
     "SmsText",
     "TooManyAttempts",
+    "Totals",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "User",

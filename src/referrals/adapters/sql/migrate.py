@@ -13,7 +13,10 @@ its own ``env.py`` after its own history, in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.schema import ADVISORY_LOCK
 from referrals.adapters.sql.tables import tables_for
 
+LOG = logging.getLogger("referrals.migrations")
 MIGRATIONS = Path(__file__).with_name("migrations")
 NAMESPACE_OPTION = "referrals_namespace"
 """Where the migration scripts find the :class:`Namespace` they work in."""
@@ -41,11 +45,39 @@ def alembic_head() -> str | None:
     return scripts().get_current_head()
 
 
+@contextlib.contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Alembic's INFO lines (a line per revision, with its docstring) kept out
+    of a host's logs: the ``alembic`` logger is set to WARNING for the while,
+    unless someone set its level (an ``alembic.ini``, a host that asks)."""
+    logger = logging.getLogger("alembic")
+    if logger.level != logging.NOTSET:
+        yield
+        return
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(logging.NOTSET)
+
+
 def upgrade(connection: Connection, namespace: Namespace, *, to: str = "head") -> None:
     """Bring our tables in ``namespace`` to the latest migration (or revision
     ``to``), inside the connection's transaction (the caller commits).
     Idempotent; on PostgreSQL two processes migrating at once take turns
-    instead of colliding."""
+    instead of colliding. Logs one line at INFO on ``referrals.migrations``
+    when it moved the schema; Alembic's own lines only if asked for (see
+    :func:`quiet_alembic`)."""
+    with quiet_alembic():
+        before = current_revision(connection, namespace)
+        _upgrade(connection, namespace, to)
+        after = current_revision(connection, namespace)
+    if after != before:
+        where = namespace.qualified("*")
+        LOG.info("the tables %s moved from %s to %s", where, before or "nothing", after)
+
+
+def _upgrade(connection: Connection, namespace: Namespace, to: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
         if namespace.schema is not None:

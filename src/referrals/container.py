@@ -165,13 +165,37 @@ def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
     )
 
 
-def _redis_stores(settings: Settings, client: RedisClient) -> Stores:
+async def _redis_sessions(settings: Settings, client: RedisClient) -> AsyncIterator[SessionStore]:
+    """Sessions in Redis, read from process memory while Redis invalidates them
+    (``Settings.session_cache_size``; 0: every read goes to Redis)."""
+    from referrals.adapters import redis
+
+    if not settings.session_cache_size:
+        yield redis.RedisSessionStore(client, settings.redis_prefix)
+        return
+    from referrals.adapters.redis.session_cache import CachedRedisSessionStore
+
+    store = CachedRedisSessionStore(
+        client,
+        settings.redis_prefix,
+        capacity=settings.session_cache_size,
+        timeout=settings.dependency_timeout,
+    )
+    await store.start()
+    await store.wait_live(settings.dependency_timeout)  # else reads go to Redis until it is
+    try:
+        yield store
+    finally:
+        await store.aclose()
+
+
+def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStore) -> Stores:
     from referrals.adapters import redis
 
     prefix = settings.redis_prefix
     return Stores(
         challenges=redis.RedisChallengeStore(client, prefix),
-        sessions=redis.RedisSessionStore(client, prefix),
+        sessions=sessions,
         limiter=redis.RedisRateLimiter(client, prefix),
         delivery_ledger=redis.RedisDeliveryLedger(client, prefix),
         activity=redis.RedisActivityLog(client, prefix),
@@ -429,7 +453,9 @@ class Container(_Container):
     )
     stores: providers.Provider[Stores] = providers.Selector(  # nothing async unless on Redis
         providers.Callable(_stores_place, settings),
-        redis=providers.Singleton(_redis_stores, settings, redis),
+        redis=providers.Singleton(
+            _redis_stores, settings, redis, providers.Resource(_redis_sessions, settings, redis)
+        ),
         memory=providers.Singleton(_memory_stores, settings),
     )
     challenges: providers.Provider[ChallengeStore] = _of(stores, lambda s: s.challenges)

@@ -152,6 +152,9 @@ class Settings:
     """An Android app's SMS Retriever hash (11 characters), added to every login SMS."""
     cookie_secure: bool = True
     redis_prefix: str = "referrals:"
+    session_cache_size: int = 100_000
+    """Sessions each process keeps in memory, invalidated by Redis (0: read every
+    one from Redis). Only with Redis: without it, sessions live in memory anyway."""
     db_table_prefix: str = "referrals_"
     """Our tables' names start with it, so they can share a host's database."""
     db_schema: str | None = None
@@ -717,6 +720,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("WEBHOOK_POLL", "webhook_poll", _positive_float, SECONDS),
     Variable("OUTBOX_KEEP", "outbox_keep", _positive_float, SECONDS),
     Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
+    Variable(
+        "SESSION_CACHE_SIZE", "session_cache_size", _count_or_zero, "a whole number, 0 or more"
+    ),
     Variable("DB_TABLE_PREFIX", "db_table_prefix", _text, "a table name prefix such as referrals_"),
     Variable("DB_SCHEMA", "db_schema", _text, "a PostgreSQL schema name"),
     Variable("DB_POOL_SIZE", "db_pool_size", _positive_int, COUNT),

@@ -35,6 +35,7 @@ from referrals.adapters.redis import (
     RedisSessionStore,
     connect_redis,
 )
+from referrals.adapters.redis.session_cache import CachedRedisSessionStore
 from referrals.adapters.sql import Database, sql_unit_of_work
 from referrals.adapters.sql.deliveries import SqlDeliveries
 from referrals.application.ports import (
@@ -62,11 +63,11 @@ MEMORY_OR_REDIS = [
 
 @asynccontextmanager
 async def _on_redis(
-    request: pytest.FixtureRequest, adapter: Callable[[Any, str], Any]
+    request: pytest.FixtureRequest, adapter: Callable[[Any, str], Any], kind: str = ""
 ) -> AsyncIterator[Any]:
     """The adapter on a fresh client, in the test's own key prefix (on the
     shared server, or on the session's own throwaway cluster)."""
-    if request.param == "redis-cluster":
+    if (kind or request.param) == "redis-cluster":
         client = connect_redis(request.getfixturevalue("redis_cluster_url"), timeout=TIMEOUT)
         prefix = f"referrals-test:{secrets.token_hex(6)}:"
     else:
@@ -95,10 +96,29 @@ async def challenges(request: pytest.FixtureRequest) -> AsyncIterator[ChallengeS
         yield store
 
 
-@pytest.fixture(params=MEMORY_OR_REDIS)
+@pytest.fixture(
+    params=[
+        *MEMORY_OR_REDIS,
+        pytest.param("redis-cached", marks=pytest.mark.redis),
+        pytest.param("redis-cluster-cached", marks=pytest.mark.redis_cluster),
+    ]
+)
 async def sessions(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
-    async with _adapter(request, InMemorySessionStore, RedisSessionStore) as store:
-        yield store
+    if not request.param.endswith("-cached"):
+        async with _adapter(request, InMemorySessionStore, RedisSessionStore) as store:
+            yield store
+        return
+    async with _on_redis(request, cached_sessions, request.param.removesuffix("-cached")) as cached:
+        await cached.start()
+        assert await cached.wait_live(5), "session invalidations did not start"
+        try:
+            yield cached
+        finally:
+            await cached.aclose()
+
+
+def cached_sessions(client: Any, prefix: str) -> CachedRedisSessionStore:
+    return CachedRedisSessionStore(client, prefix, capacity=1_000, timeout=TIMEOUT)
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

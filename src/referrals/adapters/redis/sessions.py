@@ -108,11 +108,18 @@ class RedisSessionStore:
                 await result
 
     async def get(self, session_id: str, now: float) -> int | None:
+        found = await self._entry(session_id)
+        return None if found is None else await self._live_user(*found, now)
+
+    async def _entry(self, session_id: str) -> tuple[int, SessionInfo] | None:
+        """The session's user id and details as stored, or ``None`` if there is no key."""
         with translated_errors():
             found = await self._client.get(self._key(session_id))
-        if found is None:
-            return None
-        user_id, info = _decode(session_id, found)
+        return None if found is None else _decode(session_id, found)
+
+    async def _live_user(self, user_id: int, info: SessionInfo, now: float) -> int | None:
+        """``user_id`` if the session is live at ``now`` (noting its use, once a minute)."""
+        session_id = info.session_id
         if info.expires_at <= now:
             return None
         if now - info.last_seen >= SEEN_STEP:

@@ -112,6 +112,18 @@ async def test_every_input_has_a_label(client: AsyncTestClient[Any]) -> None:
     assert inputs <= labelled
 
 
+async def test_the_code_field_is_one_phones_and_browsers_fill_in(
+    client: AsyncTestClient[Any],
+) -> None:
+    elements = parse((await client.get("/")).text)
+    [field] = [a for tag, a in elements.tags if tag == "input" and a.get("id") == "confirm_code"]
+    assert field["autocomplete"] == "one-time-code"
+    assert field["inputmode"] == "numeric"
+    script = SCRIPT.read_text()
+    assert "navigator.credentials" in script
+    assert 'otp: { transport: ["sms"] }' in script
+
+
 async def test_the_page_loads_only_files_of_its_own(client: AsyncTestClient[Any]) -> None:
     urls = linked(parse((await client.get("/")).text))
 

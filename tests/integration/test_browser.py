@@ -226,6 +226,46 @@ def test_a_russian_browser_gets_the_page_and_its_refusals_in_russian(server: str
         assert page_errors(page) == []
 
 
+WEB_OTP = """
+window.OTPCredential = window.OTPCredential || function OTPCredential() {};
+window.webOtp = { asked: null, deliver: null };
+navigator.credentials.get = (options) => {
+  window.webOtp.asked = { otp: options.otp, signal: options.signal instanceof AbortSignal };
+  return new Promise((resolve) => {
+    window.webOtp.deliver = (code) => resolve({ type: "otp", code });
+  });
+};
+"""
+"""Stands in for the browser's WebOTP: what the page asks for, and an SMS arriving."""
+
+
+def test_a_code_the_browser_reads_from_the_sms_fills_the_field_and_signs_in(server: str) -> None:
+    # docs/sending-codes.md: the page asks navigator.credentials.get({otp}) for
+    # the code of an SMS ending "@host #code"; the field is a one-time-code one.
+    with chromium(server, "otp") as page:
+        page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WEB_OTP})
+        page.open("/")
+        page.wait_step("phone")
+        field = page.element("confirm_code")
+        assert field.get_attribute("autocomplete") == "one-time-code"
+        assert field.get_attribute("inputmode") == "numeric"
+        page.type("phone", "+7 999 100-00-11")
+        page.wait_step("code")
+        page.wait_text("code-sent", "+79991000011")
+        code = page.wait(lambda: field.get_attribute("value"), "the dev-mode code filled in")
+        asked = page.wait(
+            lambda: page.driver.execute_script("return window.webOtp.asked"), "WebOTP asked"
+        )
+        assert asked == {"otp": {"transport": ["sms"]}, "signal": True}
+        page.driver.execute_script(
+            "document.getElementById('confirm_code').value = '';"
+            " window.webOtp.deliver(arguments[0]);",
+            code,
+        )
+        page.wait_step("profile")
+        assert page_errors(page) == []
+
+
 def test_the_docs_render_with_no_network_but_the_server(server: str) -> None:
     with chromium(server, "docs") as docs:
         docs.driver.get(server + "/docs")

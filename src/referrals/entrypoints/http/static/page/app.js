@@ -12,6 +12,7 @@ const STEPS = ["step-phone", "step-code", "step-profile"];
 const PAGE_SIZES = { min: 1, max: 1000 };
 const state = { phone: "", token: null, limit: 25, cursors: [null], index: 0 };
 const timers = new Map();
+let otpWait = null;
 
 function readMessages() {
   const found = new Map();
@@ -247,6 +248,30 @@ function show(step, focus) {
   focus?.focus();
 }
 
+// WebOTP (https://wicg.github.io/web-otp/): where the browser has it, an SMS
+// whose last line is "@<this host> #<code>" hands the code to this page, which
+// fills it in and signs in. Elsewhere the field's autocomplete="one-time-code"
+// lets the keyboard offer it, or the person types it.
+function awaitOtp() {
+  stopOtp();
+  if (!("OTPCredential" in window) || !navigator.credentials?.get) return;
+  const wait = new AbortController();
+  otpWait = wait;
+  navigator.credentials
+    .get({ otp: { transport: ["sms"] }, signal: wait.signal })
+    .then((otp) => {
+      if (otpWait !== wait || !otp?.code || $("step-code").hidden) return;
+      $("confirm_code").value = otp.code;
+      $("code-form").requestSubmit();
+    })
+    .catch(() => {}); // stopped, refused or no SMS: the person types the code
+}
+
+function stopOtp() {
+  otpWait?.abort();
+  otpWait = null;
+}
+
 function startChallenge(answer) {
   state.phone = answer.user.phone;
   state.token = answer.token;
@@ -286,6 +311,7 @@ function startChallenge(answer) {
   );
   say("");
   show("step-code", input);
+  awaitOtp();
 }
 
 function renderFacts(profile, { keepForm = false } = {}) {
@@ -419,6 +445,7 @@ $("code-form").addEventListener("submit", async (event) => {
     return;
   }
   stopAllTimers();
+  stopOtp();
   state.token = null;
   await enterProfile(result.data.user);
 });
@@ -433,6 +460,7 @@ $("resend").addEventListener("click", async (event) => {
 
 $("change-phone").addEventListener("click", () => {
   stopAllTimers();
+  stopOtp();
   state.token = null;
   clearErrors($("code-form"));
   show("step-phone", $("phone"));

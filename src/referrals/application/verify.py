@@ -180,9 +180,12 @@ class Verify:
         if not await self.challenges.consume(login, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
-        await self._announce(user, is_new_user)
-        if self.conversion is not None:
-            await self.conversion(login, self.clock.now())
+        if self.conversion is None:
+            await self._announce(user, is_new_user)
+        else:  # side by side: neither waits for the other
+            await asyncio.gather(
+                self._announce(user, is_new_user), self.conversion(login, self.clock.now())
+            )
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
     async def _refund(self, failures: Sequence[Quota], ticket: str) -> None:

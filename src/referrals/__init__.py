@@ -13,6 +13,8 @@ the Litestar plugin in ``referrals.entrypoints.http``, test helpers in
 Importing this package imports no database driver, web framework or queue.
 """
 
+from importlib.metadata import version
+
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import (
@@ -94,7 +96,8 @@ from referrals.domain.user import User
 from referrals.service import Adapters, Service, open_service
 from referrals.settings import Settings, SettingsError, load_settings
 
-__version__ = "0.2.0"
+__version__ = version("referrals")
+"""This package's version, as its metadata says (``pyproject.toml`` is its one home)."""
 
 __all__ = [
     "ActivityLog",

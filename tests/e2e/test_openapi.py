@@ -4,12 +4,18 @@ really answer: each error status a route sends, as ``application/problem+json``.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+import referrals
+from referrals.entrypoints.http.app import openapi_config
 from tests.e2e.conftest import PROBLEM_JSON, Api, MakeApi, login, sign_in, verify
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("/api/login", "post"): {200, 400, 408, 413, 415, 429, 431, 503},
@@ -48,6 +54,15 @@ def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
         name = schema["$ref"].removeprefix("#/components/schemas/")
         schema = document["components"]["schemas"][name]
     return schema
+
+
+def test_the_package_and_its_document_carry_one_version() -> None:
+    """pyproject.toml, the package metadata read from it, ``referrals.__version__``
+    and the standalone app's OpenAPI document (a host's carries the host's)."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+    assert referrals.__version__ == declared
+    assert openapi_config().version == declared
 
 
 async def test_the_document_is_openapi_3_1(document: dict[str, Any]) -> None:

@@ -155,11 +155,8 @@ class ReferralsPlugin(InitPlugin):
             hooks=self._hooks if self._hooks is not None else Hooks(),
             sms_text=self._sms_text,
         ) as service:
-            self._runtime._service = service
-            try:
+            with self._runtime.serving(service):
                 yield
-            finally:
-                self._runtime._service = None
 
     # --- for the host's own routes -----------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from referrals.application.errors import ServiceUnavailable
@@ -29,6 +31,15 @@ class Runtime:
             # A host that never ran the app's lifespan (e.g. an ASGI mount).
             raise ServiceUnavailable("referrals (the app's start-up has not run)")
         return self._service
+
+    @contextmanager
+    def serving(self, service: Service) -> Iterator[None]:
+        """Route handlers use ``service`` until the block ends (the plugin's lifespan)."""
+        self._service = service
+        try:
+            yield
+        finally:
+            self._service = None
 
     def route_name(self, route: str) -> str:
         """Unique per mounted API, so two mounts in one app do not collide."""

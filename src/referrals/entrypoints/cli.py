@@ -57,9 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--app",
         default=APP_FACTORY,
-        metavar="MODULE:FACTORY",
-        help="serve another Litestar app factory with the same server settings, e.g. a host"
-        " app that mounts referrals (default: %(default)s)",
+        metavar="MODULE:APP",
+        help="serve another ASGI app, or a factory of one, with the same server settings,"
+        " e.g. a host app that mounts referrals (default: %(default)s)",
     )
     limits = ServerLimits(max_header_bytes=_default("MAX_HEADER_SIZE"))
     serve.add_argument(
@@ -187,10 +187,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             "REFERRALS_SECRET_KEY is not set: a random key is used, so sessions and"
             " codes end with this process"
         )
+    try:  # a host's `app = Litestar(...)` is served as it is, a factory is called
+        factory = args.app == APP_FACTORY or server.is_factory(args.app)
+    except (ImportError, AttributeError) as exc:
+        raise Refused(f"--app {args.app}: {exc}") from exc
     # X-Forwarded-For is believed only from REFERRALS_TRUSTED_PROXIES (the app reads
     # it); Granian passes the peer address through as it is.
     server.run(
         args.app,
+        factory=factory,
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -10,7 +10,10 @@ ceiling) runs through :func:`run` with the same options.
 from __future__ import annotations
 
 import errno
+import importlib
+import inspect
 import socket
+import sys
 from dataclasses import dataclass
 
 
@@ -84,9 +87,29 @@ def ensure_free(host: str, port: int) -> None:
                 # Anything else (no IPv6 here, say) is Granian's to report.
 
 
+def is_factory(target: str) -> bool:
+    """Whether ``MODULE:NAME`` names a factory (a function or class that
+    builds the ASGI app) rather than an app itself, such as a module's
+    ``app = Litestar(...)``. Imports the module, from the working directory
+    as the server's workers will; ``ImportError`` or ``AttributeError`` when
+    there is no such module or name."""
+    module, colon, name = target.partition(":")
+    if not (module and colon and name):
+        raise ImportError(f"expected MODULE:NAME, not {target!r}")
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    found = getattr(importlib.import_module(module), name)
+    if inspect.isfunction(found) or inspect.ismethod(found) or inspect.isclass(found):
+        return True
+    if not callable(found):
+        raise AttributeError(f"{target} is neither an ASGI app nor a factory of one")
+    return False
+
+
 def run(
     app_factory: str,
     *,
+    factory: bool = True,
     host: str,
     port: int,
     workers: int,
@@ -94,7 +117,8 @@ def run(
     access_log: bool,
     log_level: str,
 ) -> None:
-    """Serve ``MODULE:FACTORY`` (a function returning an ASGI app) until SIGINT or SIGTERM."""
+    """Serve ``MODULE:FACTORY`` (a function returning an ASGI app; with
+    ``factory=False``, ``MODULE:APP``, the app itself) until SIGINT or SIGTERM."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
@@ -104,7 +128,7 @@ def run(
 
     Server(
         app_factory,
-        factory=True,
+        factory=factory,
         address=host,
         port=port,
         interface=Interfaces.ASGI,  # with the lifespan: the service opens and closes there

@@ -125,6 +125,41 @@ async def test_the_hosts_openapi_document_has_the_operations_and_security_scheme
     assert document["paths"]["/auth/login"]["post"]["tags"] == ["referrals"]
 
 
+async def test_the_hosts_guarded_routes_show_the_security_schemes_in_its_document() -> None:
+    referrals = plugin("/auth")
+
+    @get("/orders", guards=[referrals.require_session], sync_to_thread=False)
+    def orders() -> list[str]:
+        return []
+
+    @get("/me", dependencies={"user": referrals.current_user}, sync_to_thread=False)
+    def me(user: NamedDependency[User]) -> str:
+        return str(user.phone)
+
+    @get("/mine", dependencies={"user_id": referrals.user_id}, sync_to_thread=False)
+    def mine(user_id: NamedDependency[int]) -> int:
+        return user_id
+
+    @get("/open", sync_to_thread=False)
+    def open_to_all() -> str:
+        return "hello"
+
+    app = Litestar(
+        [orders, me, mine, open_to_all],
+        plugins=[referrals],
+        openapi_config=OpenAPIConfig(title="host", version="2.0"),
+    )
+    async with AsyncTestClient(app) as client:
+        paths = (await client.get("/schema/openapi.json")).json()["paths"]
+
+    session = [{"ReferralsBearer": []}, {"ReferralsSession": []}]
+    assert paths["/orders"]["get"]["security"] == session
+    assert paths["/me"]["get"]["security"] == session
+    assert paths["/mine"]["get"]["security"] == session
+    assert paths["/auth/profile"]["get"]["security"] == session  # ours, as before
+    assert "security" not in paths["/open"]["get"]
+
+
 async def test_before_start_up_the_routes_answer_503_not_500() -> None:
     """A host that mounts the app as a raw ASGI app never runs its lifespan."""
     referrals = plugin("/auth")

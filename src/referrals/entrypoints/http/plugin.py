@@ -18,7 +18,8 @@ details (the host's other routes keep the host's handlers), builds links
 (``next_page``) inside the mount, and adds its operations and security
 schemes to the host's OpenAPI document. :attr:`ReferralsPlugin.current_user`,
 :attr:`ReferralsPlugin.user_id` and :meth:`ReferralsPlugin.require_session`
-let the host's own routes require a referrals session.
+let the host's own routes require a referrals session, and those routes
+show the same security schemes in the host's document.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins import InitPlugin
+from litestar.plugins import InitPlugin, ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 
 from referrals.adapters.tracing import start_tracing
 from referrals.application.errors import NotAuthenticated, ServiceUnavailable
@@ -50,16 +52,19 @@ from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
 from referrals.entrypoints.http.routes_receipts import receipt_routes
 from referrals.entrypoints.http.routes_sessions import session_routes
-from referrals.entrypoints.http.runtime import BEARER_SCHEME, COOKIE_SCHEME, Runtime
+from referrals.entrypoints.http.runtime import BEARER_SCHEME, COOKIE_SCHEME, SECURITY, Runtime
 from referrals.entrypoints.http.session import SESSION_COOKIE, session_token
 from referrals.service import Adapters, Service, open_service
 from referrals.settings import Settings, load_settings
 
+SESSION_MARK = "_referrals_session"
+"""Set on the dependencies that need a session, so the host's routes that use
+them are found (see :meth:`ReferralsPlugin.receive_route`)."""
 USER_ID_STATE = "referrals_user_id"
 """Where :meth:`ReferralsPlugin.require_session` leaves the user's id (``request.state``)."""
 
 
-class ReferralsPlugin(InitPlugin):
+class ReferralsPlugin(InitPlugin, ReceiveRoutePlugin):
     """Mount the referrals API in a Litestar app.
 
     ``settings`` default to :func:`~referrals.settings.load_settings` (the
@@ -136,6 +141,22 @@ class ReferralsPlugin(InitPlugin):
                 app_config.openapi_config.components = [components, extra]
         return app_config
 
+    def receive_route(self, route: BaseRoute) -> None:
+        """Give each of the host's routes that needs a referrals session
+        (:meth:`require_session` among its guards, :attr:`current_user` or
+        :attr:`user_id` among its dependencies) our security schemes in the
+        OpenAPI document, as our own routes have them."""
+        if not isinstance(route, HTTPRoute):
+            return
+        for handler in route.route_handlers:
+            guarded = self.require_session in handler.resolve_guards() or any(
+                getattr(provide.dependency, SESSION_MARK, False)
+                for provide in handler.resolve_dependencies().values()
+            )
+            security = handler.resolve_security()  # the list the OpenAPI document reads
+            if guarded:
+                security.extend(entry for entry in SECURITY if entry not in security)
+
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         # Around the app's whole handler (as Litestar's own OpenTelemetry
@@ -185,6 +206,7 @@ class ReferralsPlugin(InitPlugin):
         async def user_id(request: ASGIConnection[Any, Any, Any, Any]) -> int:
             return await self._user_id(request)
 
+        setattr(user_id, SESSION_MARK, True)
         return Provide(user_id)
 
     @property
@@ -197,6 +219,7 @@ class ReferralsPlugin(InitPlugin):
             with _as_http_errors():
                 return await self.service.get_user(user_id)
 
+        setattr(current_user, SESSION_MARK, True)
         return Provide(current_user)
 
 

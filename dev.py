@@ -11,6 +11,9 @@
     python3 dev.py bench [ARGS]   install what serving and profiling need, then run
                                   the benchmark (bench/README.md; needs wrk)
     python3 dev.py lock           re-pin requirements/*.lock from pyproject.toml
+    python3 dev.py webhook-drill [ARGS]   the webhook drill (bench/webhook_drill.py): 500
+                                  sign-ups and 300 applications through receiver outages,
+                                  a killed worker and a restart; every event must arrive
     python3 dev.py soak [ARGS]    the soak drill (bench/soak): a few minutes of traffic
                                   through restarts of its own PostgreSQL and Redis
 
@@ -157,6 +160,11 @@ def bench(args: list[str]) -> int:
             continue
 
 
+def webhook_drill(args: list[str]) -> int:
+    install("test")  # the receiver is examples/webhook_receiver, served by Granian
+    return subprocess.call([str(BIN / "python"), "-m", "bench.webhook_drill", *args], cwd=ROOT)
+
+
 def soak(args: list[str]) -> int:
     """Needs PostgreSQL's and Redis's server binaries (it starts its own)."""
     install("test")
@@ -197,6 +205,7 @@ COMMANDS = {
     "bench": bench,
     "lock": lock,
     "soak": soak,
+    "webhook-drill": webhook_drill,
 }
 
 if __name__ == "__main__":

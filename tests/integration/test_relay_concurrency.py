@@ -17,6 +17,7 @@ from referrals.adapters.sql.deliveries import SqlDeliveries
 from referrals.application.outbox import OutboxEvent, event_id
 from referrals.application.relay import Backoff, Relay
 from referrals.application.webhooks import Answer, Endpoint
+from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
 
 pytestmark = pytest.mark.postgres
@@ -79,7 +80,11 @@ async def test_many_relays_deliver_everything_in_order_per_user(
     written = await _write(postgres_database)
     receivers = Receivers(failing=0.3)
     databases = [
-        open_database(url, namespace=NAMESPACE, pool_size=3, prepared_statements=prepared)
+        open_database(
+            url,
+            namespace=NAMESPACE,
+            **(DATABASE | {"pool_size": 3, "prepared_statements": prepared}),
+        )
         for _ in range(RELAYS)
     ]
     for database in databases:

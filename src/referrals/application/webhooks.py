@@ -84,7 +84,7 @@ class Claim:
     attempt: int
     """1 for the first try (counts every claim, including ones a crash cut short)."""
     since: float
-    """When it became pending (the event, or the last replay): the retry window starts."""
+    """Its first attempt (since it was created or last replayed): the retry window starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,9 @@ class Deliveries(Protocol):
     async def claim(self, endpoint: str, now: float, lease: float, limit: int) -> list[Claim]:
         """Up to ``limit`` deliveries to ``endpoint`` that are due and first
         in their user's line (no earlier event of the same user pending to
-        it), leased until ``now + lease``: no other claim gets them before."""
+        it), leased until ``now + lease``: no other claim gets them before. A
+        delivery's first claim (since it was created or replayed) opens its
+        retry window: :attr:`Claim.since` is ``now`` then."""
         ...
 
     async def finish(

@@ -88,6 +88,8 @@ class InMemoryDeliveries:
                 break
             if not self._first_in_line(delivery):
                 continue
+            if delivery.attempts == 0:  # the retry window opens at the first attempt
+                delivery.since = now
             delivery.attempts += 1
             delivery.next_at = now + lease
             claims.append(

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, Self, cast
 
 from sqlalchemy import (
+    case,
     Integer,
     String,
     bindparam,
@@ -146,7 +147,12 @@ def _statements(namespace: Namespace, dialect: str) -> dict[str, ClauseElement]:
         .on_conflict_do_nothing(),
         "lease": update(d)
         .where(d.c.id.in_(due))
-        .values(next_at=bindparam("until"), attempts=d.c.attempts + 1),
+        .values(
+            next_at=bindparam("until"),
+            attempts=d.c.attempts + 1,
+            # The retry window opens at the first attempt (not while waiting in line).
+            since=case((d.c.attempts == 0, bindparam("now")), else_=d.c.since),
+        ),
         "leased": select(d.c.id, d.c.attempts, d.c.since, *event_columns)
         .join(o, o.c.seq == d.c.event_seq)
         .where(

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from typing import Any, Protocol, Self, cast
 
 from sqlalchemy import (
-    case,
     Integer,
     String,
     bindparam,
+    case,
     delete,
     exists,
     func,

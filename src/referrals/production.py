@@ -169,6 +169,13 @@ def problems(
         )
     found.extend(_webhook_problems(settings, name("webhooks"), refused))
     found.extend(_long_sms(settings, name, refused))
+    for channel in settings.routes.channels:
+        base = getattr(settings, f"{channel}_base_url", None)
+        if base is not None and urlsplit(base).scheme != "https":
+            found.append(
+                f"{name(channel + '_base_url')}={base!r} {refused}: the {channel} channel's"
+                " credentials and codes must travel over https://"
+            )
     for bound in BOUNDS:
         value = _value(settings, attribute(bound.variable))
         if not bound.allows(value):

@@ -167,3 +167,10 @@ def test_the_last_attacks_values_are_all_refused_at_once() -> None:
     for name in ("TRUSTED_PROXIES", "SESSION_TTL", "MAX_BODY_SIZE", "PUBLIC_URL"):
         assert f"REFERRALS_{name}=" in text
     assert len(problems) == 4
+
+
+def test_prod_refuses_a_provider_reached_over_plain_http() -> None:
+    smsru = {"SMS_ROUTES": "smsru", "SMSRU_API_ID": "api-id"}
+    [problem] = refusals(**smsru, SMSRU_BASE_URL="http://127.0.0.1:9000")
+    assert problem.startswith("REFERRALS_SMSRU_BASE_URL='http://127.0.0.1:9000' is refused")
+    assert load_settings({**PROD, **{PREFIX + k: v for k, v in smsru.items()}})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
+import traceback
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -143,6 +144,7 @@ class SmsGatewayContract:
         assert far_side.delivered() == []
         await gateway.send(message)
         self._arrived(far_side, message)
-        shown = f"{failed.value!s} {failed.value!r} {caplog.text} {gateway!r}"
+        trace = "".join(traceback.format_exception(failed.value))
+        shown = f"{failed.value!s} {failed.value!r} {trace} {caplog.text} {gateway!r}"
         for secret in credentials:
             assert secret not in shown

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+import redis.asyncio
 
 from referrals.adapters.memory import (
     InMemoryActivityLog,
@@ -57,8 +58,11 @@ from tests.shared_host import host_commits_each_unit, host_engine
 MEMORY_OR_REDIS = [
     "memory",
     pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("redis-decoded", marks=pytest.mark.redis),
     pytest.param("redis-cluster", marks=pytest.mark.redis_cluster),
 ]
+"""``redis-decoded``: a host's own ``redis.asyncio.Redis`` with
+``decode_responses=True`` (ours keeps bytes), as docs/library.md allows."""
 
 
 @asynccontextmanager
@@ -70,6 +74,13 @@ async def _on_redis(
     if (kind or request.param) == "redis-cluster":
         client = connect_redis(request.getfixturevalue("redis_cluster_url"), timeout=TIMEOUT)
         prefix = f"referrals-test:{secrets.token_hex(6)}:"
+    elif request.param == "redis-decoded":
+        url = request.getfixturevalue("redis_server_url")
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=50, timeout=TIMEOUT
+        )
+        client = redis.asyncio.Redis(connection_pool=pool)
+        prefix = request.getfixturevalue("redis_prefix")
     else:
         client = connect_redis(request.getfixturevalue("redis_server_url"), timeout=TIMEOUT)
         prefix = request.getfixturevalue("redis_prefix")

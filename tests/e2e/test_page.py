@@ -14,9 +14,9 @@ from litestar import Litestar, Router
 from litestar.testing import AsyncTestClient
 
 from referrals.entrypoints.http import page as page_module
+from referrals.entrypoints.http.handlers import EXCEPTION_HANDLERS
 from referrals.entrypoints.http.page import assets, page_routes
 from referrals.entrypoints.http.page_texts import PageTexts, page_texts
-from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
 from tests.e2e.conftest import assert_problem
 
 # The page and the docs are the standalone app's, not the plugin's.

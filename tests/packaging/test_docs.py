@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from referrals import production
-from referrals.entrypoints.http.errors import CATALOGUE
+from referrals.problems import CATALOGUE
 from referrals.settings import PREFIX, VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from referrals.entrypoints.http.errors import CATALOGUE
-from referrals.entrypoints.http.problems import _http_kind
+from referrals.entrypoints.http.handlers import _http_kind
 from referrals.entrypoints.http.request_guard import head_size
+from referrals.problems import CATALOGUE
 
 
 def test_a_head_is_counted_as_the_bytes_it_took_on_the_wire() -> None:

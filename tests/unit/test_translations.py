@@ -16,10 +16,10 @@ from scripts import translations as catalogue
 from referrals.application.errors import NotAuthenticated, RateLimited, TooManyAttempts
 from referrals.application.sms_text import SmsText
 from referrals.domain.errors import DomainError
-from referrals.entrypoints.http.errors import CATALOGUE
 from referrals.entrypoints.http.page_texts import page_texts
-from referrals.entrypoints.http.texts import TITLES, validation_message
+from referrals.entrypoints.http.texts import validation_message
 from referrals.i18n import translations
+from referrals.problems import CATALOGUE, TITLES
 
 RUSSIAN = translations("ru")
 

@@ -35,13 +35,13 @@ from referrals.domain.errors import (
 )
 from referrals.domain.user import ensure_can_apply
 
-REFUSAL_REASONS: dict[type[DomainError], str] = {
-    ReferralCodeNotFound: "referral_code_not_found",
-    ReferralAlreadyApplied: "referral_already_applied",
-    OwnReferralCode: "own_referral_code",
-    ReferralCycle: "referral_cycle",
-}
-"""The rules' refusals, by the name :class:`ReferralRefused` gives them."""
+RULE_REFUSALS: tuple[type[DomainError], ...] = (
+    ReferralCodeNotFound,
+    ReferralAlreadyApplied,
+    OwnReferralCode,
+    ReferralCycle,
+)
+"""The rules' refusals, which :class:`ReferralRefused` reports by their ``code``."""
 
 CONFLICT_RETRIES = 8
 """Runs of the unit after losing a race, with jittered backoff, before giving up."""
@@ -82,9 +82,8 @@ class ApplyReferral:
             event: Event = LimitReached(at=self.clock.now(), action="apply", limit=exc.limit)
             await self.events.publish(event)
             raise
-        except tuple(REFUSAL_REASONS) as exc:
-            reason = REFUSAL_REASONS[type(exc)]
-            event = ReferralRefused(at=self.clock.now(), user_id=user_id, reason=reason)
+        except RULE_REFUSALS as exc:
+            event = ReferralRefused(at=self.clock.now(), user_id=user_id, reason=exc.code)
             await self.events.publish(event)
             raise
 

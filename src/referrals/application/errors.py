@@ -15,6 +15,7 @@ class RateLimited(DomainError):
     (``cooldown``, ``phone_send``…; see ``rate_limits``), for clients and metrics."""
 
     message = N_("Too many requests; try again later.")
+    code = "rate_limited"
 
     def __init__(self, retry_after: float, limit: str = "") -> None:
         super().__init__()
@@ -28,10 +29,12 @@ class TooManyAttempts(RateLimited):
     ``retry_after`` seconds until it frees up."""
 
     message = N_("Too many attempts; try again later.")
+    code = "too_many_attempts"
 
 
 class NotAuthenticated(DomainError):
     message = N_("Log in first: the session is missing, expired or revoked.")
+    code = "not_authenticated"
 
 
 class ReceiptRefused(DomainError):
@@ -39,6 +42,7 @@ class ReceiptRefused(DomainError):
     too old, or comes for a channel that takes no receipts: nothing changes."""
 
     message = N_("The receipt's signature does not match.")
+    code = "receipt_refused"
     not_taken = N_("This service takes no receipts from {channel}.")
 
 
@@ -48,6 +52,8 @@ class ServiceUnavailable(Exception):
     Adapters raise it instead of their driver's errors, so every edge can
     answer "try again" without knowing which technology failed.
     """
+
+    code = "service_unavailable"
 
     def __init__(self, what: str, retry_after: float = 2.0) -> None:
         super().__init__(f"{what} is unavailable")

@@ -124,13 +124,8 @@ class Verify:
             event: Event = LimitReached(at=self.clock.now(), action="verify", limit=exc.limit)
             await self.events.publish(event)
             raise
-        except CodeInvalid:
-            await self.events.publish(
-                VerificationFailed(at=self.clock.now(), reason="code_invalid")
-            )
-            raise
-        except ChallengeExpired:
-            event = VerificationFailed(at=self.clock.now(), reason="challenge_expired")
+        except (CodeInvalid, ChallengeExpired) as exc:
+            event = VerificationFailed(at=self.clock.now(), reason=exc.code)
             await self.events.publish(event)
             raise
 

@@ -1,11 +1,14 @@
 """One exception per refusal, so that every edge can map it to its own answer.
 
-The exception class is the stable identity of a refusal; each edge gives it
-a name of its own (the HTTP API's error catalogue maps every class to a
-status and a machine-readable ``code``).
+The exception class is the stable identity of a refusal, and its ``code``
+the stable machine-readable name of it: the same in every language, in the
+events that report it and in every answer (:mod:`referrals.problems`, the
+catalogue, gives each its HTTP status and title; docs/rules.md lists them).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from referrals.domain.texts import N_
 
@@ -20,6 +23,7 @@ class DomainError(Exception):
     """
 
     message: str = N_("The request was refused.")
+    code: ClassVar[str] = "request_refused"
 
     def __init__(self, message: str | None = None, **params: object) -> None:
         self.template = message or self.message
@@ -35,6 +39,7 @@ class InvalidInput(DomainError):
     """A value a person typed is malformed; ``field`` names the input."""
 
     message = N_("The request has invalid fields.")
+    code = "validation_error"
 
     def __init__(self, field: str, message: str, **params: object) -> None:
         super().__init__(message, **params)
@@ -61,12 +66,14 @@ class ChallengeExpired(DomainError):
     """The login token is unknown, expired, used, superseded or burned."""
 
     message = N_("This login has expired or was already used; request a new code.")
+    code = "challenge_expired"
 
 
 class CodeInvalid(DomainError):
     """The confirmation code is wrong; ``attempts_left`` before the login burns."""
 
     message = N_("The confirmation code is wrong.")
+    code = "code_invalid"
 
     def __init__(self, attempts_left: int) -> None:
         super().__init__()
@@ -75,21 +82,26 @@ class CodeInvalid(DomainError):
 
 class ReferralCodeNotFound(DomainError):
     message = N_("No user has this invite code.")
+    code = "referral_code_not_found"
 
 
 class ReferralAlreadyApplied(DomainError):
     message = N_("An invite code was already applied to this account.")
+    code = "referral_already_applied"
 
 
 class OwnReferralCode(DomainError):
     message = N_("You cannot apply your own invite code.")
+    code = "own_referral_code"
 
 
 class ReferralCycle(DomainError):
     message = N_("Applying this code would close a referral cycle.")
+    code = "referral_cycle"
 
 
 class SessionNotFound(DomainError):
     """Not a live session of the caller's (unknown, ended, or someone else's)."""
 
     message = N_("You have no live session with this id.")
+    code = "session_not_found"

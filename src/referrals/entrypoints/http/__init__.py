@@ -2,8 +2,8 @@
 or serve the standalone one from :func:`create_app`."""
 
 from referrals.entrypoints.http.app import create_app
+from referrals.entrypoints.http.handlers import PROBLEM_JSON, FieldError, Problem
 from referrals.entrypoints.http.plugin import USER_ID_STATE, ReferralsPlugin
-from referrals.entrypoints.http.problems import PROBLEM_JSON, FieldError, Problem
 
 __all__ = [
     "PROBLEM_JSON",

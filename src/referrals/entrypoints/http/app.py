@@ -12,11 +12,11 @@ import referrals
 from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
+from referrals.entrypoints.http.handlers import EXCEPTION_HANDLERS
 from referrals.entrypoints.http.health import health_routes
 from referrals.entrypoints.http.metrics import METRICS_STATE, RequestMetrics, metrics_route
 from referrals.entrypoints.http.page import docs_render_plugins, docs_router, page_routes
 from referrals.entrypoints.http.plugin import ReferralsPlugin
-from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS
 from referrals.entrypoints.logs import configure_logging
 from referrals.service import Adapters
 from referrals.settings import Settings, load_settings

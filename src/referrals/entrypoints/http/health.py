@@ -11,14 +11,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
 from referrals.application.errors import ServiceUnavailable
-from referrals.entrypoints.http.problems import PROBLEM_JSON
+from referrals.entrypoints.http.handlers import language, respond
 from referrals.entrypoints.http.runtime import Runtime
+from referrals.i18n import N_
+from referrals.problems import PROBLEM_JSON, Text, problem, problem_headers
+
+NOT_READY = N_("Not ready: {failed} did not answer.")
+READY_RETRY_AFTER = 5.0
+"""Seconds a client (or probe) waits before asking again whether we are ready."""
 
 
 class Live(msgspec.Struct, frozen=True):
@@ -48,7 +54,6 @@ class NotReady(msgspec.Struct, frozen=True):
     code: str
     failed: list[str]
     checks: dict[str, Check]
-    type: str = "about:blank"
 
 
 NOT_READY_SPEC = ResponseSpec(
@@ -69,7 +74,6 @@ NOT_READY_SPEC = ResponseSpec(
                     "database": {"ok": True, "latency_ms": 0.9},
                     "redis": {"ok": False, "latency_ms": 2000.4, "error": "no answer within 2 s"},
                 },
-                "type": "about:blank",
             },
         )
     ],
@@ -90,31 +94,32 @@ def health_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         summary="Readiness",
         responses={503: NOT_READY_SPEC},
     )
-    async def ready() -> Response[Any]:
+    async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
         """200 with each dependency's latency when all answer within the
         timeout; 503 problem details naming those that did not."""
         try:
             readiness = runtime.service.readiness
         except ServiceUnavailable as exc:
-            return _not_ready(["app"], {"app": Check(ok=False, latency_ms=0.0, error=str(exc))})
+            app = {"app": Check(ok=False, latency_ms=0.0, error=str(exc))}
+            return _not_ready(request, ["app"], app)
         report = await readiness.check()
         checks = {
             c.name: Check(ok=c.ok, latency_ms=c.latency_ms, error=c.error) for c in report.checks
         }
         if report.ready:
             return Response(Ready(status="ready", checks=checks))
-        return _not_ready(report.failed, checks)
+        return _not_ready(request, report.failed, checks)
 
     return [live, ready]
 
 
-def _not_ready(failed: list[str], checks: dict[str, Check]) -> Response[NotReady]:
-    body = NotReady(
-        title="Service Unavailable",
-        status=503,
-        detail=f"Not ready: {', '.join(failed)} did not answer.",
-        code="service_unavailable",
-        failed=failed,
-        checks=checks,
-    )
-    return Response(body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})
+def _not_ready(
+    request: Request[Any, Any, Any], failed: list[str], checks: dict[str, Check]
+) -> Response[Any]:
+    """The catalogue's ``service_unavailable``, naming what did not answer."""
+    names = ", ".join(failed)
+    unavailable = ServiceUnavailable(names, retry_after=READY_RETRY_AFTER)
+    lang = language(request)
+    detail = Text(NOT_READY, {"failed": names}).render(lang)
+    body = problem(unavailable, lang) | {"detail": detail, "failed": failed, "checks": checks}
+    return respond(request, body, problem_headers(unavailable))

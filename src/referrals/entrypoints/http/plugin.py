@@ -32,7 +32,7 @@ from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
+from litestar.exceptions import HTTPException, NotAuthorizedException, ServiceUnavailableException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPlugin, ReceiveRoutePlugin
@@ -44,8 +44,8 @@ from referrals.application.events import Hooks
 from referrals.application.ports import EventSink
 from referrals.application.sms_text import SmsText
 from referrals.domain.user import User
+from referrals.entrypoints.http.handlers import EXCEPTION_HANDLERS
 from referrals.entrypoints.http.no_store import no_store
-from referrals.entrypoints.http.problems import EXCEPTION_HANDLERS, retry_after
 from referrals.entrypoints.http.request_guard import guard_requests
 from referrals.entrypoints.http.request_id import request_ids
 from referrals.entrypoints.http.routes_auth import auth_routes
@@ -54,6 +54,7 @@ from referrals.entrypoints.http.routes_receipts import receipt_routes
 from referrals.entrypoints.http.routes_sessions import session_routes
 from referrals.entrypoints.http.runtime import BEARER_SCHEME, COOKIE_SCHEME, SECURITY, Runtime
 from referrals.entrypoints.http.session import SESSION_COOKIE, session_token
+from referrals.problems import problem, problem_headers
 from referrals.service import Adapters, Service, open_service
 from referrals.settings import Settings, load_settings
 
@@ -223,15 +224,21 @@ class ReferralsPlugin(InitPlugin, ReceiveRoutePlugin):
         return Provide(current_user)
 
 
+_LITESTAR_EXCEPTIONS: dict[int, type[HTTPException]] = {
+    401: NotAuthorizedException,
+    503: ServiceUnavailableException,
+}
+
+
 @contextmanager
 def _as_http_errors() -> Iterator[None]:
     """The service's refusals as Litestar's exceptions, for the host's routes
-    (answered by the host's handlers): 401 with ``WWW-Authenticate: Bearer``, 503."""
+    (answered by the host's handlers): 401 with ``WWW-Authenticate: Bearer``,
+    503 with ``Retry-After``, their details and headers the catalogue's."""
     try:
         yield
-    except NotAuthenticated as exc:
-        raise NotAuthorizedException(
-            detail=exc.detail, headers={"WWW-Authenticate": "Bearer"}
+    except (NotAuthenticated, ServiceUnavailable) as exc:
+        answer = problem(exc)
+        raise _LITESTAR_EXCEPTIONS[answer["status"]](
+            detail=answer["detail"], headers=problem_headers(exc)
         ) from exc
-    except ServiceUnavailable as exc:
-        raise ServiceUnavailableException(headers=retry_after(exc.retry_after)) from exc

@@ -28,9 +28,9 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from referrals.entrypoints.http.errors import kind_named
-from referrals.entrypoints.http.texts import INCOMPLETE_BODY, Text, http_detail, title
 from referrals.i18n import negotiate
+from referrals.problems import PROBLEM_JSON, kind_named
+from referrals.problems import answer as problem_answer
 
 ANSWERED = "referrals.answered"
 """Scope key: the status this middleware answered instead of the app's."""
@@ -63,24 +63,13 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
-def _detail(code: str, status: int) -> Text:
-    return INCOMPLETE_BODY if code == "request_incomplete" else http_detail(status, "")
-
-
 async def answer(scope: Scope, send: Send, code: str) -> None:
     """Send the catalogue's problem ``code`` (in the request's language), closing the connection."""
     kind = kind_named(code)
     language = negotiate(_header(scope, b"accept-language"))
-    body: dict[str, Any] = {
-        "title": title(kind.status).render(language),
-        "status": kind.status,
-        "detail": _detail(code, kind.status).render(language),
-        "code": code,
-        "type": "about:blank",
-    }
-    encoded = msgspec.json.encode(body)
+    encoded = msgspec.json.encode(problem_answer(kind, kind.detail, language))
     headers = [
-        (b"content-type", b"application/problem+json"),
+        (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(encoded)).encode()),
         (b"content-language", language.encode()),
         (b"cache-control", b"no-store"),

@@ -16,9 +16,9 @@ from referrals.application.verify import VerifyCode
 from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
-from referrals.entrypoints.http.deps import json_only, not_cross_site
+from referrals.entrypoints.http.guards import json_only, not_cross_site
+from referrals.entrypoints.http.handlers import error_responses, language
 from referrals.entrypoints.http.options import options_route
-from referrals.entrypoints.http.problems import error_responses, language
 from referrals.entrypoints.http.runtime import Runtime
 from referrals.entrypoints.http.schemas import (
     DeliveryStatusOut,

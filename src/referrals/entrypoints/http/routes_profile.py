@@ -11,9 +11,9 @@ from litestar.params import JSONBody, Parameter
 
 from referrals.application.profile import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from referrals.entrypoints.http import links
-from referrals.entrypoints.http.deps import json_only
+from referrals.entrypoints.http.guards import json_only
+from referrals.entrypoints.http.handlers import error_responses
 from referrals.entrypoints.http.options import options_route
-from referrals.entrypoints.http.problems import error_responses
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import ApplyReferralIn, ProfileOut
 from referrals.entrypoints.http.session import session_token

@@ -15,7 +15,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from referrals.application.receipts import Callback
 from referrals.entrypoints.http import links
-from referrals.entrypoints.http.problems import error_responses
+from referrals.entrypoints.http.handlers import error_responses
 from referrals.entrypoints.http.runtime import Runtime
 
 CHANNEL_PATTERN = "[a-z]{1,20}"

@@ -10,8 +10,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
 from referrals.entrypoints.http import links
-from referrals.entrypoints.http.deps import not_cross_site
-from referrals.entrypoints.http.problems import error_responses
+from referrals.entrypoints.http.guards import not_cross_site
+from referrals.entrypoints.http.handlers import error_responses
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import RevokedOut, SessionOut, SessionsOut
 from referrals.entrypoints.http.session import session_token

@@ -1,4 +1,6 @@
-"""RFC 9457 problem details: the answers of the error catalogue, and how OpenAPI shows them.
+"""The exception handlers: every error a route of ours raises, answered as
+RFC 9457 problem details from the catalogue (:mod:`referrals.problems`),
+and how OpenAPI shows those answers.
 
 Every ``title`` and ``detail`` (and each field error's ``message``) is in the
 language the request's ``Accept-Language`` asks for (:mod:`referrals.i18n`:
@@ -9,7 +11,7 @@ is the same in every language.
 from __future__ import annotations
 
 import logging
-import math
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -20,37 +22,36 @@ from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
 from msgspec import UNSET, UnsetType
 
-from referrals.application.errors import NotAuthenticated, RateLimited, ServiceUnavailable
+from referrals.application.errors import ServiceUnavailable
 from referrals.domain import errors as domain
-from referrals.entrypoints.http.errors import (
-    CATALOGUE,
-    ErrorKind,
-    kind_named,
-    kind_of,
-    kinds_with_status,
-)
 from referrals.entrypoints.http.metrics import count_unavailable
 from referrals.entrypoints.http.texts import (
-    INCOMPLETE_BODY,
-    INVALID_FIELDS,
     INVALID_VALUE,
     MISSING_FIELD,
     NOT_AN_OBJECT,
     NOT_JSON,
-    NOT_JSON_MEDIA,
-    UNAVAILABLE,
-    UNEXPECTED,
-    Text,
-    http_detail,
-    title,
     validation_message,
 )
 from referrals.i18n import negotiate
+from referrals.problems import (
+    INTERNAL_ERROR,
+    PROBLEM_JSON,
+    REQUEST_INCOMPLETE,
+    REQUEST_REFUSED,
+    ErrorKind,
+    Text,
+    answer,
+    kind_named,
+    kind_of,
+    kinds_with_status,
+    problem,
+    problem_headers,
+)
 
 log = logging.getLogger("referrals.http")
 
-PROBLEM_JSON = "application/problem+json"
 AnyRequest = Request[Any, Any, Any]
+VALIDATION_ERROR = kind_of(domain.InvalidInput) or INTERNAL_ERROR
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -79,60 +80,23 @@ def language(request: AnyRequest) -> str:
     return negotiate(request.headers.get("accept-language"))
 
 
-def problem(
-    request: AnyRequest,
-    status: int,
-    code: str,
-    detail: Text,
-    *,
-    headers: dict[str, str] | None = None,
-    errors: list[tuple[str, Text]] | None = None,
-    **extra: Any,
-) -> Response[Problem]:
-    """The problem answer, its texts in the request's language; ``errors`` as
-    (field, message) pairs."""
-    lang = language(request)
-    if errors is not None:
-        extra["errors"] = [FieldError(name, message.render(lang)) for name, message in errors]
-    body = Problem(
-        title=title(status).render(lang),
-        status=status,
-        detail=detail.render(lang),
-        code=code,
-        **extra,
-    )
-    headers = {**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"}
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+def respond(
+    request: AnyRequest, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[Any]:
+    """A problem (as :mod:`referrals.problems` makes it) as the answer; its
+    texts are in the request's language."""
+    headers = {**(headers or {}), "Content-Language": language(request), "Vary": "Accept-Language"}
+    return Response(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
-def retry_after(seconds: float) -> dict[str, str]:
-    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+def on_domain_error(request: AnyRequest, exc: domain.DomainError) -> Response[Any]:
+    return respond(request, problem(exc, language(request)), problem_headers(exc))
 
 
-def on_domain_error(request: AnyRequest, exc: domain.DomainError) -> Response[Problem]:
-    kind = kind_of(exc)
-    assert kind is not None  # DomainError itself is in the catalogue  # noqa: S101
-    if isinstance(exc, domain.InvalidInput):
-        errors = [(exc.field, Text.of(exc))]
-        return problem(request, kind.status, kind.code, INVALID_FIELDS, errors=errors)
-    detail = Text.of(exc)
-    if isinstance(exc, domain.CodeInvalid):
-        return problem(request, kind.status, kind.code, detail, attempts_left=exc.attempts_left)
-    if isinstance(exc, NotAuthenticated):
-        headers = {"WWW-Authenticate": "Bearer"}
-        return problem(request, kind.status, kind.code, detail, headers=headers)
-    if isinstance(exc, RateLimited):
-        headers = retry_after(exc.retry_after)
-        limit = exc.limit or UNSET
-        return problem(request, kind.status, kind.code, detail, headers=headers, limit=limit)
-    return problem(request, kind.status, kind.code, detail)
-
-
-def on_unavailable(request: AnyRequest, exc: ServiceUnavailable) -> Response[Problem]:
+def on_unavailable(request: AnyRequest, exc: ServiceUnavailable) -> Response[Any]:
     log.warning("answering 503: %s", exc)
     count_unavailable(request, exc)
-    headers = retry_after(exc.retry_after)
-    return problem(request, 503, "service_unavailable", UNAVAILABLE, headers=headers)
+    return respond(request, problem(exc, language(request)), problem_headers(exc))
 
 
 def _field_error(item: object) -> tuple[str, Text]:
@@ -147,8 +111,16 @@ def _field_error(item: object) -> tuple[str, Text]:
     return (key, text)
 
 
-def _not_json(request: AnyRequest) -> Response[Problem]:
-    return problem(request, 400, "validation_error", NOT_JSON, errors=[("body", NOT_JSON)])
+def _invalid(
+    request: AnyRequest, errors: list[tuple[str, Text]], headers: dict[str, str] | None = None
+) -> Response[Any]:
+    body = answer(VALIDATION_ERROR, VALIDATION_ERROR.detail, language(request), errors=errors)
+    return respond(request, body, headers)
+
+
+def _not_json(request: AnyRequest) -> Response[Any]:
+    body = answer(VALIDATION_ERROR, NOT_JSON, language(request), errors=[("body", NOT_JSON)])
+    return respond(request, body)
 
 
 DISCONNECTED = "client disconnected prematurely"
@@ -156,43 +128,46 @@ DISCONNECTED = "client disconnected prematurely"
 
 
 def _http_kind(status: int) -> ErrorKind:
-    """The catalogue's entry for a status Litestar itself answers (404, 405, 413…);
-    any other status is the catalogue's own refusal (4xx) or fault (5xx)."""
+    """The catalogue's entry for a status Litestar itself answers (404, 405,
+    413…): one no exception of ours is answered with, else the first; any
+    other status is the catalogue's own refusal (4xx) or fault (5xx)."""
     same_status = kinds_with_status(status)
-    litestar_own = [k for k in same_status if issubclass(k.exception, HTTPException)]
+    litestar_own = [kind for kind in same_status if kind.refusal is None]
     first = (litestar_own or same_status)[:1]
     if first:
         return first[0]
-    return kind_named("internal_error" if status >= 500 else "request_refused")
+    return INTERNAL_ERROR if status >= 500 else REQUEST_REFUSED
 
 
-def on_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Problem]:
+def on_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
-        errors = [_field_error(item) for item in extra] or [("body", INVALID_VALUE)]
-        return problem(
-            request, 400, "validation_error", INVALID_FIELDS, headers=headers, errors=errors
+        return _invalid(
+            request, [_field_error(item) for item in extra] or [("body", INVALID_VALUE)], headers
         )
     if status == 400:  # Litestar's decoding errors: the body is not JSON
         return _not_json(request)
     if exc.detail == DISCONNECTED:  # the client's fault, never a 5xx
         headers["Connection"] = "close"
-        return problem(request, 400, "request_incomplete", INCOMPLETE_BODY, headers=headers)
+        body = answer(REQUEST_INCOMPLETE, REQUEST_INCOMPLETE.detail, language(request))
+        return respond(request, body, headers)
     kind = _http_kind(status)
-    detail = http_detail(kind.status, str(exc.detail or "") if kind.status == status else "")
-    return problem(request, kind.status, kind.code, detail, headers=headers)
+    own = str(exc.detail or "")  # ours (translated if we have it), or Litestar's phrase
+    ours = own and own != HTTPStatus(status).phrase and kind.status == status
+    detail = Text(own) if ours else kind.detail
+    return respond(request, answer(kind, detail, language(request)), headers)
 
 
-def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
+def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     if isinstance(exc, RecursionError | UnicodeDecodeError):
         # The JSON decoder gave up on absurd nesting or bytes that are not UTF-8.
         return _not_json(request)
     if isinstance(exc, OSError | TimeoutError):
         return on_unavailable(request, ServiceUnavailable(f"a dependency ({type(exc).__name__})"))
     log.exception("unexpected error", exc_info=exc)
-    return problem(request, 500, "internal_error", UNEXPECTED)
+    return respond(request, problem(exc, language(request)))
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
@@ -203,20 +178,12 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 """Every error a route of ours can raise, answered as problem details."""
 
-_EXAMPLE_DETAIL = {
-    "validation_error": INVALID_FIELDS.template,
-    "unsupported_media_type": NOT_JSON_MEDIA,
-    "service_unavailable": UNAVAILABLE.template,
-}
-
 
 def _example(kind: ErrorKind) -> dict[str, Any]:
-    message = getattr(kind.exception, "message", None)
-    detail = _EXAMPLE_DETAIL.get(kind.code) or message or http_detail(kind.status, "").template
     return {
         "title": kind.title,
         "status": kind.status,
-        "detail": detail,
+        "detail": kind.detail.template,
         "code": kind.code,
         "type": "about:blank",
     }
@@ -243,11 +210,10 @@ def error_responses(*codes: str) -> dict[int, ResponseSpec]:
 
 
 __all__ = [
-    "CATALOGUE",
     "EXCEPTION_HANDLERS",
     "PROBLEM_JSON",
     "FieldError",
     "Problem",
     "error_responses",
-    "problem",
+    "language",
 ]

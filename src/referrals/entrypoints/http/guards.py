@@ -1,4 +1,4 @@
-"""Guards our routes share.
+"""The guards our routes share: refusals made before a route runs.
 
 Async on purpose: Litestar runs a sync guard in a worker thread, a thread
 hop per request for a few header reads.
@@ -9,13 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection, Request
+from litestar.exceptions import HTTPException
 from litestar.handlers import BaseRouteHandler
 
-from referrals.entrypoints.http.errors import CrossSiteRequest, UnsupportedMediaType
 from referrals.entrypoints.http.session import SESSION_COOKIE
-from referrals.entrypoints.http.texts import CROSS_SITE, NOT_JSON_MEDIA
 
 AnyConnection = ASGIConnection[Any, Any, Any, Any]
+
+
+class UnsupportedMediaType(HTTPException):
+    """``unsupported_media_type`` in the catalogue (:mod:`referrals.problems`)."""
+
+    status_code = 415
+
+
+class CrossSiteRequest(HTTPException):
+    """``cross_site_request`` in the catalogue (:mod:`referrals.problems`)."""
+
+    status_code = 403
+
 
 OWN_FETCHES = frozenset({"same-origin", "none"})
 """``Sec-Fetch-Site`` values of a request a page of ours (or the person, typing
@@ -33,7 +45,7 @@ async def json_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """Refuse bodies not declared as JSON (415): "JSON in", and no form posts
     from other sites slipping past CORS as ``text/plain``."""
     if not _is_json(connection):
-        raise UnsupportedMediaType(detail=NOT_JSON_MEDIA)
+        raise UnsupportedMediaType()
 
 
 async def not_cross_site(connection: AnyConnection, _: BaseRouteHandler) -> None:
@@ -55,4 +67,4 @@ async def not_cross_site(connection: AnyConnection, _: BaseRouteHandler) -> None
         return
     if isinstance(connection, Request) and connection.method == "POST" and _is_json(connection):
         return
-    raise CrossSiteRequest(detail=CROSS_SITE)
+    raise CrossSiteRequest()

@@ -94,16 +94,28 @@ class FakeProvider:
     def handle(self, request: Request) -> tuple[int, Any]:
         with self.lock:
             self.requests.append(request)
-            trouble = self.script.pop(0) if self.script else None
+            trouble = self.script[0] if self.script else None
+            if trouble is Trouble.TAKEN_SLOW and not self.sends(request):
+                trouble = None  # it waits for the request that sends
+            elif trouble is not None:
+                self.script.pop(0)
         try:
             if trouble is Trouble.SLOW:
                 time.sleep(SLOW)
                 return 503, {"error": "slow"}
+            if trouble is Trouble.TAKEN_SLOW:
+                answer = self.answer(request, bad_credentials=False)
+                time.sleep(SLOW)
+                return answer
             if trouble is not None and trouble is not Trouble.BAD_CREDENTIALS:
                 return self.trouble(trouble, request)
             return self.answer(request, bad_credentials=trouble is Trouble.BAD_CREDENTIALS)
         except Refused as refused:
             return refused.status, refused.body
+
+    def sends(self, request: Request) -> bool:
+        """Whether ``request`` is the one that sends a message (not a check or a lookup)."""
+        return True
 
     def answer(self, request: Request, *, bad_credentials: bool) -> tuple[int, Any]:
         """Check ``request`` as the provider does; what it answers."""

@@ -9,7 +9,7 @@ asks for JSON, ``id`` names the message. Answers (HTTP 200)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -38,22 +38,42 @@ def failed(code: int, text: str, message_id: str = "") -> dict[str, Any]:
 @dataclass
 class FakeSmsc(FakeProvider):
     troubles: frozenset[Trouble] = frozenset(Trouble)
+    ids: set[tuple[str, str]] = field(default_factory=set)
+    """(number, message id) of every SMS sent: ``/sys/status.php`` finds them."""
+
+    def sends(self, request: Request) -> bool:
+        return request.path == "/sys/send.php"
 
     def answer(self, request: Request, *, bad_credentials: bool) -> tuple[int, Any]:
-        if request.path != "/sys/send.php":
+        if request.path not in {"/sys/send.php", "/sys/status.php"}:
             return 404, b"not found"
         form = self._form(request)
-        if form.get("fmt") != "3":
-            return 200, b"OK - 1 SMS, ID - 1"
         if bad_credentials or (form.get("login"), form.get("psw")) != (LOGIN, PASSWORD):
             return 200, failed(2, "authorise error")
+        if request.path == "/sys/status.php":
+            return self._status(form)
+        return self._send(form)
+
+    def _send(self, form: dict[str, str]) -> tuple[int, Any]:
+        if form.get("fmt") != "3":
+            return 200, b"OK - 1 SMS, ID - 1"
         phones, text, message_id = form.get("phones", ""), form.get("mes", ""), form.get("id", "")
         if not text or (message_id and not MESSAGE_ID.match(message_id)):
             return 200, failed(1, "parameters error")
         if not NUMBER.match(phones):
             return 200, failed(7, "invalid number", message_id)
+        with self.lock:
+            self.ids.add((phones.removeprefix("+"), message_id))
         self.deliver(Delivered("+" + phones.removeprefix("+"), text))
         return 200, {"id": message_id or 1, "cnt": 1}
+
+    def _status(self, form: dict[str, str]) -> tuple[int, Any]:
+        """``/sys/status.php``: the message's status, or error 5 when there is no such SMS."""
+        with self.lock:
+            known = (form.get("phone", "").removeprefix("+"), form.get("id", "")) in self.ids
+        if form.get("fmt") != "3" or not known:
+            return 200, failed(5, "message not found")
+        return 200, {"status": 0, "last_date": "07.12.2026 12:00:00", "last_timestamp": 1796644800}
 
     @staticmethod
     def _form(request: Request) -> dict[str, str]:

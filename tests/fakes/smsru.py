@@ -35,7 +35,7 @@ def refused(code: int, text: str) -> dict[str, Any]:
 
 @dataclass
 class FakeSmsRu(FakeProvider):
-    troubles: frozenset[Trouble] = frozenset(Trouble)
+    troubles: frozenset[Trouble] = frozenset(Trouble) - {Trouble.TAKEN_SLOW}
 
     def answer(self, request: Request, *, bad_credentials: bool) -> tuple[int, Any]:
         if request.method != "POST" or request.path != "/sms/send":

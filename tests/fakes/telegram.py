@@ -40,6 +40,11 @@ class FakeTelegramGateway(FakeProvider):
     checks: dict[str, str] = field(default_factory=dict)
     """request_id -> the number checkSendAbility was asked about."""
     callbacks: list[str] = field(default_factory=list)
+    sent_requests: set[str] = field(default_factory=set)
+    """request_ids a message was sent for (``checkVerificationStatus`` says so)."""
+
+    def sends(self, request: Request) -> bool:
+        return request.path == "/sendVerificationMessage"
 
     def answer(self, request: Request, *, bad_credentials: bool) -> tuple[int, Any]:
         if bad_credentials or request.headers.get("authorization") != f"Bearer {self.token}":
@@ -47,6 +52,8 @@ class FakeTelegramGateway(FakeProvider):
         body = request.json()
         if not isinstance(body, dict):
             raise refused(400, "BAD_REQUEST")
+        if request.path == "/checkVerificationStatus":
+            return 200, {"ok": True, "result": self._lookup(str(body.get("request_id")))}
         phone = body.get("phone_number")
         if not isinstance(phone, str) or not PHONE_NUMBER.match(phone):
             raise refused(400, "PHONE_NUMBER_INVALID")
@@ -80,8 +87,20 @@ class FakeTelegramGateway(FakeProvider):
                 raise refused(400, "CALLBACK_URL_INVALID")
             self.callbacks.append(callback)
         request_id = str(request_id or secrets.token_hex(8))
+        with self.lock:
+            if request_id in self.sent_requests:
+                raise refused(400, "REQUEST_ID_ALREADY_USED")
+            self.sent_requests.add(request_id)
+            self.checks[request_id] = phone
         self.deliver(Delivered(phone, None, code))
         return self._status(request_id, phone, payload)
+
+    def _lookup(self, request_id: str) -> dict[str, Any]:
+        with self.lock:
+            phone, sent = self.checks.get(request_id), request_id in self.sent_requests
+        if phone is None:
+            raise refused(400, "REQUEST_ID_INVALID")
+        return self._status(request_id, phone, "" if sent else None)
 
     @staticmethod
     def _status(request_id: str, phone: str, payload: str | None) -> dict[str, Any]:

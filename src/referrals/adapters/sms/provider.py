@@ -53,6 +53,19 @@ def coded_failure(table: dict[int, Failure], code: object) -> Failure:
     return Failure.TRANSIENT
 
 
+class Unanswered(DeliveryFailed):
+    """A request went out and no answer came (a read timeout, a dropped
+    connection): the provider may have taken it. Transient, but a retry of
+    the same message looks it up first where the provider can say."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Failure.TRANSIENT)
+
+
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Errors that mean the request never reached the provider."""
+
+
 class Remembered:
     """A map that keeps its :data:`REMEMBERED` newest entries."""
 
@@ -95,6 +108,7 @@ class ProviderClient:
         self._credentials = tuple(c for c in credentials if c)
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._accepted = Remembered()
+        self._unanswered = Remembered()
 
     @property
     def longest_send(self) -> float:
@@ -124,7 +138,10 @@ class ProviderClient:
                 return await self._client.post(self._base_url + path, **request)
         except (httpx.HTTPError, TimeoutError) as exc:
             problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            raise self.failed(problem, Failure.TRANSIENT) from None
+            failed = self.failed(problem, Failure.TRANSIENT)
+            if isinstance(exc, NOT_SENT):
+                raise failed from None
+            raise Unanswered(str(failed)) from None
 
     def accepted(self, idempotency_key: str) -> str | None:
         """The message id of a message this adapter sent already, if any."""
@@ -133,6 +150,15 @@ class ProviderClient:
     def remember(self, idempotency_key: str, message_id: str) -> str:
         """Note an accepted message: :meth:`accepted` returns its id from now on."""
         return self._accepted.put(idempotency_key, message_id)
+
+    def unanswered(self, idempotency_key: str, now: bool | None = None) -> bool:
+        """Whether a request of this message went unanswered (``now``: note whether it did)."""
+        if now is not None:
+            if now:
+                self._unanswered.put(idempotency_key, "")
+            else:
+                self._unanswered.pop(idempotency_key)
+        return self._unanswered.get(idempotency_key) is not None
 
     def json(self, response: httpx.Response) -> Any:
         """The answer's JSON; a body that is not JSON is a failure by its status."""
@@ -170,8 +196,23 @@ class ProviderGatewayBase:
         key = message.idempotency_key
         if sent := self._http.accepted(key):
             return sent
-        return self._http.remember(key, await self._send(message))
+        if self._http.unanswered(key) and (found := await self._sent_already(message)):
+            log.info("%s had taken the message its answer was lost for", self._http.name)
+            self._http.unanswered(key, now=False)
+            return self._http.remember(key, found)
+        try:
+            message_id = await self._send(message)
+        except Unanswered:
+            self._http.unanswered(key, now=True)
+            raise
+        self._http.unanswered(key, now=False)
+        return self._http.remember(key, message_id)
 
     async def _send(self, message: SmsMessage) -> str:
         """Hand ``message`` to the provider: its message id, or raise ``DeliveryFailed``."""
         raise NotImplementedError
+
+    async def _sent_already(self, message: SmsMessage) -> str | None:
+        """After an unanswered send: the message's id if the provider has it,
+        ``None`` if it does not or cannot say (then it is sent again)."""
+        return None

@@ -49,6 +49,25 @@ class SmscGateway(ProviderGatewayBase):
         self._http = ProviderClient("smsc", base_url, timeout, (password,), client)
         self._credentials = {"login": login, "psw": password}
 
+    async def _sent_already(self, message: SmsMessage) -> str | None:
+        """``/sys/status.php`` of our message id: a status means SMSC has it.
+        A lookup that fails for now fails the try (no second SMS on a guess)."""
+        message_id = provider_key(message.idempotency_key)
+        form = {
+            **self._credentials,
+            "phone": message.phone.removeprefix("+"),
+            "id": message_id,
+            "fmt": "3",
+        }
+        answer = self._http.json_object(await self._http.post("/sys/status.php", data=form))
+        if "status" in answer and "error" not in answer:
+            return message_id
+        if coded_failure(ERROR_FAILURES, answer.get("error_code")) is Failure.TRANSIENT:
+            raise self._http.failed(
+                f"status: error_code {answer.get('error_code')}", Failure.TRANSIENT
+            )
+        return None
+
     async def _send(self, message: SmsMessage) -> str:
         message_id = provider_key(message.idempotency_key)
         form = {

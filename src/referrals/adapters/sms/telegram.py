@@ -99,6 +99,24 @@ class TelegramGateway(ProviderGatewayBase):
         self._checked.pop(key)
         return str(result.get("request_id") or request_id)
 
+    async def _sent_already(self, message: SmsMessage) -> str | None:
+        """``checkVerificationStatus`` of the check's request: a message that
+        has a delivery status was sent. A lookup that fails for now fails the
+        try (no second message on a guess)."""
+        request_id = self._checked.get(message.idempotency_key)
+        if not request_id:
+            return None
+        try:
+            result = await self._call("/checkVerificationStatus", {"request_id": request_id})
+        except DeliveryFailed as exc:
+            if exc.failure is Failure.TRANSIENT:
+                raise
+            return None
+        if not result.get("delivery_status"):
+            return None
+        self._checked.pop(message.idempotency_key)
+        return request_id
+
     async def _check(self, message: SmsMessage) -> str:
         result = await self._call("/checkSendAbility", {"phone_number": message.phone})
         request_id = result.get("request_id")

@@ -41,6 +41,9 @@ class Trouble(enum.Enum):
     UNREACHABLE = "unreachable"
     """The provider cannot reach this number (Telegram: no account)."""
     BAD_CREDENTIALS = "bad_credentials"
+    TAKEN_SLOW = "taken_slow"
+    """The provider takes the message but its answer comes after
+    :data:`GATEWAY_TIMEOUT`; only for providers where a message can be looked up."""
 
 
 SORTED_AS = {
@@ -124,7 +127,7 @@ class SmsGatewayContract:
         assert await gateway.send(message) == first
         self._arrived(far_side, message)
 
-    @pytest.mark.parametrize("trouble", list(Trouble), ids=lambda t: t.value)
+    @pytest.mark.parametrize("trouble", list(SORTED_AS), ids=lambda t: t.value)
     async def test_each_trouble_is_sorted_and_a_later_try_still_sends(
         self,
         gateway: SmsGateway,
@@ -148,3 +151,17 @@ class SmsGatewayContract:
         shown = f"{failed.value!s} {failed.value!r} {trace} {caplog.text} {gateway!r}"
         for secret in credentials:
             assert secret not in shown
+
+    async def test_a_retry_after_an_unanswered_send_the_provider_took_sends_nothing_more(
+        self, gateway: SmsGateway, far_side: FarSide
+    ) -> None:
+        if Trouble.TAKEN_SLOW not in far_side.troubles:
+            pytest.skip("this provider has no way to look a sent message up")
+        message = a_message()
+        far_side.answer_next(Trouble.TAKEN_SLOW)
+        with pytest.raises(DeliveryFailed) as failed:
+            await gateway.send(message)
+        assert failed.value.failure is Failure.TRANSIENT
+        sent = await gateway.send(message)
+        assert sent is None or (isinstance(sent, str) and sent)
+        self._arrived(far_side, message)

@@ -15,8 +15,8 @@ from referrals import (
     CodeRequest,
     DomainError,
     Hooks,
-    Phone,
     Service,
+    SmsMessage,
     SmsText,
     UserCreated,
     VerifyCode,
@@ -30,8 +30,9 @@ class ChatSmsProvider:
 
     outbox: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send(self, phone: Phone, text: str, idempotency_key: str) -> None:
-        self.outbox.append((phone, text))
+    async def send(self, message: SmsMessage) -> str | None:
+        self.outbox.append((message.phone, message.text))
+        return None  # no message id: this provider sends no receipts
 
 
 @dataclass

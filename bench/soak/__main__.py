@@ -1,6 +1,8 @@
 """The soak drill: mixed traffic against PostgreSQL + Redis with two API
-processes and a worker, while PostgreSQL and both Redis servers restart and
-the worker is killed; then the invariants (see :mod:`bench.soak.checks`).
+processes and a worker, codes routed through two SMS providers, while
+PostgreSQL and both Redis servers restart, the worker is killed and the first
+SMS provider goes away and comes back; then the invariants (see
+:mod:`bench.soak.checks`).
 
     python3 dev.py soak                  # about 5 minutes
     .venv/bin/python -m bench.soak --seconds 60 --users 8
@@ -92,7 +94,7 @@ def drill(args: argparse.Namespace, logs: Path) -> Verdict:
         chaos.start()
         began = time.monotonic()
         try:
-            crowd = Crowd(stack.api_url, stack.sink, journal, args.seed)
+            crowd = Crowd(stack.api_url, stack.sink, stack.smsru, journal, args.seed)
             asyncio.run(asyncio.wait_for(crowd.run(args.users, args.seconds), args.seconds + 180))
         except TimeoutError:
             verdict.fail(f"the traffic was still running {args.seconds + 180:g} s after it began")
@@ -109,7 +111,9 @@ def drill(args: argparse.Namespace, logs: Path) -> Verdict:
         check_users(journal, stack.postgres.url, verdict)
         with stack.sink.lock:
             received = list(stack.sink.received)
-        check_deliveries(journal, received, time.monotonic(), verdict)
+        back = next((o.up for o in outages if o.what == "sms webhook"), None)
+        texts = stack.smsru.texts()
+        check_deliveries(journal, received, texts, time.monotonic(), verdict, back)
         _logs(stack, verdict)
     return verdict
 

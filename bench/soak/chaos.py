@@ -27,6 +27,7 @@ class Outage:
 
 SCHEDULE: tuple[tuple[float, str], ...] = (
     (0.08, "postgres"),
+    (0.15, "sms webhook"),
     (0.22, "worker"),
     (0.35, "stores redis"),
     (0.49, "queue redis"),
@@ -36,8 +37,10 @@ SCHEDULE: tuple[tuple[float, str], ...] = (
 )
 """(share of the traffic's duration, what goes away): one thing at a time.
 A restart stops the server (fast shutdown for PostgreSQL, SIGTERM for Redis)
-and starts it again; a freeze SIGSTOPs every process of the server, so
-connections hang instead of being refused, until it is thawed."""
+and starts it again; the SMS webhook's outage answers 503 to every message
+(the route carries codes through SMS.ru meanwhile); a freeze SIGSTOPs every
+process of the server, so connections hang instead of being refused, until
+it is thawed."""
 
 
 def _restarts(stack: Stack) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
@@ -48,7 +51,13 @@ def _restarts(stack: Stack) -> dict[str, tuple[Callable[[], None], Callable[[], 
         "postgres frozen": (stack.postgres.freeze, stack.postgres.thaw),
         "stores redis frozen": (stack.stores.freeze, stack.stores.thaw),
         "worker": (stack.kill_worker, stack.start_worker),
+        "sms webhook": (lambda: _sink(stack, down=True), lambda: _sink(stack, down=False)),
     }
+
+
+def _sink(stack: Stack, *, down: bool) -> None:
+    with stack.sink.lock:
+        stack.sink.down = down
 
 
 def run_chaos(

@@ -6,8 +6,9 @@
 * each verified phone is one user; each applied code recorded once, on the
   user who was answered 200 for it, and counted once on its owner; no cycle
   (in :mod:`bench.soak.users`);
-* every code that was queued was delivered once, or was not delivered and
-  expired or was superseded by a later login of that phone.
+* every code that was queued was delivered, at most once on each of the
+  route's channels (the webhook, SMS.ru), or was not delivered and expired
+  or was superseded by a later login of that phone.
 
 Each check adds figures to print and, when it fails, a failure.
 """
@@ -73,7 +74,42 @@ def check_answers(journal: Journal, outages: list[Outage], grace: float, v: Verd
     v.failures.extend(f"wrong answer: {line}" for line in journal.wrong)
 
 
-def check_deliveries(journal: Journal, received: list[Received], ended: float, v: Verdict) -> None:
+def _second_arrivals(
+    journal: Journal, texts: list[tuple[float, str, str]]
+) -> dict[str, list[float]]:
+    """SMS.ru's texts by login: those to its phone from its request to the phone's next login."""
+    by_phone: dict[str, list[float]] = defaultdict(list)
+    for at, phone, _ in texts:
+        by_phone[phone].append(at)
+    asked: dict[str, list[float]] = defaultdict(list)
+    for login in journal.logins:
+        asked[login.phone].append(login.asked)
+    arrivals: dict[str, list[float]] = defaultdict(list)
+    for login in journal.logins:
+        later = [t for t in asked[login.phone] if t > login.asked]
+        until = min(later, default=float("inf"))
+        arrivals[login.challenge] = [
+            at for at in by_phone[login.phone] if login.asked <= at < until
+        ]
+    return arrivals
+
+
+def _delivered(webhook: list[float], smsru: list[float]) -> str:
+    if len(webhook) > 1 or len(smsru) > 1:
+        return "delivered more than once on one channel"
+    if webhook and smsru:
+        return "delivered once on each channel (the webhook took it late)"
+    return "delivered once, by SMS.ru (the webhook failed)" if smsru else "delivered once"
+
+
+def check_deliveries(
+    journal: Journal,
+    received: list[Received],
+    second: list[tuple[float, str, str]],
+    ended: float,
+    v: Verdict,
+    webhook_back: float | None = None,
+) -> None:
     arrivals: dict[str, list[float]] = defaultdict(list)
     for request in received:
         if 200 <= request.status < 300:
@@ -81,16 +117,17 @@ def check_deliveries(journal: Journal, received: list[Received], ended: float, v
     unsigned = [r for r in received if not r.signed_by(WEBHOOK_SECRET.encode())]
     if unsigned:
         v.fail(f"{len(unsigned)} SMS webhook calls without a valid signature")
+    by_smsru = _second_arrivals(journal, second)
     last_login = defaultdict(float)
     for login in journal.logins:
         last_login[login.phone] = max(last_login[login.phone], login.answered)
     outcome: Counter[str] = Counter()
     latency = []
     for login in journal.logins:
-        times = arrivals.get(login.challenge, [])
-        if times:
-            outcome["delivered once" if len(times) == 1 else "delivered more than once"] += 1
-            latency.append(min(times) - login.asked)
+        webhook, smsru = arrivals.get(login.challenge, []), by_smsru.get(login.challenge, [])
+        if webhook or smsru:
+            outcome[_delivered(webhook, smsru)] += 1
+            latency.append(min(webhook + smsru) - login.asked)
         elif last_login[login.phone] > login.answered:
             outcome["not delivered, superseded"] += 1
         elif login.expires <= ended:
@@ -105,13 +142,21 @@ def check_deliveries(journal: Journal, received: list[Received], ended: float, v
         if what.startswith(("lost", "delivered more")):
             v.fail(f"codes {what}: {count}")
     v.figure(f"SMS for logins not answered 200 (queued, then 503): {orphans}")
-    if latency:
-        q = (
-            statistics.quantiles(latency, n=100, method="inclusive")
-            if len(latency) > 1
-            else latency * 99
-        )
-        v.figure(
-            f"login sent -> SMS at the sink: p50 {q[49]:.2f} s, p99 {q[98]:.2f} s,"
-            f" max {max(latency):.2f} s"
-        )
+    if webhook_back is not None:
+        after = sum(1 for times in arrivals.values() for at in times if at > webhook_back)
+        v.figure(f"codes the webhook took after its outage (its circuit closed again): {after}")
+    _latency(latency, v)
+
+
+def _latency(latency: list[float], v: Verdict) -> None:
+    if not latency:
+        return
+    q = (
+        statistics.quantiles(latency, n=100, method="inclusive")
+        if len(latency) > 1
+        else latency * 99
+    )
+    v.figure(
+        f"login sent -> SMS at a provider: p50 {q[49]:.2f} s, p99 {q[98]:.2f} s,"
+        f" max {max(latency):.2f} s"
+    )

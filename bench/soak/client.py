@@ -3,7 +3,8 @@
 :class:`Client` sends one step, retrying a 503 after its ``Retry-After``
 (capped at 1 s) as a client would, and writes every answer to the
 :class:`~bench.soak.journal.Journal`; :class:`Mailbox` reads the codes the
-SMS webhook sink accepted. Cookies are never kept: every step says which
+SMS webhook sink accepted, and those SMS.ru took (the route's second
+channel). Cookies are never kept: every step says which
 session it uses (``Authorization: Bearer``).
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 from bench.soak.journal import Answer, Journal
+from bench.soak.stack import TimedSmsRu
 from tests.integration.sms_sink import SmsSink
 
 RETRIES = 40
@@ -24,12 +26,21 @@ CODE = re.compile(r"\b(\d{4,8})\b")
 
 
 class Mailbox:
-    """The codes the SMS sink accepted, by challenge id (the webhook's ``id``)."""
+    """The codes the SMS sink accepted, by challenge id (the webhook's ``id``),
+    and the texts SMS.ru took, by phone and time (a person's logins come one
+    after another, so the text after a login is that login's)."""
 
-    def __init__(self, sink: SmsSink) -> None:
+    def __init__(self, sink: SmsSink, second: TimedSmsRu) -> None:
         self.sink = sink
+        self.second = second
         self._seen = 0
         self._codes: dict[str, str] = {}
+
+    def _second(self, phone: str, since: float) -> str | None:
+        for at, to, text in self.second.texts():
+            if to == phone and at >= since and (match := CODE.search(text)):
+                return match[1]
+        return None
 
     def _pump(self) -> None:
         with self.sink.lock:
@@ -41,12 +52,14 @@ class Mailbox:
                 if match := CODE.search(body["text"]):
                     self._codes.setdefault(body["id"], match[1])
 
-    async def code(self, challenge: str, wait: float) -> str | None:
+    async def code(self, challenge: str, phone: str, since: float, wait: float) -> str | None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             self._pump()
             if challenge in self._codes:
                 return self._codes[challenge]
+            if code := self._second(phone, since):
+                return code
             await asyncio.sleep(0.05)
         return None
 

@@ -1,6 +1,7 @@
 """The drill's own servers: one PostgreSQL cluster, two Redis servers (stores
-and queue), an SMS webhook sink, the API (``referrals serve --workers 2``)
-and one ``referrals worker``.
+and queue), two SMS providers (the operator's webhook, played by a sink, and
+SMS.ru, played by its fake: the route ``ru=webhook,smsru``), the API
+(``referrals serve --workers 2``) and one ``referrals worker``.
 
 Everything runs on free 127.0.0.1 ports through the test suite's helpers
 (:mod:`tests.servers`, :mod:`tests.processes`, :mod:`tests.integration.sms_sink`),
@@ -13,10 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from tests.fakes import smsru
+from tests.fakes.server import serving
 from tests.integration.sms_sink import SmsSink, sms_sink
 from tests.integration.workers import kill_group, worker
 from tests.processes import BIN, Process, child_env, free_port, started, wait_until_serving
@@ -26,10 +31,33 @@ SECRET_KEY = "soak-drill-secret-key-0123456789abcdef"  # noqa: S105 - throwaway 
 WEBHOOK_SECRET = "soak-drill-webhook-secret-0123456789"  # noqa: S105
 PREFIX = "soak:"
 API_PROCESSES = 2
+ROUTE = "ru=webhook,smsru"
+"""The webhook first, SMS.ru when it fails (the drill takes the webhook's sink away once)."""
+
+
+@dataclass
+class TimedSmsRu(smsru.FakeSmsRu):
+    """SMS.ru's fake, noting when each text arrived (``time.monotonic()``)."""
+
+    arrivals: list[tuple[float, str, str]] = field(default_factory=list)
+    """(when, phone, text) of every text it took."""
+
+    def deliver(self, delivered: Any) -> None:
+        super().deliver(delivered)
+        with self.lock:
+            self.arrivals.append((time.monotonic(), delivered.phone, delivered.text or ""))
+
+    def texts(self) -> list[tuple[float, str, str]]:
+        with self.lock:
+            return list(self.arrivals)
 
 
 def drill_settings(
-    postgres: PostgresCluster, stores: RedisServer, broker: RedisServer, sink: SmsSink
+    postgres: PostgresCluster,
+    stores: RedisServer,
+    broker: RedisServer,
+    sink: SmsSink,
+    second: TimedSmsRu,
 ) -> dict[str, str]:
     """Production's shape with the product's own limits; only the timings are
     shortened so a killed worker's tasks come back within the drill."""
@@ -45,6 +73,10 @@ def drill_settings(
         "REFERRALS_SMS_WEBHOOK_URL": sink.url,
         "REFERRALS_SMS_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "REFERRALS_SMS_WEBHOOK_TIMEOUT": "1",
+        "REFERRALS_SMS_ROUTES": ROUTE,
+        "REFERRALS_SMSRU_API_ID": smsru.API_ID,
+        "REFERRALS_SMSRU_BASE_URL": second.url,
+        "REFERRALS_RECEIPT_TIMEOUT": "3600",  # no receipts here: the chain moves on failures only
         "REFERRALS_BROKER_REDELIVERY": "10",
         "REFERRALS_DEPENDENCY_TIMEOUT": "2",
         "REFERRALS_TRUSTED_PROXIES": "127.0.0.1",  # each person has an address of its own
@@ -64,6 +96,7 @@ class Stack:
     stores: RedisServer
     broker: RedisServer
     sink: SmsSink
+    smsru: TimedSmsRu
     env: dict[str, str]
     logs: Path
     api: Process
@@ -110,14 +143,15 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         stores = stop.enter_context(redis_server(persist=True))
         broker = stop.enter_context(redis_server(persist=True))
         sink = stop.enter_context(sms_sink())
-        env = drill_settings(postgres, stores, broker, sink)
+        second = stop.enter_context(serving(TimedSmsRu()))
+        env = drill_settings(postgres, stores, broker, sink, second)
         migrate(env, logs / "migrate.log")
         port = free_port()
         args = ["serve", "--port", str(port), "--workers", str(API_PROCESSES)]
         api = stop.enter_context(started(args, env, logs / "api.log"))
         url = f"http://127.0.0.1:{port}"
         wait_until_serving(url, api, timeout=60)
-        stack = Stack(postgres, stores, broker, sink, env, logs, api, url)
+        stack = Stack(postgres, stores, broker, sink, second, env, logs, api, url)
         stop.callback(stack.stop_worker)
         stack.start_worker()
         yield stack

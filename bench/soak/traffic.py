@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.soak.client import Client, Mailbox, problem_code
 from bench.soak.journal import Journal, Login
-from bench.soak.stack import SECRET_KEY
+from bench.soak.stack import SECRET_KEY, TimedSmsRu
 from tests.integration.sms_sink import SmsSink
 
 from referrals.domain.codes import challenge_id
@@ -58,9 +58,11 @@ def _wrong(code: str) -> str:
 class Crowd:
     """``users`` people at once, each visiting until the deadline."""
 
-    def __init__(self, url: str, sink: SmsSink, journal: Journal, seed: int) -> None:
+    def __init__(
+        self, url: str, sink: SmsSink, second: TimedSmsRu, journal: Journal, seed: int
+    ) -> None:
         self.api = Client(url, journal)
-        self.mailbox = Mailbox(sink)
+        self.mailbox = Mailbox(sink, second)
         self.journal = journal
         self.rng = random.Random(seed)
         self.addresses = (str(a) for a in ADDRESSES.hosts())
@@ -99,10 +101,12 @@ class Crowd:
 
     async def _sign_in(self, person: Person, ip: str) -> str | None:
         """Log in, read the SMS, verify; the session token, or None if it did not."""
+        asked = time.monotonic()
         token = await self._login(person, ip)
         if token is None:
             return None
-        code = await self.mailbox.code(challenge_id(SECRET_KEY.encode(), token), SMS_WAIT)
+        challenge = challenge_id(SECRET_KEY.encode(), token)
+        code = await self.mailbox.code(challenge, person.phone, asked, SMS_WAIT)
         if code is None:
             self.journal.gave_up["waiting for the SMS"] += 1
             return None

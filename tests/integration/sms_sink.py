@@ -47,6 +47,8 @@ class SmsSink:
 
     url: str = ""
     script: list[int | tuple[int, float]] = field(default_factory=list)
+    down: bool = False
+    """While set, every request is answered 503 (an outage of the SMS service)."""
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
@@ -56,6 +58,8 @@ class SmsSink:
 
     def answer(self) -> tuple[int, float]:
         with self.lock:
+            if self.down:
+                return 503, 0.0
             step = self.script.pop(0) if self.script else 200
         return (step, 0.0) if isinstance(step, int) else step
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -12,18 +11,15 @@ from referrals.application import outbox, rate_limits
 from referrals.application.errors import (
     ConcurrencyConflict,
     NotAuthenticated,
-    RateLimited,
     ServiceUnavailable,
 )
 from referrals.application.events import (
-    Event,
     Hooks,
-    LimitReached,
     ReferralApplied,
     ReferralRefused,
 )
 from referrals.application.policy import Policy
-from referrals.application.ports import Clock, EventSink, Quota, RateLimiter, UnitOfWorkFactory
+from referrals.application.ports import Clock, EventSink, RateLimiter, UnitOfWorkFactory
 from referrals.application.profile import GetProfile, Profile
 from referrals.domain.codes import InviteCode, normalize_invite_code
 from referrals.domain.errors import (
@@ -76,16 +72,13 @@ class ApplyReferral:
     """Where :class:`ReferralApplied` goes; no hooks by default."""
 
     async def __call__(self, user_id: int, typed_code: str) -> Profile:
-        try:
-            return await self._apply_code(user_id, typed_code)
-        except RateLimited as exc:
-            event: Event = LimitReached(at=self.clock.now(), action="apply", limit=exc.limit)
-            await self.events.publish(event)
-            raise
-        except RULE_REFUSALS as exc:
-            event = ReferralRefused(at=self.clock.now(), user_id=user_id, reason=exc.code)
-            await self.events.publish(event)
-            raise
+        async with rate_limits.ReportLimits(self.events, self.clock, "apply"):
+            try:
+                return await self._apply_code(user_id, typed_code)
+            except RULE_REFUSALS as exc:
+                event = ReferralRefused(at=self.clock.now(), user_id=user_id, reason=exc.code)
+                await self.events.publish(event)
+                raise
 
     async def _apply_code(self, user_id: int, typed_code: str) -> Profile:
         code = normalize_invite_code(typed_code)
@@ -100,17 +93,13 @@ class ApplyReferral:
         except ReferralCodeNotFound:
             raise  # the charge stays: an unknown code is what it counts
         except Exception:
-            await self._refund(failures, ticket)
+            await rate_limits.refund(self.limiter, [failures], ticket)
             raise
         await self.events.publish(applied)
-        _, profile = await asyncio.gather(self._refund(failures, ticket), self.get_profile(user_id))
+        _, profile = await asyncio.gather(
+            rate_limits.refund(self.limiter, [failures], ticket), self.get_profile(user_id)
+        )
         return profile
-
-    async def _refund(self, failures: Quota, ticket: str) -> None:
-        # Not refunded (Redis down): one failure too many is counted for a
-        # while, which only makes the limit stricter.
-        with contextlib.suppress(ServiceUnavailable):
-            await self.limiter.refund([failures], ticket)
 
     async def _apply_with_retries(self, user_id: int, code: InviteCode) -> ReferralApplied:
         for attempt in range(CONFLICT_RETRIES):

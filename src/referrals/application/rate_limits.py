@@ -9,11 +9,24 @@ them without a lookup and no key names a phone number.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
 
-from referrals.application.errors import RateLimited, TooManyAttempts
+from referrals.application.errors import RateLimited, ServiceUnavailable, TooManyAttempts
+from referrals.application.events import LimitReached
 from referrals.application.policy import Policy
-from referrals.application.ports import Limit, Quota, Refusal, Rule
+from referrals.application.ports import (
+    Clock,
+    EventSink,
+    Limit,
+    Quota,
+    RateLimiter,
+    Refusal,
+    Rule,
+)
 from referrals.domain.codes import phone_alias
 from referrals.domain.phone import Phone, calling_code, number_block
 
@@ -132,3 +145,37 @@ def refusal_error(refusal: Refusal) -> RateLimited:
     """The error a refusal answers with, naming the limit that refused."""
     error = TooManyAttempts if refusal.rule.name in GUESSING else RateLimited
     return error(refusal.retry_after, limit=refusal.rule.name)
+
+
+async def refund(limiter: RateLimiter, quotas: Sequence[Quota], ticket: str) -> None:
+    """Give back what ``ticket`` took of ``quotas``. A refund that fails (the
+    limiter's store is down) leaves the charge counted until it leaves its
+    window: the limit is stricter for a while, never looser, and the use case
+    goes on."""
+    with contextlib.suppress(ServiceUnavailable):
+        await limiter.refund(quotas, ticket)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLimits:
+    """``async with ReportLimits(events, clock, "login"):`` publishes a
+    :class:`RateLimited` raised inside as
+    :class:`~referrals.application.events.LimitReached` of that action (with
+    the limit's name), and lets it go on."""
+
+    events: EventSink
+    clock: Clock
+    action: str
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(error, RateLimited):
+            reached = LimitReached(at=self.clock.now(), action=self.action, limit=error.limit)
+            await self.events.publish(reached)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application import lockout, rate_limits
-from referrals.application.errors import RateLimited, ServiceUnavailable
-from referrals.application.events import CodeQueued, Hooks, LimitReached
+from referrals.application.errors import ServiceUnavailable
+from referrals.application.events import CodeQueued, Hooks
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
@@ -94,13 +94,8 @@ class RequestCode:
     """The route table, only to name a login's first channel."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
-        try:
+        async with rate_limits.ReportLimits(self.events, self.clock, "login"):
             requested = await self._request(request)
-        except RateLimited as exc:
-            await self.events.publish(
-                LimitReached(at=self.clock.now(), action="login", limit=exc.limit)
-            )
-            raise
         await self.events.publish(CodeQueued(at=self.clock.now(), phone=requested.phone))
         return requested
 
@@ -175,5 +170,4 @@ class RequestCode:
         # refund from happening (a quota left taken frees up by itself later).
         with contextlib.suppress(ServiceUnavailable):
             await self.challenges.discard(challenge_id)
-        with contextlib.suppress(ServiceUnavailable):
-            await self.limiter.refund(quotas, challenge_id)
+        await rate_limits.refund(self.limiter, quotas, challenge_id)

@@ -6,16 +6,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application import lockout, outbox, rate_limits
 from referrals.application.conversion import RecordConversion
-from referrals.application.errors import RateLimited, ServiceUnavailable
+from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import (
     Event,
     Hooks,
-    LimitReached,
     LoginSucceeded,
     UserCreated,
     VerificationFailed,
@@ -118,16 +116,12 @@ class Verify:
     """Marks the login's delivery record verified (for conversion by channel)."""
 
     async def __call__(self, command: VerifyCode) -> Verified:
-        try:
-            return await self._verify(command)
-        except RateLimited as exc:
-            event: Event = LimitReached(at=self.clock.now(), action="verify", limit=exc.limit)
-            await self.events.publish(event)
-            raise
-        except (CodeInvalid, ChallengeExpired) as exc:
-            event = VerificationFailed(at=self.clock.now(), reason=exc.code)
-            await self.events.publish(event)
-            raise
+        async with rate_limits.ReportLimits(self.events, self.clock, "verify"):
+            try:
+                return await self._verify(command)
+            except (CodeInvalid, ChallengeExpired) as exc:
+                await self.events.publish(VerificationFailed(at=self.clock.now(), reason=exc.code))
+                raise
 
     async def _verify(self, command: VerifyCode) -> Verified:
         policy = self.policy
@@ -159,7 +153,7 @@ class Verify:
         attempt = await self.challenges.attempt(login, digest, self.clock.now())
         if attempt.result is AttemptResult.WRONG:
             raise CodeInvalid(attempt.attempts_left)
-        refund = self._refund(failures, ticket)  # no wrong code was given
+        refund = rate_limits.refund(self.limiter, failures, ticket)  # no wrong code was given
         if attempt.result is AttemptResult.GONE or attempt.phone is None:
             await refund
             raise ChallengeExpired()
@@ -182,12 +176,6 @@ class Verify:
                 self._announce(user, is_new_user), self.conversion(login, self.clock.now())
             )
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
-
-    async def _refund(self, failures: Sequence[Quota], ticket: str) -> None:
-        # A refund that fails leaves a wrong code counted that was not one:
-        # safe, and it leaves the window by itself; the login goes on.
-        with contextlib.suppress(ServiceUnavailable):
-            await self.limiter.refund(failures, ticket)
 
     async def _remember_network(self, alias: str, address: str) -> None:
         # One of the owner's usual networks from now on (see lockout); if it

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -37,10 +38,13 @@ from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
 from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
-from referrals.adapters.sql.repository import Row, SqlUserRepository
+from referrals.adapters.sql.repository import Row, SqlUserRepository, user_of
 from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
+from referrals.application.ports import Referral
+from referrals.domain.phone import Phone
+from referrals.domain.user import User
 
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -155,6 +159,38 @@ class PostgresDatabase(Database):
             await self.pool.check()
 
 
+class PostgresUserRepository(SqlUserRepository):
+    """Users in PostgreSQL: the chain's root locked, a profile in one read."""
+
+    dialect = "postgresql"
+
+    async def _is_still_root(self, user_id: int) -> bool:
+        # FOR KEY SHARE NOWAIT: a root another unit is linking fails at once
+        # (that unit is retried), and one that stays a root cannot gain a
+        # referrer until this unit ends (see repository.py).
+        root = await self._execute.one(self._sql.lock_root, user_id=user_id)
+        return root is None or root[0] is None
+
+    async def profile(
+        self, user_id: int, after_rank: int, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        rows = await self._execute.all(
+            self._sql.profile, user_id=user_id, after=after_rank, limit=limit
+        )
+        if not rows:
+            return None
+        page = [
+            Referral(rank, Phone(phone))
+            for *_user, rank, phone in rows
+            if rank is not None  # the user without referrals: one row, no page
+        ]
+        *user, _rank, _phone = rows[0]
+        return user_of(user), page
+
+    def _moment(self, at: datetime) -> datetime:
+        return at  # timestamptz
+
+
 class PostgresUnitOfWork:
     """One pooled connection; a writing unit is one transaction (BEGIN … COMMIT).
 
@@ -166,7 +202,7 @@ class PostgresUnitOfWork:
     sees committed data.
     """
 
-    users: SqlUserRepository
+    users: PostgresUserRepository
     outbox: SqlOutbox
 
     def __init__(self, database: PostgresDatabase, *, read_only: bool) -> None:
@@ -185,7 +221,7 @@ class PostgresUnitOfWork:
         self._begin_pending = not self._read_only
         self._conn = conn
         self._cursor = conn.cursor()
-        self.users = SqlUserRepository(self, database.statements, "postgresql")
+        self.users = PostgresUserRepository(self, database.statements)
         self.outbox = SqlOutbox()
         return self
 

@@ -22,18 +22,21 @@ referrer would then abort and retry on its counter; locks make them wait
 in line instead. SQLite serialises writing units with ``BEGIN IMMEDIATE``.
 
 Each statement is one of ``statements.py``, compiled for the driver and run
-by the unit of work's :class:`Executor` under its time limit.
+by the unit of work's :class:`Executor` under its time limit. What differs
+between the dialects (the root's lock, the profile's reads, how timestamps
+are kept) is each dialect's own subclass, in ``postgres.py`` and ``sqlite.py``.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from referrals.adapters import tracing
 from referrals.adapters.sql.compiled import Compiled
-from referrals.adapters.sql.statements import Statements
+from referrals.adapters.sql.statements import Statements, UserRow
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
@@ -57,31 +60,37 @@ class Executor(Protocol):
         ...
 
 
-def _user(row: Row) -> User:
-    """A user from a row whose first columns are ``statements.USER_COLUMNS``."""
-    used = row[4]
+def user_of(row: Row) -> User:
+    """A user from a row of :class:`~referrals.adapters.sql.statements.UserRow`'s columns."""
+    columns = UserRow._make(row)
+    used = columns.used_invite_code
     return User(
-        id=row[0],
-        phone=Phone(row[1]),
-        invite_code=InviteCode(row[2]),
-        referrer_id=row[3],
+        id=columns.id,
+        phone=Phone(columns.phone),
+        invite_code=InviteCode(columns.invite_code),
+        referrer_id=columns.referrer_id,
         used_invite_code=InviteCode(used) if used else None,
-        referred_count=row[5],
-        created_by=row[6],
+        referred_count=columns.referred_count,
+        created_by=columns.created_by,
     )
 
 
-class SqlUserRepository:
-    def __init__(self, execute: Executor, statements: Statements, dialect: str) -> None:
+class SqlUserRepository(ABC):
+    """The users on one unit of work's connection; each dialect's subclass
+    (``postgres.py``, ``sqlite.py``) adds what only it does."""
+
+    dialect: ClassVar[str]
+    """``postgresql`` or ``sqlite``: the tracing spans' ``db.system``."""
+
+    def __init__(self, execute: Executor, statements: Statements) -> None:
         if tracing.active():  # a span per statement; nothing in between otherwise
-            execute = tracing.TracedExecutor(execute, dialect)
+            execute = tracing.TracedExecutor(execute, self.dialect)
         self._execute = execute
         self._sql = statements
-        self._dialect = dialect
 
     async def _one(self, statement: Compiled, **values: Any) -> User | None:
         row = await self._execute.one(statement, **values)
-        return None if row is None else _user(row)
+        return None if row is None else user_of(row)
 
     async def get(self, user_id: int) -> User | None:
         return await self._one(self._sql.user_by_id, user_id=user_id)
@@ -109,16 +118,17 @@ class SqlUserRepository:
         while True:
             chain.extend(await self._chain_above(top))
             top = chain[-1] if chain else user_id
-            if self._dialect != "postgresql":
+            if await self._is_still_root(top):
                 return chain
-            # Freeze the chain: lock its root and check it is still a root.
-            root = await self._execute.one(self._sql.lock_root, user_id=top)
-            if root is None or root[0] is None:
-                return chain
+
+    @abstractmethod
+    async def _is_still_root(self, user_id: int) -> bool:
+        """Whether ``user_id`` still has no referrer, held so until the unit
+        ends (then the chain below it cannot change either)."""
 
     async def _chain_above(self, user_id: int) -> list[int]:
         rows = await self._execute.all(self._sql.referrer_chain, user_id=user_id)
-        links = {row[0]: row[1] for row in rows}
+        links = {row_id: referrer_id for row_id, referrer_id, *_ in rows}
         above: list[int] = []
         current = links.get(user_id)
         while current is not None and current not in above:
@@ -130,38 +140,31 @@ class SqlUserRepository:
         counted = await self._execute.one(self._sql.count_referral, owner_id=referrer.id)
         if counted is None:  # the referrer's row is gone: cannot happen while users are kept
             raise ConcurrencyConflict()
+        (rank,) = counted
         linked = await self._execute.rowcount(
             self._sql.link_referrer,
             user_id=user.id,
             owner_id=referrer.id,
             code=str(referrer.invite_code),
-            rank=counted[0],
+            rank=rank,
         )
         if linked != 1:  # the caller's lock should make this impossible
             raise ConcurrencyConflict()
 
+    @abstractmethod
     async def profile(
         self, user_id: int, after_rank: int, limit: int
-    ) -> tuple[User, list[Referral]] | None:
-        if self._dialect == "sqlite":  # two statements are cheaper there
-            user = await self.get(user_id)
-            if user is None:
-                return None
-            rows = await self._execute.all(
-                self._sql.referrals_page, user_id=user_id, after=after_rank, limit=limit
-            )
-            return user, [Referral(row[1], Phone(row[2])) for row in rows]
+    ) -> tuple[User, list[Referral]] | None: ...
+
+    async def _referrals_page(self, user_id: int, after_rank: int, limit: int) -> list[Referral]:
         rows = await self._execute.all(
-            self._sql.profile, user_id=user_id, after=after_rank, limit=limit
+            self._sql.referrals_page, user_id=user_id, after=after_rank, limit=limit
         )
-        if not rows:
-            return None
-        page = [Referral(row[-2], Phone(row[-1])) for row in rows if row[-2] is not None]
-        return _user(rows[0]), page
+        return [Referral(rank, Phone(phone)) for _referrer, rank, phone in rows]
 
     async def chain_above(self, user_id: int) -> list[User]:
         rows = await self._execute.all(self._sql.chain_users, user_id=user_id)
-        by_id = {row[0]: _user(row) for row in rows}
+        by_id = {user.id: user for user in map(user_of, rows)}
         chain: list[User] = []
         current = by_id[user_id].referrer_id if user_id in by_id else None
         while current is not None and current in by_id and by_id[current] not in chain:
@@ -169,18 +172,22 @@ class SqlUserRepository:
             current = by_id[current].referrer_id
         return chain
 
+    @abstractmethod
+    def _moment(self, at: datetime) -> datetime:
+        """``at`` (UTC) as the dialect keeps timestamps, to compare with them."""
+
     async def totals(self, since: float, top: int) -> Totals:
-        moment = datetime.fromtimestamp(since, UTC)
-        if self._dialect == "sqlite":  # kept as naive UTC text: compare like with like
-            moment = moment.replace(tzinfo=None)
-        counts = await self._execute.one(self._sql.count_users, since=moment)
+        counts = await self._execute.one(
+            self._sql.count_users, since=self._moment(datetime.fromtimestamp(since, UTC))
+        )
         if counts is None:  # an aggregate always answers one row
             raise RuntimeError("COUNT answered no row")
+        users, users_since, referrals, referrals_since = counts
         rows = await self._execute.all(self._sql.top_referrers, top=top)
         return Totals(
-            users=counts[0],
-            users_since=counts[1],
-            referrals=counts[2],
-            referrals_since=counts[3],
-            top_referrers=[_user(row) for row in rows],
+            users=users,
+            users_since=users_since,
+            referrals=referrals,
+            referrals_since=referrals_since,
+            top_referrers=[user_of(row) for row in rows],
         )

@@ -56,6 +56,17 @@ def _clauses(dialect: str, namespace: Namespace) -> Mapping[str, Executable]:
     return {getattr(compiled, name).sql: cast(Executable, built[name]) for name in built}
 
 
+def _repository(dialect: str) -> type[SqlUserRepository]:
+    """The user repository of ``dialect``, with what only that dialect does."""
+    if dialect == "sqlite":
+        from referrals.adapters.sql.sqlite import SqliteUserRepository
+
+        return SqliteUserRepository
+    from referrals.adapters.sql.postgres import PostgresUserRepository
+
+    return PostgresUserRepository
+
+
 def translated(exc: DBAPIError) -> Exception:
     """The application's error for a driver's: a lost race, or unavailability."""
     orig = exc.orig
@@ -117,9 +128,7 @@ class SharedUnitOfWork:
                 self._savepoint = await connection.begin_nested()
             except DBAPIError as exc:
                 raise translated(exc) from exc
-        self.users = SqlUserRepository(
-            self, statements_for(dialect, self._shared.namespace), dialect
-        )
+        self.users = _repository(dialect)(self, statements_for(dialect, self._shared.namespace))
         self.outbox = SqlOutbox()
         return self
 

@@ -18,6 +18,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -29,6 +30,8 @@ from referrals.adapters.sql.repository import Row, SqlUserRepository
 from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
 from referrals.application.errors import ServiceUnavailable
+from referrals.application.ports import Referral
+from referrals.domain.user import User
 
 SQLITE_QUEUE_TIMEOUT = 30.0
 """Seconds a unit may wait in line for the connection before a 503."""
@@ -118,11 +121,33 @@ class SqliteDatabase(Database):
         return self._turn
 
 
+class SqliteUserRepository(SqlUserRepository):
+    """Users in SQLite, where one writer at a time holds the whole database."""
+
+    dialect = "sqlite"
+
+    async def _is_still_root(self, user_id: int) -> bool:
+        return True  # BEGIN IMMEDIATE: no other unit writes until this one ends
+
+    async def profile(
+        self, user_id: int, after_rank: int, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        # Two statements: no round trips to save in-process, and the planner
+        # would materialise the join.
+        user = await self.get(user_id)
+        if user is None:
+            return None
+        return user, await self._referrals_page(user_id, after_rank, limit)
+
+    def _moment(self, at: datetime) -> datetime:
+        return at.replace(tzinfo=None)  # kept as naive UTC text: compare like with like
+
+
 class SqliteUnitOfWork:
     """The shared connection, held for the whole unit; a writing unit is one
     ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction, rolled back unless committed."""
 
-    users: SqlUserRepository
+    users: SqliteUserRepository
     outbox: SqlOutbox
 
     def __init__(self, database: SqliteDatabase, *, read_only: bool) -> None:
@@ -153,7 +178,7 @@ class SqliteUnitOfWork:
             self._held = False
             turn.release()
             raise
-        self.users = SqlUserRepository(self, database.statements, "sqlite")
+        self.users = SqliteUserRepository(self, database.statements)
         self.outbox = SqlOutbox()
         return self
 

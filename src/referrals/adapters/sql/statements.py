@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Table, bindparam, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +23,19 @@ from referrals.adapters.sql.tables import tables_for
 
 INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 """INSERT … ON CONFLICT DO NOTHING RETURNING: the upsert is each dialect's own."""
+
+
+class UserRow(NamedTuple):
+    """The columns every statement that answers users selects, in this order
+    (read a row with ``UserRow._make(row)``)."""
+
+    id: int
+    phone: str
+    invite_code: str
+    referrer_id: int | None
+    used_invite_code: str | None
+    referred_count: int
+    created_by: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +62,7 @@ class Statements:
 def statement_clauses(users: Table, dialect_name: str) -> dict[str, ClauseElement]:
     """The statements on ``users``, by the name of their :class:`Statements` field."""
     c = users.c
-    columns = (
-        c.id, c.phone, c.invite_code, c.referrer_id, c.used_invite_code, c.referred_count,
-        c.created_by,
-    )  # fmt: skip
+    columns = tuple(c[name] for name in UserRow._fields)
     by_id = select(*columns).where(c.id == bindparam("user_id"))
 
     # The chain of referrers above a user; UNION (not ALL) ends even on a cycle.

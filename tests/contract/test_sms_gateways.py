@@ -11,9 +11,10 @@ from referrals.adapters.sms.smsc import SmscGateway
 from referrals.adapters.sms.smsru import SmsRuGateway
 from referrals.adapters.sms.telegram import TelegramGateway
 from referrals.adapters.sms.twilio import TwilioGateway
+from referrals.adapters.sms.webhook import WebhookSmsGateway
 from referrals.testing.contracts import SmsGatewayContract
 from referrals.testing.contracts.sms_gateway import GATEWAY_TIMEOUT
-from tests.fakes import smsc, smsru, telegram, twilio
+from tests.fakes import smsc, smsru, telegram, twilio, webhook
 from tests.fakes.server import serving
 
 
@@ -95,3 +96,26 @@ class TestSmscGateway(SmsGatewayContract):
     @pytest.fixture
     def credentials(self) -> tuple[str, ...]:
         return (smsc.PASSWORD,)
+
+
+class TestWebhookSmsGateway(SmsGatewayContract):
+    """One attempt per send, so each trouble reaches the caller as it is."""
+
+    @pytest.fixture
+    def far_side(self) -> Iterator[webhook.FakeWebhookReceiver]:
+        with serving(webhook.FakeWebhookReceiver()) as fake:
+            yield fake
+
+    @pytest.fixture
+    async def gateway(
+        self, far_side: webhook.FakeWebhookReceiver
+    ) -> AsyncIterator[WebhookSmsGateway]:
+        sms = WebhookSmsGateway(
+            far_side.url + "/sms", webhook.SECRET, timeout=GATEWAY_TIMEOUT, attempts=1
+        )
+        yield sms
+        await sms.aclose()
+
+    @pytest.fixture
+    def credentials(self) -> tuple[str, ...]:
+        return (webhook.SECRET.decode(),)

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from referrals.application.errors import DeliveryFailed
+from referrals.application.errors import DeliveryFailed, Failure
 from referrals.application.ports import SmsMessage
 from referrals.domain.phone import masked
 
@@ -42,7 +42,8 @@ class WebhookSmsGateway:
     ``attempts`` times in all: timeouts (``timeout`` seconds per attempt,
     connecting included), connection errors, 429 and 5xx answers are retried
     after ``backoff`` seconds, doubled each time; any other answer that is
-    not 2xx fails at once. Failing raises :class:`DeliveryFailed`.
+    not 2xx fails at once, as a permanent failure (the next channel gets the
+    code). Failing raises :class:`DeliveryFailed`.
     """
 
     def __init__(
@@ -107,5 +108,6 @@ class WebhookSmsGateway:
             problem = f"HTTP {status}"
             log.warning("SMS webhook attempt %d failed: %s", attempt + 1, problem)
             if status < SERVER_ERROR and status != TOO_MANY_REQUESTS:
-                break
+                refused = f"SMS webhook refused the message: {problem}"
+                raise DeliveryFailed(refused, Failure.PERMANENT)
         raise DeliveryFailed(f"SMS webhook failed after {tries} attempt(s): {problem}")

@@ -64,8 +64,11 @@ def install(kind: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
-EXAMPLES = ("library_host", "litestar_host", "shared_transaction", "alembic_host")
-"""The example hosts: each is tested with the suite and type-checked strictly."""
+EXAMPLES = sorted(
+    path.name for path in (ROOT / "examples").iterdir() if path.is_dir() and path.name[0].isalpha()
+)
+"""The example hosts (every folder of examples/): each is tested with the suite
+and type-checked strictly."""
 
 DEV_SERVE = {"REFERRALS_EXPOSE_CODES": "true", "REFERRALS_COOKIE_SECURE": "false"}
 """What `dev.py serve` turns on for trying the API by hand on this machine."""

@@ -16,6 +16,7 @@ EXAMPLES = (
     "shared_transaction",
     "alembic_host",
     "webhook_receiver",
+    "fastapi_host",
 )
 
 

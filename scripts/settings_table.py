@@ -38,7 +38,7 @@ def documented_default(value: object) -> str:
         return "random per process"
     if value is None:
         return "unset"
-    if value in ((), frozenset()) or value == {}:
+    if value in ((), frozenset()) or value == {} or getattr(value, "empty", False):
         return "empty"
     if isinstance(value, bool):
         text = str(value).lower()

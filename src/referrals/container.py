@@ -59,6 +59,7 @@ from referrals.application.ports import (
     RateLimiter,
     SessionStore,
     SmsGateway,
+    SpendLedger,
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, GetUser
@@ -67,6 +68,7 @@ from referrals.application.relay import Backoff, Relay
 from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
+from referrals.application.spend import SPEND_BUCKET, SpendCap
 from referrals.application.verify import Verify
 from referrals.application.webhook_desk import WebhookDesk
 from referrals.application.webhooks import Deliveries, WebhookPoster
@@ -154,6 +156,7 @@ class Stores:
     activity: ActivityLog
     circuit: CircuitBreaker
     delivery_log: DeliveryLog
+    spend: SpendLedger
 
 
 def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
@@ -203,6 +206,7 @@ def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStor
         delivery_log=redis.RedisDeliveryLog(
             client, prefix, settings.delivery_history, RECENT_LOGINS
         ),
+        spend=redis.RedisSpendLedger(client, prefix, SPEND_BUCKET),
     )
 
 
@@ -215,6 +219,7 @@ def _memory_stores(settings: Settings) -> Stores:
         activity=memory.InMemoryActivityLog(),
         circuit=memory.InMemoryCircuitBreaker(*_circuit_values(settings)),
         delivery_log=memory.InMemoryDeliveryLog(settings.delivery_history, RECENT_LOGINS),
+        spend=memory.InMemorySpendLedger(),
     )
 
 
@@ -465,6 +470,13 @@ class Container(_Container):
     activity: providers.Provider[ActivityLog] = _of(stores, lambda s: s.activity)
     circuit: providers.Provider[CircuitBreaker] = _of(stores, lambda s: s.circuit)
     delivery_log: providers.Provider[DeliveryLog] = _of(stores, lambda s: s.delivery_log)
+    spend_ledger: providers.Provider[SpendLedger] = _of(stores, lambda s: s.spend)
+    spend: providers.Provider[SpendCap] = providers.Singleton(
+        SpendCap,
+        ledger=spend_ledger,
+        prices=providers.Callable(lambda s: s.sms_prices, settings),
+        caps=providers.Callable(lambda s: s.spend_cap, settings),
+    )
     counted_events: providers.Provider[EventSink] = providers.Singleton(
         CountingEvents, activity=activity, hooks=hooks
     )
@@ -529,6 +541,8 @@ class Container(_Container):
     request_code: providers.Provider[RequestCode] = providers.Singleton(
         RequestCode,
         routes=routes,
+        spend=spend,
+        sms_text=sms_text,
         policy=policy,
         challenges=challenges,
         limiter=limiter,
@@ -610,6 +624,7 @@ class Container(_Container):
         activity=activity,
         clock=clock,
         channels=_of(routes, lambda r: r.channels),
+        spend=spend_ledger,
     )
 
     deliveries: providers.Provider[Deliveries | None] = providers.Singleton(

@@ -213,6 +213,13 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         "`Connection: close`",
     ),
     INTERNAL_ERROR,
+    _answering(
+        app.SendingPaused,
+        503,
+        "the SMS spend cap (`REFERRALS_SPEND_CAP`) is reached: no code is sent until"
+        " its window has room",
+        "`Retry-After`",
+    ),
     ErrorKind(
         503,
         app.ServiceUnavailable.code,
@@ -300,7 +307,7 @@ def problem_headers(error: BaseException) -> dict[str, str]:
     Bearer`` when a session is needed, ``Retry-After`` when waiting helps."""
     if isinstance(error, app.NotAuthenticated):
         return {"WWW-Authenticate": "Bearer"}
-    if isinstance(error, app.RateLimited | app.ServiceUnavailable):
+    if isinstance(error, app.RateLimited | app.SendingPaused | app.ServiceUnavailable):
         return retry_after(error.retry_after)
     return {}
 

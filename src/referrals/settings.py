@@ -33,6 +33,7 @@ from referrals.application.webhooks import Endpoint, parse_endpoints
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.phone import NON_GEOGRAPHIC_CALLING_CODES, is_known_region
 from referrals.domain.routes import Routes, parse_routes
+from referrals.domain.spend import Prices, parse_prices
 
 PREFIX = "REFERRALS_"
 DEFAULT_DATABASE_URL = "sqlite:///referrals.sqlite3"
@@ -168,6 +169,10 @@ class Settings:
     metrics_port: int | None = None
     broker_redelivery: float = 30.0
     max_body_size: int = 16 * 1024
+    sms_prices: Prices = field(default_factory=Prices)
+    """Price per SMS segment by country and channel; empty: every SMS is free."""
+    spend_cap: tuple[Limit, ...] = ()
+    """The most the SMS may cost per window (``1000/86400,100/3600``); empty: no cap."""
     max_header_size: int = 64 * 1024
     """Bytes of a request head (request line and headers); larger: 431."""
     body_timeout: float = 10.0
@@ -585,6 +590,10 @@ def _webhooks(value: str) -> tuple[Endpoint, ...]:
     return parse_endpoints(json.loads(value))
 
 
+def _prices(value: str) -> Prices:
+    return parse_prices(value, CHANNELS)
+
+
 def _secret(value: str) -> bytes:
     return value.encode()
 
@@ -734,6 +743,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("METRICS_PORT", "metrics_port", _port, "a port, 1 to 65535"),
     Variable("BROKER_REDELIVERY", "broker_redelivery", _positive_float, SECONDS),
     Variable("MAX_BODY_SIZE", "max_body_size", _positive_int, "bytes above 0"),
+    Variable(
+        "SMS_PRICES",
+        "sms_prices",
+        _prices,
+        "price per segment by country, optionally by channel: ru=4.5,kz=3,*=0.08"
+        " or telegram:ru=1,ru=4.5",
+    ),
+    Variable("SPEND_CAP", "spend_cap", parse_limits, WINDOWS),
     Variable("MAX_HEADER_SIZE", "max_header_size", _header_size, "bytes, 8192 or more"),
     Variable("BODY_TIMEOUT", "body_timeout", _positive_float, SECONDS),
     Variable("BODY_IDLE_TIMEOUT", "body_idle_timeout", _positive_float, SECONDS),

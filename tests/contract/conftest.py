@@ -24,6 +24,7 @@ from referrals.adapters.memory import (
     InMemoryDeliveryLog,
     InMemoryRateLimiter,
     InMemorySessionStore,
+    InMemorySpendLedger,
     InMemoryUsers,
 )
 from referrals.adapters.redis import (
@@ -34,6 +35,7 @@ from referrals.adapters.redis import (
     RedisDeliveryLog,
     RedisRateLimiter,
     RedisSessionStore,
+    RedisSpendLedger,
     connect_redis,
 )
 from referrals.adapters.redis.session_cache import CachedRedisSessionStore
@@ -47,11 +49,13 @@ from referrals.application.ports import (
     DeliveryLog,
     RateLimiter,
     SessionStore,
+    SpendLedger,
     UnitOfWorkFactory,
 )
 from referrals.testing.contracts import circuit as circuit_contract
 from referrals.testing.contracts import deliveries as deliveries_contract
 from referrals.testing.contracts import delivery_log as log_contract
+from referrals.testing.contracts import spend as spend_contract
 from tests.defaults import TIMEOUT
 from tests.shared_host import host_commits_each_unit, host_engine
 
@@ -135,6 +139,16 @@ def cached_sessions(client: Any, prefix: str) -> CachedRedisSessionStore:
 @pytest.fixture(params=MEMORY_OR_REDIS)
 async def activity(request: pytest.FixtureRequest) -> AsyncIterator[ActivityLog]:
     async with _adapter(request, InMemoryActivityLog, RedisActivityLog) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def spend(request: pytest.FixtureRequest) -> AsyncIterator[SpendLedger]:
+    async with _adapter(
+        request,
+        InMemorySpendLedger,
+        lambda client, prefix: RedisSpendLedger(client, prefix, spend_contract.BUCKET),
+    ) as adapter:
         yield adapter
 
 

@@ -32,6 +32,18 @@ class TooManyAttempts(RateLimited):
     code = "too_many_attempts"
 
 
+class SendingPaused(DomainError):
+    """The spend cap is reached (``REFERRALS_SPEND_CAP``): no SMS is sent until
+    the spend of its window falls below it, in ``retry_after`` seconds."""
+
+    message = N_("Sending codes is paused for now; try again later.")
+    code = "sending_paused"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
 class NotAuthenticated(DomainError):
     message = N_("Log in first: the session is missing, expired or revoked.")
     code = "not_authenticated"

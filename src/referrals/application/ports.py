@@ -9,7 +9,7 @@ backing service does not answer; none raises driver-specific errors.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
@@ -93,6 +93,44 @@ class Refusal:
     quota: Quota
     rule: Rule
     retry_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one SMS is reserved at: ``amount`` (in the prices' unit) at ``at``,
+    under ``ticket`` (the login), for the day's figures by ``channel`` and
+    ``country``; ``day`` is the UTC date (``2026-12-07``) it counts for."""
+
+    ticket: str
+    amount: float
+    at: float
+    channel: str
+    country: str
+    day: str
+
+
+class SpendLedger(Protocol):
+    """What SMS cost, shared by every process (docs/sending-codes.md, *Spend*)."""
+
+    async def reserve(self, charge: Charge, caps: Sequence[Limit]) -> float | None:
+        """Add ``charge`` unless a cap is already reached, in one atomic step.
+
+        A cap ``Limit(count, window)`` is reached when the amounts charged
+        in ``(at - window, at]`` add up to ``count`` or more. So of any
+        number of concurrent reservations at the edge, exactly the ones that
+        find room pass, and the spend passes a cap by less than one charge.
+        Returns ``None`` when charged, else the seconds until the fullest
+        cap may have room. With no caps it only adds.
+        """
+        ...
+
+    async def refund(self, charge: Charge) -> None:
+        """Take back a reserved charge (its SMS was never queued)."""
+        ...
+
+    async def day(self, day: str) -> Mapping[tuple[str, str], float]:
+        """The day's charges by (channel, country)."""
+        ...
 
 
 class RateLimiter(Protocol):

@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
-from referrals.application.errors import RateLimited, ServiceUnavailable, TooManyAttempts
+from referrals.application.errors import (
+    RateLimited,
+    SendingPaused,
+    ServiceUnavailable,
+    TooManyAttempts,
+)
 from referrals.application.events import LimitReached
 from referrals.application.policy import Policy
 from referrals.application.ports import (
@@ -161,7 +166,7 @@ class ReportLimits:
     """``async with ReportLimits(events, clock, "login"):`` publishes a
     :class:`RateLimited` raised inside as
     :class:`~referrals.application.events.LimitReached` of that action (with
-    the limit's name), and lets it go on."""
+    the limit's name; ``spend_cap`` for :class:`SendingPaused`), and lets it go on."""
 
     events: EventSink
     clock: Clock
@@ -178,4 +183,7 @@ class ReportLimits:
     ) -> None:
         if isinstance(error, RateLimited):
             reached = LimitReached(at=self.clock.now(), action=self.action, limit=error.limit)
+            await self.events.publish(reached)
+        elif isinstance(error, SendingPaused):  # the spend cap's alert
+            reached = LimitReached(at=self.clock.now(), action=self.action, limit="spend_cap")
             await self.events.publish(reached)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application import lockout, rate_limits
-from referrals.application.errors import ServiceUnavailable
+from referrals.application.errors import SendingPaused, ServiceUnavailable
 from referrals.application.events import CodeQueued, Hooks
 from referrals.application.policy import Policy
 from referrals.application.ports import (
@@ -20,6 +20,8 @@ from referrals.application.ports import (
     Quota,
     RateLimiter,
 )
+from referrals.application.sms_text import SmsText
+from referrals.application.spend import SpendCap
 from referrals.domain.challenge import Challenge
 from referrals.domain.codes import (
     challenge_id,
@@ -91,7 +93,11 @@ class RequestCode:
     """Where :class:`~referrals.application.events.CodeQueued` and
     :class:`~referrals.application.events.LimitReached` go."""
     routes: Routes = field(default_factory=Routes)
-    """The route table, only to name a login's first channel."""
+    """The route table, to name a login's first channel (and cost its SMS)."""
+    spend: SpendCap | None = None
+    """Prices and caps of the SMS; ``None``: nothing is costed."""
+    sms_text: SmsText = field(default_factory=SmsText)
+    """The login SMS, to count the segments a code's SMS takes."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
         async with rate_limits.ReportLimits(self.events, self.clock, "login"):
@@ -127,6 +133,16 @@ class RequestCode:
             raise rate_limits.refusal_error(refusal)
 
         code = fixed_code or generate_confirmation_code(policy.code_length)
+        charge = None
+        if fixed_code is None and self.spend is not None and self.spend.active:
+            channel = next(iter(self.routes.chain(phone)), "")
+            text = self.sms_text.render(code, request.language)
+            charge = self.spend.charge(login, phone, channel, text, now)
+            try:
+                await self.spend.reserve(charge)
+            except (SendingPaused, ServiceUnavailable):
+                await self._give_back(login, quotas)
+                raise
         challenge = Challenge(
             id=login,
             phone=phone,
@@ -151,6 +167,9 @@ class RequestCode:
                 )
         except ServiceUnavailable:
             await self._give_back(login, quotas)
+            if charge is not None and self.spend is not None:
+                with contextlib.suppress(ServiceUnavailable):
+                    await self.spend.ledger.refund(charge)
             raise
         return CodeRequested(
             phone=phone,

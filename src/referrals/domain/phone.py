@@ -90,6 +90,12 @@ def number_block(phone: Phone) -> str:
     return phone[:-NUMBER_BLOCK_DIGITS]
 
 
+def region_of(phone: Phone) -> str:
+    """The region code of an E.164 number, lower case (``ru``; ``001`` for
+    non-geographic numbers)."""
+    return (phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or "").lower()
+
+
 def is_known_region(region: str) -> bool:
     """Whether ``region`` is a region code phonenumbers knows (``RU``, ``US``…)."""
     return region in phonenumbers.SUPPORTED_REGIONS

@@ -86,6 +86,12 @@ def stats(figures: Stats, *, activity_known: bool) -> dict[str, Any]:
         ]
         if activity_known
         else None,
+        "spend_today": [
+            {"channel": line.channel or "-", "country": line.country, "amount": line.amount}
+            for line in figures.spend_today
+        ]
+        if activity_known
+        else None,
     }
 
 

@@ -20,6 +20,7 @@ from referrals.adapters.memory.delivery_log import InMemoryDeliveryLog
 from referrals.adapters.memory.rate_limiter import InMemoryRateLimiter
 from referrals.adapters.memory.sender import InProcessCodeSender
 from referrals.adapters.memory.sessions import InMemorySessionStore
+from referrals.adapters.memory.spend import InMemorySpendLedger
 from referrals.adapters.memory.users import InMemoryUnitOfWork, InMemoryUsers
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "InMemoryDeliveryLog",
     "InMemoryRateLimiter",
     "InMemorySessionStore",
+    "InMemorySpendLedger",
     "InMemoryUnitOfWork",
     "InMemoryUsers",
     "InProcessCodeSender",

@@ -17,6 +17,7 @@ from referrals.adapters.redis.delivery import RedisDeliveryLedger
 from referrals.adapters.redis.delivery_log import RedisDeliveryLog
 from referrals.adapters.redis.rate_limiter import RedisRateLimiter
 from referrals.adapters.redis.sessions import RedisSessionStore
+from referrals.adapters.redis.spend import RedisSpendLedger
 
 __all__ = [
     "RedisActivityLog",
@@ -27,5 +28,6 @@ __all__ = [
     "RedisDeliveryLog",
     "RedisRateLimiter",
     "RedisSessionStore",
+    "RedisSpendLedger",
     "connect_redis",
 ]

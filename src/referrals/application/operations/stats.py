@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application.activity import (
     CODE_DELIVERED,
@@ -11,7 +11,8 @@ from referrals.application.activity import (
     HOUR,
     per_channel,
 )
-from referrals.application.ports import ActivityLog, Clock, UnitOfWorkFactory
+from referrals.application.ports import ActivityLog, Clock, SpendLedger, UnitOfWorkFactory
+from referrals.application.spend import utc_day
 from referrals.domain.user import User
 
 DAY = 86_400.0
@@ -33,6 +34,15 @@ class ChannelConversion:
 
 
 @dataclass(frozen=True, slots=True)
+class Spend:
+    """What the SMS through one channel to one country cost today (UTC)."""
+
+    channel: str
+    country: str
+    amount: float
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     users: int
     users_last_day: int
@@ -45,6 +55,8 @@ class Stats:
     top_referrers: list[User]
     channels: list[ChannelConversion]
     """Per channel of the routes, in route order."""
+    spend_today: list[Spend] = field(default_factory=list)
+    """By channel and country, dearest first (docs/sending-codes.md, *Spend*)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,7 @@ class GetStats:
     clock: Clock
     channels: tuple[str, ...] = ()
     """The channels the routes name (``Settings.routes.channels``)."""
+    spend: SpendLedger | None = None
 
     async def __call__(self, top: int = 10) -> Stats:
         now = self.clock.now()
@@ -72,7 +85,17 @@ class GetStats:
             codes_verified_last_day=await self.activity.count(CODE_VERIFIED, since, now),
             top_referrers=totals.top_referrers,
             channels=[await self._channel(channel, since, now) for channel in self.channels],
+            spend_today=await self._spend(now),
         )
+
+    async def _spend(self, now: float) -> list[Spend]:
+        if self.spend is None:
+            return []
+        day = await self.spend.day(utc_day(now))
+        lines = [
+            Spend(channel, country, round(amount, 6)) for (channel, country), amount in day.items()
+        ]
+        return sorted(lines, key=lambda line: (-line.amount, line.channel, line.country))
 
     async def _channel(self, channel: str, since: float, now: float) -> ChannelConversion:
         sent, delivered, verified = [

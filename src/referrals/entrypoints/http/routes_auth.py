@@ -75,7 +75,11 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         "The SMS is written in the language `Accept-Language` asks for (English or Russian).",
         guards=[json_only],
         responses=error_responses(
-            *BODY_ERRORS, "rate_limited", "too_many_attempts", "service_unavailable"
+            *BODY_ERRORS,
+            "rate_limited",
+            "too_many_attempts",
+            "sending_paused",
+            "service_unavailable",
         ),
         operation_id=operation_ids,
         operation_class=links.after_login(runtime.name, codes_exposed=settings.policy.expose_codes),

@@ -25,6 +25,7 @@ from referrals.testing.contracts.delivery_log import DeliveryLogContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
 from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.sms_gateway import SmsGatewayContract
+from referrals.testing.contracts.spend import SpendLedgerContract
 from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "RateLimiterContract",
     "SessionStoreContract",
     "SmsGatewayContract",
+    "SpendLedgerContract",
     "UnitOfWorkContract",
 ]

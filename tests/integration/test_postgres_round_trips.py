@@ -108,3 +108,26 @@ async def test_a_writing_unit_that_runs_nothing_sends_nothing(
             await uow.commit()
 
     assert await _turns(counter, nothing()) == 0
+
+
+async def test_a_unit_that_only_read_and_failed_keeps_the_prepared_statements(
+    counted: tuple[TurnCounter, Database],
+) -> None:
+    """psycopg forgets every prepared statement on ROLLBACK: ending a unit that
+    wrote nothing with COMMIT instead spares the next units preparing again."""
+    counter, database = counted
+
+    async def add_and_commit(n: int) -> None:
+        async with database.unit_of_work() as uow:
+            await uow.users.add(parse_phone(f"+7999000000{n}"), InviteCode(f"AAAAA{n}"), "t")
+            await uow.commit()
+
+    async def refused() -> None:
+        with contextlib.suppress(LookupError):
+            async with database.unit_of_work() as uow:
+                await uow.users.get_by_invite_code(InviteCode("ZZZZZZ"))
+                raise LookupError("refused, as an unknown invite code is")
+
+    await add_and_commit(1)
+    await refused()
+    assert await _turns(counter, add_and_commit(2)) == 2  # BEGIN + INSERT, COMMIT: as before

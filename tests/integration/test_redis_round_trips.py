@@ -51,11 +51,11 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).
     "profile, again": (0, 1),
-    "apply, unknown code": (1, 5),  # the charge; the unit of work that finds no code
+    "apply, unknown code": (1, 3),  # the charge; the unit of work that finds no code
     # the charge, its refund (alongside the profile read); the unit of work
     # (the user locked, the code's owner, the chain, the write, the outbox),
     # then the profile
-    "apply, applied": (2, 14),
+    "apply, applied": (2, 8),
 }
 
 

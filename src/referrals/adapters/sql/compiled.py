@@ -29,6 +29,8 @@ class Compiled:
     """Values SQLAlchemy bound itself (literals such as ``+ 1``)."""
     processors: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     """The types' conversions of the parameters that need one (a datetime for SQLite)."""
+    writes: bool = True
+    """Whether it may change data: anything but a plain ``SELECT`` (``… FOR UPDATE`` too)."""
 
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional arguments for ``values`` (keyed by bind parameter name)."""
@@ -56,4 +58,5 @@ def compile_statement(statement: ClauseElement, dialect: Dialect) -> Compiled:
         elif process is not None:
             raise ValueError(f"tuple parameter {name!r} is not supported: {compiled.string}")
     constants = {name: value for name, value in compiled.params.items() if value is not None}
-    return Compiled(compiled.string, names, constants, processors)
+    writes = compiled.string.lstrip()[:6].upper() != "SELECT"
+    return Compiled(compiled.string, names, constants, processors, writes)

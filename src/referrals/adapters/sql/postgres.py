@@ -212,6 +212,7 @@ class PostgresUnitOfWork:
         self._cursor: psycopg.AsyncCursor[Any] | None = None
         self._open_transaction = False
         self._begin_pending = False
+        self._wrote = False
 
     async def __aenter__(self) -> Self:
         database = self._database
@@ -269,12 +270,24 @@ class PostgresUnitOfWork:
         with contextlib.suppress(Exception):
             if self._open_transaction and not conn.closed:
                 async with database.bounded():
-                    await conn.execute("ROLLBACK")
-        self._open_transaction = self._begin_pending = False
+                    await conn.execute(self._end_unwritten())
+        self._open_transaction = self._begin_pending = self._wrote = False
         if conn.broken or conn.closed or broken:
             database.connection_lost()
         with contextlib.suppress(Exception):
             await database.pool.putconn(conn)
+
+    def _end_unwritten(self) -> str:
+        """How to end a transaction that is not to be committed.
+
+        psycopg forgets every prepared statement of a connection when it sees a
+        ROLLBACK (a rolled-back DDL could have changed what they refer to), so
+        the next units would prepare each statement again, one round trip
+        each. A unit that only read (a refused referral: the user locked, the
+        code not found) ends with COMMIT instead, which changes nothing; a
+        transaction in error answers COMMIT with a rollback anyway.
+        """
+        return "ROLLBACK" if self._wrote else "COMMIT"
 
     def _active(self) -> Connection:
         if self._conn is None:
@@ -287,6 +300,7 @@ class PostgresUnitOfWork:
         cursor = self._cursor
         if cursor is None:
             raise RuntimeError("the unit of work is used outside its `async with` block")
+        self._wrote = self._wrote or statement.writes
         try:
             async with self._database.bounded():
                 if self._begin_pending:
@@ -312,6 +326,7 @@ class PostgresUnitOfWork:
 
     async def execute(self, sql: str) -> Row | None:
         """Run plain SQL (no parameters); the first row. For health checks and the schema."""
+        self._wrote = True  # whatever it is
         async with self._database.bounded():
             if self._begin_pending:
                 cursor = await self._begin_with(self._active().cursor(), sql, None)

@@ -81,7 +81,7 @@ async def test_a_refusal_rolls_back_its_unit_and_the_hosts_transaction_goes_on(
             await unit.users.set_referrer(child, root)
             await unit.commit()
 
-    service = InMemoryService().service.sharing  # the use case, bound to the host's transaction
+    service = InMemoryService().service.sharing  # the use cases, bound to the host's transaction
     async with engine.begin() as connection:
         apply = service(SharedTransaction(connection, database.namespace)).apply_referral
         with pytest.raises(ReferralCycle):
@@ -89,3 +89,38 @@ async def test_a_refusal_rolls_back_its_unit_and_the_hosts_transaction_goes_on(
         await connection.execute(text("INSERT INTO host_audit VALUES ('cycle refused')"))
 
     assert await _audit(engine) == ["cycle refused"]
+
+
+async def _events(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT type FROM referrals_outbox ORDER BY seq"))
+        return [row[0] for row in rows]
+
+
+async def test_the_outbox_rows_of_a_referral_commit_and_roll_back_with_the_host(
+    engine: AsyncEngine, database: Database
+) -> None:
+    async with engine.begin() as connection:
+        shared = SharedTransaction(connection, database.namespace)
+        async with shared() as unit:
+            root = await unit.users.add(ROOT, InviteCode("AAAAAA"), "t" * 32)
+            child = await unit.users.add(CHILD, InviteCode("BBBBBB"), "t" * 32)
+            await unit.commit()
+    assert root is not None
+    assert child is not None
+    service = InMemoryService().service
+
+    class HostError(Exception):
+        pass
+
+    with pytest.raises(HostError):
+        async with engine.begin() as connection:
+            sharing = service.sharing(SharedTransaction(connection, database.namespace))
+            await sharing.apply_referral(child.id, "AAAAAA")
+            raise HostError()
+    assert await _events(engine) == []
+
+    async with engine.begin() as connection:
+        sharing = service.sharing(SharedTransaction(connection, database.namespace))
+        await sharing.apply_referral(child.id, "AAAAAA")
+    assert await _events(engine) == ["referral.applied"]

@@ -44,28 +44,17 @@ from referrals.application.policy import Policy
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
-    Charge,
     CircuitBreaker,
-    Claim,
     Clock,
-    CodeDelivery,
     CodeSender,
     DeliveryLedger,
     DeliveryLog,
     EventSink,
-    Limit,
     Outbox,
-    Quota,
     RateLimiter,
-    Referral,
-    Refusal,
-    Rule,
-    SessionInfo,
     SessionStore,
     SmsGateway,
-    SmsMessage,
     SpendLedger,
-    Totals,
     UnitOfWork,
     UnitOfWorkFactory,
     UserRepository,
@@ -93,8 +82,11 @@ from referrals.domain.errors import (
     ReferralCycle,
     SessionNotFound,
 )
+from referrals.domain.limits import Charge, Limit, Quota, Refusal, Rule
+from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone, parse_phone
-from referrals.domain.user import User
+from referrals.domain.sessions import SessionInfo
+from referrals.domain.user import Referral, Totals, User
 from referrals.service import Adapters, Service, open_service
 from referrals.settings import Settings, SettingsError, load_settings
 

@@ -12,17 +12,11 @@ from dataclasses import dataclass, field
 from referrals.application.delivery import Attempt, Route, Walk
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import CodeNotSent, CodeSent, CodeUndeliverable, Hooks
-from referrals.application.ports import (
-    ChallengeStore,
-    Clock,
-    CodeDelivery,
-    CodeSender,
-    DeliveryLog,
-    EventSink,
-)
+from referrals.application.ports import ChallengeStore, Clock, CodeSender, DeliveryLog, EventSink
 from referrals.application.sms_text import SmsText
 from referrals.domain.codes import open_code
 from referrals.domain.delivery import DeliveryRecord, DeliveryStep, Status, Step
+from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import masked
 from referrals.domain.routes import Routes, region_of
 

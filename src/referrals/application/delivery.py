@@ -23,16 +23,14 @@ from referrals.application.errors import DeliveryFailed, Failure
 from referrals.application.events import ChannelFailed, Hooks
 from referrals.application.ports import (
     CircuitBreaker,
-    Claim,
     Clock,
-    CodeDelivery,
     DeliveryLedger,
     DeliveryLog,
     EventSink,
     SmsGateway,
-    SmsMessage,
 )
 from referrals.domain.delivery import DeliveryStep, Step
+from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import masked
 
 log = logging.getLogger("referrals.delivery")

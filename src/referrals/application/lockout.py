@@ -21,7 +21,8 @@ import ipaddress
 from collections.abc import Callable, Sequence
 
 from referrals.application.policy import Policy
-from referrals.application.ports import Limit, Quota, RateLimiter, Refusal, Rule
+from referrals.application.ports import RateLimiter
+from referrals.domain.limits import Limit, Quota, Refusal, Rule
 
 USUAL_IPV4_PREFIX = 24
 

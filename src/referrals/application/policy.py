@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from referrals.application.ports import Limit
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.errors import InvalidPhone
+from referrals.domain.limits import Limit
 from referrals.domain.phone import GlobalNumber, Phone, is_known_region, parse_phone
 
 DAY = 86_400.0

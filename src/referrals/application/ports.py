@@ -1,5 +1,9 @@
 """The ports: what the use cases need from the world, and the contract of each.
 
+Only Protocols live here; the values their methods take and give live beside
+the domain (``referrals.domain.limits``, ``.messages``, ``.sessions``,
+``.user``) and are imported from here too, as before.
+
 Every adapter (memory, SQL, Redis, taskiq, SMS) implements one of these and is
 checked by the shared contract suite in ``tests/contract``. Any method may
 raise :class:`~referrals.application.errors.ServiceUnavailable` when its
@@ -8,9 +12,7 @@ backing service does not answer; none raises driver-specific errors.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
@@ -19,8 +21,11 @@ from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import NO_DEVICE, Device
+from referrals.domain.limits import Charge, Limit, Quota, Refusal, Rule
+from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone
-from referrals.domain.user import User
+from referrals.domain.sessions import SessionInfo
+from referrals.domain.user import Referral, Totals, User
 
 if TYPE_CHECKING:
     from referrals.application.outbox import OutboxEvent
@@ -30,83 +35,6 @@ class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the Unix epoch. Every expiry is decided with this."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """At most ``count`` events in any ``window`` seconds (a sliding window)."""
-
-    count: int
-    window: float
-
-    def __post_init__(self) -> None:
-        if self.count < 1 or not self.window > 0:
-            raise ValueError(f"a limit needs count >= 1 and window > 0, not {self}")
-
-    def __str__(self) -> str:
-        return f"{self.count}/{self.window:g}"
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One limit of a quota, under the stable name refusals carry (``phone_send``).
-
-    With ``per_client`` the limit counts only the events of the acquiring
-    quota's ``client`` (wrong codes for one phone *from one address*), else
-    every event of the quota.
-    """
-
-    name: str
-    limit: Limit
-    per_client: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """A log of events under one key and the rules that bound it; e.g. the codes
-    sent to one phone: one a minute, ten a day, three a day per address.
-
-    ``client`` says whom this acquisition's event is from (an address), for
-    the per-client rules. With ``count=False`` the quota is only checked: it
-    refuses when one more event would break a rule, and records nothing.
-    """
-
-    key: str
-    rules: tuple[Rule, ...]
-    client: str = ""
-    count: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.rules:
-            raise ValueError(f"quota {self.key!r} has no rules")
-
-    @property
-    def longest_window(self) -> float:
-        """How long the quota must remember an event."""
-        return max(rule.limit.window for rule in self.rules)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """The rule that refused, on which quota, and the seconds until it has room."""
-
-    quota: Quota
-    rule: Rule
-    retry_after: float
-
-
-@dataclass(frozen=True, slots=True)
-class Charge:
-    """What one SMS is reserved at: ``amount`` (in the prices' unit) at ``at``,
-    under ``ticket`` (the login), for the day's figures by ``channel`` and
-    ``country``; ``day`` is the UTC date (``2026-12-07``) it counts for."""
-
-    ticket: str
-    amount: float
-    at: float
-    channel: str
-    country: str
-    day: str
 
 
 class SpendLedger(Protocol):
@@ -256,19 +184,6 @@ class SessionStore(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    """A live session as its owner or an operator sees it: never its token."""
-
-    session_id: str
-    """The SHA-256 of the token (what the store keys it by): opens nothing."""
-    expires_at: float
-    created_at: float
-    last_seen: float
-    """When it was last used, within :data:`~referrals.domain.device.SEEN_STEP`."""
-    device: Device
-
-
 class ActivityLog(Protocol):
     """Counts of what happened (codes sent, logins), by hour, shared by every
     process, so an operator sees the whole service's figures.
@@ -284,28 +199,6 @@ class ActivityLog(Protocol):
     async def count(self, name: str, since: float, until: float) -> int:
         """How many ``name`` were counted in the hours from ``since`` to ``until``."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """Figures over all users, for operators."""
-
-    users: int
-    users_since: int
-    """Users created at or after the ``since`` asked for."""
-    referrals: int
-    """Users who applied someone's code."""
-    referrals_since: int
-    top_referrers: list[User]
-    """Users with the most referrals, most first (ties: lower id first)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Referral:
-    """One user who applied someone's code; ``rank`` is 1 for the first."""
-
-    rank: int
-    phone: Phone
 
 
 class UserRepository(Protocol):
@@ -415,50 +308,10 @@ class UnitOfWorkFactory(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class CodeDelivery:
-    """A code on its way to a phone. The code is sealed (see ``seal_code``)."""
-
-    challenge_id: str
-    phone: Phone
-    sealed_code: str
-    expires_at: float
-    language: str | None = None
-    """The language the person asked for (e.g. ``ru-RU``); the SMS text follows it."""
-    requested_at: float | None = None
-    """When the login asked for it (the service's clock), for the delivery latency."""
-    after: str | None = None
-    """Set on a follow-up: the channel that accepted the code and whose
-    receipt is awaited; unless it came, the route goes on after it."""
-    not_before: float | None = None
-    """A follow-up runs no earlier than this (the receipt timeout's end)."""
-
-
 class CodeSender(Protocol):
     async def send(self, delivery: CodeDelivery) -> None:
         """Queue the delivery and return without waiting for the SMS."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class SmsMessage:
-    """One login's code on its way out through one channel.
-
-    Channels differ: an SMS provider sends ``text``, Telegram Gateway takes
-    ``code`` and ``ttl`` and writes its own message. Each gateway takes what
-    it needs.
-    """
-
-    phone: Phone
-    text: str
-    """The rendered SMS, in ``language`` (see ``referrals.application.sms_text``)."""
-    idempotency_key: str
-    """The same for every retry of one message, so a gateway that supports it
-    can drop duplicates on its side too."""
-    code: str = ""
-    ttl: float = 0.0
-    """Seconds the code stays valid from now."""
-    language: str = "en"
 
 
 class SmsGateway(Protocol):
@@ -471,15 +324,6 @@ class SmsGateway(Protocol):
         may do better (see docs/sending-codes.md).
         """
         ...
-
-
-class Claim(enum.Enum):
-    GRANTED = "granted"
-    """The caller may send, for the lease it asked for."""
-    SENT = "sent"
-    """The code was sent already: nothing to do, ever."""
-    HELD = "held"
-    """Another worker's unexpired claim holds it: try again after the lease."""
 
 
 class DeliveryLedger(Protocol):
@@ -574,3 +418,34 @@ class DeliveryLog(Protocol):
     async def login_of(self, channel: str, message_id: str) -> str | None:
         """The login a provider's message id belongs to (for its receipts)."""
         ...
+
+
+__all__ = [
+    "ActivityLog",
+    "ChallengeStore",
+    "Charge",
+    "CircuitBreaker",
+    "Claim",
+    "Clock",
+    "CodeDelivery",
+    "CodeSender",
+    "DeliveryLedger",
+    "DeliveryLog",
+    "EventSink",
+    "Limit",
+    "Outbox",
+    "Quota",
+    "RateLimiter",
+    "Referral",
+    "Refusal",
+    "Rule",
+    "SessionInfo",
+    "SessionStore",
+    "SmsGateway",
+    "SmsMessage",
+    "SpendLedger",
+    "Totals",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserRepository",
+]

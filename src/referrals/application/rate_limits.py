@@ -23,16 +23,9 @@ from referrals.application.errors import (
 )
 from referrals.application.events import LimitReached
 from referrals.application.policy import Policy
-from referrals.application.ports import (
-    Clock,
-    EventSink,
-    Limit,
-    Quota,
-    RateLimiter,
-    Refusal,
-    Rule,
-)
+from referrals.application.ports import Clock, EventSink, RateLimiter
 from referrals.domain.codes import phone_alias
+from referrals.domain.limits import Limit, Quota, Refusal, Rule
 from referrals.domain.phone import Phone, calling_code, number_block
 
 GUESSING = frozenset({"phone_failure", "phone_ip_failure", "ip_verify", "apply_failure"})

@@ -11,15 +11,7 @@ from referrals.application import lockout, rate_limits
 from referrals.application.errors import SendingPaused, ServiceUnavailable
 from referrals.application.events import CodeQueued, Hooks
 from referrals.application.policy import Policy
-from referrals.application.ports import (
-    ChallengeStore,
-    Clock,
-    CodeDelivery,
-    CodeSender,
-    EventSink,
-    Quota,
-    RateLimiter,
-)
+from referrals.application.ports import ChallengeStore, Clock, CodeSender, EventSink, RateLimiter
 from referrals.application.sms_text import SmsText
 from referrals.application.spend import SpendCap
 from referrals.domain.challenge import Challenge
@@ -31,6 +23,8 @@ from referrals.domain.codes import (
     phone_alias,
     seal_code,
 )
+from referrals.domain.limits import Quota
+from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import Phone, masked
 from referrals.domain.routes import Routes
 

@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass, field
 
 from referrals.application.errors import SendingPaused
-from referrals.application.ports import Charge, Limit, SpendLedger
+from referrals.application.ports import SpendLedger
+from referrals.domain.limits import Charge, Limit
 from referrals.domain.phone import Phone, region_of
 from referrals.domain.segments import sms_size
 from referrals.domain.spend import Prices

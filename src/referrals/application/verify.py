@@ -23,7 +23,6 @@ from referrals.application.ports import (
     ChallengeStore,
     Clock,
     EventSink,
-    Quota,
     RateLimiter,
     SessionStore,
     UnitOfWorkFactory,
@@ -42,6 +41,7 @@ from referrals.domain.codes import (
 )
 from referrals.domain.device import device_of
 from referrals.domain.errors import ChallengeExpired, CodeInvalid
+from referrals.domain.limits import Quota
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 

@@ -54,3 +54,25 @@ def ensure_can_apply(user: User, owner: User | None, owner_referrers: Collection
     if user.id in owner_referrers:
         raise ReferralCycle()
     return owner
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """One user who applied someone's code; ``rank`` is 1 for the first."""
+
+    rank: int
+    phone: Phone
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Figures over all users, for operators."""
+
+    users: int
+    users_since: int
+    """Users created at or after the ``since`` asked for."""
+    referrals: int
+    """Users who applied someone's code."""
+    referrals_since: int
+    top_referrers: list[User]
+    """Users with the most referrals, most first (ties: lower id first)."""

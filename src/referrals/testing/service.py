@@ -19,11 +19,12 @@ from referrals.adapters.readiness import Readiness
 from referrals.application.events import Event
 from referrals.application.outbox import OutboxEvent
 from referrals.application.policy import Policy
-from referrals.application.ports import CodeDelivery, EventSink
+from referrals.application.ports import EventSink
 from referrals.application.request_code import CodeRequest, CodeRequested
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, VerifyCode
 from referrals.domain.codes import open_code
+from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import Phone
 from referrals.service import Adapters, build_container, service_of
 from referrals.settings import Settings

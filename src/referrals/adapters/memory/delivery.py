@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from referrals.application.ports import Claim, CodeDelivery, SmsMessage
+from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 
 SWEEP_EVERY = 1_000
 

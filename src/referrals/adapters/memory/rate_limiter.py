@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
-from referrals.application.ports import Quota, Refusal, Rule
+from referrals.domain.limits import Quota, Refusal, Rule
 
 SWEEP_EVERY = 10_000
 """Logs whose every event has left its windows are dropped every so many calls."""

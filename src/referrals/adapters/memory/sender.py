@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from referrals.application.errors import DeliveryFailed, ServiceUnavailable
-from referrals.application.ports import CodeDelivery
+from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import masked
 
 log = logging.getLogger("referrals.delivery")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from referrals.application.ports import SessionInfo
 from referrals.domain.device import NO_DEVICE, SEEN_STEP, Device
+from referrals.domain.sessions import SessionInfo
 
 SWEEP_EVERY = 1_000
 """Expired sessions are swept every so many creations, so memory stays bounded."""

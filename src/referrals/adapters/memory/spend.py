@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from referrals.application.ports import Charge, Limit
+from referrals.domain.limits import Charge, Limit
 
 
 class InMemorySpendLedger:

@@ -14,10 +14,9 @@ from typing import Self
 
 from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
 from referrals.application.errors import ConcurrencyConflict
-from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
-from referrals.domain.user import User
+from referrals.domain.user import Referral, Totals, User
 
 
 class InMemoryUsers:

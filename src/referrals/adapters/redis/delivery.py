@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
-from referrals.application.ports import Claim
+from referrals.domain.messages import Claim
 
 _CLAIMS = {"granted": Claim.GRANTED, "sent": Claim.SENT, "lease": Claim.HELD}
 

@@ -10,7 +10,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
-from referrals.application.ports import Quota, Refusal
+from referrals.domain.limits import Quota, Refusal
 
 # KEYS: one sorted set per quota (score: the event's time; member: "client|ticket").
 # ARGV[1] now, ARGV[2] the ticket; then per key: client, record (1/0), TTL ms,

@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.sessions import RedisSessionStore
-from referrals.application.ports import SessionInfo
+from referrals.domain.sessions import SessionInfo
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from redis.asyncio.cluster import RedisCluster
 
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
-from referrals.application.ports import SessionInfo
 from referrals.domain.device import NO_DEVICE, SEEN_STEP, Device
+from referrals.domain.sessions import SessionInfo
 
 
 def _encode(user_id: int, info: SessionInfo) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import text, translated_errors
-from referrals.application.ports import Charge, Limit
+from referrals.domain.limits import Charge, Limit
 
 DAY_KEPT = 2 * 86_400
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 
 log = logging.getLogger("referrals.sms.console")
 

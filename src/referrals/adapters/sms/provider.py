@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import httpx
 
 from referrals.application.errors import DeliveryFailed, Failure
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 
 log = logging.getLogger("referrals.sms")
 

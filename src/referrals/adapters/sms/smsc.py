@@ -20,7 +20,7 @@ from referrals.adapters.sms.provider import (
     provider_key,
 )
 from referrals.application.errors import Failure
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 
 ERROR_FAILURES = {
     1: Failure.PERMANENT,  # a parameter is wrong

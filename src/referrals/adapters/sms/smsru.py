@@ -17,7 +17,7 @@ import httpx
 
 from referrals.adapters.sms.provider import ProviderClient, ProviderGatewayBase, coded_failure
 from referrals.application.errors import Failure
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 
 CODE_FAILURES = {
     200: Failure.PERMANENT,  # wrong api_id

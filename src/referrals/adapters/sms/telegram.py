@@ -29,7 +29,7 @@ from referrals.adapters.sms.provider import (
     status_failure,
 )
 from referrals.application.errors import DeliveryFailed, Failure
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 
 RECEIPT_PATH = "/api/receipts/telegram/"
 TTL_RANGE = (30, 3600)

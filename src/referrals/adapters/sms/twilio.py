@@ -21,7 +21,7 @@ from referrals.adapters.sms.provider import (
     status_failure,
 )
 from referrals.application.errors import Failure
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 
 RECEIPT_PATH = "/api/receipts/twilio/"
 ERROR_FAILURES = {

@@ -12,7 +12,7 @@ import time
 import httpx
 
 from referrals.application.errors import DeliveryFailed, Failure
-from referrals.application.ports import SmsMessage
+from referrals.domain.messages import SmsMessage
 from referrals.domain.phone import masked
 
 log = logging.getLogger("referrals.sms")

@@ -18,7 +18,7 @@ from referrals.adapters import tracing
 from referrals.application.correlation import REQUEST_ID
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import DeliveryFailed, ServiceUnavailable
-from referrals.application.ports import CodeDelivery
+from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import Phone, masked
 
 DELIVER_CODE = "referrals.deliver_code"

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from referrals.application.operations.lookup import find_user
 from referrals.application.policy import Policy
-from referrals.application.ports import Clock, SessionInfo, SessionStore, UnitOfWorkFactory
+from referrals.application.ports import Clock, SessionStore, UnitOfWorkFactory
+from referrals.domain.sessions import SessionInfo
 from referrals.domain.user import User
 
 

@@ -7,7 +7,8 @@ import secrets
 
 import pytest
 
-from referrals.application.ports import Claim, DeliveryLedger
+from referrals.application.ports import DeliveryLedger
+from referrals.domain.messages import Claim
 from referrals.testing.clock import FakeClock
 
 LEASE = 30.0

@@ -7,7 +7,8 @@ import secrets
 
 import pytest
 
-from referrals.application.ports import Limit, Quota, RateLimiter, Refusal, Rule
+from referrals.application.ports import RateLimiter
+from referrals.domain.limits import Limit, Quota, Refusal, Rule
 from referrals.testing.clock import FakeClock
 
 

@@ -18,7 +18,8 @@ from typing import Protocol
 import pytest
 
 from referrals.application.errors import DeliveryFailed, Failure
-from referrals.application.ports import SmsGateway, SmsMessage
+from referrals.application.ports import SmsGateway
+from referrals.domain.messages import SmsMessage
 from referrals.domain.phone import Phone
 
 GATEWAY_TIMEOUT = 1.0

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from referrals.application.ports import Charge, Limit, SpendLedger
+from referrals.application.ports import SpendLedger
+from referrals.domain.limits import Charge, Limit
 
 NOON = 1_764_417_600.0  # 2025-11-29 12:00:00 UTC, on a minute boundary
 DAY = "2025-11-29"

@@ -12,10 +12,10 @@ from typing import TypeVar
 import pytest
 
 from referrals.application.errors import ConcurrencyConflict
-from referrals.application.ports import Referral, UnitOfWork, UnitOfWorkFactory
+from referrals.application.ports import UnitOfWork, UnitOfWorkFactory
 from referrals.domain.codes import InviteCode, generate_invite_code
 from referrals.domain.phone import Phone
-from referrals.domain.user import User
+from referrals.domain.user import Referral, User
 
 T = TypeVar("T")
 

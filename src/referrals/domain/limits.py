@@ -1,0 +1,88 @@
+"""Rate and spend limits as values: a limit, the named rules of a quota, a
+refusal, and what one SMS is charged.
+
+The quotas themselves (which keys, which numbers) are in
+``referrals.application.rate_limits``; the ``RateLimiter`` and
+``SpendLedger`` ports keep their logs (docs/rules.md, "Limits and abuse").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``count`` events in any ``window`` seconds (a sliding window)."""
+
+    count: int
+    window: float
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not self.window > 0:
+            raise ValueError(f"a limit needs count >= 1 and window > 0, not {self}")
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.window:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One limit of a quota, under the stable name refusals carry (``phone_send``).
+
+    With ``per_client`` the limit counts only the events of the acquiring
+    quota's ``client`` (wrong codes for one phone *from one address*), else
+    every event of the quota.
+    """
+
+    name: str
+    limit: Limit
+    per_client: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A log of events under one key and the rules that bound it; e.g. the codes
+    sent to one phone: one a minute, ten a day, three a day per address.
+
+    ``client`` says whom this acquisition's event is from (an address), for
+    the per-client rules. With ``count=False`` the quota is only checked: it
+    refuses when one more event would break a rule, and records nothing.
+    """
+
+    key: str
+    rules: tuple[Rule, ...]
+    client: str = ""
+    count: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.rules:
+            raise ValueError(f"quota {self.key!r} has no rules")
+
+    @property
+    def longest_window(self) -> float:
+        """How long the quota must remember an event."""
+        return max(rule.limit.window for rule in self.rules)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The rule that refused, on which quota, and the seconds until it has room."""
+
+    quota: Quota
+    rule: Rule
+    retry_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one SMS is reserved at: ``amount`` (in the prices' unit) at ``at``,
+    under ``ticket`` (the login), for the day's figures by ``channel`` and
+    ``country``; ``day`` is the UTC date (``2026-12-07``) it counts for."""
+
+    ticket: str
+    amount: float
+    at: float
+    channel: str
+    country: str
+    day: str

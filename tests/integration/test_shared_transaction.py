@@ -110,14 +110,14 @@ async def test_the_outbox_rows_of_a_referral_commit_and_roll_back_with_the_host(
     assert child is not None
     service = InMemoryService().service
 
-    class HostError(Exception):
-        pass
-
-    with pytest.raises(HostError):
+    async def apply_then_fail() -> None:
         async with engine.begin() as connection:
             sharing = service.sharing(SharedTransaction(connection, database.namespace))
             await sharing.apply_referral(child.id, "AAAAAA")
-            raise HostError()
+            raise LookupError("the host's own step failed")
+
+    with pytest.raises(LookupError):
+        await apply_then_fail()
     assert await _events(engine) == []
 
     async with engine.begin() as connection:

@@ -79,6 +79,7 @@ from referrals.settings import (
     RECENT_LOGINS,
     WEBHOOK_BACKOFF_LIMIT,
     WEBHOOK_BATCH,
+    WEBHOOK_CONCURRENCY,
     WEBHOOK_LEASE_FACTOR,
     Settings,
 )
@@ -424,6 +425,7 @@ def _relay(
         backoff=Backoff(settings.webhook_backoff, WEBHOOK_BACKOFF_LIMIT),
         lease=settings.webhook_timeout * WEBHOOK_LEASE_FACTOR,
         batch=WEBHOOK_BATCH,
+        concurrency=WEBHOOK_CONCURRENCY,
         events=events,
     )
 

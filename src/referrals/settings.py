@@ -67,6 +67,8 @@ WEBHOOK_LEASE_FACTOR = 3
 """A relay holds a delivery this many webhook timeouts: longer than its POST."""
 WEBHOOK_BATCH = 100
 """Events a relay fans out, or deliveries it posts to one endpoint, at a time."""
+WEBHOOK_CONCURRENCY = 8
+"""POSTs a relay has under way to one endpoint at once."""
 PURGE_BATCH = 1_000
 """Events deleted by one retention statement."""
 """Logins per phone whose delivery records are kept (``referrals deliveries show``)."""

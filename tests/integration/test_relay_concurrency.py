@@ -99,6 +99,7 @@ async def test_many_relays_deliver_everything_in_order_per_user(
             backoff=Backoff(0.01, 0.05),
             lease=30.0,
             batch=25,
+            concurrency=8,
         )
         for database in databases
     ]

@@ -67,6 +67,7 @@ class World:
             backoff=Backoff(10.0, 120.0),
             lease=30.0,
             batch=100,
+            concurrency=8,
             events=self.recorder,
             draw=lambda low, high: high,  # the jitter's top: the test knows when
         )

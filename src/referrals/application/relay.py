@@ -25,6 +25,7 @@ from referrals.application.webhooks import (
     Deliveries,
     DeliveriesMeasured,
     Endpoint,
+    Finished,
     State,
     WebhookAttempted,
     WebhookPoster,
@@ -75,6 +76,9 @@ class Relay:
     lease: float
     """Seconds a claim holds a delivery; longer than one POST may take."""
     batch: int
+    concurrency: int
+    """POSTs under way at once to one endpoint (and so database connections
+    the batch's answers wait for: none, they are recorded together)."""
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`WebhookAttempted` and :class:`DeliveriesMeasured` go (the metrics)."""
     draw: Callable[[float, float], float] = field(default=random.uniform)
@@ -94,18 +98,27 @@ class Relay:
         claims = await self.deliveries.claim(endpoint.name, now, self.lease, self.batch)
         if not claims:
             return Sent(endpoint.name)
-        outcomes = await asyncio.gather(*(self._post(endpoint, claim) for claim in claims))
+        gate = asyncio.Semaphore(self.concurrency)
+        finished = await asyncio.gather(*(self._post(endpoint, claim, gate) for claim in claims))
+        await self.deliveries.finish(finished)  # one transaction for the batch
+        for done in finished:
+            attempted = WebhookAttempted(
+                at=done.at, endpoint=endpoint.name, outcome=done.state, status=done.answer.status
+            )
+            await self.events.publish(attempted)
+        outcomes = tuple((done.state, done.answer) for done in finished)
         states = [state for state, _ in outcomes]
         return Sent(
             endpoint.name,
             delivered=states.count(State.DELIVERED),
             retried=states.count(State.PENDING),
             dead=states.count(State.DEAD),
-            answers=tuple(outcomes),
+            answers=outcomes,
         )
 
-    async def _post(self, endpoint: Endpoint, claim: Claim) -> tuple[State, Answer]:
-        answer = await self.poster.post(endpoint, claim.event)
+    async def _post(self, endpoint: Endpoint, claim: Claim, gate: asyncio.Semaphore) -> Finished:
+        async with gate:
+            answer = await self.poster.post(endpoint, claim.event)
         now = self.clock.now()
         if answer.ok:
             state, next_at = State.DELIVERED, now
@@ -121,12 +134,7 @@ class Relay:
                     claim.attempt,
                     answer.status or answer.error,
                 )
-        await self.deliveries.finish(claim, answer, state, next_at, now)
-        attempted = WebhookAttempted(
-            at=now, endpoint=endpoint.name, outcome=state, status=answer.status
-        )
-        await self.events.publish(attempted)
-        return state, answer
+        return Finished(claim, answer, state, next_at, now)
 
     async def replay(self, since: float, endpoint: str | None = None) -> int:
         """Send every event since ``since`` again (dead letters included)."""

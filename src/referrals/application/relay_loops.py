@@ -4,8 +4,9 @@ by the serving process): see docs/events.md.
 One loop fans new outbox rows out into deliveries, one loop per endpoint
 posts that endpoint's deliveries (so a receiver that hangs or fails costs
 only its own loop time), and one keeps house: purging what was delivered
-long ago and measuring the lag for the metrics. A loop that found work
-goes again at once; an idle one sleeps ``poll`` seconds. A dependency that
+long ago and measuring the lag for the metrics. A loop that found a full
+batch goes again at once; otherwise it sleeps ``poll`` seconds, so under a
+steady trickle each round trip to the database carries many events. A dependency that
 is down is logged and retried; nothing ends a loop but :meth:`RelayLoops.stop`.
 """
 
@@ -71,7 +72,7 @@ class RelayLoops:
             except Exception:
                 log.exception("relay %s failed; trying again", name)
                 done = 0
-            if not done:
+            if done < self.relay.batch:
                 await asyncio.sleep(idle)
 
     async def stop(self) -> None:

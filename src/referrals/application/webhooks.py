@@ -88,6 +88,19 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class Finished:
+    """What became of one claim: its answer, and the state it leaves the delivery in."""
+
+    claim: Claim
+    answer: Answer
+    state: State
+    next_at: float
+    """When it is due again (pending only)."""
+    at: float
+    """When the answer came."""
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     at: float
     status: int | None
@@ -136,12 +149,11 @@ class Deliveries(Protocol):
         retry window: :attr:`Claim.since` is ``now`` then."""
         ...
 
-    async def finish(
-        self, claim: Claim, answer: Answer, state: State, next_at: float, now: float
-    ) -> None:
-        """Record ``answer`` as an attempt of ``claim`` at ``now`` and move the
-        delivery to ``state`` (pending: due again at ``next_at``). A delivery
-        that is no longer pending (another relay finished it) stays as it is."""
+    async def finish(self, finished: Sequence[Finished]) -> None:
+        """Record each one's answer as an attempt and move its delivery to its
+        state (pending: due again at its ``next_at``), all in one transaction.
+        A delivery that is no longer pending (another relay finished it)
+        keeps its state; the attempt is recorded all the same."""
         ...
 
     async def paused(self) -> frozenset[str]:

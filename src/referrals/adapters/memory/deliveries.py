@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from referrals.adapters.memory.outbox import InMemoryOutboxRows
 from referrals.application.outbox import OutboxEvent
 from referrals.application.webhooks import (
-    Answer,
     AttemptRecord,
     Claim,
     DeliveryFigures,
     DeliveryReport,
     Endpoint,
     EventReport,
+    Finished,
     State,
 )
 
@@ -103,15 +103,17 @@ class InMemoryDeliveries:
             )
         return claims
 
-    async def finish(
-        self, claim: Claim, answer: Answer, state: State, next_at: float, now: float
-    ) -> None:
-        delivery = self._deliveries.get(claim.delivery_id)
-        if delivery is None:
-            return
-        delivery.tried.append(AttemptRecord(now, answer.status, answer.seconds, answer.error))
-        if delivery.state is State.PENDING:
-            delivery.state, delivery.next_at = state, next_at
+    async def finish(self, finished: Sequence[Finished]) -> None:
+        for done in finished:
+            delivery = self._deliveries.get(done.claim.delivery_id)
+            if delivery is None:
+                continue
+            answer = done.answer
+            delivery.tried.append(
+                AttemptRecord(done.at, answer.status, answer.seconds, answer.error)
+            )
+            if delivery.state is State.PENDING:
+                delivery.state, delivery.next_at = done.state, done.next_at
 
     async def paused(self) -> frozenset[str]:
         return frozenset(self._paused)

@@ -50,13 +50,13 @@ from referrals.adapters.sql.statements import INSERTS, dialect_named
 from referrals.adapters.sql.tables import tables_for
 from referrals.application.outbox import OutboxEvent
 from referrals.application.webhooks import (
-    Answer,
     AttemptRecord,
     Claim,
     DeliveryFigures,
     DeliveryReport,
     Endpoint,
     EventReport,
+    Finished,
     State,
 )
 
@@ -275,25 +275,25 @@ class SqlDeliveries:
             return []
         return [Claim(row[0], endpoint, _event(row[3:]), row[1], row[2]) for row in rows]
 
-    async def finish(
-        self, claim: Claim, answer: Answer, state: State, next_at: float, now: float
-    ) -> None:
+    async def finish(self, finished: Sequence[Finished]) -> None:
         async with self._unit() as unit:
-            await unit.rowcount(
-                self._sql["add_attempt"],
-                delivery_id=claim.delivery_id,
-                now=now,
-                status=answer.status,
-                seconds=answer.seconds,
-                error=answer.error,
-            )
-            await unit.rowcount(
-                self._sql["settle"],
-                delivery_id=claim.delivery_id,
-                state=state.value,
-                next_at=next_at,
-                done_at=None if state is State.PENDING else now,
-            )
+            for done in finished:
+                answer = done.answer
+                await unit.rowcount(
+                    self._sql["add_attempt"],
+                    delivery_id=done.claim.delivery_id,
+                    now=done.at,
+                    status=answer.status,
+                    seconds=answer.seconds,
+                    error=answer.error,
+                )
+                await unit.rowcount(
+                    self._sql["settle"],
+                    delivery_id=done.claim.delivery_id,
+                    state=done.state.value,
+                    next_at=done.next_at,
+                    done_at=None if done.state is State.PENDING else done.at,
+                )
             await unit.commit()
 
     async def paused(self) -> frozenset[str]:

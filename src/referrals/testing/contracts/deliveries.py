@@ -8,7 +8,15 @@ import pytest
 
 from referrals.application.outbox import OutboxEvent, event_id
 from referrals.application.ports import UnitOfWorkFactory
-from referrals.application.webhooks import Answer, Deliveries, DeliveryFigures, Endpoint, State
+from referrals.application.webhooks import (
+    Answer,
+    Claim,
+    Deliveries,
+    DeliveryFigures,
+    Endpoint,
+    Finished,
+    State,
+)
 
 NOW = 1_800_000_000.0
 LEASE = 30.0
@@ -32,6 +40,12 @@ async def write(store: Store, *events: OutboxEvent) -> None:
         for event in events:
             uow.outbox.add(event)
         await uow.commit()
+
+
+async def finish(
+    deliveries: Deliveries, claim: Claim, answer: Answer, state: State, next_at: float, at: float
+) -> None:
+    await deliveries.finish([Finished(claim, answer, state, next_at, at)])
 
 
 def an_event(kind: str, user_id: int | None, at: float = NOW) -> OutboxEvent:
@@ -76,11 +90,11 @@ class DeliveriesContract:
         claimed = await deliveries.claim("crm", NOW, LEASE, 10)
         assert sorted(c.event.id for c in claimed) == sorted([first.id, other.id])
         head = next(c for c in claimed if c.event.id == first.id)
-        await deliveries.finish(head, DOWN, State.PENDING, NOW + 5, NOW)
+        await finish(deliveries, head, DOWN, State.PENDING, NOW + 5, NOW)
         assert await deliveries.claim("crm", NOW + 1, LEASE, 10) == []  # held behind the first
         [again] = await deliveries.claim("crm", NOW + 5, LEASE, 10)
         assert (again.event.id, again.attempt) == (first.id, 2)
-        await deliveries.finish(again, OK, State.DELIVERED, NOW + 5, NOW + 5)
+        await finish(deliveries, again, OK, State.DELIVERED, NOW + 5, NOW + 5)
         [then] = await deliveries.claim("crm", NOW + 5, LEASE, 10)
         assert then.event == second
 
@@ -101,7 +115,7 @@ class DeliveriesContract:
         await write(webhook_store, applied)
         await deliveries.fan_out([SHOP, CRM], NOW, 100)
         [shop] = await deliveries.claim("shop", NOW, LEASE, 10)
-        await deliveries.finish(shop, DOWN, State.PENDING, NOW + 3600, NOW)
+        await finish(deliveries, shop, DOWN, State.PENDING, NOW + 3600, NOW)
         [crm] = await deliveries.claim("crm", NOW, LEASE, 10)
         assert crm.event.id == applied.id
 
@@ -113,7 +127,7 @@ class DeliveriesContract:
         await write(webhook_store, event)
         await deliveries.fan_out([CRM], NOW, 100)
         [claim] = await deliveries.claim("crm", NOW, LEASE, 10)
-        await deliveries.finish(claim, Answer(None, 10.0, "no answer"), State.DEAD, NOW, NOW + 10)
+        await finish(deliveries, claim, Answer(None, 10.0, "no answer"), State.DEAD, NOW, NOW + 10)
         assert await deliveries.claim("crm", NOW + 10**6, LEASE, 10) == []
         [dead] = await deliveries.dead(10)
         assert dead.event.id == event.id
@@ -133,7 +147,7 @@ class DeliveriesContract:
         await deliveries.fan_out([SHOP, CRM], NOW, 100)
         for endpoint in ("shop", "crm"):
             for claim in await deliveries.claim(endpoint, NOW + 60, LEASE, 10):
-                await deliveries.finish(claim, OK, State.DELIVERED, NOW + 60, NOW + 60)
+                await finish(deliveries, claim, OK, State.DELIVERED, NOW + 60, NOW + 60)
         assert await deliveries.replay(NOW + 50, "shop", NOW + 70) == 1
         assert await deliveries.claim("crm", NOW + 70, LEASE, 10) == []
         [again] = await deliveries.claim("shop", NOW + 70, LEASE, 10)
@@ -147,8 +161,8 @@ class DeliveriesContract:
         await deliveries.fan_out([CRM], NOW, 100)
         [first] = await deliveries.claim("crm", NOW, LEASE, 10)
         [second] = await deliveries.claim("crm", NOW + LEASE, LEASE, 10)  # the first relay died
-        await deliveries.finish(second, OK, State.DELIVERED, NOW + LEASE, NOW + LEASE)
-        await deliveries.finish(first, DOWN, State.PENDING, NOW + LEASE + 1, NOW + LEASE + 1)
+        await finish(deliveries, second, OK, State.DELIVERED, NOW + LEASE, NOW + LEASE)
+        await finish(deliveries, first, DOWN, State.PENDING, NOW + LEASE + 1, NOW + LEASE + 1)
         assert await deliveries.claim("crm", NOW + 10**6, LEASE, 10) == []
         report = await deliveries.event(first.event.id)
         assert report is not None
@@ -162,9 +176,11 @@ class DeliveriesContract:
         await write(webhook_store, event)
         await deliveries.fan_out([CRM], NOW, 100)
         [claim] = await deliveries.claim("crm", NOW, LEASE, 10)
-        await deliveries.finish(claim, Answer(None, 10.0, "no answer"), State.PENDING, NOW + 5, NOW)
+        await finish(
+            deliveries, claim, Answer(None, 10.0, "no answer"), State.PENDING, NOW + 5, NOW
+        )
         [claim] = await deliveries.claim("crm", NOW + 5, LEASE, 10)
-        await deliveries.finish(claim, OK, State.DELIVERED, NOW + 5, NOW + 5)
+        await finish(deliveries, claim, OK, State.DELIVERED, NOW + 5, NOW + 5)
         report = await deliveries.event(event.id)
         assert report is not None
         assert report.event == event
@@ -214,7 +230,7 @@ class DeliveriesContract:
         await deliveries.fan_out([CRM], NOW, 100)
         for claim in await deliveries.claim("crm", NOW + 600, LEASE, 10):
             state = State.DEAD if claim.event.id == dead.id else State.DELIVERED
-            await deliveries.finish(claim, OK, state, NOW + 600, NOW + 600)
+            await finish(deliveries, claim, OK, state, NOW + 600, NOW + 600)
         assert await deliveries.purge(NOW + 100, 3) == 3
         assert await deliveries.purge(NOW + 100, 3) == 1
         assert await deliveries.purge(NOW + 100, 3) == 0

@@ -72,3 +72,11 @@ async def test_log_lines_of_a_request_and_its_delivery_name_its_id(make_api: Mak
         logger.setLevel(level)
     sending = [r for r in capture.records if r.getMessage().startswith("sending a code to")]
     assert [getattr(r, "request_id", None) for r in sending] == ["r-1"]
+
+
+def test_generated_ids_do_not_repeat() -> None:
+    from referrals.entrypoints.http.request_id import new_request_id
+
+    ids = [new_request_id() for _ in range(100_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(GENERATED.fullmatch(i) for i in ids[:10])

@@ -165,11 +165,15 @@ class SqliteUnitOfWork:
     async def __aenter__(self) -> Self:
         database = self._database
         turn = database.turn()
-        try:
-            async with asyncio.timeout(SQLITE_QUEUE_TIMEOUT):
-                await turn.acquire()
-        except TimeoutError as exc:
-            raise ServiceUnavailable("the database") from exc
+        # Wait in line boundedly; a free turn (no holder, nobody queued) costs no timer.
+        if turn.locked() or getattr(turn, "_waiters", None):
+            try:
+                async with asyncio.timeout(SQLITE_QUEUE_TIMEOUT):
+                    await turn.acquire()
+            except TimeoutError as exc:
+                raise ServiceUnavailable("the database") from exc
+        else:
+            await turn.acquire()
         self._held = True
         try:
             if not self._read_only:

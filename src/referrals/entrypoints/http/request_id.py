@@ -3,13 +3,14 @@
 The id is the request's own ``X-Request-ID`` when the peer is a trusted
 proxy (``REFERRALS_TRUSTED_PROXIES``: the proxy made it, or passed its
 client's on) and the value is sane (1-128 characters of ``A-Za-z0-9._:-``);
-otherwise a fresh random one: a client cannot put text of its choosing into
+otherwise a fresh one of ours: a client cannot put text of its choosing into
 the logs. One ASGI middleware, around the whole app, so every answer (404s
 and problem details included) carries it.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -25,9 +26,18 @@ HEADER = b"x-request-id"
 _SANE = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 
 
+_PROCESS = os.urandom(4).hex()
+_SERIAL = itertools.count()
+
+
 def new_request_id() -> str:
-    """64 random bits, as 16 hex digits."""
-    return os.urandom(8).hex()
+    """16 hex digits: 32 random bits drawn once per process, then a counter.
+
+    Unique across processes (but for a 1 in 2**32 draw) and within one for
+    2**32 requests, with no system call per request (``os.urandom`` each time
+    was a cost a profile showed). An id correlates log lines; it guards nothing.
+    """
+    return f"{_PROCESS}{next(_SERIAL) & 0xFFFFFFFF:08x}"
 
 
 def _trusted(scope: Scope, proxies: Sequence[Network]) -> bool:

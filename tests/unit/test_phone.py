@@ -76,3 +76,24 @@ def test_global_calling_codes_are_read_from_the_environment() -> None:
     assert settings.policy.global_calling_codes == {870, 881}
     with pytest.raises(SettingsError, match="REFERRALS_GLOBAL_CALLING_CODES"):
         load_settings({"REFERRALS_GLOBAL_CALLING_CODES": "7"})  # Russia is not global
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed"),
+    [
+        ("premium rate", "+449012345678"),
+        ("shared cost", "+33884012345"),
+        ("UAN", "+445512345678"),
+        ("pager", "+447640123456"),
+        ("voicemail", "+49177991234567"),
+        ("toll free", "+448001234567"),
+        ("VoIP", "+445612345678"),
+        ("personal number", "+447012345678"),
+    ],
+)
+def test_numbers_that_are_never_a_persons_phone_are_refused_before_any_send(
+    kind: str, typed: str
+) -> None:
+    """The README's list: pumping is paid for on such numbers."""
+    with pytest.raises(InvalidPhone, match="cannot receive SMS"):
+        parse_phone(typed)

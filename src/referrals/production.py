@@ -9,18 +9,21 @@ any of them (``SettingsError`` lists them all at once).
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from referrals.application.policy import Policy
 from referrals.application.ports import Limit
 from referrals.application.webhooks import SPEC_SECRET_BYTES, secret_bytes
 
 if TYPE_CHECKING:
     from referrals.settings import Settings
 
+MIN_SECRET_LENGTH = 32
+"""Characters of ``REFERRALS_SECRET_KEY`` in production."""
 MIN_WEBHOOK_SECRET_LENGTH = 32
 """Characters of ``REFERRALS_SMS_WEBHOOK_SECRET`` in production: the HMAC key
 that signs every SMS request must not be guessable."""
@@ -111,17 +114,12 @@ proxy network wider than that (``0.0.0.0/0``, ``::/0``) believes any client's
 ``X-Forwarded-For``, so every per-address limit is the client's to choose."""
 
 
-def problems(
-    settings: Settings, name: Callable[[str], str], attribute: Callable[[str], str]
-) -> list[str]:
-    """Every production rule ``settings`` breaks, one sentence each.
-
-    ``name`` turns an attribute (``policy.code_ttl``) into its variable
-    (``REFERRALS_CODE_TTL``); ``attribute`` does the reverse for a
-    variable without its prefix (``CODE_TTL`` -> ``policy.code_ttl``).
-    """
-    found: list[str] = []
+def problems(settings: Settings) -> list[str]:
+    """Every production rule ``settings`` breaks, one sentence each, naming
+    the variables to change (:meth:`Settings.variable <referrals.settings.Settings.variable>`)."""
+    name = settings.variable
     refused = f"is refused when {name('env')}=prod"
+    found = _secret_problems(settings)
     if "console" in settings.routes.channels:
         where = (
             f"{name('sms_routes')} naming console"
@@ -168,7 +166,7 @@ def problems(
             " tokens must be https:// URLs"
         )
     found.extend(_webhook_problems(settings, name("webhooks"), refused))
-    found.extend(_long_sms(settings, name, refused))
+    found.extend(_long_sms(settings, refused))
     for channel in settings.routes.channels:
         base = getattr(settings, f"{channel}_base_url", None)
         if base is not None and urlsplit(base).scheme != "https":
@@ -177,12 +175,46 @@ def problems(
                 " credentials and codes must travel over https://"
             )
     for bound in BOUNDS:
-        value = _value(settings, attribute(bound.variable))
+        attribute = settings.attribute(bound.variable)
+        value = settings.value(attribute)
         if not bound.allows(value):
             found.append(
-                f"{name(attribute(bound.variable))}={shown(value)} {refused}: production"
+                f"{name(attribute)}={shown(value)} {refused}: production"
                 f" allows {bound.describe()} ({bound.why})"
             )
+    return found
+
+
+def policy(given: Policy) -> Policy:
+    """The policy production runs: each use of a test phone is logged as a warning."""
+    if given.test_phones and not given.warn_on_test_phones:
+        return dataclasses.replace(given, warn_on_test_phones=True)
+    return given
+
+
+def unknown_variables(lines: list[str]) -> list[str]:
+    """``REFERRALS_*`` variables that set nothing (a misspelt one leaves its
+    setting at the default): a warning in development, refused in production."""
+    return [f"{line}: refused when REFERRALS_ENV=prod" for line in lines]
+
+
+def _secret_problems(settings: Settings) -> list[str]:
+    """The key is the process's own, codes are exposed, or anyone may sign in as a test phone."""
+    name = settings.variable
+    found: list[str] = []
+    if settings.secret_key_generated or len(settings.secret_key) < MIN_SECRET_LENGTH:
+        found.append(
+            f"{name('secret_key')} must be set to at least {MIN_SECRET_LENGTH}"
+            f" characters when {name('env')}=prod"
+        )
+    if settings.policy.expose_codes:
+        found.append(f"{name('policy.expose_codes')}=true is refused when {name('env')}=prod")
+    if settings.policy.test_phones and not settings.allow_test_phones_in_prod:
+        found.append(
+            f"{name('policy.test_phones')} is refused when {name('env')}=prod unless"
+            f" {name('allow_test_phones_in_prod')}=true (anyone who knows a test"
+            " number and its code can sign in as it)"
+        )
     return found
 
 
@@ -201,7 +233,7 @@ def _webhook_problems(settings: Settings, variable: str, refused: str) -> list[s
     return found
 
 
-def _long_sms(settings: Settings, name: Callable[[str], str], refused: str) -> list[str]:
+def _long_sms(settings: Settings, refused: str) -> list[str]:
     """Custom login SMS templates that take more than one SMS per code."""
     if not settings.sms_templates:
         return []
@@ -209,20 +241,14 @@ def _long_sms(settings: Settings, name: Callable[[str], str], refused: str) -> l
         sizes = settings.sms_text().sizes(settings.policy.code_length)
     except ValueError:  # a broken template: the settings' own check says so
         return []
+    variable = settings.variable("sms_templates")
     return [
-        f"{name('sms_templates')} makes the {language} login SMS {size.segments} messages"
+        f"{variable} makes the {language} login SMS {size.segments} messages"
         f" ({size.encoding}, {size.units} characters) {refused}: every code would be"
         f" billed {size.segments} times; shorten it to one SMS (docs/sending-codes.md)"
         for language, size in sizes.items()
         if language in settings.sms_templates and size.segments > 1
     ]
-
-
-def _value(settings: Settings, attribute: str) -> Any:
-    owner: Any = settings
-    for part in attribute.split("."):
-        owner = getattr(owner, part)
-    return owner
 
 
 def markdown_table(prefix: str = "REFERRALS_") -> str:

@@ -37,7 +37,6 @@ from referrals.domain.spend import Prices, parse_prices
 
 PREFIX = "REFERRALS_"
 DEFAULT_DATABASE_URL = "sqlite:///referrals.sqlite3"
-MIN_SECRET_LENGTH = 32
 LEASE_FACTOR = 0.8
 """A worker's claim on a code lasts this share of the redelivery time, so it
 ends before the queue hands the task to another worker."""
@@ -200,9 +199,8 @@ class Settings:
         if not self.secret_key:
             object.__setattr__(self, "secret_key", secrets.token_bytes(32))
             object.__setattr__(self, "secret_key_generated", True)
-        if self.env == "prod" and self.policy.test_phones and not self.policy.warn_on_test_phones:
-            policy = dataclasses.replace(self.policy, warn_on_test_phones=True)
-            object.__setattr__(self, "policy", policy)
+        if self.env == "prod":
+            object.__setattr__(self, "policy", production.policy(self.policy))
         if problems := _problems(self):
             raise SettingsError(problems)
 
@@ -247,6 +245,23 @@ class Settings:
         """Seconds a delivery task may run in a worker before it is cut off."""
         return self.delivery_lease * TASK_TIME_FACTOR
 
+    @staticmethod
+    def variable(attribute: str) -> str:
+        """``policy.code_ttl`` -> ``REFERRALS_CODE_TTL``: the variable that sets ``attribute``."""
+        return _name(attribute)
+
+    @staticmethod
+    def attribute(variable: str) -> str:
+        """``CODE_TTL`` -> ``policy.code_ttl``: what the variable (without its prefix) sets."""
+        return _attribute(variable)
+
+    def value(self, attribute: str) -> Any:
+        """The value of ``attribute``, ``policy.`` ones included."""
+        owner: Any = self
+        for part in attribute.split("."):
+            owner = getattr(owner, part)
+        return owner
+
 
 def _name(attribute: str) -> str:
     """``policy.code_ttl`` -> ``REFERRALS_CODE_TTL`` (the variable that sets it)."""
@@ -284,7 +299,7 @@ def _channel_problems(s: Settings) -> list[str]:
 
 
 def _problems(s: Settings) -> list[str]:
-    """The rules that tie settings together, and those of ``env=prod``."""
+    """The rules that tie settings together, and those of ``env=prod`` (``production.py``)."""
     problems = _channel_problems(s)
     if s.sms_templates is not None:
         try:
@@ -309,22 +324,7 @@ def _problems(s: Settings) -> list[str]:
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
             problems.append(f"{_name('public_url')}: expected http(s)://host[:port][/path]")
     if s.env == "prod":
-        if s.secret_key_generated or len(s.secret_key) < MIN_SECRET_LENGTH:
-            problems.append(
-                f"{_name('secret_key')} must be set to at least {MIN_SECRET_LENGTH}"
-                f" characters when {_name('env')}=prod"
-            )
-        if s.policy.expose_codes:
-            problems.append(
-                f"{_name('policy.expose_codes')}=true is refused when REFERRALS_ENV=prod"
-            )
-        if s.policy.test_phones and not s.allow_test_phones_in_prod:
-            problems.append(
-                f"{_name('policy.test_phones')} is refused when REFERRALS_ENV=prod unless"
-                f" {_name('allow_test_phones_in_prod')}=true (anyone who knows a test"
-                " number and its code can sign in as it)"
-            )
-        problems.extend(production.problems(s, _name, _attribute))
+        problems.extend(production.problems(s))
     elif s.secret_key_generated and (s.redis_url or s.broker_url):
         problems.append(
             f"{_name('secret_key')} must be set when Redis is shared: processes that draw"
@@ -836,7 +836,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     problems: list[str] = []
     unknown = unknown_variables(environ)
     if environ.get(PREFIX + "ENV", "").strip() == "prod":
-        problems.extend(f"{line}: refused when REFERRALS_ENV=prod" for line in unknown)
+        problems.extend(production.unknown_variables(unknown))
     else:
         for line in unknown:
             logging.getLogger("referrals.settings").warning("%s: ignored", line)

@@ -38,7 +38,12 @@ from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
 from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
-from referrals.adapters.sql.repository import Row, SqlUserRepository, user_of
+from referrals.adapters.sql.repository import (
+    CONFLICT_SQLSTATES,
+    Row,
+    SqlUserRepository,
+    user_of,
+)
 from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
@@ -46,8 +51,6 @@ from referrals.application.ports import Referral
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
-# serialization_failure, deadlock_detected, lock_not_available
-CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 Connection = psycopg.AsyncConnection[Any]
 
 

@@ -44,6 +44,9 @@ from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
 Row = Sequence[Any]
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+"""PostgreSQL's lost races (serialization_failure, deadlock_detected,
+lock_not_available): ``ConcurrencyConflict``, and the unit runs again."""
 
 
 class Executor(Protocol):

@@ -34,7 +34,7 @@ from sqlalchemy.sql import Executable
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import SqlOutbox, add_event_clause, event_values
-from referrals.adapters.sql.repository import Row, SqlUserRepository
+from referrals.adapters.sql.repository import CONFLICT_SQLSTATES, Row, SqlUserRepository
 from referrals.adapters.sql.statements import statement_clauses, statements_for
 from referrals.adapters.sql.tables import tables_for
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncTransaction
 
 DIALECTS = ("postgresql", "sqlite")
-# serialization_failure, deadlock_detected, lock_not_available
-CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
 @functools.cache

@@ -72,7 +72,7 @@ def _trusted(ip: IP, proxies: Sequence[Network]) -> bool:
 def client_address(
     connection: ASGIConnection[Any, Any, Any, Any],
     proxies: Sequence[Network],
-    header: ForwardedHeader = "x-forwarded-for",
+    header: ForwardedHeader,
 ) -> str:
     """The client's address, as text.
 

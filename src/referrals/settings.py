@@ -98,7 +98,7 @@ class Settings:
     secret_key: bytes = field(default=b"", repr=False)
     policy: Policy = field(default_factory=Policy)
     sms_delay: tuple[float, float] = (1.0, 2.0)
-    sms_gateway: Literal["console", "webhook"] = "console"
+    sms_gateway: Literal["console", "webhook", "telegram", "twilio", "smsru", "smsc"] = "console"
     sms_webhook_url: str | None = None
     sms_webhook_secret: bytes | None = field(default=None, repr=False)
     sms_webhook_timeout: float = 5.0
@@ -276,18 +276,23 @@ def _attribute(name: str) -> str:
     return next(variable.attribute for variable in VARIABLES if variable.name == name)
 
 
+def _naming(s: Settings, channel: str) -> str:
+    """What names ``channel``: the route, or ``REFERRALS_SMS_GATEWAY``."""
+    return "the route" if s.sms_routes else f"{_name('sms_gateway')}={channel}"
+
+
 def _channel_problems(s: Settings) -> list[str]:
     """Channels the route names without the settings they need; bad provider URLs."""
     problems: list[str] = []
     for channel in s.routes.channels:
         needed = CHANNEL_CREDENTIALS.get(channel, ())
         if needed and not all(getattr(s, attribute) for attribute in needed):
-            named = "the route" if s.sms_routes else f"{_name('sms_gateway')}={channel}"
+            named = _naming(s, channel)
             wanted = " and ".join(_name(attribute) for attribute in needed)
             problems.append(f"{named} names {channel}, which needs {wanted}")
     if "twilio" in s.routes.channels and not (s.twilio_from or s.twilio_messaging_service_sid):
         problems.append(
-            f"the route names twilio, which needs {_name('twilio_from')}"
+            f"{_naming(s, 'twilio')} names twilio, which needs {_name('twilio_from')}"
             f" or {_name('twilio_messaging_service_sid')}"
         )
     for provider in PROVIDERS:
@@ -678,7 +683,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SESSION_TTL", "policy.session_ttl", _positive_float, SECONDS),
     Variable("USUAL_NETWORK_TTL", "policy.usual_network_ttl", _positive_float, SECONDS),
     Variable("COOKIE_SECURE", "cookie_secure", _bool, "true or false"),
-    Variable("SMS_GATEWAY", "sms_gateway", _choice("console", "webhook"), "console or webhook"),
+    Variable(
+        "SMS_GATEWAY",
+        "sms_gateway",
+        _choice("console", "webhook", *PROVIDERS),
+        "console, webhook, " + ", ".join(PROVIDERS[:-1]) + " or " + PROVIDERS[-1],
+    ),
     Variable("SMS_DELAY", "sms_delay", _delay, "seconds or a range such as 1-2"),
     Variable("SMS_WEBHOOK_URL", "sms_webhook_url", _text, "a URL"),
     Variable("SMS_WEBHOOK_SECRET", "sms_webhook_secret", _secret, "text"),

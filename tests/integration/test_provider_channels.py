@@ -109,3 +109,21 @@ async def test_twilio_names_its_status_callback_and_its_sender() -> None:
     assert form["MessagingServiceSid"] == "MG" + "0" * 32
     assert "From" not in form
     assert fake.callbacks == ["https://login.example.com/api/receipts/twilio/"]
+
+
+async def test_telegram_names_no_callback_on_a_plain_http_public_url(
+    fake_telegram: telegram.FakeTelegramGateway,
+) -> None:
+    # Telegram would refuse the whole message over a callback that is not https://.
+    settings = Settings(
+        secret_key=SECRET,
+        sms_routes=parse_routes("telegram", CHANNELS),
+        telegram_token=telegram.TOKEN,
+        telegram_base_url=fake_telegram.url,
+        public_url="http://localhost:8000",
+    )
+    async with open_service(settings, adapters=Adapters.in_memory()) as api:
+        await api.request_code(CodeRequest(PHONE, "10.0.0.1"))
+        assert await api.drain_deliveries(10)
+    assert len(fake_telegram.delivered()) == 1
+    assert fake_telegram.callbacks == []

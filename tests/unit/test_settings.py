@@ -161,6 +161,20 @@ def test_a_route_naming_providers_without_credentials_lists_each_at_start() -> N
     assert load_settings(credentials).routes.channels == ("twilio", "telegram", "smsru", "smsc")
 
 
+def test_one_provider_alone_can_be_the_sms_gateway() -> None:
+    env = {"REFERRALS_SMS_GATEWAY": "twilio", "REFERRALS_TWILIO_ACCOUNT_SID": "AC1"}
+    with pytest.raises(SettingsError) as refused:
+        load_settings({**env, "REFERRALS_TWILIO_AUTH_TOKEN": "a"})
+    assert refused.value.problems == [
+        "REFERRALS_SMS_GATEWAY=twilio names twilio, which needs REFERRALS_TWILIO_FROM"
+        " or REFERRALS_TWILIO_MESSAGING_SERVICE_SID"
+    ]
+    settings = load_settings(
+        {**env, "REFERRALS_TWILIO_AUTH_TOKEN": "a", "REFERRALS_TWILIO_FROM": "+1"}
+    )
+    assert settings.routes.chain("+14155550100") == ("twilio",)
+
+
 def test_provider_credentials_stay_out_of_the_settings_repr() -> None:
     settings = Settings(
         telegram_token="tg-secret",

@@ -68,7 +68,13 @@ class TelegramGateway(ProviderGatewayBase):
     ) -> None:
         self._http = ProviderClient("telegram", base_url, timeout, (token,), client)
         self._headers = {"Authorization": f"Bearer {token}"}
-        self._callback_url = public_url.rstrip("/") + RECEIPT_PATH if public_url else None
+        # Telegram posts its reports to HTTPS only: a plain-http public URL
+        # (development) would get the whole message refused.
+        self._callback_url = (
+            public_url.rstrip("/") + RECEIPT_PATH
+            if public_url and public_url.startswith("https://")
+            else None
+        )
         self._checked = Remembered()
         """checkSendAbility's request_id per message, until its send is answered."""
 

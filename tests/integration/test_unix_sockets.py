@@ -37,21 +37,23 @@ def redis_socket(tmp_path: Path) -> Iterator[Path]:
         server.destroy()
 
 
-def postgres_over_socket(url: str) -> str:
+@pytest.fixture
+def postgres_socket_url(
+    _postgres_migrated: str,
+    postgres_database: Database,  # emptied for this test
+) -> str:
     if not (POSTGRES_SOCKETS / ".s.PGSQL.5432").exists():
         pytest.skip(f"no PostgreSQL socket in {POSTGRES_SOCKETS}")
-    parts = make_url(url)
+    parts = make_url(_postgres_migrated)
     return f"postgresql://{parts.username}@/{parts.database}?host={POSTGRES_SOCKETS}"
 
 
 async def test_the_service_runs_over_unix_sockets(
-    redis_socket: Path,
-    _postgres_migrated: str,
-    postgres_database: Database,  # emptied for this test
+    redis_socket: Path, postgres_socket_url: str
 ) -> None:
     settings = Settings(
         redis_url=f"unix://{redis_socket}",
-        database_url=postgres_over_socket(_postgres_migrated),
+        database_url=postgres_socket_url,
         secret_key=b"unix-sockets-secret-key-0123456789",
     )
     sms = RecordingSmsGateway()

@@ -107,6 +107,13 @@ def _answering(
     return ErrorKind(status, refusal.code, when, Text(refusal.message), extra, refusal)
 
 
+INVALID_INPUT = _answering(
+    domain.InvalidInput,
+    400,
+    "malformed JSON, missing or wrong fields, an invalid phone, code or cursor",
+    "`errors: [{field, message}]`",
+)
+"""Input that is not what it should be; ``errors`` names each field."""
 REQUEST_REFUSED = _answering(domain.DomainError, 400, "any other refusal of the rules")
 """A refusal of the rules with no entry of its own."""
 REQUEST_INCOMPLETE = ErrorKind(
@@ -126,12 +133,7 @@ INTERNAL_ERROR = ErrorKind(
 """What any exception outside the catalogue is answered with."""
 
 CATALOGUE: tuple[ErrorKind, ...] = (
-    _answering(
-        domain.InvalidInput,
-        400,
-        "malformed JSON, missing or wrong fields, an invalid phone, code or cursor",
-        "`errors: [{field, message}]`",
-    ),
+    INVALID_INPUT,
     _answering(domain.CodeInvalid, 400, "wrong confirmation code", "`attempts_left`"),
     _answering(
         domain.ChallengeExpired, 400, "unknown, expired, used, superseded or burned login token"
@@ -315,6 +317,7 @@ def problem_headers(error: BaseException) -> dict[str, str]:
 __all__ = [
     "CATALOGUE",
     "INTERNAL_ERROR",
+    "INVALID_INPUT",
     "PROBLEM_JSON",
     "REQUEST_INCOMPLETE",
     "REQUEST_REFUSED",

@@ -8,7 +8,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from referrals.adapters.readiness import Readiness
+from referrals.application.errors import ServiceUnavailable
 from referrals.entrypoints.http import create_app
+from referrals.problems import problem
 from referrals.settings import Settings
 from tests.e2e.conftest import PROBLEM_JSON, Api
 
@@ -62,3 +64,18 @@ async def test_a_dependency_that_fails_is_named_in_a_503_problem(api: Api) -> No
         "error": "ConnectionRefusedError: [Errno 111] Connection refused",
     }
     assert isinstance(api.service.readiness, Readiness)
+
+
+async def test_not_ready_is_the_catalogues_503_in_the_readers_language(api: Api) -> None:
+    async def refuses() -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    api.service.readiness.probes.update({"redis": refuses})
+    answer = await api.client.get("/health/ready", headers={"Accept-Language": "ru"})
+    expected = problem(ServiceUnavailable("redis"), "ru")
+
+    assert answer.status_code == 503
+    assert answer.headers["content-language"] == "ru"
+    body = answer.json()
+    assert (body["title"], body["code"]) == (expected["title"], expected["code"])
+    assert body["detail"] == "Не готов: не ответили redis."

@@ -35,6 +35,7 @@ from referrals.entrypoints.http.texts import (
 from referrals.i18n import negotiate
 from referrals.problems import (
     INTERNAL_ERROR,
+    INVALID_INPUT,
     PROBLEM_JSON,
     REQUEST_INCOMPLETE,
     REQUEST_REFUSED,
@@ -42,7 +43,6 @@ from referrals.problems import (
     Text,
     answer,
     kind_named,
-    kind_of,
     kinds_with_status,
     problem,
     problem_headers,
@@ -51,7 +51,6 @@ from referrals.problems import (
 log = logging.getLogger("referrals.http")
 
 AnyRequest = Request[Any, Any, Any]
-VALIDATION_ERROR = kind_of(domain.InvalidInput) or INTERNAL_ERROR
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -114,12 +113,12 @@ def _field_error(item: object) -> tuple[str, Text]:
 def _invalid(
     request: AnyRequest, errors: list[tuple[str, Text]], headers: dict[str, str] | None = None
 ) -> Response[Any]:
-    body = answer(VALIDATION_ERROR, VALIDATION_ERROR.detail, language(request), errors=errors)
+    body = answer(INVALID_INPUT, INVALID_INPUT.detail, language(request), errors=errors)
     return respond(request, body, headers)
 
 
 def _not_json(request: AnyRequest) -> Response[Any]:
-    body = answer(VALIDATION_ERROR, NOT_JSON, language(request), errors=[("body", NOT_JSON)])
+    body = answer(INVALID_INPUT, NOT_JSON, language(request), errors=[("body", NOT_JSON)])
     return respond(request, body)
 
 

@@ -8,14 +8,13 @@ from referrals.domain.errors import DomainError
 from referrals.domain.texts import N_
 
 
-class RateLimited(DomainError):
+class RateLimited(DomainError, code="rate_limited"):
     """A limit on *sending* was reached (resend cooldown, codes per phone, per
     address, per number block, per country, in all); ``retry_after`` seconds
     until it frees up. ``limit`` is the stable name of the limit that refused
     (``cooldown``, ``phone_send``…; see ``rate_limits``), for clients and metrics."""
 
     message = N_("Too many requests; try again later.")
-    code = "rate_limited"
 
     def __init__(self, retry_after: float, limit: str = "") -> None:
         super().__init__()
@@ -23,38 +22,34 @@ class RateLimited(DomainError):
         self.limit = limit
 
 
-class TooManyAttempts(RateLimited):
+class TooManyAttempts(RateLimited, code="too_many_attempts"):
     """A limit on *guessing* was reached (wrong codes per phone or per phone
     and address, verifications per address, unknown invite codes);
     ``retry_after`` seconds until it frees up."""
 
     message = N_("Too many attempts; try again later.")
-    code = "too_many_attempts"
 
 
-class SendingPaused(DomainError):
+class SendingPaused(DomainError, code="sending_paused"):
     """The spend cap is reached (``REFERRALS_SPEND_CAP``): no SMS is sent until
     the spend of its window falls below it, in ``retry_after`` seconds."""
 
     message = N_("Sending codes is paused for now; try again later.")
-    code = "sending_paused"
 
     def __init__(self, retry_after: float) -> None:
         super().__init__()
         self.retry_after = retry_after
 
 
-class NotAuthenticated(DomainError):
+class NotAuthenticated(DomainError, code="not_authenticated"):
     message = N_("Log in first: the session is missing, expired or revoked.")
-    code = "not_authenticated"
 
 
-class ReceiptRefused(DomainError):
+class ReceiptRefused(DomainError, code="receipt_refused"):
     """A delivery receipt whose signature (or URL secret) does not match, is
     too old, or comes for a channel that takes no receipts: nothing changes."""
 
     message = N_("The receipt's signature does not match.")
-    code = "receipt_refused"
     not_taken = N_("This service takes no receipts from {channel}.")
 
 

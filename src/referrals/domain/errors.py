@@ -19,11 +19,18 @@ class DomainError(Exception):
 
     ``template`` is the sentence before its ``{placeholders}`` are filled
     from ``params`` (the msgid an edge translates); ``str(error)`` and
-    :attr:`detail` are the filled-in English.
+    :attr:`detail` are the filled-in English. ``code`` is the refusal's
+    stable name, given in the class's header (``class X(DomainError,
+    code="x")``); a subclass without one is answered as its base.
     """
 
     message: str = N_("The request was refused.")
     code: ClassVar[str] = "request_refused"
+
+    def __init_subclass__(cls, code: str | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str | None = None, **params: object) -> None:
         self.template = message or self.message
@@ -35,11 +42,10 @@ class DomainError(Exception):
         return str(self)
 
 
-class InvalidInput(DomainError):
+class InvalidInput(DomainError, code="validation_error"):
     """A value a person typed is malformed; ``field`` names the input."""
 
     message = N_("The request has invalid fields.")
-    code = "validation_error"
 
     def __init__(self, field: str, message: str, **params: object) -> None:
         super().__init__(message, **params)
@@ -62,46 +68,39 @@ class InvalidInviteCode(InvalidInput):
         super().__init__("used_referral_code", N_("An invite code is 6 letters and digits."))
 
 
-class ChallengeExpired(DomainError):
+class ChallengeExpired(DomainError, code="challenge_expired"):
     """The login token is unknown, expired, used, superseded or burned."""
 
     message = N_("This login has expired or was already used; request a new code.")
-    code = "challenge_expired"
 
 
-class CodeInvalid(DomainError):
+class CodeInvalid(DomainError, code="code_invalid"):
     """The confirmation code is wrong; ``attempts_left`` before the login burns."""
 
     message = N_("The confirmation code is wrong.")
-    code = "code_invalid"
 
     def __init__(self, attempts_left: int) -> None:
         super().__init__()
         self.attempts_left = attempts_left
 
 
-class ReferralCodeNotFound(DomainError):
+class ReferralCodeNotFound(DomainError, code="referral_code_not_found"):
     message = N_("No user has this invite code.")
-    code = "referral_code_not_found"
 
 
-class ReferralAlreadyApplied(DomainError):
+class ReferralAlreadyApplied(DomainError, code="referral_already_applied"):
     message = N_("An invite code was already applied to this account.")
-    code = "referral_already_applied"
 
 
-class OwnReferralCode(DomainError):
+class OwnReferralCode(DomainError, code="own_referral_code"):
     message = N_("You cannot apply your own invite code.")
-    code = "own_referral_code"
 
 
-class ReferralCycle(DomainError):
+class ReferralCycle(DomainError, code="referral_cycle"):
     message = N_("Applying this code would close a referral cycle.")
-    code = "referral_cycle"
 
 
-class SessionNotFound(DomainError):
+class SessionNotFound(DomainError, code="session_not_found"):
     """Not a live session of the caller's (unknown, ended, or someone else's)."""
 
     message = N_("You have no live session with this id.")
-    code = "session_not_found"

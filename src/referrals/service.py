@@ -119,7 +119,14 @@ class Service:
         new user and their outbox events then commit or roll back with the
         host's own rows. Codes, sessions, limits and the queue stay where
         they were (see ``docs/host-database.md``). Cheap: build one per
-        transaction."""
+        transaction. A ``SharedTransaction`` given no namespace gets this
+        service's tables (``db_table_prefix``, ``db_schema``)."""
+        from referrals.adapters.sql.namespace import Namespace
+
+        in_namespace = getattr(unit_of_work, "in_namespace", None)
+        if callable(in_namespace):
+            settings = self.settings
+            unit_of_work = in_namespace(Namespace(settings.db_table_prefix, settings.db_schema))
         return _sharing(self, unit_of_work)
 
 

@@ -5,12 +5,14 @@ to its SAVEPOINT while the host's own writes go on (docs/host-database.md)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from referrals.adapters.sql import Database, SharedTransaction
+from referrals import Settings, open_service
+from referrals.adapters.sql import Database, Namespace, SharedTransaction
 from referrals.domain.codes import InviteCode
 from referrals.domain.errors import ReferralCycle
 from referrals.domain.phone import Phone
@@ -124,3 +126,26 @@ async def test_the_outbox_rows_of_a_referral_commit_and_roll_back_with_the_host(
         sharing = service.sharing(SharedTransaction(connection, database.namespace))
         await sharing.apply_referral(child.id, "AAAAAA")
     assert await _events(engine) == ["referral.applied"]
+
+
+async def test_a_shared_transaction_given_no_namespace_takes_the_services(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/acme.sqlite3"
+    acme = Namespace("acme_", None)
+    settings = Settings(database_url=url, db_table_prefix="acme_")
+    async with (
+        open_service(settings) as service,  # migrates acme_ tables
+        host_engine(url) as engine,
+        engine.begin() as connection,
+    ):
+        async with SharedTransaction(connection, acme)() as unit:
+            root = await unit.users.add(ROOT, InviteCode("AAAAAA"), "t" * 32)
+            child = await unit.users.add(CHILD, InviteCode("BBBBBB"), "t" * 32)
+            await unit.commit()
+        assert root is not None
+        assert child is not None
+        shared = service.sharing(SharedTransaction(connection))  # no namespace given
+        profile = await shared.apply_referral(child.id, "AAAAAA")
+        assert profile.used_invite_code == "AAAAAA"
+
+        with pytest.raises(ValueError, match="but the service's tables are in"):
+            service.sharing(SharedTransaction(connection, Namespace("other_", None)))

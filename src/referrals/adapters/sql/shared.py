@@ -81,9 +81,9 @@ class SharedTransaction:
     run in the transaction of a host's ``AsyncConnection`` or ``AsyncSession``.
 
     ``namespace``: where our tables are (the settings' ``db_table_prefix``
-    and ``db_schema``; ``referrals_`` in the default schema if not given).
-    The host begins, commits and rolls back; its connection is never closed
-    here.
+    and ``db_schema``). Left out, ``Service.sharing`` takes its settings'
+    (used alone, ``referrals_`` in the default schema). The host begins,
+    commits and rolls back; its connection is never closed here.
     """
 
     def __init__(
@@ -92,7 +92,22 @@ class SharedTransaction:
         namespace: Namespace | None = None,
     ) -> None:
         self.connection = connection
+        self._given = namespace
         self.namespace = namespace or Namespace("referrals_", None)
+
+    def in_namespace(self, namespace: Namespace) -> SharedTransaction:
+        """This transaction for a service whose tables are in ``namespace``
+        (``Service.sharing`` asks): that namespace unless one was given, and
+        a different one given is refused (``ValueError``), not left to fail
+        as a missing table."""
+        if self._given is None:
+            return SharedTransaction(self.connection, namespace)
+        if self._given != namespace:
+            raise ValueError(
+                f"SharedTransaction in {self._given}, but the service's tables are in"
+                f" {namespace} (REFERRALS_DB_TABLE_PREFIX, REFERRALS_DB_SCHEMA)"
+            )
+        return self
 
     def __call__(self, *, read_only: bool = False) -> SharedUnitOfWork:
         return SharedUnitOfWork(self, read_only=read_only)

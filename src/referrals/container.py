@@ -53,6 +53,7 @@ from referrals.application.ports import (
     CircuitBreaker,
     Clock,
     CodeSender,
+    ConversionLog,
     DeliveryLedger,
     DeliveryLog,
     EventSink,
@@ -63,6 +64,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, GetUser
+from referrals.application.pumping import CONVERSION_BUCKET, Throttle
 from referrals.application.receipts import ReceiptReader, RecordReceipts
 from referrals.application.relay import Backoff, Relay
 from referrals.application.request_code import RequestCode
@@ -158,6 +160,7 @@ class Stores:
     circuit: CircuitBreaker
     delivery_log: DeliveryLog
     spend: SpendLedger
+    conversion: ConversionLog
 
 
 def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
@@ -208,6 +211,7 @@ def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStor
             client, prefix, settings.delivery_history, RECENT_LOGINS
         ),
         spend=redis.RedisSpendLedger(client, prefix, SPEND_BUCKET),
+        conversion=redis.RedisConversionLog(client, prefix, CONVERSION_BUCKET),
     )
 
 
@@ -221,6 +225,7 @@ def _memory_stores(settings: Settings) -> Stores:
         circuit=memory.InMemoryCircuitBreaker(*_circuit_values(settings)),
         delivery_log=memory.InMemoryDeliveryLog(settings.delivery_history, RECENT_LOGINS),
         spend=memory.InMemorySpendLedger(),
+        conversion=memory.InMemoryConversionLog(CONVERSION_BUCKET),
     )
 
 
@@ -473,6 +478,10 @@ class Container(_Container):
     circuit: providers.Provider[CircuitBreaker] = _of(stores, lambda s: s.circuit)
     delivery_log: providers.Provider[DeliveryLog] = _of(stores, lambda s: s.delivery_log)
     spend_ledger: providers.Provider[SpendLedger] = _of(stores, lambda s: s.spend)
+    conversion: providers.Provider[ConversionLog] = _of(stores, lambda s: s.conversion)
+    throttle: providers.Provider[Throttle] = providers.Singleton(
+        Throttle, log=conversion, policy=policy
+    )
     spend: providers.Provider[SpendCap] = providers.Singleton(
         SpendCap,
         ledger=spend_ledger,
@@ -543,6 +552,7 @@ class Container(_Container):
     request_code: providers.Provider[RequestCode] = providers.Singleton(
         RequestCode,
         routes=routes,
+        throttle=throttle,
         spend=spend,
         sms_text=sms_text,
         policy=policy,
@@ -565,6 +575,7 @@ class Container(_Container):
         secret=secret,
         events=events,
         conversion=providers.Singleton(RecordConversion, delivery_log=delivery_log, events=events),
+        throttle=throttle,
     )
     apply_referral: providers.Provider[ApplyReferral] = providers.Singleton(
         ApplyReferral,

@@ -597,6 +597,13 @@ def _webhooks(value: str) -> tuple[Endpoint, ...]:
     return parse_endpoints(json.loads(value))
 
 
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0 < share <= 1:
+        raise ValueError(value)
+    return share
+
+
 def _prices(value: str) -> Prices:
     return parse_prices(value, CHANNELS)
 
@@ -667,6 +674,20 @@ VARIABLES: tuple[Variable, ...] = (
         "a prefix length, 1 to 128",
     ),
     Variable("LIMIT_NETWORK_SEND", "policy.network_send", parse_limit, WINDOW),
+    Variable(
+        "PUMPING_MODE",
+        "policy.pumping_mode",
+        _choice("enforce", "shadow", "off"),
+        "enforce, shadow or off",
+    ),
+    Variable("PUMPING_WINDOW", "policy.pumping_window", _positive_float, SECONDS),
+    Variable("PUMPING_MIN_VOLUME", "policy.pumping_min_volume", _positive_int, COUNT),
+    Variable(
+        "PUMPING_MIN_CONVERSION",
+        "policy.pumping_min_conversion",
+        _share,
+        "a share above 0, at most 1, e.g. 0.2",
+    ),
     Variable("TRUSTED_PROXIES", "trusted_proxies", _networks, "addresses or CIDRs, commas"),
     Variable(
         "FORWARDED_HEADER", "forwarded_header", _forwarded_header, "x-forwarded-for or forwarded"

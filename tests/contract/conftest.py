@@ -19,6 +19,7 @@ from referrals.adapters.memory import (
     InMemoryActivityLog,
     InMemoryChallengeStore,
     InMemoryCircuitBreaker,
+    InMemoryConversionLog,
     InMemoryDeliveries,
     InMemoryDeliveryLedger,
     InMemoryDeliveryLog,
@@ -31,6 +32,7 @@ from referrals.adapters.redis import (
     RedisActivityLog,
     RedisChallengeStore,
     RedisCircuitBreaker,
+    RedisConversionLog,
     RedisDeliveryLedger,
     RedisDeliveryLog,
     RedisRateLimiter,
@@ -45,6 +47,7 @@ from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
     CircuitBreaker,
+    ConversionLog,
     DeliveryLedger,
     DeliveryLog,
     RateLimiter,
@@ -53,6 +56,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.testing.contracts import circuit as circuit_contract
+from referrals.testing.contracts import conversion as conversion_contract
 from referrals.testing.contracts import deliveries as deliveries_contract
 from referrals.testing.contracts import delivery_log as log_contract
 from referrals.testing.contracts import spend as spend_contract
@@ -139,6 +143,17 @@ def cached_sessions(client: Any, prefix: str) -> CachedRedisSessionStore:
 @pytest.fixture(params=MEMORY_OR_REDIS)
 async def activity(request: pytest.FixtureRequest) -> AsyncIterator[ActivityLog]:
     async with _adapter(request, InMemoryActivityLog, RedisActivityLog) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def conversion(request: pytest.FixtureRequest) -> AsyncIterator[ConversionLog]:
+    bucket = conversion_contract.BUCKET
+    async with _adapter(
+        request,
+        lambda: InMemoryConversionLog(bucket),
+        lambda client, prefix: RedisConversionLog(client, prefix, bucket),
+    ) as adapter:
         yield adapter
 
 

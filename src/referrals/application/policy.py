@@ -54,6 +54,15 @@ class Policy:
     """Seconds a network a login of a phone succeeded from stays one of its
     owner's usual networks, where the phone's lock by ``phone_failure`` does
     not apply (only ``phone_ip_failure`` does)."""
+    pumping_mode: str = "enforce"
+    """``enforce``, ``shadow`` (only log what would be refused) or ``off``
+    (see :mod:`~referrals.application.pumping`)."""
+    pumping_window: float = 3_600.0
+    """Seconds of codes sent and verified a group is judged on."""
+    pumping_min_volume: int = 100
+    """Codes a group may send in the window whatever its conversion."""
+    pumping_min_conversion: float = 0.2
+    """Verified ÷ sent below which a group past ``pumping_min_volume`` is throttled."""
     ip_verify: Limit = Limit(60, 300.0)
     """Verification attempts per client address."""
     apply_failure: Limit = Limit(10, 3_600.0)
@@ -102,6 +111,12 @@ class Policy:
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be above 0")
+        if self.pumping_mode not in {"enforce", "shadow", "off"}:
+            raise ValueError(
+                f"pumping_mode must be enforce, shadow or off, not {self.pumping_mode}"
+            )
+        if not 0 < self.pumping_min_conversion <= 1 or self.pumping_min_volume < 1:
+            raise ValueError("pumping_min_conversion must be in (0, 1], pumping_min_volume >= 1")
         if not self.phone_ip_failure:
             raise ValueError("phone_ip_failure needs at least one limit")
         if not 1 <= self.ipv6_prefix <= 128:

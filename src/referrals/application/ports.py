@@ -201,6 +201,25 @@ class ActivityLog(Protocol):
         ...
 
 
+class ConversionLog(Protocol):
+    """Codes sent and verified per group (a country, a number prefix, a client
+    network), in rolling windows, shared by every process
+    (:mod:`~referrals.application.pumping`).
+
+    Counts are summed in buckets of the adapter's size: a window covers every
+    bucket it touches, so it may count up to one bucket more, never less.
+    """
+
+    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int]]:
+        """(sent, verified) of each group, in order, from ``since`` on."""
+        ...
+
+    async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:
+        """Count one ``kind`` (``sent`` or ``verified``) for every group at
+        ``at``; keep the counts at least ``keep`` seconds."""
+        ...
+
+
 class UserRepository(Protocol):
     """Users, inside the transaction of the unit of work that owns it."""
 

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application import lockout, rate_limits
-from referrals.application.errors import SendingPaused, ServiceUnavailable
+from referrals.application.errors import RateLimited, SendingPaused, ServiceUnavailable
 from referrals.application.events import CodeQueued, Hooks
 from referrals.application.policy import Policy
 from referrals.application.ports import ChallengeStore, Clock, CodeSender, EventSink, RateLimiter
+from referrals.application.pumping import Throttle
 from referrals.application.sms_text import SmsText
 from referrals.application.spend import SpendCap
 from referrals.domain.challenge import Challenge
@@ -92,6 +93,8 @@ class RequestCode:
     """Prices and caps of the SMS; ``None``: nothing is costed."""
     sms_text: SmsText = field(default_factory=SmsText)
     """The login SMS, to count the segments a code's SMS takes."""
+    throttle: Throttle | None = None
+    """Conversion-driven throttling (:mod:`~referrals.application.pumping`); ``None``: none."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
         async with rate_limits.ReportLimits(self.events, self.clock, "login"):
@@ -126,6 +129,7 @@ class RequestCode:
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
 
+        counted = await self._throttled(phone, request.client_ip, now, fixed_code, login, quotas)
         code = fixed_code or generate_confirmation_code(policy.code_length)
         charge = None
         if fixed_code is None and self.spend is not None and self.spend.active:
@@ -165,6 +169,9 @@ class RequestCode:
                 with contextlib.suppress(ServiceUnavailable):
                     await self.spend.ledger.refund(charge)
             raise
+        if self.throttle is not None:  # a count lost to an outage is only a count
+            with contextlib.suppress(ServiceUnavailable):
+                await self.throttle.sent(counted, now)
         return CodeRequested(
             phone=phone,
             token=token,
@@ -173,6 +180,25 @@ class RequestCode:
             code=code if policy.expose_codes else None,
             channel=None if fixed_code is not None else next(iter(self.routes.chain(phone)), None),
         )
+
+    async def _throttled(
+        self,
+        phone: Phone,
+        address: str,
+        now: float,
+        fixed_code: str | None,
+        login: str,
+        quotas: Sequence[Quota],
+    ) -> list[str]:
+        """The groups to count this send under; refused (its quotas given back)
+        when one is throttled (see :mod:`~referrals.application.pumping`)."""
+        if fixed_code is not None or self.throttle is None:
+            return []
+        try:
+            return await self.throttle.before_send(phone, address, now)
+        except (RateLimited, ServiceUnavailable):
+            await self._give_back(login, quotas)
+            raise
 
     def _log_test_phone(self, phone: Phone) -> None:
         level = logging.WARNING if self.policy.warn_on_test_phones else logging.INFO

@@ -28,6 +28,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, Profile, new_profile
+from referrals.application.pumping import Throttle
 from referrals.application.sessions import Session, open_session
 from referrals.domain.challenge import AttemptResult
 from referrals.domain.codes import (
@@ -112,6 +113,8 @@ class Verify:
     secret: bytes = field(repr=False)
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`UserCreated` and :class:`LoginSucceeded` go; no hooks by default."""
+    throttle: Throttle | None = None
+    """Counts each login verified for conversion-driven throttling."""
     conversion: RecordConversion | None = None
     """Marks the login's delivery record verified (for conversion by channel)."""
 
@@ -169,6 +172,8 @@ class Verify:
         if not await self.challenges.consume(login, self.clock.now()):
             await self.sessions.revoke(token_digest(session.token))
             raise ChallengeExpired()
+        if self.throttle is not None:
+            await self._count_verified(attempt.phone, command.client_ip)
         if self.conversion is None:
             await self._announce(user, is_new_user)
         else:  # side by side: neither waits for the other
@@ -176,6 +181,12 @@ class Verify:
                 self._announce(user, is_new_user), self.conversion(login, self.clock.now())
             )
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
+
+    async def _count_verified(self, phone: Phone, address: str) -> None:
+        # A count lost to an outage is only a count: the login stands.
+        assert self.throttle is not None  # noqa: S101 (the caller checked)
+        with contextlib.suppress(ServiceUnavailable):
+            await self.throttle.verified(phone, address, self.clock.now())
 
     async def _remember_network(self, alias: str, address: str) -> None:
         # One of the owner's usual networks from now on (see lockout); if it

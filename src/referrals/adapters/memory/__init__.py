@@ -9,6 +9,7 @@ one event loop; state is lost on exit.
 from referrals.adapters.memory.activity import InMemoryActivityLog
 from referrals.adapters.memory.challenges import InMemoryChallengeStore
 from referrals.adapters.memory.circuit import InMemoryCircuitBreaker
+from referrals.adapters.memory.conversion import InMemoryConversionLog
 from referrals.adapters.memory.deliveries import InMemoryDeliveries
 from referrals.adapters.memory.delivery import (
     InMemoryDeliveryLedger,
@@ -27,6 +28,7 @@ __all__ = [
     "InMemoryActivityLog",
     "InMemoryChallengeStore",
     "InMemoryCircuitBreaker",
+    "InMemoryConversionLog",
     "InMemoryDeliveries",
     "InMemoryDeliveryLedger",
     "InMemoryDeliveryLog",

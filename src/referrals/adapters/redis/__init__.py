@@ -13,6 +13,7 @@ from referrals.adapters.redis.activity import RedisActivityLog
 from referrals.adapters.redis.challenges import RedisChallengeStore
 from referrals.adapters.redis.circuit import RedisCircuitBreaker
 from referrals.adapters.redis.client import RedisClient, connect_redis
+from referrals.adapters.redis.conversion import RedisConversionLog
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
 from referrals.adapters.redis.delivery_log import RedisDeliveryLog
 from referrals.adapters.redis.rate_limiter import RedisRateLimiter
@@ -24,6 +25,7 @@ __all__ = [
     "RedisChallengeStore",
     "RedisCircuitBreaker",
     "RedisClient",
+    "RedisConversionLog",
     "RedisDeliveryLedger",
     "RedisDeliveryLog",
     "RedisRateLimiter",

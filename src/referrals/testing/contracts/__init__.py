@@ -19,6 +19,7 @@ Every store starts empty in each test; times come from a ``clock`` fixture
 from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.circuit import CircuitBreakerContract
+from referrals.testing.contracts.conversion import ConversionLogContract
 from referrals.testing.contracts.deliveries import DeliveriesContract
 from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.delivery_log import DeliveryLogContract
@@ -32,6 +33,7 @@ __all__ = [
     "ActivityLogContract",
     "ChallengeStoreContract",
     "CircuitBreakerContract",
+    "ConversionLogContract",
     "DeliveriesContract",
     "DeliveryLedgerContract",
     "DeliveryLogContract",

@@ -835,6 +835,7 @@ TOOLING_VARIABLES = frozenset(
         "TEST_REDIS_URL",
         "TEST_REDIS_SERVER",
         "TEST_PG_BIN",
+        "TEST_PG_SOCKETS",
         "FUZZ_URL",
         "FUZZ_SEED",
         "FUZZ_SECONDS",

@@ -60,6 +60,7 @@ CHANNEL_CREDENTIALS: dict[str, tuple[str, ...]] = {
 APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
 """An Android SMS Retriever app hash: 11 characters of base64."""
 RECENT_LOGINS = 10
+"""Logins per phone whose delivery records are kept (``referrals deliveries show``)."""
 WEBHOOK_BACKOFF_LIMIT = 3_600.0
 """The longest wait between two tries of one webhook."""
 WEBHOOK_LEASE_FACTOR = 3
@@ -70,7 +71,6 @@ WEBHOOK_CONCURRENCY = 8
 """POSTs a relay has under way to one endpoint at once."""
 PURGE_BATCH = 1_000
 """Events deleted by one retention statement."""
-"""Logins per phone whose delivery records are kept (``referrals deliveries show``)."""
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

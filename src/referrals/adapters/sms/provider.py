@@ -151,14 +151,15 @@ class ProviderClient:
         """Note an accepted message: :meth:`accepted` returns its id from now on."""
         return self._accepted.put(idempotency_key, message_id)
 
-    def unanswered(self, idempotency_key: str, now: bool | None = None) -> bool:
-        """Whether a request of this message went unanswered (``now``: note whether it did)."""
-        if now is not None:
-            if now:
-                self._unanswered.put(idempotency_key, "")
-            else:
-                self._unanswered.pop(idempotency_key)
+    def unanswered(self, idempotency_key: str) -> bool:
+        """Whether the last request of this message went unanswered."""
         return self._unanswered.get(idempotency_key) is not None
+
+    def note_unanswered(self, idempotency_key: str, unanswered: bool) -> None:
+        if unanswered:
+            self._unanswered.put(idempotency_key, "")
+        else:
+            self._unanswered.pop(idempotency_key)
 
     def json(self, response: httpx.Response) -> Any:
         """The answer's JSON; a body that is not JSON is a failure by its status."""
@@ -198,14 +199,14 @@ class ProviderGatewayBase:
             return sent
         if self._http.unanswered(key) and (found := await self._sent_already(message)):
             log.info("%s had taken the message its answer was lost for", self._http.name)
-            self._http.unanswered(key, now=False)
+            self._http.note_unanswered(key, unanswered=False)
             return self._http.remember(key, found)
         try:
             message_id = await self._send(message)
         except Unanswered:
-            self._http.unanswered(key, now=True)
+            self._http.note_unanswered(key, unanswered=True)
             raise
-        self._http.unanswered(key, now=False)
+        self._http.note_unanswered(key, unanswered=False)
         return self._http.remember(key, message_id)
 
     async def _send(self, message: SmsMessage) -> str:

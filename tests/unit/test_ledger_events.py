@@ -12,6 +12,7 @@ from referrals.application.outbox import OutboxEvent
 from referrals.application.request_code import CodeRequest
 from referrals.application.webhooks import Answer, Endpoint
 from referrals.service import Adapters
+from referrals.testing import InMemoryService
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PHONE = "+79991234567"
@@ -66,3 +67,13 @@ async def test_no_row_is_written_for_events_nobody_wants() -> None:
     shop = Endpoint("shop", "https://shop.example/", SECRET, frozenset({"referral.applied"}))
     assert await _login(shop, receiver, 1) == []
     assert receiver.events == []
+
+
+async def test_a_hosts_test_sees_the_events_an_endpoint_would_be_sent() -> None:
+    ops = Endpoint("ops", "https://ops.example/", SECRET, frozenset({"code.sent"}))
+    svc = InMemoryService(webhooks=[ops])
+    await svc.sign_in(PHONE)
+    assert [event.type for event in svc.emitted] == ["code.sent", "user.created", "login.succeeded"]
+    plain = InMemoryService()
+    await plain.sign_in(PHONE)
+    assert [event.type for event in plain.emitted] == ["user.created", "login.succeeded"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from referrals.adapters.memory import (
@@ -23,6 +23,7 @@ from referrals.application.ports import EventSink
 from referrals.application.request_code import CodeRequest, CodeRequested
 from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, VerifyCode
+from referrals.application.webhooks import Endpoint
 from referrals.domain.codes import open_code
 from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import Phone
@@ -94,7 +95,9 @@ class InMemoryService:
     in the login result: read them with :meth:`last_code`, as a person
     reads their SMS. ``hooks`` receive every event; all events are also kept
     in :attr:`events`, and the outbox's rows (the webhooks' events) in
-    :attr:`emitted`.
+    :attr:`emitted`. ``webhooks`` (endpoints, as ``REFERRALS_WEBHOOKS`` gives
+    them) adds the events that change no state (``code.sent``…) they
+    subscribe to, as in production; nothing is posted.
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class InMemoryService:
         clock: FakeClock | None = None,
         hooks: EventSink | None = None,
         sms_text: SmsText | None = None,
+        webhooks: Sequence[Endpoint] = (),
     ) -> None:
         from referrals.container import use
 
@@ -111,7 +115,12 @@ class InMemoryService:
         self.sms = RecordingSmsGateway()
         self.users = InMemoryUsers()
         self._recorder = _Recorder(hooks)
-        settings = Settings(secret_key=SECRET, policy=policy or Policy(), sms_delay=(0.0, 0.0))
+        settings = Settings(
+            secret_key=SECRET,
+            policy=policy or Policy(),
+            sms_delay=(0.0, 0.0),
+            webhooks=tuple(webhooks),  # which events that change no state are written
+        )
         adapters = Adapters(
             unit_of_work=self.users.unit_of_work,
             challenges=InMemoryChallengeStore(),

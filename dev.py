@@ -70,7 +70,11 @@ EXAMPLES = sorted(
 """The example hosts (every folder of examples/): each is tested with the suite
 and type-checked strictly."""
 
-DEV_SERVE = {"REFERRALS_EXPOSE_CODES": "true", "REFERRALS_COOKIE_SECURE": "false"}
+DEV_SERVE = {
+    "REFERRALS_EXPOSE_CODES": "true",
+    "REFERRALS_COOKIE_SECURE": "false",
+    "REFERRALS_TEST_PHONES": "+79990000999:1234",  # the Postman collection deletes it
+}
 """What `dev.py serve` turns on for trying the API by hand on this machine."""
 
 

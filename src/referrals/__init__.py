@@ -16,6 +16,7 @@ Importing this package imports no database driver, web framework or queue.
 from importlib.metadata import version
 
 from referrals.application.apply_referral import ApplyReferral
+from referrals.application.delete_account import ConfirmDeletion, RequestDeletion
 from referrals.application.deliver_code import DeliverCode, Delivery
 from referrals.application.errors import (
     ConcurrencyConflict,
@@ -26,6 +27,7 @@ from referrals.application.errors import (
     TooManyAttempts,
 )
 from referrals.application.events import (
+    AccountDeleted,
     CodeSent,
     Event,
     Hooks,
@@ -48,6 +50,7 @@ from referrals.application.ports import (
     Clock,
     CodeSender,
     ConversionLog,
+    Cooldowns,
     DeliveryLedger,
     DeliveryLog,
     EventSink,
@@ -80,6 +83,7 @@ from referrals.domain.errors import (
     OwnReferralCode,
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
+    ReferralCooldown,
     ReferralCycle,
     SessionNotFound,
 )
@@ -95,6 +99,7 @@ __version__ = version("referrals")
 """This package's version, as its metadata says (``pyproject.toml`` is its one home)."""
 
 __all__ = [
+    "AccountDeleted",
     "ActivityLog",
     "Adapters",
     "ApplyReferral",
@@ -116,7 +121,9 @@ __all__ = [
     "CodeSender",
     "CodeSent",
     "ConcurrencyConflict",
+    "ConfirmDeletion",
     "ConversionLog",
+    "Cooldowns",
     "DeliverCode",
     "Delivery",
     "DeliveryFailed",
@@ -155,9 +162,11 @@ __all__ = [
     "ReferralAlreadyApplied",
     "ReferralApplied",
     "ReferralCodeNotFound",
+    "ReferralCooldown",
     "ReferralCycle",
     "Refusal",
     "RequestCode",
+    "RequestDeletion",
     "RevokeOtherSessions",
     "RevokeSession",
     "Rule",

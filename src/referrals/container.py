@@ -28,11 +28,13 @@ from referrals.adapters.clock import SystemClock
 from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.conversion import RecordConversion
+from referrals.application.delete_account import ConfirmDeletion, EraseAccount, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery import Route
 from referrals.application.delivery_status import DeliveryStatus
 from referrals.application.events import Hooks
 from referrals.application.operations import (
+    DeleteUser,
     GetStats,
     ListReferred,
     ResetLimits,
@@ -54,6 +56,7 @@ from referrals.application.ports import (
     Clock,
     CodeSender,
     ConversionLog,
+    Cooldowns,
     DeliveryLedger,
     DeliveryLog,
     EventSink,
@@ -71,6 +74,7 @@ from referrals.application.request_code import RequestCode
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.spend import SPEND_BUCKET, SpendCap
+from referrals.application.step_up import CheckStepUp
 from referrals.application.verify import Verify
 from referrals.application.webhook_desk import WebhookDesk
 from referrals.application.webhooks import Deliveries, WebhookPoster
@@ -161,6 +165,7 @@ class Stores:
     delivery_log: DeliveryLog
     spend: SpendLedger
     conversion: ConversionLog
+    cooldowns: Cooldowns
 
 
 def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
@@ -212,6 +217,7 @@ def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStor
         ),
         spend=redis.RedisSpendLedger(client, prefix, SPEND_BUCKET),
         conversion=redis.RedisConversionLog(client, prefix, CONVERSION_BUCKET),
+        cooldowns=redis.RedisCooldowns(client, prefix),
     )
 
 
@@ -226,6 +232,7 @@ def _memory_stores(settings: Settings) -> Stores:
         delivery_log=memory.InMemoryDeliveryLog(settings.delivery_history, RECENT_LOGINS),
         spend=memory.InMemorySpendLedger(),
         conversion=memory.InMemoryConversionLog(CONVERSION_BUCKET),
+        cooldowns=memory.InMemoryCooldowns(),
     )
 
 
@@ -488,6 +495,7 @@ class Container(_Container):
         prices=providers.Callable(lambda s: s.sms_prices, settings),
         caps=providers.Callable(lambda s: s.spend_cap, settings),
     )
+    cooldowns: providers.Provider[Cooldowns] = _of(stores, lambda s: s.cooldowns)
     counted_events: providers.Provider[EventSink] = providers.Singleton(
         CountingEvents, activity=activity, hooks=hooks
     )
@@ -585,6 +593,32 @@ class Container(_Container):
         get_profile=get_profile,
         clock=clock,
         events=events,
+        cooldowns=cooldowns,
+        secret=secret,
+    )
+    check_step_up: providers.Provider[CheckStepUp] = providers.Singleton(
+        CheckStepUp,
+        policy=policy,
+        challenges=challenges,
+        limiter=limiter,
+        clock=clock,
+        secret=secret,
+    )
+    erase_account: providers.Provider[EraseAccount] = providers.Singleton(
+        EraseAccount,
+        policy=policy,
+        unit_of_work=unit_of_work,
+        sessions=sessions,
+        cooldowns=cooldowns,
+        clock=clock,
+        secret=secret,
+        events=events,
+    )
+    request_deletion: providers.Provider[RequestDeletion] = providers.Singleton(
+        RequestDeletion, unit_of_work=unit_of_work, request_code=request_code
+    )
+    confirm_deletion: providers.Provider[ConfirmDeletion] = providers.Singleton(
+        ConfirmDeletion, check=check_step_up, erase=erase_account
     )
     delivery_status: providers.Provider[DeliveryStatus] = providers.Singleton(
         DeliveryStatus,
@@ -615,6 +649,9 @@ class Container(_Container):
     )
     revoke_other_sessions: providers.Provider[RevokeOtherSessions] = providers.Singleton(
         RevokeOtherSessions, sessions=sessions, clock=clock
+    )
+    delete_user: providers.Provider[DeleteUser] = providers.Singleton(
+        DeleteUser, policy=policy, unit_of_work=unit_of_work, erase=erase_account
     )
     show_user: providers.Provider[ShowUser] = providers.Singleton(
         ShowUser, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock

@@ -181,6 +181,11 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     _answering(domain.ReferralAlreadyApplied, 409, "the user already applied a code"),
     _answering(domain.OwnReferralCode, 409, "the user's own code"),
     _answering(domain.ReferralCycle, 409, "applying it would close a cycle"),
+    _answering(
+        domain.ReferralCooldown,
+        409,
+        "the number belonged to an account deleted within the re-registration cooldown",
+    ),
     ErrorKind(
         413,
         "payload_too_large",

@@ -23,9 +23,11 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from referrals.application.apply_referral import ApplyReferral
+from referrals.application.delete_account import ConfirmDeletion, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery_status import DeliveryStatus
 from referrals.application.operations import (
+    DeleteUser,
     GetStats,
     ListReferred,
     ResetLimits,
@@ -43,6 +45,7 @@ from referrals.application.ports import (
     CircuitBreaker,
     Clock,
     CodeSender,
+    Cooldowns,
     DeliveryLedger,
     DeliveryLog,
     EventSink,
@@ -90,12 +93,15 @@ class Service:
     list_sessions: ListSessions
     revoke_session: RevokeSession
     revoke_other_sessions: RevokeOtherSessions
+    request_deletion: RequestDeletion
+    confirm_deletion: ConfirmDeletion
     deliver_code: DeliverCode
     code_sender: CodeSender
     """The queue :attr:`request_code` hands codes to."""
     show_user: ShowUser
     list_referred: ListReferred
     revoke_sessions: RevokeSessions
+    delete_user: DeleteUser
     reset_limits: ResetLimits
     get_stats: GetStats
     readiness: Readiness
@@ -165,6 +171,7 @@ class Adapters:
     channel the routes name and this lacks is an error at start."""
     circuit: CircuitBreaker | None = None
     delivery_log: DeliveryLog | None = None
+    cooldowns: Cooldowns | None = None
     clock: Clock | None = None
     deliveries: Deliveries | None = None
     """The webhooks' deliveries over the outbox of ``unit_of_work``'s store
@@ -225,6 +232,7 @@ def build_container(
     use(container.code_sender, chosen.code_sender)
     use(container.circuit, chosen.circuit)
     use(container.delivery_log, chosen.delivery_log)
+    use(container.cooldowns, chosen.cooldowns)
     use(container.clock, chosen.clock)
     use(container.deliveries, chosen.deliveries)
     use(container.webhook_poster, chosen.webhook_poster)
@@ -262,6 +270,9 @@ def service_of(container: Container) -> providers.Provider[Service]:
         list_sessions=container.list_sessions,
         revoke_session=container.revoke_session,
         revoke_other_sessions=container.revoke_other_sessions,
+        request_deletion=container.request_deletion,
+        confirm_deletion=container.confirm_deletion,
+        delete_user=container.delete_user,
         deliver_code=container.deliver_code,
         code_sender=container.code_sender,
         show_user=container.show_user,

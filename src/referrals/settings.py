@@ -703,6 +703,8 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("SESSION_TTL", "policy.session_ttl", _positive_float, SECONDS),
     Variable("USUAL_NETWORK_TTL", "policy.usual_network_ttl", _positive_float, SECONDS),
+    Variable("STEP_UP_AGE", "policy.step_up_age", _positive_float, SECONDS),
+    Variable("REREGISTER_COOLDOWN", "policy.reregister_cooldown", _positive_float, SECONDS),
     Variable("COOKIE_SECURE", "cookie_secure", _bool, "true or false"),
     Variable(
         "SMS_GATEWAY",

@@ -20,6 +20,7 @@ from referrals.adapters.memory import (
     InMemoryChallengeStore,
     InMemoryCircuitBreaker,
     InMemoryConversionLog,
+    InMemoryCooldowns,
     InMemoryDeliveries,
     InMemoryDeliveryLedger,
     InMemoryDeliveryLog,
@@ -33,6 +34,7 @@ from referrals.adapters.redis import (
     RedisChallengeStore,
     RedisCircuitBreaker,
     RedisConversionLog,
+    RedisCooldowns,
     RedisDeliveryLedger,
     RedisDeliveryLog,
     RedisRateLimiter,
@@ -48,6 +50,7 @@ from referrals.application.ports import (
     ChallengeStore,
     CircuitBreaker,
     ConversionLog,
+    Cooldowns,
     DeliveryLedger,
     DeliveryLog,
     RateLimiter,
@@ -138,6 +141,12 @@ async def sessions(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore
 
 def cached_sessions(client: Any, prefix: str) -> CachedRedisSessionStore:
     return CachedRedisSessionStore(client, prefix, capacity=1_000, timeout=TIMEOUT)
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def cooldowns(request: pytest.FixtureRequest) -> AsyncIterator[Cooldowns]:
+    async with _adapter(request, InMemoryCooldowns, RedisCooldowns) as store:
+        yield store
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

@@ -364,7 +364,7 @@ async def test_one_byte_over_16_kib_is_too_large(client: AsyncTestClient[Any]) -
         ("PUT", "/api/verify/some-token/"),
         ("PATCH", "/api/verify/some-token"),
         ("PUT", "/api/profile/"),
-        ("DELETE", "/api/profile"),
+        ("PATCH", "/api/profile"),
         ("PATCH", "/api/profile/"),
         ("PUT", "/api/logout/"),
         ("DELETE", "/api/logout"),

@@ -103,7 +103,13 @@ async def test_following_the_links_logs_in_and_reads_the_profile(
     assert verified.status_code == 200, verified.text
     api.client.cookies.clear()  # only the link's header authenticates what follows
     followed = links_of(document, "referrals_verify")
-    assert set(followed) == {"read_profile", "apply_referral", "logout", "list_sessions"}
+    assert set(followed) == {
+        "read_profile",
+        "apply_referral",
+        "logout",
+        "list_sessions",
+        "delete_profile",
+    }
     read = followed["read_profile"]
     headers = {
         name.removeprefix("header."): value

@@ -15,8 +15,8 @@ from tests.e2e.conftest import Api
 @pytest.mark.parametrize(
     ("path", "methods"),
     [
-        ("/api/profile/", {"GET", "POST", "OPTIONS"}),
-        ("/api/profile", {"GET", "POST", "OPTIONS"}),
+        ("/api/profile/", {"GET", "POST", "DELETE", "OPTIONS"}),
+        ("/api/profile", {"GET", "POST", "DELETE", "OPTIONS"}),
         ("/api/logout/", {"GET", "POST", "OPTIONS"}),
         ("/api/login/", {"POST", "OPTIONS"}),
         ("/api/verify/some-token/", {"GET", "POST", "OPTIONS"}),

@@ -28,6 +28,7 @@ def template(raw_url: str) -> str:
     path = raw_url.removeprefix("{{baseUrl}}").split("?")[0].rstrip("/")
     path = re.sub(r"/receipts/[^/]+", "/receipts/{channel}", path)
     path = re.sub(r"/sessions/\{\{\w+\}\}", "/sessions/{session_id}", path)
+    path = re.sub(r"/delete/\{\{\w+\}\}", "/delete/{deletion}", path)
     return re.sub(r"/verify/[^/]+", "/verify/{token}", path)
 
 

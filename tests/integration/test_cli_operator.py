@@ -256,3 +256,21 @@ def test_commands_that_need_shared_stores_say_so_without_redis(
         assert "REFERRALS_REDIS_URL is not set" in err
     status, stats, _ = run(capsys, "stats")
     assert (status, stats["codes_sent_last_day"], stats["users"]) == (0, None, 0)
+
+
+def test_an_operator_deletes_an_account_only_with_yes(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(env)
+    session = asyncio.run(_sign_in(settings, FAN))
+    status, _, err = run(capsys, "users", "delete", FAN)
+    assert status == 2
+    assert "add --yes" in err
+    assert asyncio.run(_authenticates(settings, session))
+
+    status, deleted, _ = run(capsys, "users", "delete", FAN, "--yes")
+
+    assert (status, deleted["phone"], deleted["deleted"]) == (0, FAN, True)
+    assert not asyncio.run(_authenticates(settings, session))
+    status, _, err = run(capsys, "users", "show", FAN)
+    assert (status, err.strip()) == (1, f"referrals users show: no user has phone {FAN}")

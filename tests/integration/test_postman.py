@@ -73,6 +73,7 @@ def test_the_collection_passes_against_a_live_server(
         "REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3",
         "REFERRALS_EXPOSE_CODES": "true",
         "REFERRALS_SMS_DELAY": "0-0",
+        "REFERRALS_TEST_PHONES": "+79990000999:1234",  # the deletion folder's phone
     }
     with serving(env, tmp_path) as (url, _):
         result = subprocess.run(

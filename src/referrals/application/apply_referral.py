@@ -19,23 +19,25 @@ from referrals.application.events import (
     ReferralRefused,
 )
 from referrals.application.policy import Policy
-from referrals.application.ports import Clock, EventSink, RateLimiter, UnitOfWorkFactory
+from referrals.application.ports import Clock, Cooldowns, EventSink, RateLimiter, UnitOfWorkFactory
 from referrals.application.profile import GetProfile, Profile
-from referrals.domain.codes import InviteCode, normalize_invite_code
+from referrals.domain.codes import InviteCode, normalize_invite_code, phone_alias
 from referrals.domain.errors import (
     DomainError,
     OwnReferralCode,
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
+    ReferralCooldown,
     ReferralCycle,
 )
-from referrals.domain.user import ensure_can_apply
+from referrals.domain.user import User, ensure_can_apply
 
 RULE_REFUSALS: tuple[type[DomainError], ...] = (
     ReferralCodeNotFound,
     ReferralAlreadyApplied,
     OwnReferralCode,
     ReferralCycle,
+    ReferralCooldown,
 )
 """The rules' refusals, which :class:`ReferralRefused` reports by their ``code``."""
 
@@ -70,6 +72,11 @@ class ApplyReferral:
     clock: Clock
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`ReferralApplied` goes; no hooks by default."""
+    cooldowns: Cooldowns | None = None
+    """Numbers of deleted accounts: none of them applies a code until its
+    cooldown ends (``ReferralCooldown``, docs/account.md); ``None``: no such rule."""
+    secret: bytes = field(default=b"", repr=False)
+    """The key of the phone aliases ``cooldowns`` keeps."""
 
     async def __call__(self, user_id: int, typed_code: str) -> Profile:
         async with rate_limits.ReportLimits(self.events, self.clock, "apply"):
@@ -116,7 +123,10 @@ class ApplyReferral:
             user = await uow.users.lock(user_id)
             if user is None:
                 raise NotAuthenticated()
+            await self._check_cooldown(user)
             owner = await uow.users.get_by_invite_code(code)
+            if owner is not None and owner.erased:  # a deleted account's code is retired
+                owner = None
             chain: list[int] = []
             if owner is not None and owner.id != user.id and user.referrer_id is None:
                 chain = await uow.users.referrers_of(owner.id)
@@ -131,3 +141,10 @@ class ApplyReferral:
             outbox.stage(uow, [applied])
             await uow.commit()
         return applied
+
+    async def _check_cooldown(self, user: User) -> None:
+        if self.cooldowns is None or user.referrer_id is not None:
+            return
+        alias = phone_alias(self.secret, user.phone)
+        if await self.cooldowns.ends(alias, self.clock.now()) is not None:
+            raise ReferralCooldown()

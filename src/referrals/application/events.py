@@ -68,6 +68,14 @@ class ReferralApplied(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountDeleted(Event):
+    """``user_id`` deleted their account (or an operator did): its phone is
+    erased; the id stays, anonymous, in referral counts."""
+
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeSent(Event):
     """The SMS gateway accepted a login code for ``phone`` (in the process
     that delivers codes: the worker, or the API with the in-process queue)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 
+from referrals.application import rate_limits
 from referrals.application.policy import Policy
 from referrals.application.ports import RateLimiter
 from referrals.domain.limits import Limit, Quota, Refusal, Rule
@@ -80,3 +81,29 @@ async def acquire(
         return refusal, taken  # not a usual network: the lock holds
     taken = quotas(True)
     return await limiter.acquire(taken, now, ticket), taken
+
+
+async def charge_verification(
+    limiter: RateLimiter, policy: Policy, alias: str, address: str, now: float, ticket: str
+) -> Sequence[Quota]:
+    """Charge one check of a code (a login's or a step-up's) before it is
+    looked at: one verification on the address, and one wrong code on the
+    phone (from anywhere, and from this address), the owner's usual networks
+    passing the phone's lock (see :func:`acquire`). Raises the limit's error
+    when full; returns the wrong-code quotas, to give back if the code was
+    right (``rate_limits.refund`` with ``ticket``)."""
+    client = rate_limits.client_group(address, policy.ipv6_prefix)
+
+    def charged(owner: bool) -> list[Quota]:
+        verify = rate_limits.ip_verify(policy, client)
+        if not alias:
+            return [verify]
+        failures = [rate_limits.phone_failures(policy, alias, client, owner=owner)]
+        if owner:
+            failures.append(usual_failures(policy, alias, address))
+        return [verify, *failures]
+
+    refusal, taken = await acquire(limiter, policy, charged, alias, address, now, ticket)
+    if refusal is not None:
+        raise rate_limits.refusal_error(refusal)
+    return taken[1:]

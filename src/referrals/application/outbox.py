@@ -26,6 +26,7 @@ from typing import Any
 
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import (
+    AccountDeleted,
     CodeDelivered,
     CodeSent,
     CodeUndeliverable,
@@ -51,10 +52,13 @@ EXPORTED: dict[type[Event], str] = {
     CodeDelivered: "code.delivered",
     CodeUndeliverable: "delivery.failed",
     LimitReached: "limit.reached",
+    AccountDeleted: "account.deleted",
 }
 """The events written to the outbox, by their exported type name."""
 
-STATE_CHANGES = frozenset({"user.created", "login.succeeded", "referral.applied"})
+STATE_CHANGES = frozenset(
+    {"user.created", "login.succeeded", "referral.applied", "account.deleted"}
+)
 """Types written by the use case in the unit of work of their change; the
 others (no state change) are written by :class:`OutboxEvents` when some
 endpoint subscribes to them."""

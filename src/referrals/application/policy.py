@@ -77,6 +77,12 @@ class Policy:
     """Codes sent per IPv6 network of ``ipv6_network_prefix`` bits."""
     session_ttl: float = 30 * DAY
     """Seconds a session lasts."""
+    step_up_age: float = 600.0
+    """A session older than this confirms a fresh code sent to the current
+    number before changing it (docs/account.md)."""
+    reregister_cooldown: float = 30 * DAY
+    """Seconds a deleted account's number cannot apply an invite code (the
+    anti-abuse rule of docs/account.md)."""
     default_region: str = "RU"
     """Region of numbers typed without ``+``."""
     allowed_regions: frozenset[str] = field(default_factory=frozenset)
@@ -108,6 +114,8 @@ class Policy:
             "resend_cooldown",
             "session_ttl",
             "usual_network_ttl",
+            "step_up_age",
+            "reregister_cooldown",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be above 0")

@@ -184,6 +184,22 @@ class SessionStore(Protocol):
         ...
 
 
+class Cooldowns(Protocol):
+    """Numbers of deleted accounts, kept as their keyed hash (the phone alias,
+    see :func:`~referrals.domain.codes.phone_alias`) until their cooldown
+    ends, so that deleting an account and signing up again earns no second
+    invite code (``docs/account.md``). Nothing else of the number is kept."""
+
+    async def start(self, alias: str, until: float, now: float) -> None:
+        """Keep ``alias`` until ``until``; a cooldown running already ends at
+        the later of the two."""
+        ...
+
+    async def ends(self, alias: str, now: float) -> float | None:
+        """When ``alias``'s cooldown ends, or ``None`` if none runs at ``now``."""
+        ...
+
+
 class ActivityLog(Protocol):
     """Counts of what happened (codes sent, logins), by hour, shared by every
     process, so an operator sees the whole service's figures.
@@ -233,6 +249,14 @@ class UserRepository(Protocol):
         """Insert a new user; ``None`` (and nothing written) if the phone or
         the invite code is already taken, including by a concurrent insert.
         ``created_by`` (a login tag) is kept and read back in ``User.created_by``."""
+        ...
+
+    async def erase(self, user_id: int) -> User | None:
+        """Delete an account: its phone becomes
+        :func:`~referrals.domain.user.erased_phone` (its row, id, invite code
+        and referral edges stay, anonymous) and the events of theirs already
+        in the outbox are dropped (they hold the phone). The user as it was,
+        or ``None`` (nothing written) for an unknown or already deleted one."""
         ...
 
     async def welcome(self, user_id: int) -> bool:

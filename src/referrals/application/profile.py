@@ -13,7 +13,12 @@ from referrals.domain.codes import InviteCode
 from referrals.domain.errors import InvalidInput
 from referrals.domain.phone import Phone
 from referrals.domain.texts import N_
-from referrals.domain.user import User
+from referrals.domain.user import DELETED_USER, ERASED_MARK, User
+
+
+def shown(phone: Phone) -> Phone:
+    """A referral's phone as its referrer sees it: "deleted user" for a deleted account."""
+    return Phone(DELETED_USER) if phone.startswith(ERASED_MARK) else phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +107,7 @@ class GetProfile:
         after = decode_cursor(cursor) if cursor else 0
         async with self.unit_of_work(read_only=True) as uow:
             found = await uow.users.profile(user_id, after, size + 1)
-        if found is None:
+        if found is None or found[0].erased:  # a session outlived its user
             raise NotAuthenticated()
         user, page = found
         more = len(page) > size
@@ -112,7 +117,7 @@ class GetProfile:
             phone=user.phone,
             invite_code=user.invite_code,
             used_invite_code=user.used_invite_code,
-            referred_phones=tuple(r.phone for r in page),
+            referred_phones=tuple(shown(r.phone) for r in page),
             referred_count=user.referred_count,
             next_cursor=encode_cursor(page[-1].rank) if more else None,
         )
@@ -127,6 +132,6 @@ class GetUser:
     async def __call__(self, user_id: int) -> User:
         async with self.unit_of_work(read_only=True) as uow:
             user = await uow.users.get(user_id)
-        if user is None:  # a session outlived its user
+        if user is None or user.erased:  # a session outlived its user
             raise NotAuthenticated()
         return user

@@ -19,6 +19,7 @@ from referrals.domain.challenge import Challenge
 from referrals.domain.codes import (
     challenge_id,
     code_digest,
+    for_purpose,
     generate_confirmation_code,
     new_login_token,
     phone_alias,
@@ -41,6 +42,9 @@ class CodeRequest:
     as its network, see ``Policy.ipv6_prefix``)."""
     language: str | None = None
     """The language of the SMS (e.g. ``ru`` or ``ru-RU``); the default one if unset."""
+    purpose: str = ""
+    """Empty for a login; a step-up's purpose and user (``delete:42``), which
+    its code is bound to (see :func:`~referrals.domain.codes.for_purpose`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +148,7 @@ class RequestCode:
         challenge = Challenge(
             id=login,
             phone=phone,
-            code_digest=code_digest(self.secret, login, code),
+            code_digest=code_digest(self.secret, for_purpose(login, request.purpose), code),
             expires_at=now + policy.code_ttl,
             max_attempts=policy.code_max_attempts,
         )

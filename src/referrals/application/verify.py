@@ -42,7 +42,6 @@ from referrals.domain.codes import (
 )
 from referrals.domain.device import device_of
 from referrals.domain.errors import ChallengeExpired, CodeInvalid
-from referrals.domain.limits import Quota
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
@@ -131,24 +130,10 @@ class Verify:
         code = normalize_confirmation_code(command.code, policy.code_length)
         login = challenge_id(self.secret, command.token)
         alias = alias_of(login)
-        client = rate_limits.client_group(command.client_ip, policy.ipv6_prefix)
-
-        def charged(owner: bool) -> list[Quota]:
-            verify = rate_limits.ip_verify(policy, client)
-            if not alias:
-                return [verify]
-            failures = [rate_limits.phone_failures(policy, alias, client, owner=owner)]
-            if owner:
-                failures.append(lockout.usual_failures(policy, alias, command.client_ip))
-            return [verify, *failures]
-
         ticket = secrets.token_hex(8)
-        refusal, taken = await lockout.acquire(
-            self.limiter, policy, charged, alias, command.client_ip, self.clock.now(), ticket
-        )
-        if refusal is not None:
-            raise rate_limits.refusal_error(refusal)
-        failures = taken[1:]  # given back if no wrong code was given
+        failures = await lockout.charge_verification(
+            self.limiter, policy, alias, command.client_ip, self.clock.now(), ticket
+        )  # given back if no wrong code was given
         if not alias:  # not a token we issued: no login to look at
             raise ChallengeExpired()
 

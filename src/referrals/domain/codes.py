@@ -150,6 +150,13 @@ def login_tag(challenge_id: str) -> str:
     return challenge_id.rpartition(".")[2][:LOGIN_TAG_LENGTH]
 
 
+def for_purpose(challenge_id: str, purpose: str) -> str:
+    """What a code's digest binds: the challenge id, and for a step-up (a
+    deletion, a phone change) its purpose and user, so that its code opens
+    nothing else and a login's code opens no step-up."""
+    return f"{challenge_id}/{purpose}" if purpose else challenge_id
+
+
 def code_digest(secret: bytes, challenge_id: str, code: str) -> str:
     """The keyed hash (HMAC-SHA256) a challenge keeps instead of its code.
 

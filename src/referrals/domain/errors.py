@@ -104,3 +104,11 @@ class SessionNotFound(DomainError, code="session_not_found"):
     """Not a live session of the caller's (unknown, ended, or someone else's)."""
 
     message = N_("You have no live session with this id.")
+
+
+class ReferralCooldown(DomainError, code="referral_cooldown"):
+    """The phone's account was deleted lately: no invite code until the cooldown ends."""
+
+    message = N_(
+        "This number belonged to a deleted account lately: it cannot apply an invite code yet."
+    )

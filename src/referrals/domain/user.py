@@ -34,6 +34,24 @@ class User:
     referred_count: int = 0
     created_by: str | None = None
 
+    @property
+    def erased(self) -> bool:
+        """Whether the account was deleted: its row stays, anonymous, so the
+        referral counts stay true (``docs/account.md``)."""
+        return self.phone.startswith(ERASED_MARK)
+
+
+ERASED_MARK = "~"
+"""What a deleted account's phone starts with: no phone number does (E.164
+starts with ``+``)."""
+DELETED_USER = "deleted user"
+"""How a deleted account shows in someone's list of referrals."""
+
+
+def erased_phone(user_id: int) -> Phone:
+    """What a deleted account keeps in place of its phone: unique, and no number."""
+    return Phone(f"{ERASED_MARK}{user_id}")
+
 
 def ensure_can_apply(user: User, owner: User | None, owner_referrers: Collection[int]) -> User:
     """Raise the refusal that applies, if any, to ``user`` entering ``owner``'s code.

@@ -13,7 +13,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.operations import UserNotFound
@@ -30,6 +30,10 @@ NOT_SHARED = (
     "REFERRALS_REDIS_URL is not set: sessions, limits, deliveries and activity live inside"
     " the serving process, out of this command's reach"
 )
+
+
+if TYPE_CHECKING:
+    from referrals.container import Container
 
 
 class Unreachable(Exception):
@@ -56,6 +60,13 @@ def add_commands(commands: Any) -> None:
     referred.add_argument("owner", metavar="CODE|PHONE", help="the referrer's invite code or phone")
     referred.add_argument("--limit", type=int, default=None, help="page size (default 100)")
     referred.add_argument("--cursor", default=None, help="the next_cursor of the previous page")
+    delete = users.add_parser(
+        "delete",
+        parents=[as_json],
+        help="delete an account as its owner can: phone erased, sessions ended (docs/account.md)",
+    )
+    delete.add_argument("phone", metavar="PHONE")
+    delete.add_argument("--yes", action="store_true", help="really delete it (it cannot be undone)")
 
     sessions = commands.add_parser("sessions", help="manage sessions").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -122,7 +133,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         if args.command == "users" and args.action == "show":
             report = await (await resolve(container.show_user))(args.phone)
             return output.user_report(report, sessions_known=settings.shared_stores)
-        if args.command == "users":
+        if args.command == "users" and args.action == "referred":
             list_referred = await resolve(container.list_referred)
             page = await list_referred(args.owner, args.cursor, args.limit)
             return output.referred_page(page)
@@ -133,16 +144,28 @@ async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             return output.stats(stats, activity_known=settings.shared_stores)
         if not settings.shared_stores:
             raise Unreachable(NOT_SHARED)
-        if args.command == "deliveries":
-            found = await (await resolve(container.show_deliveries))(args.phone, args.limit)
-            return output.deliveries(found)
-        if args.command == "sessions":
-            revoked = await (await resolve(container.revoke_sessions))(args.phone)
-            return output.sessions_revoked(revoked)
-        reset = await (await resolve(container.reset_limits))(args.phone)
-        return output.limits_reset(reset)
+        return await _run_shared(container, args)
     finally:
         await close(container)
+
+
+async def _run_shared(container: Container, args: argparse.Namespace) -> dict[str, Any]:
+    """The commands that need the stores the API shares (Redis)."""
+    from referrals.container import resolve
+
+    if args.command == "deliveries":
+        found = await (await resolve(container.show_deliveries))(args.phone, args.limit)
+        return output.deliveries(found)
+    if args.command == "users":  # delete
+        if not args.yes:
+            raise InvalidInput("yes", "Deleting cannot be undone: add --yes to do it.")
+        deleted = await (await resolve(container.delete_user))(args.phone)
+        return output.user_deleted(deleted)
+    if args.command == "sessions":
+        revoked = await (await resolve(container.revoke_sessions))(args.phone)
+        return output.sessions_revoked(revoked)
+    reset = await (await resolve(container.reset_limits))(args.phone)
+    return output.limits_reset(reset)
 
 
 def run_operator_command(

@@ -54,6 +54,10 @@ def referred_page(page: ReferredPage) -> dict[str, Any]:
     }
 
 
+def user_deleted(user: User) -> dict[str, Any]:
+    return {"id": user.id, "phone": user.phone, "deleted": True}
+
+
 def sessions_revoked(result: SessionsRevoked) -> dict[str, Any]:
     return {"id": result.user.id, "phone": result.user.phone, "revoked_sessions": result.revoked}
 

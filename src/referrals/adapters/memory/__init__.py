@@ -10,6 +10,7 @@ from referrals.adapters.memory.activity import InMemoryActivityLog
 from referrals.adapters.memory.challenges import InMemoryChallengeStore
 from referrals.adapters.memory.circuit import InMemoryCircuitBreaker
 from referrals.adapters.memory.conversion import InMemoryConversionLog
+from referrals.adapters.memory.cooldowns import InMemoryCooldowns
 from referrals.adapters.memory.deliveries import InMemoryDeliveries
 from referrals.adapters.memory.delivery import (
     InMemoryDeliveryLedger,
@@ -29,6 +30,7 @@ __all__ = [
     "InMemoryChallengeStore",
     "InMemoryCircuitBreaker",
     "InMemoryConversionLog",
+    "InMemoryCooldowns",
     "InMemoryDeliveries",
     "InMemoryDeliveryLedger",
     "InMemoryDeliveryLog",

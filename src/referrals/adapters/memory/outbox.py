@@ -33,3 +33,9 @@ class InMemoryOutboxRows:
             raise ValueError("an event id is written once")
         self.rows.extend(events)
         self._ids.update(ids)
+
+    def forget(self, user_ids: list[int]) -> None:
+        """Drop the events of these users (their accounts were deleted)."""
+        if user_ids:
+            gone = set(user_ids)
+            self.rows = [row for row in self.rows if row.user_id not in gone]

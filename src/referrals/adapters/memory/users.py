@@ -16,7 +16,7 @@ from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
 from referrals.application.errors import ConcurrencyConflict
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
-from referrals.domain.user import Referral, Totals, User
+from referrals.domain.user import Referral, Totals, User, erased_phone
 
 
 class InMemoryUsers:
@@ -43,6 +43,8 @@ class InMemoryUserRepository:
     def __init__(self, state: InMemoryUsers) -> None:
         self._state = state
         self.undo: list[tuple[int, User | None]] = []
+        self.forgotten: list[int] = []
+        """Users whose outbox events go when the unit commits."""
 
     def _save(self, user: User, previous: User | None) -> None:
         self.undo.append((user.id, previous))
@@ -70,6 +72,19 @@ class InMemoryUserRepository:
         state.created_at[user.id] = time.time()
         self._save(user, None)
         return user
+
+    async def erase(self, user_id: int) -> User | None:
+        user = self._state.by_id.get(user_id)
+        if user is None or user.erased:
+            return None
+        self._repoint(user, erased_phone(user_id))
+        self.forgotten.append(user_id)
+        return user
+
+    def _repoint(self, user: User, phone: Phone) -> None:
+        del self._state.id_by_phone[user.phone]
+        self._state.id_by_phone[phone] = user.id
+        self._save(dataclasses.replace(user, phone=phone, created_by=None), user)
 
     async def welcome(self, user_id: int) -> bool:
         user = self._state.by_id.get(user_id)
@@ -146,8 +161,12 @@ class InMemoryUserRepository:
                 continue
             if current.referrer_id is not None and previous.referrer_id is None:
                 state.referred[current.referrer_id].remove(user_id)
+            if current.phone != previous.phone:
+                del state.id_by_phone[current.phone]
+                state.id_by_phone[previous.phone] = user_id
             state.by_id[user_id] = previous
         self.undo.clear()
+        self.forgotten.clear()
 
 
 class InMemoryUnitOfWork:
@@ -173,5 +192,7 @@ class InMemoryUnitOfWork:
             self._state.lock.release()
 
     async def commit(self) -> None:
+        self._state.outbox.forget(self.users.forgotten)
         self._state.outbox.extend(self.outbox.take())
         self.users.undo.clear()
+        self.users.forgotten.clear()

@@ -14,6 +14,7 @@ from referrals.adapters.redis.challenges import RedisChallengeStore
 from referrals.adapters.redis.circuit import RedisCircuitBreaker
 from referrals.adapters.redis.client import RedisClient, connect_redis
 from referrals.adapters.redis.conversion import RedisConversionLog
+from referrals.adapters.redis.cooldowns import RedisCooldowns
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
 from referrals.adapters.redis.delivery_log import RedisDeliveryLog
 from referrals.adapters.redis.rate_limiter import RedisRateLimiter
@@ -26,6 +27,7 @@ __all__ = [
     "RedisCircuitBreaker",
     "RedisClient",
     "RedisConversionLog",
+    "RedisCooldowns",
     "RedisDeliveryLedger",
     "RedisDeliveryLog",
     "RedisRateLimiter",

@@ -41,7 +41,7 @@ from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
-from referrals.domain.user import User
+from referrals.domain.user import User, erased_phone
 
 Row = Sequence[Any]
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -108,6 +108,15 @@ class SqlUserRepository(ABC):
         return await self._one(
             self._sql.add_user, phone=str(phone), code=str(invite_code), created_by=created_by
         )
+
+    async def erase(self, user_id: int) -> User | None:
+        user = await self.lock(user_id)
+        if user is None or user.erased:
+            return None
+        phone = str(erased_phone(user_id))
+        await self._execute.rowcount(self._sql.erase_user, user_id=user_id, phone=phone)
+        await self._execute.rowcount(self._sql.forget_events, user_id=user_id)
+        return user
 
     async def welcome(self, user_id: int) -> bool:
         return await self._execute.rowcount(self._sql.welcome_user, user_id=user_id) == 1

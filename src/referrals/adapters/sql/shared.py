@@ -50,7 +50,7 @@ def _clauses(dialect: str, namespace: Namespace) -> Mapping[str, Executable]:
     """The repository's statements as SQLAlchemy clauses, by their compiled SQL
     (what :class:`SqlUserRepository` hands its executor)."""
     compiled = statements_for(dialect, namespace)
-    built = statement_clauses(tables_for(namespace).users, dialect)
+    built = statement_clauses(tables_for(namespace), dialect)
     return {getattr(compiled, name).sql: cast(Executable, built[name]) for name in built}
 
 

@@ -12,14 +12,14 @@ import functools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Table, bindparam, func, null, select, update
+from sqlalchemy import Integer, bindparam, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 from referrals.adapters.sql.compiled import Compiled, compile_statement
 from referrals.adapters.sql.namespace import Namespace
-from referrals.adapters.sql.tables import tables_for
+from referrals.adapters.sql.tables import Tables, tables_for
 
 INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 """INSERT … ON CONFLICT DO NOTHING RETURNING: the upsert is each dialect's own."""
@@ -57,10 +57,13 @@ class Statements:
     chain_users: Compiled
     count_users: Compiled
     top_referrers: Compiled
+    erase_user: Compiled
+    forget_events: Compiled
 
 
-def statement_clauses(users: Table, dialect_name: str) -> dict[str, ClauseElement]:
-    """The statements on ``users``, by the name of their :class:`Statements` field."""
+def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElement]:
+    """The statements on ``tables``, by the name of their :class:`Statements` field."""
+    users = tables.users
     c = users.c
     columns = tuple(c[name] for name in UserRow._fields)
     by_id = select(*columns).where(c.id == bindparam("user_id"))
@@ -131,6 +134,13 @@ def statement_clauses(users: Table, dialect_name: str) -> dict[str, ClauseElemen
         .where(c.referred_count > 0)
         .order_by(c.referred_count.desc(), c.id)
         .limit(bindparam("top", type_=Integer)),
+        # Deleting an account (docs/account.md): the phone goes, the row stays.
+        "erase_user": update(users)
+        .where(c.id == bindparam("user_id"))
+        .values(phone=bindparam("phone"), created_by=null()),
+        "forget_events": delete(tables.outbox).where(
+            tables.outbox.c.user_id == bindparam("user_id")
+        ),
     }
 
 
@@ -152,8 +162,7 @@ def statements_for(dialect_name: str, namespace: Namespace) -> Statements:
     """The statements on ``namespace``'s tables compiled for ``postgresql``
     (psycopg, ``%s``) or ``sqlite`` (sqlite3, ``?``), once each."""
     dialect = dialect_named(dialect_name)
-    users = tables_for(namespace).users
-    built = statement_clauses(users, dialect_name)
+    built = statement_clauses(tables_for(namespace), dialect_name)
     return Statements(
         **{name: compile_statement(statement, dialect) for name, statement in built.items()}
     )

@@ -8,6 +8,7 @@ region) but any region is accepted: a user of a region no longer served can
 still be looked up.
 """
 
+from referrals.application.operations.delete_user import DeleteUser
 from referrals.application.operations.deliveries import PhoneDeliveries, ShowDeliveries
 from referrals.application.operations.lookup import UserNotFound, find_user
 from referrals.application.operations.referred import ListReferred, ReferredPage
@@ -18,6 +19,7 @@ from referrals.application.operations.stats import ChannelConversion, GetStats, 
 
 __all__ = [
     "ChannelConversion",
+    "DeleteUser",
     "GetStats",
     "LimitsReset",
     "ListReferred",

@@ -62,17 +62,20 @@ def linked(links: Mapping[str, Link], status: int = 200) -> type[Operation]:
     return LinkedOperation
 
 
-def after_login(name: str, *, codes_exposed: bool) -> type[Operation]:
+def after_login(
+    name: str, *, codes_exposed: bool, target: str = "verify", param: str = "token"
+) -> type[Operation]:
     """The login answer leads to verify: its token in the path, and when codes
-    are exposed, its ``confirm_code`` in the body (else the SMS has the code)."""
+    are exposed, its ``confirm_code`` in the body (else the SMS has the code).
+    A step-up's first answer leads to its ``target`` the same way."""
     body = {"confirm_code": "$response.body#/confirm_code"} if codes_exposed else None
     return linked(
         {
-            "verify": Link(
-                operation_id=operation_id(name, "verify"),
-                parameters={"path.token": "$response.body#/token"},
+            target: Link(
+                operation_id=operation_id(name, target),
+                parameters={f"path.{param}": "$response.body#/token"},
                 request_body=body,
-                description="Send the code of this login to its verify endpoint.",
+                description="Send the code of this answer to the endpoint that confirms it.",
             )
         }
     )
@@ -86,6 +89,7 @@ def after_verify(name: str) -> type[Operation]:
         "apply_referral": "apply_referral",
         "logout": "logout_post",
         "list_sessions": "list_sessions",
+        "delete_profile": "delete_profile",
     }
     return linked(
         {

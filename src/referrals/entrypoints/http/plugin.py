@@ -48,6 +48,7 @@ from referrals.entrypoints.http.handlers import EXCEPTION_HANDLERS
 from referrals.entrypoints.http.no_store import no_store
 from referrals.entrypoints.http.request_guard import guard_requests
 from referrals.entrypoints.http.request_id import request_ids
+from referrals.entrypoints.http.routes_account import account_routes
 from referrals.entrypoints.http.routes_auth import auth_routes
 from referrals.entrypoints.http.routes_profile import profile_routes
 from referrals.entrypoints.http.routes_receipts import receipt_routes
@@ -119,6 +120,7 @@ class ReferralsPlugin(InitPlugin, ReceiveRoutePlugin):
                 *profile_routes(runtime),
                 *receipt_routes(runtime),
                 *session_routes(runtime),
+                *account_routes(runtime),
             ],
             exception_handlers=EXCEPTION_HANDLERS,
             request_max_body_size=runtime.settings.max_body_size,

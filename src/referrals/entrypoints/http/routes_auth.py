@@ -51,10 +51,13 @@ BODY_ERRORS = (
 )
 
 
-def verify_link(request: AnyRequest, runtime: Runtime, token: str) -> str:
-    """The verify endpoint for ``token``: under the public URL when one is set,
-    else a path (with the ASGI root path). Never from the request's Host."""
-    path = request.app.route_reverse(runtime.route_name("verify"), token=token).rstrip("/") + "/"
+def verify_link(
+    request: AnyRequest, runtime: Runtime, token: str, route: str = "verify", param: str = "token"
+) -> str:
+    """The verify endpoint for ``token`` (or the ``route`` that confirms a
+    step-up's): under the public URL when one is set, else a path (with the
+    ASGI root path). Never from the request's Host."""
+    path = request.app.route_reverse(runtime.route_name(route), **{param: token}).rstrip("/") + "/"
     public = runtime.settings.public_url
     if public:
         return public.rstrip("/") + path

@@ -14,6 +14,7 @@ from referrals.entrypoints.http import links
 from referrals.entrypoints.http.guards import json_only
 from referrals.entrypoints.http.handlers import error_responses
 from referrals.entrypoints.http.options import options_route
+from referrals.entrypoints.http.routes_account import deletion_route
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import ApplyReferralIn, ProfileOut
 from referrals.entrypoints.http.session import session_token
@@ -88,7 +89,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         user_id = await service.authenticate(session_token(request))
         return ProfileOut.of(await service.apply_referral(user_id, data.used_referral_code))
 
-    profile_options = options_route(
-        "/profile/", runtime.route_name("profile_options"), read_profile, apply_referral
-    )
-    return [profile_options, read_profile, apply_referral]  # first, or Litestar adds its own
+    delete_profile = deletion_route(runtime, "/profile/", "delete_profile", "DELETE")
+    handlers = (read_profile, apply_referral, delete_profile)
+    profile_options = options_route("/profile/", runtime.route_name("profile_options"), *handlers)
+    return [profile_options, *handlers]  # first, or Litestar adds its own

@@ -175,3 +175,7 @@ class RevokedOut(msgspec.Struct, frozen=True):
 
 def _time(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+class DeletedOut(msgspec.Struct, frozen=True):
+    detail: str = "Account deleted."

@@ -20,6 +20,7 @@ from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.circuit import CircuitBreakerContract
 from referrals.testing.contracts.conversion import ConversionLogContract
+from referrals.testing.contracts.cooldowns import CooldownsContract
 from referrals.testing.contracts.deliveries import DeliveriesContract
 from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.delivery_log import DeliveryLogContract
@@ -34,6 +35,7 @@ __all__ = [
     "ChallengeStoreContract",
     "CircuitBreakerContract",
     "ConversionLogContract",
+    "CooldownsContract",
     "DeliveriesContract",
     "DeliveryLedgerContract",
     "DeliveryLogContract",

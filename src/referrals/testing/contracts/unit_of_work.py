@@ -15,7 +15,7 @@ from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import UnitOfWork, UnitOfWorkFactory
 from referrals.domain.codes import InviteCode, generate_invite_code
 from referrals.domain.phone import Phone
-from referrals.domain.user import Referral, User
+from referrals.domain.user import Referral, User, erased_phone
 
 T = TypeVar("T")
 
@@ -398,3 +398,69 @@ class UnitOfWorkContract:
             0,
         )
         assert [u.id for u in later.top_referrers] == [big.id]
+
+    # --- deleting an account (docs/account.md) ---
+
+    async def test_erasing_a_user_frees_the_phone_and_keeps_the_row(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user = await new_user(unit_of_work)
+        async with unit_of_work() as unit:
+            erased = await unit.users.erase(user.id)
+            await unit.commit()
+        assert erased == user
+        async with unit_of_work(read_only=True) as unit:
+            assert await unit.users.get_by_phone(user.phone) is None
+            found = await unit.users.get(user.id)
+            by_code = await unit.users.get_by_invite_code(user.invite_code)
+        assert found is not None
+        assert found.erased
+        assert found.phone == erased_phone(user.id)
+        assert (found.invite_code, found.created_by) == (user.invite_code, None)
+        assert by_code == found  # the code stays taken: never drawn again
+
+    async def test_an_erased_account_stays_in_its_referrers_count_and_pages(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        owner, fan, other = [await new_user(unit_of_work) for _ in range(3)]
+        await refer(unit_of_work, fan, owner)
+        await refer(unit_of_work, other, owner)
+        async with unit_of_work() as unit:
+            await unit.users.erase(fan.id)
+            await unit.commit()
+        assert (await reread(unit_of_work, owner)).referred_count == 2
+        async with unit_of_work(read_only=True) as unit:
+            page = await referrals(unit, owner.id, 0, 10)
+        assert [r.phone for r in page] == [erased_phone(fan.id), other.phone]
+        assert (await reread(unit_of_work, fan)).referrer_id == owner.id
+
+    async def test_erasing_twice_or_nobody_gives_none(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user = await new_user(unit_of_work)
+        async with unit_of_work() as unit:
+            assert await unit.users.erase(user.id) is not None
+            await unit.commit()
+        async with unit_of_work() as unit:
+            assert await unit.users.erase(user.id) is None
+            assert await unit.users.erase(user.id + 1000) is None
+
+    async def test_an_erasure_left_without_commit_keeps_the_phone(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user = await new_user(unit_of_work)
+        async with unit_of_work() as unit:
+            await unit.users.erase(user.id)
+        async with unit_of_work(read_only=True) as unit:
+            assert await unit.users.get_by_phone(user.phone) == user
+
+    async def test_an_erased_phone_signs_up_again_as_a_new_user(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user = await new_user(unit_of_work)
+        async with unit_of_work() as unit:
+            await unit.users.erase(user.id)
+            await unit.commit()
+        again = await new_user(unit_of_work, phone=user.phone)
+        assert again.id != user.id
+        assert not again.erased

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import time
 
 import httpx
 
+from referrals.adapters.sms.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from referrals.application.errors import DeliveryFailed, Failure
 from referrals.domain.messages import SmsMessage
 from referrals.domain.phone import masked
 
 log = logging.getLogger("referrals.sms")
 
-SIGNATURE_HEADER = "X-Referrals-Signature"
-TIMESTAMP_HEADER = "X-Referrals-Timestamp"
 SERVER_ERROR = 500
 TOO_MANY_REQUESTS = 429
-
-
-def signature(secret: bytes, timestamp: str, body: bytes) -> str:
-    """``sha256=`` + HMAC-SHA256(secret, timestamp + "." + body), hex.
-
-    The receiver recomputes it and compares in constant time; the timestamp
-    lets it refuse replays older than a few minutes.
-    """
-    mac = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 class WebhookSmsGateway:

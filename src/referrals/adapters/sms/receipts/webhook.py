@@ -11,7 +11,11 @@ from __future__ import annotations
 import json
 
 from referrals.adapters.sms.receipts.signing import check_fresh, same, unreadable
-from referrals.adapters.sms.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from referrals.adapters.sms.webhook_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature,
+)
 from referrals.application.errors import ReceiptRefused
 from referrals.application.receipts import Callback, Receipt, Receipts, ReceiptStatus
 

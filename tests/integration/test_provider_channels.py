@@ -3,6 +3,7 @@ against its fake on 127.0.0.1 (tests/fakes)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -28,8 +29,9 @@ def fake_telegram() -> Iterator[telegram.FakeTelegramGateway]:
 
 
 async def test_a_telegram_route_sends_the_logins_code_with_its_ttl_and_callback(
-    fake_telegram: telegram.FakeTelegramGateway,
+    fake_telegram: telegram.FakeTelegramGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     settings = Settings(
         secret_key=SECRET,
         sms_routes=parse_routes("ru=telegram;*=console", CHANNELS),
@@ -52,6 +54,10 @@ async def test_a_telegram_route_sends_the_logins_code_with_its_ttl_and_callback(
     assert send.json()["payload"] not in requested.token
     assert status.channel == "telegram"
     assert status.status is Status.SENT
+    # Every record of the way, at DEBUG: no token, no code, no full phone.
+    assert "through telegram" in caplog.text
+    for secret in (telegram.TOKEN, delivered.code, PHONE, requested.token):
+        assert secret not in caplog.text
 
 
 async def test_a_chain_of_text_providers_carries_the_russian_sms_to_the_first_taker() -> None:

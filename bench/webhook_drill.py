@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from tests.processes import BIN, Process, child_env, free_port, started, wait_until_serving
+from bench.soak.stack import migrate
+from tests.processes import BIN, Process, free_port, started, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIVER_DIR = ROOT / "examples" / "webhook_receiver"
@@ -269,18 +270,6 @@ def judge(report: Report, database_url: str, receiver: Receiver) -> Report:
     return report
 
 
-def migrate(env: dict[str, str], logs: Path) -> None:
-    with (logs / "migrate.log").open("wb") as sink:
-        subprocess.run(
-            [str(BIN / "referrals"), "migrate"],
-            env=child_env(env),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            check=True,
-            timeout=120,
-        )
-
-
 def kill_group(process: Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.popen.pid, signal.SIGKILL)
@@ -302,7 +291,7 @@ def queue_drill(
         REFERRALS_REDIS_PREFIX=f"drill-{os.getpid()}-{time.monotonic_ns()}:",
         REFERRALS_SMS_DELAY="0-0",
     )
-    migrate(env, logs)
+    migrate(env, logs / "migrate.log")
     started_at = time.monotonic()
     port = free_port()
     with contextlib.ExitStack() as stop:

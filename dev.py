@@ -16,6 +16,9 @@
                                   a killed worker and a restart; every event must arrive
     python3 dev.py soak [ARGS]    the soak drill (bench/soak): a few minutes of traffic
                                   through restarts of its own PostgreSQL and Redis
+    python3 dev.py pumping-drill [--short]   the pumping drill (bench/pumping_drill.py):
+                                  organic logins and an SMS-pumping attack in one hour,
+                                  in enforce, shadow and off; exit 1 if enforce misses a goal
 
 Everything goes into ./.venv (or $REFERRALS_VENV), installed from the
 hash-pinned lock files and re-installed only when they change.
@@ -178,6 +181,11 @@ def soak(args: list[str]) -> int:
     return subprocess.call([str(BIN / "python"), "-m", "bench.soak", *args], cwd=ROOT)
 
 
+def pumping_drill(args: list[str]) -> int:
+    install("test")
+    return subprocess.call([str(BIN / "python"), "-m", "bench.pumping_drill", *args], cwd=ROOT)
+
+
 def lock(_: list[str]) -> int:
     """Needs `uv` on PATH (pip install uv); pins for every platform, with hashes."""
     for kind, extra in (("serve", ["--extra", "all"]), ("test", ["--extra", "dev"])):
@@ -213,6 +221,7 @@ COMMANDS = {
     "lock": lock,
     "soak": soak,
     "webhook-drill": webhook_drill,
+    "pumping-drill": pumping_drill,
 }
 
 if __name__ == "__main__":

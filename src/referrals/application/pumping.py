@@ -5,8 +5,8 @@ almost none. Every code sent and every login verified is counted per group:
 the phone's country calling code, its number prefixes (the E.164 number
 without its last 3 and without its last 5 digits) and the client's network
 (an IPv4 /24, an IPv6 /56). A group that has sent at least ``min_volume``
-codes in the window is throttled while its sends reach what its
-verifications justify, ``verified / min_conversion``: a group at 1 %
+codes in the window (a country: ten times that) is throttled while its
+sends reach what its verifications justify, ``verified / min_conversion``: a group at 1 %
 conversion against a ``min_conversion`` of 20 % gets no more codes until
 its old sends leave the window or its logins verify. It recovers by itself.
 
@@ -44,10 +44,17 @@ def groups(phone: Phone, address: str, ipv6_network_prefix: int) -> list[tuple[s
     return found
 
 
-def allowed(verified: int, policy: Policy) -> int:
-    """The sends a group may have in the window before it is throttled."""
+COUNTRY_VOLUME = 10
+"""A country carries all its ranges' traffic, organic and pumped alike: it is
+judged from ten times the volume, so a pumped range is throttled by its
+prefix long before it can throttle its country's organic logins."""
+
+
+def allowed(verified: int, policy: Policy, kind: str = "prefix") -> int:
+    """The sends a group of ``kind`` may have in the window before it is throttled."""
     justified = math.ceil(verified / policy.pumping_min_conversion)
-    return max(policy.pumping_min_volume, justified)
+    volume = policy.pumping_min_volume * (COUNTRY_VOLUME if kind == "country" else 1)
+    return max(volume, justified)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +75,7 @@ class Throttle:
         names = [name for _, name in found]
         counts = await self.log.counts(names, now - policy.pumping_window)
         for (kind, name), (sent, verified) in zip(found, counts, strict=True):
-            if sent >= allowed(verified, policy):
+            if sent >= allowed(verified, policy, kind):
                 log.warning(
                     "%s: %s %s sent %d codes and %d verified in %.0f s (below %.0f %%)",
                     "throttled" if policy.pumping_mode == "enforce" else "would throttle",

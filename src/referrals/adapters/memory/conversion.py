@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 
 class InMemoryConversionLog:
-    """:class:`~referrals.application.ports.ConversionLog` in buckets of ``bucket`` seconds."""
+    """:class:`~referrals.application.ports.ConversionLog` in buckets of ``bucket``
+    seconds, per group; a group's buckets older than it keeps are dropped as it counts."""
 
     def __init__(self, bucket: float) -> None:
         self._bucket = bucket
-        self._counts: Counter[tuple[str, str, int]] = Counter()
-        self._keep: dict[str, float] = {}
+        self._groups: defaultdict[str, Counter[tuple[str, int]]] = defaultdict(Counter)
 
     async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int]]:
         first = int(since // self._bucket)
         totals = []
         for group in groups:
-            sent = sum(
-                n
-                for (g, k, b), n in self._counts.items()
-                if g == group and k == "sent" and b >= first
-            )
-            done = sum(
-                n
-                for (g, k, b), n in self._counts.items()
-                if g == group and k == "verified" and b >= first
-            )
+            buckets = self._groups.get(group, Counter())
+            sent = sum(n for (kind, b), n in buckets.items() if kind == "sent" and b >= first)
+            done = sum(n for (kind, b), n in buckets.items() if kind == "verified" and b >= first)
             totals.append((sent, done))
         return totals
 
@@ -35,7 +28,8 @@ class InMemoryConversionLog:
         bucket = int(at // self._bucket)
         oldest = int((at - keep) // self._bucket)
         for group in groups:
-            self._counts[(group, kind, bucket)] += 1
-        if len(self._counts) > 10_000:
-            for key in [key for key in self._counts if key[2] < oldest]:
-                del self._counts[key]
+            buckets = self._groups[group]
+            buckets[(kind, bucket)] += 1
+            if len(buckets) > 2 * (keep / self._bucket) + 4:
+                for key in [key for key in buckets if key[1] < oldest]:
+                    del buckets[key]

@@ -131,3 +131,70 @@ async def test_a_unit_that_only_read_and_failed_keeps_the_prepared_statements(
     await add_and_commit(1)
     await refused()
     assert await _turns(counter, add_and_commit(2)) == 2  # BEGIN + INSERT, COMMIT: as before
+
+
+async def _verify_and_apply_turns(
+    counter: TurnCounter, url: str, webhooks: str, phones: tuple[str, str]
+) -> list[int]:
+    """Round trips of a first login's verify and of an application, with
+    ``REFERRALS_WEBHOOKS`` as given (the relay in this process, idle by then)."""
+    from referrals import Adapters, CodeRequest, VerifyCode, open_service
+    from referrals.adapters.memory import RecordingSmsGateway
+    from referrals.settings import load_settings
+
+    settings = load_settings(
+        {
+            "REFERRALS_DATABASE_URL": url,
+            "REFERRALS_EXPOSE_CODES": "true",
+            "REFERRALS_DB_POOL_SIZE": "1",
+            "REFERRALS_WEBHOOKS": webhooks,
+            "REFERRALS_WEBHOOK_POLL": "3600",
+        }
+    )
+    async with open_service(settings, adapters=Adapters(sms_gateway=RecordingSmsGateway())) as api:
+        profiles = []
+        turns = []
+        for phone in phones:
+            requested = await api.request_code(CodeRequest(phone, "10.0.0.1"))
+            assert requested.code is not None
+            await api.drain_deliveries()
+            verifying = api.verify(VerifyCode(requested.token, requested.code, "10.0.0.1"))
+            turns.append(await _turns(counter, _done(verifying, profiles)))
+        owner, fan = profiles
+        turns.append(await _turns(counter, _done(api.apply_referral(fan, owner), [])))
+    return turns
+
+
+async def _done(action: Awaitable[object], into: list[object]) -> None:
+    result = await action
+    profile = getattr(result, "profile", None)
+    if profile is not None:
+        into.append(profile.invite_code if not into else profile.id)
+
+
+async def test_webhooks_add_no_round_trip_to_a_login_or_an_application(
+    request: pytest.FixtureRequest,
+) -> None:
+    import json
+
+    migrated: str = request.getfixturevalue("_postgres_migrated")
+
+    parts = urlsplit(migrated)
+    endpoint = {"name": "crm", "url": "http://127.0.0.1:9/", "events": ["*"]}
+    endpoint["secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    async with TurnCounter(parts.hostname or "127.0.0.1", parts.port or 5432) as counter:
+        netloc = f"{parts.username or ''}@127.0.0.1:{counter.port}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+        without = await _verify_and_apply_turns(
+            counter, url, "[]", ("+79990000701", "+79990000702")
+        )
+    async with TurnCounter(parts.hostname or "127.0.0.1", parts.port or 5432) as counter:
+        netloc = f"{parts.username or ''}@127.0.0.1:{counter.port}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+        webhooks = json.dumps([endpoint])
+        phones = ("+79990000703", "+79990000704")
+        with_webhooks = await _verify_and_apply_turns(counter, url, webhooks, phones)
+    # The first verify of each run warms its connection up; compare the rest:
+    # a new user's verify (its user.created and login.succeeded ride in the
+    # COMMIT) and an application (its referral.applied too).
+    assert with_webhooks[1:] == without[1:]

@@ -35,6 +35,7 @@ from referrals.application.events import (
     ReferralApplied,
     UserCreated,
 )
+from referrals.application.export import Export, ExportData
 from referrals.application.outbox import OutboxEvent
 from referrals.application.own_sessions import (
     ListSessions,
@@ -135,6 +136,8 @@ __all__ = [
     "DomainError",
     "Event",
     "EventSink",
+    "Export",
+    "ExportData",
     "GetProfile",
     "GetUser",
     "Hooks",

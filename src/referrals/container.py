@@ -33,6 +33,7 @@ from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery import Route
 from referrals.application.delivery_status import DeliveryStatus
 from referrals.application.events import Hooks
+from referrals.application.export import ExportData
 from referrals.application.operations import (
     DeleteUser,
     GetStats,
@@ -649,6 +650,13 @@ class Container(_Container):
     )
     revoke_other_sessions: providers.Provider[RevokeOtherSessions] = providers.Singleton(
         RevokeOtherSessions, sessions=sessions, clock=clock
+    )
+    export_data: providers.Provider[ExportData] = providers.Singleton(
+        ExportData,
+        unit_of_work=unit_of_work,
+        list_sessions=list_sessions,
+        delivery_log=delivery_log,
+        secret=secret,
     )
     delete_user: providers.Provider[DeleteUser] = providers.Singleton(
         DeleteUser, policy=policy, unit_of_work=unit_of_work, erase=erase_account

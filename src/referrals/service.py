@@ -26,6 +26,7 @@ from referrals.application.apply_referral import ApplyReferral
 from referrals.application.delete_account import ConfirmDeletion, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery_status import DeliveryStatus
+from referrals.application.export import ExportData
 from referrals.application.operations import (
     DeleteUser,
     GetStats,
@@ -95,6 +96,7 @@ class Service:
     revoke_other_sessions: RevokeOtherSessions
     request_deletion: RequestDeletion
     confirm_deletion: ConfirmDeletion
+    export_data: ExportData
     deliver_code: DeliverCode
     code_sender: CodeSender
     """The queue :attr:`request_code` hands codes to."""
@@ -273,6 +275,7 @@ def service_of(container: Container) -> providers.Provider[Service]:
         request_deletion=container.request_deletion,
         confirm_deletion=container.confirm_deletion,
         delete_user=container.delete_user,
+        export_data=container.export_data,
         deliver_code=container.deliver_code,
         code_sender=container.code_sender,
         show_user=container.show_user,

@@ -6,7 +6,7 @@
 
 from typing import Any, Literal
 
-from litestar import Request, Response, post, route
+from litestar import Request, Response, get, post, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Operation
 from litestar.params import JSONBody
@@ -19,7 +19,13 @@ from referrals.entrypoints.http.guards import json_only, not_cross_site
 from referrals.entrypoints.http.handlers import error_responses, language
 from referrals.entrypoints.http.routes_auth import Token, verify_link
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
-from referrals.entrypoints.http.schemas import DeletedOut, LoginOut, UserPhone, VerifyIn
+from referrals.entrypoints.http.schemas import (
+    DeletedOut,
+    ExportOut,
+    LoginOut,
+    UserPhone,
+    VerifyIn,
+)
 from referrals.entrypoints.http.session import cleared_cookie, session_token
 
 AnyRequest = Request[Any, Any, Any]
@@ -121,5 +127,22 @@ def account_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         await service.confirm_deletion(user_id, deletion, data.confirm_code, ip)
         return Response(DeletedOut(), cookies=[cleared_cookie(settings.cookie_secure)])
 
+    @get(
+        "/profile/export/",
+        name=runtime.route_name("export_data"),
+        summary="Export one's data",
+        description="Everything the service holds about the caller, as JSON: the account, "
+        "who referred them and whom they referred, their sessions (networks masked to /24 "
+        "or /48), the logins still kept, and consents (none are collected).",
+        security=SECURITY,
+        responses=error_responses("not_authenticated", "service_unavailable"),
+        operation_id=links.operation_ids(runtime.name),
+    )
+    async def export_data(request: AnyRequest) -> ExportOut:
+        service = runtime.service
+        token = session_token(request)
+        user_id = await service.authenticate(token)
+        return ExportOut.of(await service.export_data(user_id, token))
+
     start = deletion_route(runtime, "/profile/delete/", "request_deletion", "POST")
-    return [start, confirm_deletion]
+    return [start, confirm_deletion, export_data]

@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from referrals.application.export import Export
 from referrals.application.own_sessions import OwnSession
 from referrals.application.profile import Profile
 from referrals.domain.codes import INVITE_CODE_TYPED
@@ -179,3 +180,67 @@ def _time(epoch: float) -> datetime:
 
 class DeletedOut(msgspec.Struct, frozen=True):
     detail: str = "Account deleted."
+
+
+class ExportedStep(msgspec.Struct, frozen=True):
+    at: datetime
+    step: str
+    channel: str
+
+
+class ExportedLogin(msgspec.Struct, frozen=True):
+    """One login of the history: how its code travelled (never the code)."""
+
+    requested_at: datetime
+    country: str
+    route: list[str]
+    status: str
+    steps: list[ExportedStep]
+
+
+class ExportedAccount(msgspec.Struct, frozen=True):
+    id: int
+    phone: str
+    invite_referral_code: str
+    used_referral_code: str | None
+    referrer_invite_code: Annotated[
+        str | None, Meta(description="The invite code of whoever referred this account.")
+    ]
+    referred_users: Annotated[list[str], Meta(description="All of them, oldest first.")]
+    referred_users_count: int
+
+
+class ExportOut(msgspec.Struct, frozen=True):
+    """Everything the service holds about the caller (docs/account.md)."""
+
+    account: ExportedAccount
+    sessions: list[SessionOut]
+    logins: Annotated[list[ExportedLogin], Meta(description="Logins still kept, newest first.")]
+    consents: Annotated[list[str], Meta(description="None are collected.")]
+
+    @classmethod
+    def of(cls, export: Export) -> ExportOut:
+        user = export.user
+        return cls(
+            account=ExportedAccount(
+                id=user.id,
+                phone=user.phone,
+                invite_referral_code=user.invite_code,
+                used_referral_code=user.used_invite_code,
+                referrer_invite_code=export.referrer_invite_code,
+                referred_users=list(export.referred_phones),
+                referred_users_count=user.referred_count,
+            ),
+            sessions=[SessionOut.of(session) for session in export.sessions],
+            logins=[
+                ExportedLogin(
+                    requested_at=_time(record.queued_at),
+                    country=record.country,
+                    route=list(record.route),
+                    status=str(record.status),
+                    steps=[ExportedStep(_time(s.at), str(s.step), s.channel) for s in record.steps],
+                )
+                for record in export.logins
+            ],
+            consents=list(export.consents),
+        )

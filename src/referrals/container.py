@@ -68,7 +68,7 @@ from referrals.application.ports import (
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, GetUser
-from referrals.application.pumping import CONVERSION_BUCKET, Throttle
+from referrals.application.pumping import CONVERSION_BUCKET, PumpingGroups, Throttle
 from referrals.application.receipts import ReceiptReader, RecordReceipts
 from referrals.application.relay import Backoff, Relay
 from referrals.application.request_code import RequestCode
@@ -487,6 +487,9 @@ class Container(_Container):
     delivery_log: providers.Provider[DeliveryLog] = _of(stores, lambda s: s.delivery_log)
     spend_ledger: providers.Provider[SpendLedger] = _of(stores, lambda s: s.spend)
     conversion: providers.Provider[ConversionLog] = _of(stores, lambda s: s.conversion)
+    pumping_groups: providers.Provider[PumpingGroups] = providers.Singleton(
+        PumpingGroups, log=conversion, policy=policy
+    )
     throttle: providers.Provider[Throttle] = providers.Singleton(
         Throttle, log=conversion, policy=policy
     )

@@ -67,3 +67,25 @@ def test_500_logins_at_once_pass_the_cap_by_less_than_one_message(
     spend = json.loads(stats.stdout)["spend_today"]
     assert spend == [{"channel": "console", "country": "ru", "amount": sent * PRICE}]
     assert sent * PRICE - CAP < PRICE
+
+
+def test_an_operator_pins_lists_and_clears_a_pumped_range(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    env = redis_env(tmp_path, redis.url, "pumping:")
+    pinned = run_cli("pumping", "pin", "prefix:+799980", "--json", env=env)
+    with serving(env, tmp_path) as (url, _):
+        refused = httpx.post(f"{url}/api/login/", json={"phone": "+79998012345"})
+    listed = run_cli("pumping", "list", "--json", env=env)
+    cleared = run_cli("pumping", "clear", "prefix:+799980", "--json", env=env)
+    after = run_cli("pumping", "list", "--json", env=env)
+
+    assert pinned.returncode == 0, pinned.stderr
+    assert (refused.status_code, refused.json()["limit"]) == (429, "pumping_prefix")
+    groups = json.loads(listed.stdout)["groups"]
+    assert [(g["group"], g["mark"], g["throttled"]) for g in groups] == [
+        ("prefix:+799980", "pinned", True)
+    ]
+    assert cleared.returncode == 0
+    assert json.loads(after.stdout)["groups"] == []
+    assert run_cli("pumping", "pin", "+79998012345", env=env).returncode == 2

@@ -4,10 +4,12 @@ traffic, which verifies most, never notices; shadow only logs; off does nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
+from referrals.adapters.memory import InMemoryConversionLog
 from referrals.application import pumping
 from referrals.application.errors import RateLimited
 from referrals.application.policy import Policy
@@ -123,3 +125,36 @@ def test_a_group_may_send_five_codes_per_login_verified_past_the_volume() -> Non
     policy = Policy(pumping_min_volume=100, pumping_min_conversion=0.2)
     assert pumping.allowed(0, policy) == 100
     assert pumping.allowed(30, policy) == 150
+
+
+async def test_an_operator_can_pin_a_range_and_lift_a_network() -> None:
+    log = InMemoryConversionLog(pumping.CONVERSION_BUCKET)
+    policy = Policy(pumping_min_volume=2)
+    throttle = pumping.Throttle(log, policy)
+    groups = pumping.PumpingGroups(log, policy)
+    phone, address = Phone("+79998012345"), "203.0.113.7"
+
+    await groups.mark("prefix:+799980", "pinned")
+    with pytest.raises(RateLimited) as refused:
+        await throttle.before_send(phone, address, 0.0)
+    assert refused.value.limit == "pumping_prefix"
+
+    await groups.mark("prefix:+799980", "")
+    for _ in range(2):
+        await throttle.sent(await throttle.before_send(phone, address, 0.0), 0.0)
+    await groups.mark("net:203.0.113.0/24", "lifted")
+    with pytest.raises(RateLimited) as refused:  # the network is lifted, not the prefix
+        await throttle.before_send(phone, address, 0.0)
+    assert refused.value.limit == "pumping_prefix"
+
+    listed = {state.group: state for state in await groups.list(0.0)}
+    assert listed["net:203.0.113.0/24"].mark == "lifted"
+    assert not listed["net:203.0.113.0/24"].throttled
+    assert listed["prefix:+799980"].throttled
+    assert "cc:7" not in listed  # 2 of a country's 20
+
+
+def test_a_mark_names_a_group() -> None:
+    groups = pumping.PumpingGroups(InMemoryConversionLog(60.0), Policy())
+    with pytest.raises(ValueError, match="not a group"):
+        asyncio.run(groups.mark("+79998012345", "pinned"))

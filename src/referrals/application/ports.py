@@ -226,8 +226,18 @@ class ConversionLog(Protocol):
     bucket it touches, so it may count up to one bucket more, never less.
     """
 
-    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int]]:
-        """(sent, verified) of each group, in order, from ``since`` on."""
+    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int, str]]:
+        """(sent, verified, mark) of each group, in order, from ``since`` on; the
+        mark an operator set (``pinned``, ``lifted``) or ``""``."""
+        ...
+
+    async def mark(self, group: str, mark: str) -> None:
+        """Set a group's mark (``pinned``, ``lifted``; ``""`` clears it); a mark
+        stays until it is changed."""
+        ...
+
+    async def groups(self) -> list[str]:
+        """Every group with counts kept or a mark (an operator's listing)."""
         ...
 
     async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:

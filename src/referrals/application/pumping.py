@@ -74,8 +74,10 @@ class Throttle:
         found = groups(phone, address, policy.ipv6_network_prefix)
         names = [name for _, name in found]
         counts = await self.log.counts(names, now - policy.pumping_window)
-        for (kind, name), (sent, verified) in zip(found, counts, strict=True):
-            if sent >= allowed(verified, policy, kind):
+        for (kind, name), (sent, verified, mark) in zip(found, counts, strict=True):
+            if mark == "lifted":
+                continue
+            if mark == "pinned" or sent >= allowed(verified, policy, kind):
                 log.warning(
                     "%s: %s %s sent %d codes and %d verified in %.0f s (below %.0f %%)",
                     "throttled" if policy.pumping_mode == "enforce" else "would throttle",
@@ -101,3 +103,49 @@ class Throttle:
             return
         names = [name for _, name in groups(phone, address, policy.ipv6_network_prefix)]
         await self.log.add(names, "verified", now, policy.pumping_window)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    """One group's figures in the window, and whether it is throttled."""
+
+    group: str
+    sent: int
+    verified: int
+    allowed: int
+    mark: str
+
+    @property
+    def throttled(self) -> bool:
+        if self.mark:
+            return self.mark == "pinned"
+        return self.sent >= self.allowed
+
+
+KINDS = {"net": "network", "prefix": "prefix", "cc": "country"}
+
+
+@dataclass(frozen=True, slots=True)
+class PumpingGroups:
+    """The operator's view (``referrals pumping``): list the groups that are
+    throttled or marked, pin one (throttled whatever its figures), lift one
+    (never throttled), clear a mark."""
+
+    log: ConversionLog
+    policy: Policy
+
+    async def list(self, now: float, *, every: bool = False) -> list[GroupState]:
+        names = await self.log.groups()
+        counts = await self.log.counts(names, now - self.policy.pumping_window)
+        states = []
+        for name, (sent, verified, mark) in zip(names, counts, strict=True):
+            kind = KINDS.get(name.partition(":")[0], "prefix")
+            state = GroupState(name, sent, verified, allowed(verified, self.policy, kind), mark)
+            if every or state.throttled or state.mark:
+                states.append(state)
+        return states
+
+    async def mark(self, group: str, mark: str) -> None:
+        if group.partition(":")[0] not in KINDS or mark not in {"pinned", "lifted", ""}:
+            raise ValueError(f"not a group: {group!r} (net:…, prefix:…, cc:…)")
+        await self.log.mark(group, mark)

@@ -187,6 +187,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             "REFERRALS_SECRET_KEY is not set: a random key is used, so sessions and"
             " codes end with this process"
         )
+    if settings.policy.pumping_mode == "off":
+        logging.getLogger("referrals").warning(
+            "REFERRALS_PUMPING_MODE=off: codes are not throttled by conversion, so an"
+            " SMS-pumping attack is held only by the fixed limits and the spend cap"
+        )
     try:  # a host's `app = Litestar(...)` is served as it is, a factory is called
         factory = args.app == APP_FACTORY or server.is_factory(args.app)
     except (ImportError, AttributeError) as exc:

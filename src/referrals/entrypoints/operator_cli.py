@@ -104,10 +104,34 @@ def add_commands(commands: Any) -> None:
         " sent, delivered, verified, conversion), top referrers",
     )
     stats.add_argument("--top", type=int, default=10, help="referrers to list (default 10)")
+    pumping = commands.add_parser(
+        "pumping", help="conversion-driven throttling: list, pin or lift groups"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    listed = pumping.add_parser(
+        "list",
+        parents=[as_json],
+        help="groups throttled or marked now, with their codes sent and verified",
+    )
+    listed.add_argument("--all", action="store_true", help="every group counted")
+    for action, what in (
+        ("pin", "throttle a group whatever its figures"),
+        ("lift", "never throttle a group"),
+        ("clear", "let a group's figures decide again"),
+    ):
+        marked = pumping.add_parser(action, parents=[as_json], help=what)
+        marked.add_argument("group", metavar="GROUP", help="net:…, prefix:+7999… or cc:7")
     add_event_commands(commands, as_json)
 
 
-OPERATOR_COMMANDS = EVENT_COMMANDS | {"users", "sessions", "limits", "deliveries", "stats"}
+OPERATOR_COMMANDS = EVENT_COMMANDS | {
+    "users",
+    "sessions",
+    "limits",
+    "deliveries",
+    "stats",
+    "pumping",
+}
+MARKS = {"pin": "pinned", "lift": "lifted", "clear": ""}
 
 
 async def _run_events(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -153,6 +177,16 @@ async def _run_shared(container: Container, args: argparse.Namespace) -> dict[st
     """The commands that need the stores the API shares (Redis)."""
     from referrals.container import resolve
 
+    if args.command == "pumping":
+        groups = await resolve(container.pumping_groups)
+        if args.action != "list":
+            try:
+                await groups.mark(args.group, MARKS[args.action])
+            except ValueError as exc:
+                raise InvalidInput("group", str(exc)) from None
+            return {"group": args.group, "mark": MARKS[args.action]}
+        now = (await resolve(container.clock)).now()
+        return output.pumping(await groups.list(now, every=args.all))
     if args.command == "deliveries":
         found = await (await resolve(container.show_deliveries))(args.phone, args.limit)
         return output.deliveries(found)

@@ -14,6 +14,7 @@ from referrals.application.operations import (
     Stats,
     UserReport,
 )
+from referrals.application.pumping import GroupState
 from referrals.domain.delivery import DeliveryRecord, Step
 from referrals.domain.user import User
 
@@ -96,6 +97,22 @@ def stats(figures: Stats, *, activity_known: bool) -> dict[str, Any]:
         ]
         if activity_known
         else None,
+    }
+
+
+def pumping(states: list[GroupState]) -> dict[str, Any]:
+    return {
+        "groups": [
+            {
+                "group": state.group,
+                "sent": state.sent,
+                "verified": state.verified,
+                "allowed": state.allowed,
+                "mark": state.mark or "-",
+                "throttled": state.throttled,
+            }
+            for state in states
+        ]
     }
 
 

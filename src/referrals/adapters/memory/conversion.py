@@ -13,16 +13,26 @@ class InMemoryConversionLog:
     def __init__(self, bucket: float) -> None:
         self._bucket = bucket
         self._groups: defaultdict[str, Counter[tuple[str, int]]] = defaultdict(Counter)
+        self._marks: dict[str, str] = {}
 
-    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int]]:
+    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int, str]]:
         first = int(since // self._bucket)
         totals = []
         for group in groups:
             buckets = self._groups.get(group, Counter())
             sent = sum(n for (kind, b), n in buckets.items() if kind == "sent" and b >= first)
             done = sum(n for (kind, b), n in buckets.items() if kind == "verified" and b >= first)
-            totals.append((sent, done))
+            totals.append((sent, done, self._marks.get(group, "")))
         return totals
+
+    async def mark(self, group: str, mark: str) -> None:
+        if mark:
+            self._marks[group] = mark
+        else:
+            self._marks.pop(group, None)
+
+    async def groups(self) -> list[str]:
+        return sorted({*(g for g, buckets in self._groups.items() if buckets), *self._marks})
 
     async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:
         bucket = int(at // self._bucket)

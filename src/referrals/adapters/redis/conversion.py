@@ -41,7 +41,7 @@ class RedisConversionLog:
     def _key(self, group: str) -> str:
         return f"{self._prefix}conv:{{{group}}}"
 
-    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int]]:
+    async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int, str]]:
         first = int(since // self._bucket)
         with translated_errors():
             async with self._client.pipeline(transaction=False) as pipe:
@@ -50,13 +50,32 @@ class RedisConversionLog:
                 hashes = await pipe.execute()
         totals = []
         for fields in hashes:
-            sums = {"sent": 0, "verified": 0}
+            sums, mark = {"sent": 0, "verified": 0}, ""
             for name, value in fields.items():
                 kind, _, bucket = text(name).partition(":")
-                if kind in sums and int(bucket) >= first:
+                if kind == "mark":
+                    mark = text(value)
+                elif kind in sums and int(bucket) >= first:
                     sums[kind] += int(value)
-            totals.append((sums["sent"], sums["verified"]))
+            totals.append((sums["sent"], sums["verified"], mark))
         return totals
+
+    async def mark(self, group: str, mark: str) -> None:
+        with translated_errors():
+            if mark:  # kept until changed: the key no longer expires
+                await self._client.hset(self._key(group), "mark:", mark)
+                await self._client.persist(self._key(group))
+            else:
+                await self._client.hdel(self._key(group), "mark:")
+                await self._client.pexpire(self._key(group), 2 * 86_400 * 1000)
+
+    async def groups(self) -> list[str]:
+        start = f"{self._prefix}conv:{{"
+        found = []
+        with translated_errors():
+            async for key in self._client.scan_iter(match=f"{start}*", count=1000):
+                found.append(text(key).removeprefix(start).removesuffix("}"))
+        return sorted(found)
 
     async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:
         bucket = int(at // self._bucket)

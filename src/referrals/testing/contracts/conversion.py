@@ -18,7 +18,10 @@ class ConversionLogContract:
     pytestmark = pytest.mark.asyncio
 
     async def test_nothing_counted_counts_zero(self, conversion: ConversionLog) -> None:
-        assert await conversion.counts(["cc:7", "net:10.0.0.0/24"], NOON - HOUR) == [(0, 0), (0, 0)]
+        assert await conversion.counts(["cc:7", "net:10.0.0.0/24"], NOON - HOUR) == [
+            (0, 0, ""),
+            (0, 0, ""),
+        ]
 
     async def test_sent_and_verified_add_up_per_group(self, conversion: ConversionLog) -> None:
         for n in range(3):
@@ -26,7 +29,7 @@ class ConversionLogContract:
         await conversion.add(["cc:7"], "verified", NOON + 5, HOUR)
 
         counts = await conversion.counts(["cc:7", "prefix:+7999123", "cc:1"], NOON - HOUR)
-        assert counts == [(3, 1), (3, 0), (0, 0)]
+        assert counts == [(3, 1, ""), (3, 0, ""), (0, 0, "")]
 
     async def test_counts_before_the_window_are_not_counted(
         self, conversion: ConversionLog
@@ -34,13 +37,25 @@ class ConversionLogContract:
         await conversion.add(["cc:7"], "sent", NOON - 2 * HOUR, 3 * HOUR)
         await conversion.add(["cc:7"], "sent", NOON, 3 * HOUR)
 
-        assert await conversion.counts(["cc:7"], NOON - HOUR) == [(1, 0)]
-        assert await conversion.counts(["cc:7"], NOON - 3 * HOUR) == [(2, 0)]
+        assert await conversion.counts(["cc:7"], NOON - HOUR) == [(1, 0, "")]
+        assert await conversion.counts(["cc:7"], NOON - 3 * HOUR) == [(2, 0, "")]
 
     async def test_a_window_that_moves_on_forgets_old_counts(
         self, conversion: ConversionLog
     ) -> None:
         await conversion.add(["cc:7"], "sent", NOON, HOUR)
-        assert await conversion.counts(["cc:7"], NOON + HOUR + BUCKET) == [(0, 0)]
+        assert await conversion.counts(["cc:7"], NOON + HOUR + BUCKET) == [(0, 0, "")]
         await conversion.add(["cc:7"], "sent", NOON + 2 * HOUR, HOUR)
-        assert await conversion.counts(["cc:7"], NOON + HOUR + BUCKET) == [(1, 0)]
+        assert await conversion.counts(["cc:7"], NOON + HOUR + BUCKET) == [(1, 0, "")]
+
+    async def test_a_mark_stays_until_it_is_changed(self, conversion: ConversionLog) -> None:
+        await conversion.add(["prefix:+799980"], "sent", NOON, HOUR)
+        await conversion.mark("prefix:+799980", "pinned")
+        await conversion.mark("net:10.0.0.0/24", "lifted")
+
+        counts = await conversion.counts(["prefix:+799980", "net:10.0.0.0/24"], NOON - HOUR)
+        assert counts == [(1, 0, "pinned"), (0, 0, "lifted")]
+        assert {"prefix:+799980", "net:10.0.0.0/24"} <= set(await conversion.groups())
+
+        await conversion.mark("prefix:+799980", "")
+        assert await conversion.counts(["prefix:+799980"], NOON - HOUR) == [(1, 0, "")]

@@ -490,9 +490,6 @@ class Container(_Container):
     pumping_groups: providers.Provider[PumpingGroups] = providers.Singleton(
         PumpingGroups, log=conversion, policy=policy
     )
-    throttle: providers.Provider[Throttle] = providers.Singleton(
-        Throttle, log=conversion, policy=policy
-    )
     spend: providers.Provider[SpendCap] = providers.Singleton(
         SpendCap,
         ledger=spend_ledger,
@@ -556,6 +553,9 @@ class Container(_Container):
         providers.Callable(_queue_place, settings),
         taskiq=taskiq_sender,
         in_process=providers.Singleton(_in_process_sender, deliver_code),
+    )
+    throttle: providers.Provider[Throttle] = providers.Singleton(
+        Throttle, log=conversion, policy=policy, events=events
     )
     get_profile: providers.Provider[GetProfile] = providers.Singleton(
         GetProfile, policy=policy, unit_of_work=unit_of_work

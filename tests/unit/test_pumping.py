@@ -12,6 +12,7 @@ import pytest
 from referrals.adapters.memory import InMemoryConversionLog
 from referrals.application import pumping
 from referrals.application.errors import RateLimited
+from referrals.application.events import SendThrottled
 from referrals.application.policy import Policy
 from referrals.application.ports import Limit
 from referrals.application.verify import VerifyCode
@@ -158,3 +159,22 @@ def test_a_mark_names_a_group() -> None:
     groups = pumping.PumpingGroups(InMemoryConversionLog(60.0), Policy())
     with pytest.raises(ValueError, match="not a group"):
         asyncio.run(groups.mark("+79998012345", "pinned"))
+
+
+async def test_every_decision_is_an_event_with_its_figures(strict: World) -> None:
+    decisions: list[SendThrottled] = []
+
+    async def record(event: SendThrottled) -> None:
+        decisions.append(event)
+
+    strict.events.add(SendThrottled, record)
+    await pump(strict, VOLUME + 2)
+
+    first = decisions[0]
+    assert (first.kind, first.group, first.sent, first.verified) == (
+        "network",
+        "net:203.0.113.0/24",
+        VOLUME,
+        0,
+    )
+    assert (first.allowed, first.mode, len(decisions)) == (VOLUME, "enforce", 2)

@@ -172,6 +172,22 @@ class VerificationFailed(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SendThrottled(Event):
+    """Conversion-driven throttling judged a login's ``group`` (``kind``:
+    ``network``, ``prefix`` or ``country``) throttled: ``sent`` codes and
+    ``verified`` logins in the window against ``allowed`` (or an operator's
+    ``mark``); ``mode`` ``enforce`` refused the code, ``shadow`` only reports."""
+
+    kind: str
+    group: str
+    sent: int
+    verified: int
+    allowed: int
+    mark: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LimitReached(Event):
     """A rate limit refused ``action`` (``login``, ``verify`` or ``apply``);
     ``limit`` is its stable name (``cooldown``, ``phone_failure``…)."""

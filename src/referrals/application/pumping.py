@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from referrals.application.errors import RateLimited
+from referrals.application.events import Hooks, SendThrottled
 from referrals.application.lockout import usual_network
 from referrals.application.policy import Policy
-from referrals.application.ports import ConversionLog
+from referrals.application.ports import ConversionLog, EventSink
 from referrals.domain.phone import Phone, calling_code
 
 log = logging.getLogger("referrals.pumping")
@@ -64,6 +65,8 @@ class Throttle:
 
     log: ConversionLog
     policy: Policy
+    events: EventSink = field(default_factory=Hooks)
+    """Where each :class:`SendThrottled` decision goes (metrics count them)."""
 
     async def before_send(self, phone: Phone, address: str, now: float) -> list[str]:
         """Refuse a send of a throttled group (``enforce``); else the groups to
@@ -77,7 +80,19 @@ class Throttle:
         for (kind, name), (sent, verified, mark) in zip(found, counts, strict=True):
             if mark == "lifted":
                 continue
-            if mark == "pinned" or sent >= allowed(verified, policy, kind):
+            limit = allowed(verified, policy, kind)
+            if mark == "pinned" or sent >= limit:
+                decision = SendThrottled(
+                    at=now,
+                    kind=kind,
+                    group=name,
+                    sent=sent,
+                    verified=verified,
+                    allowed=limit,
+                    mark=mark,
+                    mode=policy.pumping_mode,
+                )
+                await self.events.publish(decision)
                 log.warning(
                     "%s: %s %s sent %d codes and %d verified in %.0f s (below %.0f %%)",
                     "throttled" if policy.pumping_mode == "enforce" else "would throttle",

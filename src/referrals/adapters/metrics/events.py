@@ -21,6 +21,7 @@ from referrals.application.events import (
     LoginSucceeded,
     ReferralApplied,
     ReferralRefused,
+    SendThrottled,
     UserCreated,
     VerificationFailed,
 )
@@ -45,6 +46,7 @@ class MetricsSink:
             LoginSucceeded: lambda _: success.inc(),
             VerificationFailed: lambda e: m.verifications.labels(e.reason).inc(),
             LimitReached: lambda e: _limited(m, e),
+            SendThrottled: lambda e: m.throttled.labels(e.kind, e.mode).inc(),
             ReferralApplied: lambda _: m.referrals_applied.inc(),
             ReferralRefused: lambda e: m.referrals_refused.labels(e.reason).inc(),
             UserCreated: lambda _: m.users_created.inc(),

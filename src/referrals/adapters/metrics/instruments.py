@@ -57,6 +57,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.throttled = Counter(
+            "referrals_pumping_throttled",
+            "Logins whose group conversion-driven throttling judged throttled, by the"
+            " group's kind and the mode (enforce refused them, shadow only counts)",
+            ["kind", "mode"],
+            registry=r,
+        )
         self.rate_limited = Counter(
             "referrals_rate_limited",
             "Requests refused by a rate limit, by the limit's name and the action refused",

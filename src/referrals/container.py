@@ -27,6 +27,7 @@ from referrals.adapters import memory
 from referrals.adapters.clock import SystemClock
 from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
+from referrals.application.change_phone import ConfirmPhoneChange, RequestPhoneChange
 from referrals.application.conversion import RecordConversion
 from referrals.application.delete_account import ConfirmDeletion, EraseAccount, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
@@ -653,6 +654,22 @@ class Container(_Container):
     )
     revoke_other_sessions: providers.Provider[RevokeOtherSessions] = providers.Singleton(
         RevokeOtherSessions, sessions=sessions, clock=clock
+    )
+    request_phone_change: providers.Provider[RequestPhoneChange] = providers.Singleton(
+        RequestPhoneChange,
+        policy=policy,
+        sessions=sessions,
+        clock=clock,
+        request_code=request_code,
+    )
+    confirm_phone_change: providers.Provider[ConfirmPhoneChange] = providers.Singleton(
+        ConfirmPhoneChange,
+        check=check_step_up,
+        unit_of_work=unit_of_work,
+        revoke_others=revoke_other_sessions,
+        get_profile=get_profile,
+        clock=clock,
+        events=events,
     )
     export_data: providers.Provider[ExportData] = providers.Singleton(
         ExportData,

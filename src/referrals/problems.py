@@ -161,6 +161,12 @@ CATALOGUE: tuple[ErrorKind, ...] = (
         "a delivery receipt whose signature or URL secret does not match or is over"
         " 5 minutes old, or for a channel that takes no receipts; nothing changes",
     ),
+    _answering(
+        domain.StepUpRequired,
+        403,
+        "changing the number with a session older than `REFERRALS_STEP_UP_AGE`:"
+        " sign in again first",
+    ),
     ErrorKind(404, "not_found", "no such path", Text(N_("There is nothing at this address."))),
     _answering(domain.ReferralCodeNotFound, 404, "no user has that invite code"),
     _answering(domain.SessionNotFound, 404, "no live session of the caller's has that id"),
@@ -181,6 +187,7 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     _answering(domain.ReferralAlreadyApplied, 409, "the user already applied a code"),
     _answering(domain.OwnReferralCode, 409, "the user's own code"),
     _answering(domain.ReferralCycle, 409, "applying it would close a cycle"),
+    _answering(domain.PhoneTaken, 409, "the new number belongs to another account"),
     _answering(
         domain.ReferralCooldown,
         409,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from referrals.application.apply_referral import ApplyReferral
+from referrals.application.change_phone import ConfirmPhoneChange, RequestPhoneChange
 from referrals.application.delete_account import ConfirmDeletion, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery_status import DeliveryStatus
@@ -97,6 +98,8 @@ class Service:
     request_deletion: RequestDeletion
     confirm_deletion: ConfirmDeletion
     export_data: ExportData
+    request_phone_change: RequestPhoneChange
+    confirm_phone_change: ConfirmPhoneChange
     deliver_code: DeliverCode
     code_sender: CodeSender
     """The queue :attr:`request_code` hands codes to."""
@@ -276,6 +279,8 @@ def service_of(container: Container) -> providers.Provider[Service]:
         confirm_deletion=container.confirm_deletion,
         delete_user=container.delete_user,
         export_data=container.export_data,
+        request_phone_change=container.request_phone_change,
+        confirm_phone_change=container.confirm_phone_change,
         deliver_code=container.deliver_code,
         code_sender=container.code_sender,
         show_user=container.show_user,

@@ -29,6 +29,7 @@ def template(raw_url: str) -> str:
     path = re.sub(r"/receipts/[^/]+", "/receipts/{channel}", path)
     path = re.sub(r"/sessions/\{\{\w+\}\}", "/sessions/{session_id}", path)
     path = re.sub(r"/delete/\{\{\w+\}\}", "/delete/{deletion}", path)
+    path = re.sub(r"/phone/\{\{\w+\}\}", "/phone/{change}", path)
     return re.sub(r"/verify/[^/]+", "/verify/{token}", path)
 
 

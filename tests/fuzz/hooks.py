@@ -36,7 +36,9 @@ def valid_phones(context: Any, case: Any) -> Any:
     return case
 
 
-@schemathesis.auth().apply_to(path_regex=r"/(profile(/delete(/.*)?|/export)?|sessions(/.*)?)$")
+@schemathesis.auth().apply_to(
+    path_regex=r"/(profile(/delete(/.*)?|/export|/phone(/.*)?)?|sessions(/.*)?)$"
+)
 class Session:
     def get(self, case: Any, context: Any) -> str:
         with httpx.Client(base_url=BASE_URL, timeout=10) as client:

@@ -68,6 +68,15 @@ class ReferralApplied(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PhoneChanged(Event):
+    """``user_id`` moved their account from ``old_phone`` to ``new_phone``."""
+
+    user_id: int
+    old_phone: Phone
+    new_phone: Phone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountDeleted(Event):
     """``user_id`` deleted their account (or an operator did): its phone is
     erased; the id stays, anonymous, in referral counts."""

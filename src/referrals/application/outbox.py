@@ -33,6 +33,7 @@ from referrals.application.events import (
     Event,
     LimitReached,
     LoginSucceeded,
+    PhoneChanged,
     ReferralApplied,
     UserCreated,
 )
@@ -53,11 +54,12 @@ EXPORTED: dict[type[Event], str] = {
     CodeUndeliverable: "delivery.failed",
     LimitReached: "limit.reached",
     AccountDeleted: "account.deleted",
+    PhoneChanged: "phone.changed",
 }
 """The events written to the outbox, by their exported type name."""
 
 STATE_CHANGES = frozenset(
-    {"user.created", "login.succeeded", "referral.applied", "account.deleted"}
+    {"user.created", "login.succeeded", "referral.applied", "account.deleted", "phone.changed"}
 )
 """Types written by the use case in the unit of work of their change; the
 others (no state change) are written by :class:`OutboxEvents` when some

@@ -261,6 +261,14 @@ class UserRepository(Protocol):
         ``created_by`` (a login tag) is kept and read back in ``User.created_by``."""
         ...
 
+    async def change_phone(self, user_id: int, phone: Phone) -> User | None:
+        """Move the user to ``phone`` (id, invite code and referrals stay);
+        the user as it was, or ``None`` (nothing written) if ``phone``
+        belongs to any account or the user is unknown or deleted. Two units
+        moving two users to one phone at once: one of them moves (the other
+        may get ``ConcurrencyConflict``, and ``None`` when run again)."""
+        ...
+
     async def erase(self, user_id: int) -> User | None:
         """Delete an account: its phone becomes
         :func:`~referrals.domain.user.erased_phone` (its row, id, invite code

@@ -112,3 +112,15 @@ class ReferralCooldown(DomainError, code="referral_cooldown"):
     message = N_(
         "This number belonged to a deleted account lately: it cannot apply an invite code yet."
     )
+
+
+class PhoneTaken(DomainError, code="phone_taken"):
+    """The new number belongs to another account (told only at confirmation)."""
+
+    message = N_("This number belongs to another account.")
+
+
+class StepUpRequired(DomainError, code="step_up_required"):
+    """The session is too old to change the number: sign in again first."""
+
+    message = N_("Sign in again (a fresh code to your current number), then change the number.")

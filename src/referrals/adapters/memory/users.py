@@ -73,6 +73,13 @@ class InMemoryUserRepository:
         self._save(user, None)
         return user
 
+    async def change_phone(self, user_id: int, phone: Phone) -> User | None:
+        user = self._state.by_id.get(user_id)
+        if user is None or user.erased or phone in self._state.id_by_phone:
+            return None
+        self._repoint(user, phone)
+        return user
+
     async def erase(self, user_id: int) -> User | None:
         user = self._state.by_id.get(user_id)
         if user is None or user.erased:

@@ -44,9 +44,12 @@ from referrals.domain.phone import Phone
 from referrals.domain.user import User, erased_phone
 
 Row = Sequence[Any]
-CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
 """PostgreSQL's lost races (serialization_failure, deadlock_detected,
-lock_not_available): ``ConcurrencyConflict``, and the unit runs again."""
+lock_not_available, unique_violation): ``ConcurrencyConflict``, and the unit
+runs again. Every INSERT skips conflicts (``ON CONFLICT DO NOTHING``), so a
+unique violation is a phone change that raced another write of the same
+number: its next run sees the winner."""
 
 
 class Executor(Protocol):
@@ -109,12 +112,19 @@ class SqlUserRepository(ABC):
             self._sql.add_user, phone=str(phone), code=str(invite_code), created_by=created_by
         )
 
+    async def change_phone(self, user_id: int, phone: Phone) -> User | None:
+        user = await self.lock(user_id)
+        if user is None or user.erased or await self.get_by_phone(phone) is not None:
+            return None
+        await self._execute.rowcount(self._sql.set_phone, user_id=user_id, phone=str(phone))
+        return user
+
     async def erase(self, user_id: int) -> User | None:
         user = await self.lock(user_id)
         if user is None or user.erased:
             return None
         phone = str(erased_phone(user_id))
-        await self._execute.rowcount(self._sql.erase_user, user_id=user_id, phone=phone)
+        await self._execute.rowcount(self._sql.set_phone, user_id=user_id, phone=phone)
         await self._execute.rowcount(self._sql.forget_events, user_id=user_id)
         return user
 

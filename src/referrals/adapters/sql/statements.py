@@ -57,7 +57,7 @@ class Statements:
     chain_users: Compiled
     count_users: Compiled
     top_referrers: Compiled
-    erase_user: Compiled
+    set_phone: Compiled
     forget_events: Compiled
 
 
@@ -134,8 +134,8 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         .where(c.referred_count > 0)
         .order_by(c.referred_count.desc(), c.id)
         .limit(bindparam("top", type_=Integer)),
-        # Deleting an account (docs/account.md): the phone goes, the row stays.
-        "erase_user": update(users)
+        # A new phone, or a deleted account's mark (docs/account.md); the row stays.
+        "set_phone": update(users)
         .where(c.id == bindparam("user_id"))
         .values(phone=bindparam("phone"), created_by=null()),
         "forget_events": delete(tables.outbox).where(

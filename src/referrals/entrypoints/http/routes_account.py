@@ -22,7 +22,9 @@ from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import (
     DeletedOut,
     ExportOut,
+    LoginIn,
     LoginOut,
+    ProfileOut,
     UserPhone,
     VerifyIn,
 )
@@ -30,6 +32,7 @@ from referrals.entrypoints.http.session import cleared_cookie, session_token
 
 AnyRequest = Request[Any, Any, Any]
 CONFIRM = "confirm_deletion"
+CHANGE = "confirm_phone_change"
 START_ERRORS = (
     "not_authenticated",
     "cross_site_request",
@@ -40,13 +43,14 @@ START_ERRORS = (
 
 
 def step_answer(
-    request: AnyRequest, runtime: Runtime, asked: CodeRequested, confirm: str
+    request: AnyRequest, runtime: Runtime, asked: CodeRequested, confirm: str, param: str
 ) -> LoginOut:
-    """A step-up's first answer, shaped as a login's, ``next_page`` the ``confirm`` route."""
+    """A step-up's first answer, shaped as a login's, ``next_page`` the
+    ``confirm`` route with the token as its ``param``."""
     return LoginOut(
         user=UserPhone(phone=asked.phone),
         token=asked.token,
-        next_page=verify_link(request, runtime, asked.token, confirm, "deletion"),
+        next_page=verify_link(request, runtime, asked.token, confirm, param),
         expires_in=asked.expires_in,
         resend_after=asked.resend_after,
         confirm_code=UNSET if asked.code is None else asked.code,
@@ -89,7 +93,7 @@ def deletion_route(
         user_id = await service.authenticate(session_token(request))
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
         asked = await service.request_deletion(user_id, ip, language(request))
-        return step_answer(request, runtime, asked, CONFIRM)
+        return step_answer(request, runtime, asked, CONFIRM, "deletion")
 
     return start_deletion
 
@@ -144,5 +148,71 @@ def account_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         user_id = await service.authenticate(token)
         return ExportOut.of(await service.export_data(user_id, token))
 
+    @post(
+        "/profile/phone/",
+        name=runtime.route_name("request_phone_change"),
+        status_code=200,
+        summary="Ask to change the phone number",
+        description="Sends a code to the new number under the same limits as a login and "
+        "answers as a login does, whether or not the number is someone's (the confirmation "
+        "tells); `next_page` confirms the change. A session older than "
+        "`REFERRALS_STEP_UP_AGE` must sign in again first (403 `step_up_required`).",
+        security=SECURITY,
+        guards=[json_only],
+        responses=error_responses(
+            "validation_error",
+            "payload_too_large",
+            "unsupported_media_type",
+            "not_authenticated",
+            "step_up_required",
+            "rate_limited",
+            "too_many_attempts",
+            "service_unavailable",
+        ),
+        operation_id=links.operation_ids(runtime.name),
+    )
+    async def request_phone_change(request: AnyRequest, data: JSONBody[LoginIn]) -> LoginOut:
+        service = runtime.service
+        token = session_token(request)
+        user_id = await service.authenticate(token)
+        ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
+        asked = await service.request_phone_change(
+            user_id, token, data.phone, ip, language(request)
+        )
+        return step_answer(request, runtime, asked, CHANGE, "change")
+
+    @post(
+        "/profile/phone/{change:str}/",
+        name=runtime.route_name(CHANGE),
+        status_code=200,
+        summary="Confirm the new phone number",
+        description="The new number's code moves the account to it: the id, invite code, "
+        "referrer and referrals stay; every other session ends, this one stays. 409 "
+        "`phone_taken` if the number belongs to another account.",
+        security=SECURITY,
+        guards=[json_only],
+        responses=error_responses(
+            "validation_error",
+            "payload_too_large",
+            "unsupported_media_type",
+            "not_authenticated",
+            "code_invalid",
+            "challenge_expired",
+            "phone_taken",
+            "too_many_attempts",
+            "service_unavailable",
+        ),
+        operation_id=links.operation_ids(runtime.name),
+    )
+    async def confirm_phone_change(
+        request: AnyRequest, change: Token, data: JSONBody[VerifyIn]
+    ) -> ProfileOut:
+        service = runtime.service
+        token = session_token(request)
+        user_id = await service.authenticate(token)
+        ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
+        moved = await service.confirm_phone_change(user_id, token, change, data.confirm_code, ip)
+        return ProfileOut.of(moved)
+
     start = deletion_route(runtime, "/profile/delete/", "request_deletion", "POST")
-    return [start, confirm_deletion, export_data]
+    return [start, confirm_deletion, export_data, request_phone_change, confirm_phone_change]

@@ -464,3 +464,66 @@ class UnitOfWorkContract:
         again = await new_user(unit_of_work, phone=user.phone)
         assert again.id != user.id
         assert not again.erased
+
+    # --- changing one's phone (docs/account.md) ---
+
+    async def test_a_user_moves_to_a_free_phone_and_keeps_the_rest(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        owner, user = await new_user(unit_of_work), await new_user(unit_of_work)
+        await refer(unit_of_work, user, owner)
+        phone = a_phone()
+        async with unit_of_work() as unit:
+            before = await unit.users.change_phone(user.id, phone)
+            await unit.commit()
+        assert before is not None
+        assert before.phone == user.phone
+        async with unit_of_work(read_only=True) as unit:
+            assert await unit.users.get_by_phone(user.phone) is None
+            moved = await unit.users.get_by_phone(phone)
+        assert moved is not None
+        assert (moved.id, moved.invite_code, moved.referrer_id) == (
+            user.id,
+            user.invite_code,
+            owner.id,
+        )
+
+    async def test_a_taken_phone_moves_nobody(self, unit_of_work: UnitOfWorkFactory) -> None:
+        mine, theirs = await new_user(unit_of_work), await new_user(unit_of_work)
+        async with unit_of_work() as unit:
+            assert await unit.users.change_phone(mine.id, theirs.phone) is None
+            assert await unit.users.change_phone(mine.id, mine.phone) is None
+        assert (await reread(unit_of_work, mine)).phone == mine.phone
+
+    async def test_a_move_left_without_commit_keeps_both_phones(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        user = await new_user(unit_of_work)
+        phone = a_phone()
+        async with unit_of_work() as unit:
+            await unit.users.change_phone(user.id, phone)
+        async with unit_of_work(read_only=True) as unit:
+            assert await unit.users.get_by_phone(user.phone) == user
+            assert await unit.users.get_by_phone(phone) is None
+
+    async def test_two_users_moving_to_one_phone_at_once_one_wins_every_time(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        for _ in range(50):
+            first, second = await new_user(unit_of_work), await new_user(unit_of_work)
+            phone = a_phone()
+
+            async def move(user: User, phone: Phone = phone) -> bool:
+                async def body(unit: UnitOfWork) -> bool:
+                    moved = await unit.users.change_phone(user.id, phone)
+                    await unit.commit()
+                    return moved is not None
+
+                return await in_unit(unit_of_work, body)
+
+            results = await asyncio.gather(move(first), move(second))
+            assert sorted(results) == [False, True]
+            async with unit_of_work(read_only=True) as unit:
+                owner = await unit.users.get_by_phone(phone)
+            assert owner is not None
+            assert owner.id == (first.id if results[0] else second.id)

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 PHONE_A, PHONE_B, PHONE_C = "+7 999 100-00-01", "8 999 100-00-02", "+79991000003"
 E164_B, E164_C = "+79991000002", "+79991000003"
+PHONE_D, MOVED = "+79991000004", "+79991000099"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "REFERRALS_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/db.sqlite3",
         "REFERRALS_EXPOSE_CODES": "true",
         "REFERRALS_SMS_DELAY": "0-0",
+        # The new number of the account test: no cooldown between its two codes.
+        "REFERRALS_TEST_PHONES": f"{MOVED}:1234",
     }
     with serving(env, folder) as (url, _):
         yield url
@@ -198,6 +201,37 @@ def test_two_people_go_through_the_whole_flow_by_keyboard(server: str) -> None:
         assert page_errors(b) == []
     for name in ("03-a-wrong-code", "08-b-already-applied", "12-a-referrals-page-2"):
         assert (a.shots / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_person_sees_their_sessions_changes_their_number_and_deletes_the_account(
+    server: str,
+) -> None:
+    with chromium(server, "d") as d:
+        sign_in(d, PHONE_D)
+        d.wait(lambda: len(d.items("sessions-list")) == 1, "one session is listed")
+        assert "this device" in d.items("sessions-list")[0]
+        assert not d.visible("end-others")  # nothing else to sign out
+        d.screenshot("20-d-sessions")
+
+        # A new number: its code comes back (dev mode), then the number moves.
+        d.type("new_phone", MOVED)
+        d.wait(lambda: d.visible("move-code-form"), "the new number's code form")
+        assert d.element("move_code").get_attribute("value") == "1234"
+        d.press("move_code")
+        d.wait_text("profile-phone", MOVED)
+        d.wait_text("status", f"Your number is now {MOVED}.")
+        d.screenshot("21-d-number-changed")
+
+        # Deleting: a code to the (new) number, then the account is gone.
+        d.press("delete-account")
+        d.wait(lambda: d.visible("delete-code-form"), "the deletion's code form")
+        d.press("delete_code")
+        d.wait_step("phone")
+        d.wait_text("status", "Your account has been deleted.")
+        d.screenshot("22-d-deleted")
+        d.open("/")
+        d.wait_step("phone")
+        assert page_errors(d) == []
 
 
 def test_a_russian_browser_gets_the_page_and_its_refusals_in_russian(server: str) -> None:

@@ -66,6 +66,20 @@ def page_texts(_: Gettext = _same, lang: str = "en") -> PageTexts:
         "previous_page": _("Previous page"),
         "next_page": _("Next page"),
         "logout": _("Sign out"),
+        "sessions_heading": _("Where you are signed in"),
+        "sessions_end_others": _("Sign out everywhere else"),
+        "move_heading": _("Change your number"),
+        "move_label": _("New phone number"),
+        "move_submit": _("Send a code to the new number"),
+        "move_code_label": _("Code sent to the new number"),
+        "move_code_submit": _("Change the number"),
+        "delete_heading": _("Delete your account"),
+        "delete_intro": _(
+            "Your number and sessions are erased; people you invited keep their place."
+        ),
+        "delete_submit": _("Send a code to delete the account"),
+        "delete_code_label": _("Code to confirm the deletion"),
+        "delete_code_submit": _("Delete the account for good"),
     }
     messages = {
         "code_sent": _("Code sent to {phone}."),
@@ -89,5 +103,12 @@ def page_texts(_: Gettext = _same, lang: str = "en") -> PageTexts:
         "network_error": _("The server could not be reached. Check the connection and try again."),
         "http_error": _("The server answered with an error (HTTP {status}). Try again later."),
         "required": _("Fill in this field."),
+        "this_device": _("this device"),
+        "end_session": _("Sign out there"),
+        "session_line": _("{agent}, {address}, last seen {seen}"),
+        "unknown_device": _("an unknown device"),
+        "sessions_ended": _("Signed out everywhere else ({count})."),
+        "number_changed": _("Your number is now {phone}."),
+        "account_deleted": _("Your account has been deleted."),
     }
     return PageTexts(lang=lang, labels=labels, messages=messages)

@@ -386,7 +386,7 @@ async function enterProfile(profile) {
   renderFacts(profile);
   show("step-profile", $("apply-form").hidden ? $("profile-heading") : $("used_referral_code"));
   say(t("signed_in", { phone: profile.phone }));
-  await loadReferrals();
+  await Promise.all([loadReferrals(), loadSessions()]);
 }
 
 function signedOut(message) {
@@ -511,6 +511,127 @@ $("logout").addEventListener("click", async (event) => {
   else showActionProblem("logout", button, $("logout-error"), result);
 });
 
+// --- one's account: sessions, a new number, deletion (docs/account.md) -----------
+
+const account = { move: null, deletion: null };
+
+function when(iso) {
+  return new Date(iso).toLocaleString(document.documentElement.lang || "en");
+}
+
+async function loadSessions() {
+  const result = await call("GET", "/sessions/");
+  if (!result.ok) {
+    showActionProblem("sessions", $("end-others"), $("sessions-error"), result);
+    return;
+  }
+  setError($("sessions-error"), "");
+  const sessions = result.data.sessions;
+  $("sessions-list").replaceChildren(
+    ...sessions.map((session) => {
+      const item = document.createElement("li");
+      const line = t("session_line", {
+        agent: session.user_agent || t("unknown_device"),
+        address: session.address || "?",
+        seen: when(session.last_seen),
+      });
+      item.append(session.current ? `${line} (${t("this_device")})` : line);
+      if (!session.current) {
+        const end = document.createElement("button");
+        end.type = "button";
+        end.className = "secondary end-session";
+        end.textContent = t("end_session");
+        end.addEventListener("click", async () => {
+          const path = `/sessions/${encodeURIComponent(session.id)}/`;
+          const ended = await busy(end, () => call("DELETE", path));
+          if (ended.ok || ended.status === 404) await loadSessions();
+          else showActionProblem("sessions", end, $("sessions-error"), ended);
+        });
+        item.append(" ", end);
+      }
+      return item;
+    }),
+  );
+  $("end-others").hidden = sessions.length < 2;
+}
+
+/** A step-up's code form: show it, and fill in the code when the server sent it back. */
+function awaitStepCode(form, answer) {
+  form.hidden = false;
+  const input = form.elements.namedItem("confirm_code");
+  input.value = answer.confirm_code || "";
+  say(t("code_sent", { phone: answer.user.phone }));
+  input.focus();
+}
+
+function stepError(form, result) {
+  const element = form.querySelector(".error");
+  showActionProblem(form.id, form.querySelector("[type=submit]"), element, result);
+}
+
+$("end-others").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const result = await busy(button, () => call("POST", "/sessions/revoke-others/", {}));
+  if (!result.ok) {
+    showActionProblem("sessions", button, $("sessions-error"), result);
+    return;
+  }
+  say(t("sessions_ended", { count: result.data.revoked }));
+  await loadSessions();
+});
+
+$("move-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const phone = form.elements.namedItem("phone").value.trim();
+  if (!phone) return setError($("new_phone-error"), t("required"));
+  setError($("new_phone-error"), "");
+  const result = await busy(form.querySelector("[type=submit]"), () =>
+    call("POST", "/profile/phone/", { phone }),
+  );
+  if (!result.ok) return stepError(form, result);
+  account.move = result.data.token;
+  awaitStepCode($("move-code-form"), result.data);
+});
+
+$("move-code-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const code = form.elements.namedItem("confirm_code").value.trim();
+  const path = `/profile/phone/${encodeURIComponent(account.move)}/`;
+  const result = await busy(form.querySelector("[type=submit]"), () =>
+    call("POST", path, { confirm_code: code }),
+  );
+  if (!result.ok) return stepError(form, result);
+  form.hidden = true;
+  $("new_phone").value = "";
+  renderFacts(result.data);
+  say(t("number_changed", { phone: result.data.phone }));
+  await loadSessions();
+});
+
+$("delete-account").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const result = await busy(button, () => call("POST", "/profile/delete/"));
+  if (!result.ok) return showActionProblem("delete", button, $("delete-error"), result);
+  setError($("delete-error"), "");
+  account.deletion = result.data.token;
+  awaitStepCode($("delete-code-form"), result.data);
+});
+
+$("delete-code-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const code = form.elements.namedItem("confirm_code").value.trim();
+  const path = `/profile/delete/${encodeURIComponent(account.deletion)}/`;
+  const result = await busy(form.querySelector("[type=submit]"), () =>
+    call("POST", path, { confirm_code: code }),
+  );
+  if (!result.ok) return stepError(form, result);
+  form.hidden = true;
+  signedOut(t("account_deleted"));
+});
+
 /** `?limit=N` on the page's own URL picks the page size (1..1000). */
 function pageSizeFromUrl() {
   const select = $("page-size");
@@ -534,6 +655,7 @@ async function resume() {
     renderReferrals(result.data);
     show("step-profile");
     say(t("signed_in", { phone: result.data.phone }));
+    await loadSessions();
   } else {
     show("step-phone");
     if (result.status !== 401) say(describe(result));

@@ -35,7 +35,10 @@ from tests.integration.test_postgres_round_trips import TurnCounter
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 BUDGET = {  # (Redis, PostgreSQL) round trips
-    "login": (2, 0),  # the quotas (one script), the login (one script)
+    # the quotas (one script), the login (one script); then the pumping
+    # counters and throttle (per network, prefix and country) and the spend
+    # cap's reservation, which do not ride in the quota script yet (issue 20)
+    "login": (9, 0),
     "verify, wrong code": (2, 0),  # the charge (one script), the attempt (one script)
     # Redis: charge, attempt; the refund of the wrong-code charge and the note
     # of the owner's usual network (docs/rules.md, lockout), both sent
@@ -43,19 +46,19 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # index, one pipeline), the consume; then side by side the hour's count of
     # logins that `referrals stats` reads across processes and the conversion
     # mark on the login's delivery record, followed by its count by channel
-    # (docs/sending-codes.md). PostgreSQL: the user's read-or-insert with its
-    # outbox rows, the welcome.
-    "verify, right code (new user)": (9, 5),
-    "verify, right code (returning user)": (9, 3),
+    # (docs/sending-codes.md); and the pumping counters' verified side.
+    # PostgreSQL: the user's read-or-insert with its outbox rows, the welcome.
+    "verify, right code (new user)": (13, 5),
+    "verify, right code (returning user)": (13, 3),
     "profile": (1, 1),  # the session, read once; the profile is one database read
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).
     "profile, again": (0, 1),
-    "apply, unknown code": (1, 3),  # the charge; the unit of work that finds no code
+    "apply, unknown code": (2, 3),  # the charge and its report; the unit that finds no code
     # the charge, its refund (alongside the profile read); the unit of work
     # (the user locked, the code's owner, the chain, the write, the outbox),
     # then the profile
-    "apply, applied": (2, 8),
+    "apply, applied": (3, 8),
 }
 
 

@@ -48,6 +48,8 @@ def test_the_lowest_allowed_versions_import_everything_and_run_the_examples(
         "all",
         "--extra",
         "testing",
+        "--extra",
+        "examples",
     )
     run([UV, "pip", "install", "-q", "--no-deps", "--python", python, wheel], cwd=tmp_path)
     versions = run([UV, "pip", "freeze", "--python", python], cwd=tmp_path)

@@ -89,6 +89,7 @@ from referrals.domain.errors import (
     SessionNotFound,
 )
 from referrals.domain.limits import Charge, Limit, Quota, Refusal, Rule
+from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone, parse_phone
 from referrals.domain.sessions import SessionInfo
@@ -148,6 +149,7 @@ __all__ = [
     "InviteCode",
     "Limit",
     "ListSessions",
+    "LoginRecord",
     "LoginSucceeded",
     "Logout",
     "NotAuthenticated",

@@ -22,6 +22,7 @@ from referrals.domain.codes import InviteCode
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import NO_DEVICE, Device
 from referrals.domain.limits import Charge, Limit, Quota, Refusal, Rule
+from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone
 from referrals.domain.sessions import SessionInfo
@@ -274,7 +275,18 @@ class UserRepository(Protocol):
         :func:`~referrals.domain.user.erased_phone` (its row, id, invite code
         and referral edges stay, anonymous) and the events of theirs already
         in the outbox are dropped (they hold the phone). The user as it was,
-        or ``None`` (nothing written) for an unknown or already deleted one."""
+        or ``None`` (nothing written) for an unknown or already deleted one.
+        Their login history goes too."""
+        ...
+
+    async def logins(self, user_id: int, since: float, limit: int) -> list[LoginRecord]:
+        """Up to ``limit`` of the user's logins at or after ``since``, newest first."""
+        ...
+
+    async def purge_logins(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` logins (anyone's) older than ``before``, the
+        oldest first; how many went. A bounded batch: call again while it
+        returns ``limit``."""
         ...
 
     async def welcome(self, user_id: int) -> bool:
@@ -333,6 +345,11 @@ class Outbox(Protocol):
         with the commit (PostgreSQL: in the COMMIT's own round trip). An
         event id is written once: a second row with the same id is an error.
         """
+        ...
+
+    def record_login(self, login: LoginRecord) -> None:
+        """Write ``login`` to the login history with the unit, as :meth:`add`
+        does an event (PostgreSQL: in the COMMIT's round trip)."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from referrals.application.outbox import OutboxEvent
+from referrals.domain.logins import LoginRecord
 
 
 class InMemoryOutbox:
@@ -10,6 +11,14 @@ class InMemoryOutbox:
 
     def __init__(self) -> None:
         self._held: list[OutboxEvent] = []
+        self._logins: list[LoginRecord] = []
+
+    def record_login(self, login: LoginRecord) -> None:
+        self._logins.append(login)
+
+    def take_logins(self) -> list[LoginRecord]:
+        held, self._logins = self._logins, []
+        return held
 
     def add(self, event: OutboxEvent) -> None:
         self._held.append(event)

@@ -15,6 +15,7 @@ from typing import Self
 from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
 from referrals.application.errors import ConcurrencyConflict
 from referrals.domain.codes import InviteCode
+from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import Referral, Totals, User, erased_phone
 
@@ -33,6 +34,8 @@ class InMemoryUsers:
         self.last_id = 0
         self.outbox = InMemoryOutboxRows()
         """The events committed units wrote (read by ``InMemoryDeliveries``)."""
+        self.logins: list[LoginRecord] = []
+        """The login history, in commit order."""
 
     def unit_of_work(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
         """A :class:`~referrals.application.ports.UnitOfWorkFactory`."""
@@ -87,6 +90,19 @@ class InMemoryUserRepository:
         self._repoint(user, erased_phone(user_id))
         self.forgotten.append(user_id)
         return user
+
+    async def logins(self, user_id: int, since: float, limit: int) -> list[LoginRecord]:
+        found = [x for x in self._state.logins if x.user_id == user_id and x.at >= since]
+        found.sort(key=lambda x: x.at, reverse=True)
+        return found[:limit]
+
+    async def purge_logins(self, before: float, limit: int) -> int:
+        # Not undone by a rollback: it deletes only what nobody may keep.
+        logins = self._state.logins
+        doomed = set(sorted((x.at, i) for i, x in enumerate(logins) if x.at < before)[:limit])
+        kept = [x for i, x in enumerate(logins) if (x.at, i) not in doomed]
+        self._state.logins = kept
+        return len(logins) - len(kept)
 
     def _repoint(self, user: User, phone: Phone) -> None:
         del self._state.id_by_phone[user.phone]
@@ -195,11 +211,16 @@ class InMemoryUnitOfWork:
         try:
             self.users.rollback()
             self.outbox.take()
+            self.outbox.take_logins()
         finally:
             self._state.lock.release()
 
     async def commit(self) -> None:
-        self._state.outbox.forget(self.users.forgotten)
-        self._state.outbox.extend(self.outbox.take())
+        state = self._state
+        state.outbox.forget(self.users.forgotten)
+        state.outbox.extend(self.outbox.take())
+        gone = set(self.users.forgotten)
+        state.logins = [x for x in state.logins if x.user_id not in gone]
+        state.logins += self.outbox.take_logins()
         self.users.undo.clear()
         self.users.forgotten.clear()

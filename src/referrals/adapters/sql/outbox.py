@@ -19,6 +19,7 @@ from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.statements import dialect_named
 from referrals.adapters.sql.tables import tables_for
 from referrals.application.outbox import OutboxEvent
+from referrals.domain.logins import LoginRecord
 
 
 def add_event_clause(namespace: Namespace) -> Insert:
@@ -49,14 +50,49 @@ def event_values(event: OutboxEvent) -> dict[str, Any]:
     }
 
 
+def add_login_clause(namespace: Namespace) -> Insert:
+    """The INSERT of one login into ``namespace``'s login history, bound by :func:`login_values`."""
+    return insert(tables_for(namespace).login_history).values(
+        user_id=bindparam("user_id"),
+        logged_in_at=bindparam("at"),
+        network=bindparam("network"),
+        user_agent=bindparam("user_agent"),
+    )
+
+
+@functools.cache
+def add_login_statement(dialect: str, namespace: Namespace) -> Compiled:
+    """:func:`add_login_clause` compiled for ``dialect`` once."""
+    return compile_statement(add_login_clause(namespace), dialect_named(dialect))
+
+
+def login_values(login: LoginRecord) -> dict[str, Any]:
+    """The bind values of :func:`add_login_statement` for ``login``."""
+    return {
+        "user_id": login.user_id,
+        "at": login.at,
+        "network": login.network,
+        "user_agent": login.user_agent,
+    }
+
+
 class SqlOutbox:
     """An :class:`~referrals.application.ports.Outbox` whose events wait for the commit."""
 
     def __init__(self) -> None:
         self._held: list[OutboxEvent] = []
+        self._logins: list[LoginRecord] = []
 
     def add(self, event: OutboxEvent) -> None:
         self._held.append(event)
+
+    def record_login(self, login: LoginRecord) -> None:
+        self._logins.append(login)
+
+    def take_logins(self) -> list[LoginRecord]:
+        """The logins recorded since the last take (written with the events)."""
+        held, self._logins = self._logins, []
+        return held
 
     def take(self) -> list[OutboxEvent]:
         """The events added since the last take (the unit writes them now)."""

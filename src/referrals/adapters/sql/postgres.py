@@ -37,7 +37,13 @@ from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
 from referrals.adapters.sql.namespace import Namespace
-from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
+from referrals.adapters.sql.outbox import (
+    SqlOutbox,
+    add_event_statement,
+    add_login_statement,
+    event_values,
+    login_values,
+)
 from referrals.adapters.sql.repository import (
     CONFLICT_SQLSTATES,
     Row,
@@ -199,7 +205,7 @@ class PostgresUnitOfWork:
 
     Its BEGIN goes out with its first statement, in one pipeline (one round
     trip for both); a unit that runs no statement sends neither BEGIN nor
-    COMMIT. The outbox's events go out with the COMMIT, in one pipeline too:
+    COMMIT. The outbox's events (and logins) go out with the COMMIT, in one pipeline too:
     writing an event costs no round trip of its own. Read-only units run
     each statement in autocommit: no BEGIN/ROLLBACK round trips, each read
     sees committed data.
@@ -242,17 +248,19 @@ class PostgresUnitOfWork:
                 raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
 
     async def commit(self) -> None:
-        events = self.outbox.take()
-        if self._begin_pending and not events:  # nothing ran: nothing to commit
+        events, logins = self.outbox.take(), self.outbox.take_logins()
+        if self._begin_pending and not (events or logins):  # nothing ran: nothing to commit
             self._begin_pending = False
             return
         conn = self._active()
         with translated_errors():
             async with self._database.bounded():
-                if not events:
+                if not (events or logins):
                     await conn.execute("COMMIT")
-                else:  # the events, and BEGIN if nothing ran yet, ride with the COMMIT
-                    insert = add_event_statement("postgresql", self._database.namespace)
+                else:  # the rows, and BEGIN if nothing ran yet, ride with the COMMIT
+                    namespace = self._database.namespace
+                    insert = add_event_statement("postgresql", namespace)
+                    record = add_login_statement("postgresql", namespace)
                     begin, self._begin_pending = self._begin_pending, False
                     self._open_transaction = True
                     async with conn.pipeline():
@@ -260,6 +268,8 @@ class PostgresUnitOfWork:
                             await conn.execute("BEGIN")
                         for event in events:
                             await conn.execute(insert.sql, insert.args(event_values(event)))
+                        for login in logins:
+                            await conn.execute(record.sql, record.args(login_values(login)))
                         await conn.execute("COMMIT")
         self._open_transaction = False
 

@@ -40,6 +40,7 @@ from referrals.adapters.sql.statements import Statements, UserRow
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
+from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import User, erased_phone
 
@@ -126,7 +127,17 @@ class SqlUserRepository(ABC):
         phone = str(erased_phone(user_id))
         await self._execute.rowcount(self._sql.set_phone, user_id=user_id, phone=phone)
         await self._execute.rowcount(self._sql.forget_events, user_id=user_id)
+        await self._execute.rowcount(self._sql.forget_logins, user_id=user_id)
         return user
+
+    async def logins(self, user_id: int, since: float, limit: int) -> list[LoginRecord]:
+        rows = await self._execute.all(
+            self._sql.recent_logins, user_id=user_id, since=since, limit=limit
+        )
+        return [LoginRecord(*row) for row in rows]
+
+    async def purge_logins(self, before: float, limit: int) -> int:
+        return await self._execute.rowcount(self._sql.purge_logins, before=before, limit=limit)
 
     async def welcome(self, user_id: int) -> bool:
         return await self._execute.rowcount(self._sql.welcome_user, user_id=user_id) == 1

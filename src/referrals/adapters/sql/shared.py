@@ -33,7 +33,13 @@ from sqlalchemy.sql import Executable
 
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.namespace import Namespace
-from referrals.adapters.sql.outbox import SqlOutbox, add_event_clause, event_values
+from referrals.adapters.sql.outbox import (
+    SqlOutbox,
+    add_event_clause,
+    add_login_clause,
+    event_values,
+    login_values,
+)
 from referrals.adapters.sql.repository import CONFLICT_SQLSTATES, Row, SqlUserRepository
 from referrals.adapters.sql.statements import statement_clauses, statements_for
 from referrals.adapters.sql.tables import tables_for
@@ -170,11 +176,16 @@ class SharedUnitOfWork:
         savepoint = self._savepoint
         if savepoint is None:
             raise RuntimeError("a read-only unit of work has nothing to commit")
-        events = self.outbox.take()
+        events, logins = self.outbox.take(), self.outbox.take_logins()
+        namespace = self._shared.namespace
         try:
             if events:
                 await self._live().execute(
-                    add_event_clause(self._shared.namespace), [event_values(e) for e in events]
+                    add_event_clause(namespace), [event_values(e) for e in events]
+                )
+            if logins:
+                await self._live().execute(
+                    add_login_clause(namespace), [login_values(login) for login in logins]
                 )
             await savepoint.commit()
         except DBAPIError as exc:

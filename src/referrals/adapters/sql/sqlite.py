@@ -25,7 +25,13 @@ from typing import Any, Self
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.namespace import Namespace
-from referrals.adapters.sql.outbox import SqlOutbox, add_event_statement, event_values
+from referrals.adapters.sql.outbox import (
+    SqlOutbox,
+    add_event_statement,
+    add_login_statement,
+    event_values,
+    login_values,
+)
 from referrals.adapters.sql.repository import Row, SqlUserRepository
 from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
@@ -223,6 +229,9 @@ class SqliteUnitOfWork:
         with translated_errors():
             for event in self.outbox.take():
                 self.connection.execute(insert.sql, insert.args(event_values(event)))
+            record = add_login_statement("sqlite", self._database.namespace)
+            for login in self.outbox.take_logins():
+                self.connection.execute(record.sql, record.args(login_values(login)))
             self.connection.execute("COMMIT")
         self._in_transaction = False
 

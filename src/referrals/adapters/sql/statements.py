@@ -59,6 +59,9 @@ class Statements:
     top_referrers: Compiled
     set_phone: Compiled
     forget_events: Compiled
+    forget_logins: Compiled
+    recent_logins: Compiled
+    purge_logins: Compiled
 
 
 def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElement]:
@@ -84,6 +87,13 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         .limit(bindparam("limit", type_=Integer))
     )
     joined = page.subquery("page")
+    h = tables.login_history
+    doomed = (
+        select(h.c.id)
+        .where(h.c.logged_in_at < bindparam("before"))
+        .order_by(h.c.logged_in_at)
+        .limit(bindparam("limit", type_=Integer))
+    )
     return {
         "user_by_id": by_id,
         "user_by_phone": select(*columns).where(c.phone == bindparam("phone")),
@@ -141,6 +151,13 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         "forget_events": delete(tables.outbox).where(
             tables.outbox.c.user_id == bindparam("user_id")
         ),
+        # The login history (docs/account.md): read for the export, purged in batches.
+        "forget_logins": delete(h).where(h.c.user_id == bindparam("user_id")),
+        "recent_logins": select(h.c.user_id, h.c.logged_in_at, h.c.network, h.c.user_agent)
+        .where(h.c.user_id == bindparam("user_id"), h.c.logged_in_at >= bindparam("since"))
+        .order_by(h.c.logged_in_at.desc(), h.c.id.desc())
+        .limit(bindparam("limit", type_=Integer)),
+        "purge_logins": delete(h).where(h.c.id.in_(doomed.scalar_subquery())),
     }
 
 

@@ -53,6 +53,7 @@ class Tables:
         self.metadata = MetaData(schema=namespace.schema, naming_convention=NAMING_CONVENTION)
         self.users = self._users()
         self.outbox = self._outbox()
+        self.login_history = self._login_history()
         self.webhook_deliveries = self._webhook_deliveries()
         self.webhook_attempts = self._webhook_attempts()
         self.webhook_endpoints = self._webhook_endpoints()
@@ -116,6 +117,20 @@ class Tables:
                 sqlite_where=text("dispatched = 0"),
             ),
             Index(f"ix_{outbox}_occurred_at", "occurred_at"),
+        )
+
+    def _login_history(self) -> Table:
+        logins = self.name("login_history")
+        return Table(
+            logins,
+            self.metadata,
+            Column("id", Id, primary_key=True, autoincrement=True),
+            Column("user_id", Id, nullable=False),  # no phone: see docs/account.md
+            Column("logged_in_at", Double, nullable=False),
+            Column("network", String(64), nullable=False, server_default=""),
+            Column("user_agent", String(256), nullable=False, server_default=""),
+            Index(f"ix_{logins}_user_id", "user_id", "logged_in_at"),
+            Index(f"ix_{logins}_logged_in_at", "logged_in_at"),
         )
 
     def _webhook_deliveries(self) -> Table:

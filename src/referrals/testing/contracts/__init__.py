@@ -24,6 +24,7 @@ from referrals.testing.contracts.cooldowns import CooldownsContract
 from referrals.testing.contracts.deliveries import DeliveriesContract
 from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.delivery_log import DeliveryLogContract
+from referrals.testing.contracts.login_history import LoginHistoryContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
 from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.sms_gateway import SmsGatewayContract
@@ -39,6 +40,7 @@ __all__ = [
     "DeliveriesContract",
     "DeliveryLedgerContract",
     "DeliveryLogContract",
+    "LoginHistoryContract",
     "RateLimiterContract",
     "SessionStoreContract",
     "SmsGatewayContract",

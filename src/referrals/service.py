@@ -28,6 +28,7 @@ from referrals.application.delete_account import ConfirmDeletion, RequestDeletio
 from referrals.application.deliver_code import DeliverCode
 from referrals.application.delivery_status import DeliveryStatus
 from referrals.application.export import ExportData
+from referrals.application.history import HistoryLoop, PurgeHistory
 from referrals.application.operations import (
     DeleteUser,
     GetStats,
@@ -323,6 +324,21 @@ async def start_relay(container: Container, settings: Settings) -> RelayLoops | 
     return loops
 
 
+async def start_history_purge(container: Container, settings: Settings) -> HistoryLoop:
+    """Start purging the login history in this process (docs/account.md)."""
+    from referrals.container import resolve
+
+    purge = PurgeHistory(
+        await resolve(container.unit_of_work),
+        await resolve(container.clock),
+        settings.history_keep,
+        PURGE_BATCH,
+    )
+    loop = HistoryLoop(purge)
+    loop.start()
+    return loop
+
+
 @asynccontextmanager
 async def open_service(
     settings: Settings | None = None,
@@ -343,6 +359,7 @@ async def open_service(
     service: Service | None = None
     broker = None
     loops: RelayLoops | None = None
+    purging: HistoryLoop | None = None
     try:
         service = await resolve_service(container)
         if not (adapters and adapters.code_sender):
@@ -351,9 +368,13 @@ async def open_service(
             await broker.startup()
         if settings.webhooks and settings.broker_url is None:  # else the workers relay
             loops = await start_relay(container, settings)
+        if settings.broker_url is None:  # else the workers purge
+            purging = await start_history_purge(container, settings)
         yield service
     finally:
         try:
+            if purging is not None:
+                await purging.stop()
             if loops is not None:
                 await loops.stop()
             if service is not None and isinstance(service.code_sender, InProcessCodeSender):

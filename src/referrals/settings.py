@@ -144,6 +144,8 @@ class Settings:
     """Seconds an idle relay waits before it looks for new events again."""
     outbox_keep: float = 7 * 86_400.0
     """Seconds delivered events are kept before they are purged."""
+    history_keep: float = 90 * 86_400.0
+    """Seconds the login history is kept before it is purged (docs/account.md)."""
     trusted_proxies: tuple[Network, ...] = ()
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     public_url: str | None = None
@@ -763,6 +765,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("WEBHOOK_BACKOFF", "webhook_backoff", _positive_float, SECONDS),
     Variable("WEBHOOK_POLL", "webhook_poll", _positive_float, SECONDS),
     Variable("OUTBOX_KEEP", "outbox_keep", _positive_float, SECONDS),
+    Variable("HISTORY_KEEP", "history_keep", _positive_float, SECONDS),
     Variable("REDIS_PREFIX", "redis_prefix", _text, "text"),
     Variable(
         "SESSION_CACHE_SIZE", "session_cache_size", _count_or_zero, "a whole number, 0 or more"

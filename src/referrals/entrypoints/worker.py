@@ -11,6 +11,7 @@ from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
 from referrals.adapters.taskiq import register_tasks
 from referrals.application.events import Hooks
+from referrals.application.history import HistoryLoop
 from referrals.application.ports import EventSink
 from referrals.application.relay_loops import RelayLoops
 from referrals.application.sms_text import SmsText
@@ -18,7 +19,7 @@ from referrals.container import close, resolve
 from referrals.entrypoints import heartbeat
 from referrals.entrypoints.logs import configure_logging
 from referrals.entrypoints.multiprocess import multiprocess
-from referrals.service import Adapters, build_container, start_relay
+from referrals.service import Adapters, build_container, start_history_purge, start_relay
 from referrals.settings import Settings, load_settings
 
 log = logging.getLogger("referrals.worker")
@@ -61,6 +62,7 @@ def build_worker_broker(
     register_tasks(broker, container.deliver_code)
     beating: list[asyncio.Task[None]] = []
     relaying: list[RelayLoops] = []
+    purging: list[HistoryLoop] = []
 
     async def startup(_: TaskiqState) -> None:
         await resolve(container.deliver_code)
@@ -68,6 +70,7 @@ def build_worker_broker(
         if settings.webhooks:  # each worker process relays; claims keep them apart
             loops = await start_relay(container, settings)
             relaying.extend([loops] if loops is not None else [])
+        purging.append(await start_history_purge(container, settings))
         channels = await resolve(container.sms_channels)
         log.info(
             "%s ready (pid %d): SMS routes %s, queue %s, redelivery after %g s",
@@ -86,6 +89,8 @@ def build_worker_broker(
             task.cancel()
         for loops in relaying:
             await loops.stop()
+        for loop in purging:
+            await loop.stop()
         await close(container)
         if metrics_on:
             from referrals.adapters.metrics import process_ended

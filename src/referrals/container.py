@@ -676,6 +676,8 @@ class Container(_Container):
         unit_of_work=unit_of_work,
         list_sessions=list_sessions,
         delivery_log=delivery_log,
+        clock=clock,
+        history_keep=_of(settings, lambda s: s.history_keep),
         secret=secret,
     )
     delete_user: providers.Provider[DeleteUser] = providers.Singleton(

@@ -48,13 +48,15 @@ async def test_the_export_holds_the_account_its_referrals_sessions_and_logins(ap
 
     mine = await export(api, owner)
 
-    assert set(mine) == {"account", "sessions", "logins", "consents"}
+    assert set(mine) == {"account", "sessions", "logins", "login_history", "consents"}
     assert mine["account"]["phone"] == PHONE
     assert mine["account"]["referred_users"] == [OTHER_PHONE]
     assert mine["account"]["referred_users_count"] == 1
     assert [s["current"] for s in mine["sessions"]] == [True]
     assert len(mine["logins"]) == 1
     assert mine["logins"][0]["status"] in {"queued", "sent", "delivered"}
+    [login] = mine["login_history"]
+    assert login["address"] == mine["sessions"][0]["address"]
     assert mine["consents"] == []
     theirs = await export(api, fan)
     assert theirs["account"]["referrer_invite_code"] == mine["account"]["invite_referral_code"]
@@ -67,6 +69,26 @@ async def test_every_column_of_the_users_table_is_exported_or_said_why_not(api: 
 
     assert columns == set(EXPORTED_COLUMNS) | set(NOT_PERSONAL)
     assert set(EXPORTED_COLUMNS.values()) <= set(account)
+
+
+HISTORY_COLUMNS = {
+    "logged_in_at": "at",
+    "network": "address",
+    "user_agent": "user_agent",
+}
+HISTORY_NOT_PERSONAL = {
+    "id": "the row's number",
+    "user_id": "the caller's own id (account.id)",
+}
+
+
+async def test_every_column_of_the_login_history_is_exported_or_said_why_not(api: Api) -> None:
+    token = await sign_in(api.client)
+    [login] = (await export(api, token))["login_history"]
+    columns = {column.name for column in tables_for(NAMESPACE).login_history.columns}
+
+    assert columns == set(HISTORY_COLUMNS) | set(HISTORY_NOT_PERSONAL)
+    assert set(HISTORY_COLUMNS.values()) == set(login)
 
 
 async def test_every_field_a_session_keeps_is_exported(api: Api) -> None:

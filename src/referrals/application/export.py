@@ -6,17 +6,20 @@ from dataclasses import dataclass, field
 
 from referrals.application.errors import NotAuthenticated
 from referrals.application.own_sessions import ListSessions, OwnSession
-from referrals.application.ports import DeliveryLog, UnitOfWorkFactory
+from referrals.application.ports import Clock, DeliveryLog, UnitOfWorkFactory
 from referrals.application.profile import shown
 from referrals.domain.codes import phone_alias
 from referrals.domain.delivery import DeliveryRecord
+from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
 PAGE = 1_000
 """Referrals read per round trip while the export gathers them all."""
 RECENT_LOGINS = 100
-"""At most so many logins of the login history (they are kept a day by default)."""
+"""At most so many code deliveries (they are kept a day by default)."""
+HISTORY_MAX = 1_000
+"""At most so many logins of the login history, the newest (kept 90 days by default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,8 @@ class Export:
     sessions: tuple[OwnSession, ...]
     logins: tuple[DeliveryRecord, ...]
     """Their logins still kept (``REFERRALS_DELIVERY_HISTORY``), newest first."""
+    history: tuple[LoginRecord, ...] = ()
+    """Their successful logins still kept (``REFERRALS_HISTORY_KEEP``), newest first."""
     consents: tuple[str, ...] = ()
     """None are collected today."""
 
@@ -42,6 +47,9 @@ class ExportData:
     unit_of_work: UnitOfWorkFactory
     list_sessions: ListSessions
     delivery_log: DeliveryLog
+    clock: Clock
+    history_keep: float
+    """``REFERRALS_HISTORY_KEEP``: older logins may still await their purge; not shown."""
     secret: bytes = field(repr=False)
 
     async def __call__(self, user_id: int, token: str | None = None) -> Export:
@@ -56,6 +64,8 @@ class ExportData:
                 more = await uow.users.profile(user_id, page[-1].rank, PAGE)
                 page = more[1] if more is not None else []
                 referred += [shown(r.phone) for r in page]
+            since = self.clock.now() - self.history_keep
+            history = await uow.users.logins(user_id, since, HISTORY_MAX)
         sessions = await self.list_sessions(user_id, token)
         alias = phone_alias(self.secret, user.phone)
         logins = await self.delivery_log.recent(alias, RECENT_LOGINS)
@@ -65,4 +75,5 @@ class ExportData:
             referred_phones=tuple(referred),
             sessions=tuple(sessions),
             logins=tuple(logins),
+            history=tuple(history),
         )

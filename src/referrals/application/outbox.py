@@ -38,6 +38,7 @@ from referrals.application.events import (
     UserCreated,
 )
 from referrals.application.ports import EventSink, UnitOfWork, UnitOfWorkFactory
+from referrals.domain.logins import LoginRecord
 
 log = logging.getLogger("referrals.outbox")
 
@@ -162,12 +163,17 @@ def stage(uow: UnitOfWork, events: Iterable[Event]) -> None:
         uow.outbox.add(row)
 
 
-async def write(unit_of_work: UnitOfWorkFactory, events: Iterable[Event]) -> bool:
-    """Write ``events``' rows in a unit of their own (one round trip on
-    PostgreSQL); ``False`` (logged) when the database is unavailable."""
+async def write(
+    unit_of_work: UnitOfWorkFactory, events: Iterable[Event], logins: Iterable[LoginRecord] = ()
+) -> bool:
+    """Write ``events``' rows (and ``logins`` to the login history) in a unit
+    of their own (one round trip on PostgreSQL); ``False`` (logged) when the
+    database is unavailable."""
     try:
         async with unit_of_work() as uow:
             stage(uow, events)
+            for login in logins:
+                uow.outbox.record_login(login)
             await uow.commit()
     except ServiceUnavailable:
         log.warning("an event was not written to the outbox: the database is unavailable")

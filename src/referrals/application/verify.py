@@ -40,8 +40,9 @@ from referrals.domain.codes import (
     normalize_confirmation_code,
     token_digest,
 )
-from referrals.domain.device import device_of
+from referrals.domain.device import Device, device_of
 from referrals.domain.errors import ChallengeExpired, CodeInvalid
+from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
@@ -160,10 +161,10 @@ class Verify:
         if self.throttle is not None:
             await self._count_verified(attempt.phone, command.client_ip)
         if self.conversion is None:
-            await self._announce(user, is_new_user)
+            await self._announce(user, is_new_user, device)
         else:  # side by side: neither waits for the other
             await asyncio.gather(
-                self._announce(user, is_new_user), self.conversion(login, self.clock.now())
+                self._announce(user, is_new_user, device), self.conversion(login, self.clock.now())
             )
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
@@ -180,7 +181,7 @@ class Verify:
         with contextlib.suppress(ServiceUnavailable):
             await self.limiter.acquire([quota], self.clock.now())
 
-    async def _welcome(self, user_id: int, events: list[Event]) -> None:
+    async def _welcome(self, user_id: int, events: list[Event], entry: LoginRecord) -> None:
         # The login is done and stays done: if the database fails now, the
         # user's next login is reported as new once more (logged) instead.
         # Its events are written with the welcome: user.created only by the
@@ -190,6 +191,7 @@ class Verify:
                 welcomed = await uow.users.welcome(user_id)
                 kept = [e for e in events if welcomed or not isinstance(e, UserCreated)]
                 outbox.stage(uow, kept)
+                uow.outbox.record_login(entry)
                 await uow.commit()
         except ServiceUnavailable:
             log.warning("user %d logged in, but their first login was not recorded", user_id)
@@ -215,11 +217,13 @@ class Verify:
             # taken: the next round finds the user or draws a new code.
         raise RuntimeError("could not draw a free invite code")
 
-    async def _announce(self, user: User, is_new_user: bool) -> None:
-        """Write the login's events to the outbox (a first login's with its
-        welcome, a returning user's in a unit of their own), then publish
-        them to the hooks."""
+    async def _announce(self, user: User, is_new_user: bool, device: Device) -> None:
+        """Write the login's events to the outbox and the login to the login
+        history (a first login's with its welcome, a returning user's in a
+        unit of their own: on PostgreSQL the rows ride with its COMMIT), then
+        publish the events to the hooks."""
         at = self.clock.now()
+        entry = LoginRecord.of(user.id, at, device)
         events: list[Event] = []
         if is_new_user:
             events.append(
@@ -229,8 +233,8 @@ class Verify:
             LoginSucceeded(at=at, user_id=user.id, phone=user.phone, is_new_user=is_new_user)
         )
         if is_new_user:
-            await self._welcome(user.id, events)
+            await self._welcome(user.id, events, entry)
         else:
-            await outbox.write(self.unit_of_work, events)
+            await outbox.write(self.unit_of_work, events, [entry])
         for event in events:
             await self.events.publish(event)

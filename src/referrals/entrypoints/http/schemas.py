@@ -198,6 +198,14 @@ class ExportedLogin(msgspec.Struct, frozen=True):
     steps: list[ExportedStep]
 
 
+class ExportedHistoryEntry(msgspec.Struct, frozen=True):
+    """One successful login: when, and from where as a session keeps it."""
+
+    at: datetime
+    address: Annotated[str, Meta(description="The network only (/24 or /48); empty if unknown.")]
+    user_agent: str
+
+
 class ExportedAccount(msgspec.Struct, frozen=True):
     id: int
     phone: str
@@ -216,6 +224,10 @@ class ExportOut(msgspec.Struct, frozen=True):
     account: ExportedAccount
     sessions: list[SessionOut]
     logins: Annotated[list[ExportedLogin], Meta(description="Logins still kept, newest first.")]
+    login_history: Annotated[
+        list[ExportedHistoryEntry],
+        Meta(description="Successful logins still kept (REFERRALS_HISTORY_KEEP), newest first."),
+    ]
     consents: Annotated[list[str], Meta(description="None are collected.")]
 
     @classmethod
@@ -241,6 +253,10 @@ class ExportOut(msgspec.Struct, frozen=True):
                     steps=[ExportedStep(_time(s.at), str(s.step), s.channel) for s in record.steps],
                 )
                 for record in export.logins
+            ],
+            login_history=[
+                ExportedHistoryEntry(_time(entry.at), entry.network, entry.user_agent)
+                for entry in export.history
             ],
             consents=list(export.consents),
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from referrals.application.errors import ServiceUnavailable
@@ -43,9 +44,9 @@ class PurgeHistory:
 
 @dataclass(slots=True)
 class HistoryLoop:
-    """Run :class:`PurgeHistory` every ``every`` seconds until :meth:`stop`."""
+    """Run ``purge`` (a :class:`PurgeHistory`) every ``every`` seconds until :meth:`stop`."""
 
-    purge: PurgeHistory
+    purge: Callable[[], Awaitable[int]]
     every: float = PURGE_EVERY
     _task: asyncio.Task[None] | None = field(default=None)
 

@@ -44,7 +44,8 @@ class PurgeHistory:
 
 @dataclass(slots=True)
 class HistoryLoop:
-    """Run ``purge`` (a :class:`PurgeHistory`) every ``every`` seconds until :meth:`stop`."""
+    """Run ``purge`` (a :class:`PurgeHistory`) every ``every`` seconds, the
+    first time ``every`` seconds after :meth:`start`, until :meth:`stop`."""
 
     purge: Callable[[], Awaitable[int]]
     every: float = PURGE_EVERY
@@ -55,7 +56,8 @@ class HistoryLoop:
         self._task = asyncio.create_task(self._loop(), name="login history purge")
 
     async def _loop(self) -> None:
-        while True:
+        while True:  # not at start: a process starting is busy enough
+            await asyncio.sleep(self.every)
             try:
                 if purged := await self.purge():
                     log.info("purged %d logins from the login history", purged)
@@ -63,7 +65,6 @@ class HistoryLoop:
                 log.warning("login history purge: %s is unavailable; trying again", exc.what)
             except Exception:
                 log.exception("login history purge failed; trying again")
-            await asyncio.sleep(self.every)
 
     async def stop(self) -> None:
         task, self._task = self._task, None

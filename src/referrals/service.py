@@ -325,15 +325,22 @@ async def start_relay(container: Container, settings: Settings) -> RelayLoops | 
 
 
 async def start_history_purge(container: Container, settings: Settings) -> HistoryLoop:
-    """Start purging the login history in this process (docs/account.md)."""
+    """Start purging the login history in this process (docs/account.md).
+
+    The database is opened at the first purge, not here: a worker starting
+    beside a server on a new SQLite file must not migrate it at the same
+    time (both would create the tables)."""
     from referrals.container import resolve
 
-    purge = PurgeHistory(
-        await resolve(container.unit_of_work),
-        await resolve(container.clock),
-        settings.history_keep,
-        PURGE_BATCH,
-    )
+    opened: list[PurgeHistory] = []
+
+    async def purge() -> int:
+        if not opened:
+            unit_of_work = await resolve(container.unit_of_work)
+            clock = await resolve(container.clock)
+            opened.append(PurgeHistory(unit_of_work, clock, settings.history_keep, PURGE_BATCH))
+        return await opened[0]()
+
     loop = HistoryLoop(purge)
     loop.start()
     return loop

@@ -17,7 +17,7 @@ from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
 from referrals.entrypoints.http.guards import json_only, not_cross_site
 from referrals.entrypoints.http.handlers import error_responses, language
-from referrals.entrypoints.http.routes_auth import Token, verify_link
+from referrals.entrypoints.http.routes_auth import BODY_ERRORS, Token, verify_link
 from referrals.entrypoints.http.runtime import SECURITY, Runtime
 from referrals.entrypoints.http.schemas import (
     DeletedOut,
@@ -111,9 +111,7 @@ def account_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         security=SECURITY,
         guards=[json_only],
         responses=error_responses(
-            "validation_error",
-            "payload_too_large",
-            "unsupported_media_type",
+            *BODY_ERRORS,
             "not_authenticated",
             "code_invalid",
             "challenge_expired",
@@ -160,9 +158,7 @@ def account_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         security=SECURITY,
         guards=[json_only],
         responses=error_responses(
-            "validation_error",
-            "payload_too_large",
-            "unsupported_media_type",
+            *BODY_ERRORS,
             "not_authenticated",
             "step_up_required",
             "rate_limited",
@@ -192,9 +188,7 @@ def account_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         security=SECURITY,
         guards=[json_only],
         responses=error_responses(
-            "validation_error",
-            "payload_too_large",
-            "unsupported_media_type",
+            *BODY_ERRORS,
             "not_authenticated",
             "code_invalid",
             "challenge_expired",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from referrals.adapters.clock import SystemClock
 from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.change_phone import ConfirmPhoneChange, RequestPhoneChange
+from referrals.application.code_check import StepwiseCodeCheck
 from referrals.application.conversion import RecordConversion
 from referrals.application.delete_account import ConfirmDeletion, EraseAccount, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
@@ -56,6 +58,7 @@ from referrals.application.ports import (
     ChallengeStore,
     CircuitBreaker,
     Clock,
+    CodeCheck,
     CodeSender,
     ConversionLog,
     Cooldowns,
@@ -221,6 +224,21 @@ def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStor
         conversion=redis.RedisConversionLog(client, prefix, CONVERSION_BUCKET),
         cooldowns=redis.RedisCooldowns(client, prefix),
     )
+
+
+def _code_check(challenges: ChallengeStore, limiter: RateLimiter) -> CodeCheck:
+    """One Lua script when both stores are Redis's on one client, else one call after another."""
+    if "referrals.adapters.redis" not in sys.modules:  # no Redis store in this process
+        return StepwiseCodeCheck(limiter, challenges)
+    from referrals.adapters import redis
+
+    if (
+        isinstance(challenges, redis.RedisChallengeStore)
+        and isinstance(limiter, redis.RedisRateLimiter)
+        and challenges.client is limiter.client
+    ):
+        return redis.RedisCodeCheck(limiter, challenges)
+    return StepwiseCodeCheck(limiter, challenges)
 
 
 def _memory_stores(settings: Settings) -> Stores:
@@ -482,6 +500,9 @@ class Container(_Container):
     challenges: providers.Provider[ChallengeStore] = _of(stores, lambda s: s.challenges)
     sessions: providers.Provider[SessionStore] = _of(stores, lambda s: s.sessions)
     limiter: providers.Provider[RateLimiter] = _of(stores, lambda s: s.limiter)
+    code_check: providers.Provider[CodeCheck] = providers.Singleton(
+        _code_check, challenges, limiter
+    )
     delivery_ledger: providers.Provider[DeliveryLedger] = _of(stores, lambda s: s.delivery_ledger)
     activity: providers.Provider[ActivityLog] = _of(stores, lambda s: s.activity)
     circuit: providers.Provider[CircuitBreaker] = _of(stores, lambda s: s.circuit)
@@ -589,6 +610,7 @@ class Container(_Container):
         events=events,
         conversion=providers.Singleton(RecordConversion, delivery_log=delivery_log, events=events),
         throttle=throttle,
+        code_check=code_check,
     )
     apply_referral: providers.Provider[ApplyReferral] = providers.Singleton(
         ApplyReferral,

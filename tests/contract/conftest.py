@@ -33,6 +33,7 @@ from referrals.adapters.redis import (
     RedisActivityLog,
     RedisChallengeStore,
     RedisCircuitBreaker,
+    RedisCodeCheck,
     RedisConversionLog,
     RedisCooldowns,
     RedisDeliveryLedger,
@@ -45,6 +46,7 @@ from referrals.adapters.redis import (
 from referrals.adapters.redis.session_cache import CachedRedisSessionStore
 from referrals.adapters.sql import Database, sql_unit_of_work
 from referrals.adapters.sql.deliveries import SqlDeliveries
+from referrals.application.code_check import StepwiseCodeCheck
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
@@ -63,6 +65,7 @@ from referrals.testing.contracts import conversion as conversion_contract
 from referrals.testing.contracts import deliveries as deliveries_contract
 from referrals.testing.contracts import delivery_log as log_contract
 from referrals.testing.contracts import spend as spend_contract
+from referrals.testing.contracts.code_check import CodeCheckStores
 from tests.defaults import TIMEOUT
 from tests.shared_host import host_commits_each_unit, host_engine
 
@@ -180,6 +183,22 @@ async def spend(request: pytest.FixtureRequest) -> AsyncIterator[SpendLedger]:
 async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
     async with _adapter(request, InMemoryRateLimiter, RedisRateLimiter) as adapter:
         yield adapter
+
+
+def _redis_code_check(client: Any, prefix: str) -> CodeCheckStores:
+    limiter, challenges = RedisRateLimiter(client, prefix), RedisChallengeStore(client, prefix)
+    return CodeCheckStores(RedisCodeCheck(limiter, challenges), limiter, challenges)
+
+
+def _memory_code_check() -> CodeCheckStores:
+    limiter, challenges = InMemoryRateLimiter(), InMemoryChallengeStore()
+    return CodeCheckStores(StepwiseCodeCheck(limiter, challenges), limiter, challenges)
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def code_check_stores(request: pytest.FixtureRequest) -> AsyncIterator[CodeCheckStores]:
+    async with _adapter(request, _memory_code_check, _redis_code_check) as stores:
+        yield stores
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

@@ -40,17 +40,18 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # counters and throttle (per network, prefix and country) and the spend
     # cap's reservation, which do not ride in the quota script yet (issue 20)
     "login": (7, 0),
-    "verify, wrong code": (2, 0),  # the charge (one script), the attempt (one script)
-    # Redis: charge, attempt; the refund of the wrong-code charge and the note
-    # of the owner's usual network (docs/rules.md, lockout), both sent
-    # alongside the user lookup; the session (and its entry in the user's
+    # the charge and the attempt, one script (adapters/redis/code_check.py)
+    "verify, wrong code": (1, 0),
+    # Redis: the charge, the attempt and the refund of the wrong-code charge
+    # (one script); the note of the owner's usual network (docs/rules.md,
+    # lockout), sent alongside the user lookup; the session (and its entry in the user's
     # index, one pipeline), the consume; then side by side the hour's count of
     # logins that `referrals stats` reads across processes and the conversion
     # mark on the login's delivery record, followed by its count by channel
     # (docs/sending-codes.md); and the pumping counters' verified side.
     # PostgreSQL: the user's read-or-insert with its outbox rows, the welcome.
-    "verify, right code (new user)": (13, 5),
-    "verify, right code (returning user)": (13, 3),
+    "verify, right code (new user)": (11, 5),
+    "verify, right code (returning user)": (11, 3),
     "profile": (1, 1),  # the session, read once; the profile is one database read
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).

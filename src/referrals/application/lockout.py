@@ -11,18 +11,21 @@ its owner out, and a stranger's guesses stay bounded by ``phone_failure``
 from everywhere else, and by as much again inside each usual network.
 
 The usual networks cost nothing on the common path: they are looked at only
-when ``phone_failure`` refuses, and recorded alongside the refund a right
-code makes anyway.
+when ``phone_failure`` refuses, and recorded alongside the user's lookup
+after a right code.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from collections.abc import Callable, Sequence
 
 from referrals.application import rate_limits
 from referrals.application.policy import Policy
-from referrals.application.ports import RateLimiter
+from referrals.application.ports import CodeCheck, RateLimiter
+from referrals.domain.challenge import Attempt
+from referrals.domain.codes import alias_of
 from referrals.domain.limits import Limit, Quota, Refusal, Rule
 
 USUAL_IPV4_PREFIX = 24
@@ -45,7 +48,7 @@ def usual_networks(policy: Policy, alias: str, address: str, *, count: bool) -> 
     ``address`` is in one of them."""
     network = usual_network(address, policy.ipv6_network_prefix)
     rule = Rule("usual_network", Limit(1, policy.usual_network_ttl), per_client=True)
-    return Quota(f"usual:{alias}", (rule,), client=network, count=count)
+    return Quota(f"usual:{rate_limits.phone_tag(alias)}", (rule,), client=network, count=count)
 
 
 def usual_failures(policy: Policy, alias: str, address: str, *, count: bool = True) -> Quota:
@@ -58,7 +61,20 @@ def usual_failures(policy: Policy, alias: str, address: str, *, count: bool = Tr
 
 
 def usual_failures_key(alias: str) -> str:
-    return f"fail:usual:{alias}"
+    return f"fail:usual:{rate_limits.phone_tag(alias)}"
+
+
+async def _owner_passes(
+    limiter: RateLimiter, policy: Policy, refusal: Refusal, alias: str, address: str, now: float
+) -> bool:
+    """Whether ``refusal`` is the phone's lock and ``address`` is in one of
+    the owner's usual networks, which pass it."""
+    if refusal.rule.name != "phone_failure" or not alias:
+        return False
+    return (
+        await limiter.acquire([usual_networks(policy, alias, address, count=False)], now)
+        is not None
+    )
 
 
 async def acquire(
@@ -75,12 +91,18 @@ async def acquire(
     without the lock) instead. Returns the refusal and the quotas tried last."""
     taken = quotas(False)
     refusal = await limiter.acquire(taken, now, ticket)
-    if refusal is None or refusal.rule.name != "phone_failure" or not alias:
+    if refusal is None or not await _owner_passes(limiter, policy, refusal, alias, address, now):
         return refusal, taken
-    if await limiter.acquire([usual_networks(policy, alias, address, count=False)], now) is None:
-        return refusal, taken  # not a usual network: the lock holds
     taken = quotas(True)
     return await limiter.acquire(taken, now, ticket), taken
+
+
+def _wrong_codes(policy: Policy, alias: str, client: str, address: str, owner: bool) -> list[Quota]:
+    """The quotas one wrong code for the phone takes (all keyed by its alias)."""
+    failures = [rate_limits.phone_failures(policy, alias, client, owner=owner)]
+    if owner:
+        failures.append(usual_failures(policy, alias, address))
+    return failures
 
 
 async def charge_verification(
@@ -98,12 +120,47 @@ async def charge_verification(
         verify = rate_limits.ip_verify(policy, client)
         if not alias:
             return [verify]
-        failures = [rate_limits.phone_failures(policy, alias, client, owner=owner)]
-        if owner:
-            failures.append(usual_failures(policy, alias, address))
-        return [verify, *failures]
+        return [verify, *_wrong_codes(policy, alias, client, address, owner)]
 
     refusal, taken = await acquire(limiter, policy, charged, alias, address, now, ticket)
     if refusal is not None:
         raise rate_limits.refusal_error(refusal)
     return taken[1:]
+
+
+async def check_code(
+    check: CodeCheck,
+    limiter: RateLimiter,
+    policy: Policy,
+    challenge_id: str,
+    code_digest: str,
+    address: str,
+    now: float,
+) -> Attempt:
+    """Charge one check of a login's code as :func:`charge_verification`
+    does, look at the code, and give the wrong-code charge back unless the
+    code was wrong (:meth:`CodeCheck.check`). The lock costs one round trip
+    more, and the owner's way through it one more again, only when it
+    refuses. Raises the limit's error when full."""
+    alias = alias_of(challenge_id)
+    client = rate_limits.client_group(address, policy.ipv6_prefix)
+    ticket = secrets.token_hex(8)
+
+    async def charged(owner: bool) -> Attempt | Refusal:
+        return await check.check(
+            challenge_id,
+            code_digest,
+            now,
+            address=[rate_limits.ip_verify(policy, client)],
+            phone=_wrong_codes(policy, alias, client, address, owner),
+            ticket=ticket,
+        )
+
+    outcome = await charged(False)
+    if isinstance(outcome, Refusal) and await _owner_passes(
+        limiter, policy, outcome, alias, address, now
+    ):
+        outcome = await charged(True)
+    if isinstance(outcome, Refusal):
+        raise rate_limits.refusal_error(outcome)
+    return outcome

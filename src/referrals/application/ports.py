@@ -145,6 +145,32 @@ class ChallengeStore(Protocol):
         ...
 
 
+class CodeCheck(Protocol):
+    """A login's code checked together with its charge: one step where the
+    stores allow it (the in-memory ones; Redis on one server), else the
+    charge, the check and the refund one after another, each atomic."""
+
+    async def check(
+        self,
+        challenge_id: str,
+        code_digest: str,
+        now: float,
+        *,
+        address: Sequence[Quota],
+        phone: Sequence[Quota],
+        ticket: str,
+    ) -> Attempt | Refusal:
+        """Take one event under ``ticket`` from every quota of ``address`` and
+        ``phone`` (all or none, as :meth:`RateLimiter.acquire`); if one
+        refuses, return the refusal: the code is not looked at. Else attempt
+        the code (as :meth:`ChallengeStore.attempt`) and, unless it was
+        ``WRONG``, give back the events of the ``phone`` quotas (as
+        :meth:`RateLimiter.refund`; a refund that fails is skipped). If the
+        attempt fails (``ServiceUnavailable``) the charge is kept: the code
+        may have been looked at."""
+        ...
+
+
 class SessionStore(Protocol):
     """Server-side sessions, keyed by the SHA-256 of their token."""
 

@@ -65,7 +65,14 @@ def _sends_key(alias: str) -> str:
 
 
 def _failures_key(alias: str) -> str:
-    return f"fail:{alias}"
+    return f"fail:{phone_tag(alias)}"
+
+
+def phone_tag(alias: str) -> str:
+    """``{alias}``: the hash tag of every quota key of one phone's wrong codes
+    (see :class:`~referrals.domain.limits.Quota`), so that they and the
+    phone's login (keyed by its alias too) can be taken in one step."""
+    return f"{{{alias}}}"
 
 
 def phone_sends(policy: Policy, alias: str, client: str) -> Quota:
@@ -136,7 +143,7 @@ def phone_quota_keys(secret: bytes, phone: Phone) -> list[str]:
     """Every quota key that names ``phone`` (its codes and its wrong codes,
     per address included): what ``RateLimiter.reset`` needs to lift a lock."""
     alias = phone_alias(secret, phone)
-    return [_sends_key(alias), _failures_key(alias), f"fail:usual:{alias}"]
+    return [_sends_key(alias), _failures_key(alias), f"fail:usual:{phone_tag(alias)}"]
 
 
 def refusal_error(refusal: Refusal) -> RateLimited:

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from referrals.application import lockout, outbox, rate_limits
+from referrals.application.code_check import StepwiseCodeCheck
 from referrals.application.conversion import RecordConversion
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import (
@@ -22,6 +23,7 @@ from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
     Clock,
+    CodeCheck,
     EventSink,
     RateLimiter,
     SessionStore,
@@ -86,7 +88,9 @@ class Verify:
     are also counted per login and burn it at ``code_max_attempts``); a
     right code, or a token with no live login, gives the wrong-code charge
     back. If the check itself fails (``ServiceUnavailable``) the charge is
-    kept: the code may have been looked at.
+    kept: the code may have been looked at. The charge, the check and the
+    refund are one step where the stores allow (``code_check``: one Lua
+    script on one Redis server, see ``docs/performance.md``).
 
     Then the user is fetched or created idempotently and their profile read,
     then a session is opened, and last the challenge is consumed: only the
@@ -117,6 +121,13 @@ class Verify:
     """Counts each login verified for conversion-driven throttling."""
     conversion: RecordConversion | None = None
     """Marks the login's delivery record verified (for conversion by channel)."""
+    code_check: CodeCheck | None = None
+    """Charges and checks a code in one step; by default ``limiter`` and
+    ``challenges`` one call after the other (:class:`StepwiseCodeCheck`)."""
+
+    @property
+    def _code_check(self) -> CodeCheck:
+        return self.code_check or StepwiseCodeCheck(self.limiter, self.challenges)
 
     async def __call__(self, command: VerifyCode) -> Verified:
         async with rate_limits.ReportLimits(self.events, self.clock, "verify"):
@@ -131,25 +142,31 @@ class Verify:
         code = normalize_confirmation_code(command.code, policy.code_length)
         login = challenge_id(self.secret, command.token)
         alias = alias_of(login)
-        ticket = secrets.token_hex(8)
-        failures = await lockout.charge_verification(
-            self.limiter, policy, alias, command.client_ip, self.clock.now(), ticket
-        )  # given back if no wrong code was given
-        if not alias:  # not a token we issued: no login to look at
+        if not alias:  # not a token we issued: no login to look at, only the charge
+            now = self.clock.now()
+            await lockout.charge_verification(
+                self.limiter, policy, alias, command.client_ip, now, secrets.token_hex(8)
+            )
             raise ChallengeExpired()
 
         digest = code_digest(self.secret, login, code)
-        attempt = await self.challenges.attempt(login, digest, self.clock.now())
+        attempt = await lockout.check_code(
+            self._code_check,
+            self.limiter,
+            policy,
+            login,
+            digest,
+            command.client_ip,
+            self.clock.now(),
+        )  # the wrong-code charge is given back unless the code was wrong
         if attempt.result is AttemptResult.WRONG:
             raise CodeInvalid(attempt.attempts_left)
-        refund = rate_limits.refund(self.limiter, failures, ticket)  # no wrong code was given
         if attempt.result is AttemptResult.GONE or attempt.phone is None:
-            await refund
             raise ChallengeExpired()
 
         tag = login_tag(login)
         usual = self._remember_network(alias, command.client_ip)
-        _, _, user = await asyncio.gather(refund, usual, self._get_or_create(attempt.phone, tag))
+        _, user = await asyncio.gather(usual, self._get_or_create(attempt.phone, tag))
         is_new_user = user.created_by is not None  # none of their logins succeeded yet
         # Created by this very login: nothing applied, and nobody has their code.
         profile = new_profile(user) if user.created_by == tag else await self.get_profile(user.id)

@@ -48,6 +48,11 @@ class Quota:
     ``client`` says whom this acquisition's event is from (an address), for
     the per-client rules. With ``count=False`` the quota is only checked: it
     refuses when one more event would break a rule, and records nothing.
+
+    A key may end in a hash tag in braces (``fail:{alias}``, letters and
+    digits only): stores keep keys with the same tag together (one Redis
+    Cluster slot), so quotas of one phone can be taken in one step with its
+    login. Any other key is a place of its own.
     """
 
     key: str

@@ -1,9 +1,10 @@
 """Redis adapters: challenges, sessions, rate limits, the delivery ledger and log, circuits.
 
 Every check-then-write is one Lua script or one command, so it is atomic
-across all the processes that share the server. Every script touches one
-key (the rate limiter's, one per quota when on a cluster), so all of them
-run on Redis Cluster too (``redis+cluster://`` URLs, see
+across all the processes that share the server. On Redis Cluster every
+script touches one slot (the rate limiter's, one per quota; the code
+check's, the keys of one phone, which share its alias as hash tag), so all
+of them run there too (``redis+cluster://`` URLs, see
 :func:`connect_redis`). Every expiry is decided with the caller's ``now``;
 Redis TTLs only clean up. Driver errors leave as
 :class:`~referrals.application.errors.ServiceUnavailable`.
@@ -13,6 +14,7 @@ from referrals.adapters.redis.activity import RedisActivityLog
 from referrals.adapters.redis.challenges import RedisChallengeStore
 from referrals.adapters.redis.circuit import RedisCircuitBreaker
 from referrals.adapters.redis.client import RedisClient, connect_redis
+from referrals.adapters.redis.code_check import RedisCodeCheck
 from referrals.adapters.redis.conversion import RedisConversionLog
 from referrals.adapters.redis.cooldowns import RedisCooldowns
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
@@ -26,6 +28,7 @@ __all__ = [
     "RedisChallengeStore",
     "RedisCircuitBreaker",
     "RedisClient",
+    "RedisCodeCheck",
     "RedisConversionLog",
     "RedisCooldowns",
     "RedisDeliveryLedger",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from redis.commands.core import AsyncScript
@@ -12,20 +13,39 @@ from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import alias_of
 from referrals.domain.phone import Phone
 
-# KEYS[1] the phone's login hash; ARGV[1] the challenge id, ARGV[2] the caller's now.
-# live() answers the fields of the login if it is this id's and has not expired;
-# an expired one is deleted, a newer login of the phone is left alone.
-_LIVE = """
-local function live()
-  local f = redis.call('HMGET', KEYS[1], 'id', 'phone', 'digest', 'expires_at', 'max_attempts')
-  if f[1] ~= ARGV[1] then return nil end
-  if tonumber(f[4]) <= tonumber(ARGV[2]) then
-    redis.call('DEL', KEYS[1])
+# live(key, id, now) answers the fields of the login in hash ``key`` if it is
+# this id's and has not expired at the caller's ``now``; an expired one is
+# deleted, a newer login of the phone is left alone. Scripts pass KEYS[1] the
+# phone's login hash, ARGV[1] the challenge id, ARGV[2] the caller's now.
+LIVE_FUNCTION = """
+local function live(key, id, now)
+  local f = redis.call('HMGET', key, 'id', 'phone', 'digest', 'expires_at', 'max_attempts')
+  if f[1] ~= id then return nil end
+  if tonumber(f[4]) <= tonumber(now) then
+    redis.call('DEL', key)
     return nil
   end
   return f
 end
 """
+# attempt(key, id, now, digest): {'gone'}, {'accepted', phone} or {'wrong',
+# phone, attempts left}; the wrong attempt that reaches the limit burns the login.
+ATTEMPT_FUNCTION = (
+    LIVE_FUNCTION
+    + """
+local function attempt(key, id, now, digest)
+  local f = live(key, id, now)
+  if not f then return {'gone'} end
+  if f[3] == digest then return {'accepted', f[2]} end
+  local left = tonumber(f[5]) - redis.call('HINCRBY', key, 'failures', 1)
+  if left <= 0 then
+    redis.call('DEL', key)
+    left = 0
+  end
+  return {'wrong', f[2], left}
+end
+"""
+)
 # ARGV[1] id, [2] phone, [3] digest, [4] expires_at, [5] max attempts, [6] TTL ms.
 _PUT = """
 redis.call('DEL', KEYS[1])
@@ -34,32 +54,19 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'phone', ARGV[2], 'digest', ARGV[3],
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 """
 _GET = (
-    _LIVE
+    LIVE_FUNCTION
     + """
-local f = live()
+local f = live(KEYS[1], ARGV[1], ARGV[2])
 if not f then return false end
 return {f[2], f[3], f[4], f[5]}
 """
 )
 # ARGV[3] the digest of the code given.
-_ATTEMPT = (
-    _LIVE
-    + """
-local f = live()
-if not f then return {'gone'} end
-if f[3] == ARGV[3] then return {'accepted', f[2]} end
-local left = tonumber(f[5]) - redis.call('HINCRBY', KEYS[1], 'failures', 1)
-if left <= 0 then
-  redis.call('DEL', KEYS[1])
-  left = 0
-end
-return {'wrong', f[2], left}
-"""
-)
+_ATTEMPT = ATTEMPT_FUNCTION + "return attempt(KEYS[1], ARGV[1], ARGV[2], ARGV[3])"
 _CONSUME = (
-    _LIVE
+    LIVE_FUNCTION
     + """
-if not live() then return 0 end
+if not live(KEYS[1], ARGV[1], ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
 """
@@ -94,6 +101,7 @@ class RedisChallengeStore:
     """
 
     def __init__(self, client: RedisClient, prefix: str) -> None:
+        self.client = client
         self._prefix = prefix
         self._put = client.register_script(_PUT)
         self._get = client.register_script(_GET)
@@ -101,7 +109,8 @@ class RedisChallengeStore:
         self._consume = client.register_script(_CONSUME)
         self._discard = client.register_script(_DISCARD)
 
-    def _key(self, challenge_id: str) -> str:
+    def key(self, challenge_id: str) -> str:
+        """The login hash of the challenge's phone: its alias is the hash tag."""
         return f"{self._prefix}login:{{{alias_of(challenge_id)}}}"
 
     async def put(self, challenge: Challenge, now: float) -> None:
@@ -114,11 +123,11 @@ class RedisChallengeStore:
             cleanup_ms(challenge.expires_at - now),
         ]
         with translated_errors():
-            await self._put([self._key(challenge.id)], args)
+            await self._put([self.key(challenge.id)], args)
 
     async def _run(self, script: AsyncScript, challenge_id: str, now: float, *extra: str) -> Any:
         with translated_errors():
-            return await script([self._key(challenge_id)], [challenge_id, repr(now), *extra])
+            return await script([self.key(challenge_id)], [challenge_id, repr(now), *extra])
 
     async def get(self, challenge_id: str, now: float) -> Challenge | None:
         found = await self._run(self._get, challenge_id, now)
@@ -128,16 +137,20 @@ class RedisChallengeStore:
         return Challenge(challenge_id, Phone(phone), digest, float(expires_at), int(max_attempts))
 
     async def attempt(self, challenge_id: str, code_digest: str, now: float) -> Attempt:
-        reply = await self._run(self._attempt, challenge_id, now, code_digest)
-        result = AttemptResult(text(reply[0]))
-        if result is AttemptResult.GONE:
-            return Attempt(result)
-        left = int(reply[2]) if result is AttemptResult.WRONG else 0
-        return Attempt(result, Phone(text(reply[1])), left)
+        return attempt_of(await self._run(self._attempt, challenge_id, now, code_digest))
 
     async def consume(self, challenge_id: str, now: float) -> bool:
         return bool(await self._run(self._consume, challenge_id, now))
 
     async def discard(self, challenge_id: str) -> None:
         with translated_errors():
-            await self._discard([self._key(challenge_id)], [challenge_id])
+            await self._discard([self.key(challenge_id)], [challenge_id])
+
+
+def attempt_of(reply: Sequence[Any]) -> Attempt:
+    """The :class:`Attempt` the Lua ``attempt`` answered."""
+    result = AttemptResult(text(reply[0]))
+    if result is AttemptResult.GONE:
+        return Attempt(result)
+    left = int(reply[2]) if result is AttemptResult.WRONG else 0
+    return Attempt(result, Phone(text(reply[1])), left)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
 
@@ -12,58 +13,72 @@ from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
 from referrals.domain.limits import Quota, Refusal
 
-# KEYS: one sorted set per quota (score: the event's time; member: "client|ticket").
-# ARGV[1] now, ARGV[2] the ticket; then per key: client, record (1/0), TTL ms,
-# trim cutoff (now - longest window), rule count; then per rule: count, window,
-# cutoff (now - window), per client (1/0). Checks every rule of every key, then
-# records on each counted key only if none refused. Replies {0}, or
-# {key index, rule index, oldest score} of the refusal with the longest wait
-# (the caller turns the score into seconds: Lua numbers come back as integers).
-_ACQUIRE = """
-local now = tonumber(ARGV[1])
-local at, plan = 3, {}
-local worst_key, worst_rule, worst_wait, worst_oldest = 0, 0, 0, false
-for i, key in ipairs(KEYS) do
-  local client, rules = ARGV[at], tonumber(ARGV[at + 4])
-  plan[i] = {ARGV[at + 1], client, ARGV[at + 2]}
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[at + 3])
-  at = at + 5
-  for r = 1, rules do
-    local count, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
-    local since = '(' .. ARGV[at + 2]
-    local oldest = false
-    if ARGV[at + 3] == '1' then
-      local events = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES')
-      local times, mine = {}, client .. '|'
-      for j = 1, #events, 2 do
-        if string.sub(events[j], 1, #mine) == mine then times[#times + 1] = events[j + 1] end
+# acquire(keys, at): ``keys`` one sorted set per quota (score: the event's
+# time; member: "client|ticket"). ARGV[1] now, ARGV[2] the ticket; from
+# ARGV[at], per key: client, record (1/0), TTL ms, trim cutoff (now - longest
+# window), rule count; then per rule: count, window, cutoff (now - window), per
+# client (1/0). Checks every rule of every key, then records on each counted
+# key only if none refused. Returns nil and the members recorded (false where
+# none was), or {key index, rule index, oldest score} of the refusal with the
+# longest wait (the caller turns the score into seconds: Lua numbers come
+# back as integers). Other scripts (adapters/redis/code_check.py) call it too.
+ACQUIRE_FUNCTION = """
+local function acquire(keys, at)
+  local now = tonumber(ARGV[1])
+  local plan, recorded = {}, {}
+  local worst_key, worst_rule, worst_wait, worst_oldest = 0, 0, 0, false
+  for i, key in ipairs(keys) do
+    local client, rules = ARGV[at], tonumber(ARGV[at + 4])
+    plan[i] = {ARGV[at + 1], client, ARGV[at + 2]}
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[at + 3])
+    at = at + 5
+    for r = 1, rules do
+      local count, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+      local since = '(' .. ARGV[at + 2]
+      local oldest = false
+      if ARGV[at + 3] == '1' then
+        local events = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES')
+        local times, mine = {}, client .. '|'
+        for j = 1, #events, 2 do
+          if string.sub(events[j], 1, #mine) == mine then times[#times + 1] = events[j + 1] end
+        end
+        if #times >= count then oldest = times[#times - count + 1] end
+      else
+        local n = redis.call('ZCOUNT', key, since, '+inf')
+        if n >= count then
+          oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES',
+            'LIMIT', n - count, 1)[2]
+        end
       end
-      if #times >= count then oldest = times[#times - count + 1] end
-    else
-      local n = redis.call('ZCOUNT', key, since, '+inf')
-      if n >= count then
-        local from = n - count
-        oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT', from, 1)[2]
+      if oldest then
+        local wait = tonumber(oldest) + window - now
+        if worst_key == 0 or wait > worst_wait then
+          worst_key, worst_rule, worst_wait, worst_oldest = i, r, wait, oldest
+        end
       end
+      at = at + 4
     end
-    if oldest then
-      local wait = tonumber(oldest) + window - now
-      if worst_key == 0 or wait > worst_wait then
-        worst_key, worst_rule, worst_wait, worst_oldest = i, r, wait, oldest
-      end
+  end
+  if worst_key > 0 then return {worst_key, worst_rule, worst_oldest} end
+  for i, key in ipairs(keys) do
+    recorded[i] = false
+    if plan[i][1] == '1' then
+      recorded[i] = plan[i][2] .. '|' .. ARGV[2]
+      redis.call('ZADD', key, ARGV[1], recorded[i])
+      redis.call('PEXPIRE', key, plan[i][3])
     end
-    at = at + 4
   end
+  return nil, recorded
 end
-if worst_key > 0 then return {worst_key, worst_rule, worst_oldest} end
-for i, key in ipairs(KEYS) do
-  if plan[i][1] == '1' then
-    redis.call('ZADD', key, ARGV[1], plan[i][2] .. '|' .. ARGV[2])
-    redis.call('PEXPIRE', key, plan[i][3])
-  end
-end
+"""
+_ACQUIRE = (
+    ACQUIRE_FUNCTION
+    + """
+local refused = acquire(KEYS, 3)
+if refused then return refused end
 return {0}
 """
+)
 
 
 def _client(quota: Quota) -> str:
@@ -71,7 +86,8 @@ def _client(quota: Quota) -> str:
 
 
 class RedisRateLimiter:
-    """Per-key logs of events in sorted sets ``{prefix}rate:{{quota key}}``
+    """Per-key logs of events in sorted sets ``{prefix}rate:{{quota key}}``,
+    or ``{prefix}rate:{quota key}`` for a key that names its own hash tag
     (score: the event's time; member: ``client|ticket``).
 
     On one Redis server, :meth:`acquire` is one Lua script over every quota:
@@ -96,19 +112,27 @@ class RedisRateLimiter:
     """
 
     def __init__(self, client: RedisClient, prefix: str) -> None:
-        self._client = client
+        self.client = client
         self._prefix = prefix
         self._cluster = isinstance(client, RedisCluster)
         self._acquire = client.register_script(_ACQUIRE)
 
-    def _key(self, quota_key: str) -> str:
-        # The whole quota key is the hash tag; braces inside it would move the tag.
+    def key(self, quota_key: str) -> str:
+        """The sorted set of a quota key. A key that names its hash tag
+        (``fail:{alias}``, see :class:`~referrals.domain.limits.Quota`) keeps
+        it, so it shares the slot of every key with that tag; any other key
+        is its own tag whole (braces inside it escaped)."""
+        head, _, tail = quota_key.partition("{")
+        named = tail[:-1]
+        if head and "}" not in head and tail.endswith("}") and named.isalnum():
+            return f"{self._prefix}rate:{quota_key}"
         tag = quota_key.replace("{", "%7B").replace("}", "%7D")
         return f"{self._prefix}rate:{{{tag}}}"
 
     @staticmethod
-    def _args(quotas: Sequence[Quota], now: float, ticket: str) -> list[str | int]:
-        args: list[str | int] = [repr(now), ticket]
+    def quota_args(quotas: Sequence[Quota], now: float) -> list[str | int]:
+        """The arguments ``acquire`` (the Lua function) reads for ``quotas``."""
+        args: list[str | int] = []
         for quota in quotas:
             args += [
                 _client(quota),
@@ -122,16 +146,19 @@ class RedisRateLimiter:
                 args += [rule.limit.count, repr(window), repr(now - window), int(rule.per_client)]
         return args
 
-    async def _decide(self, quotas: Sequence[Quota], now: float, ticket: str) -> Refusal | None:
-        """One script over ``quotas``: all pass and are recorded, or none is."""
-        keys = [self._key(quota.key) for quota in quotas]
-        with translated_errors():
-            reply = await self._acquire(keys, self._args(quotas, now, ticket))
-        if int(reply[0]) == 0:
-            return None
+    @staticmethod
+    def refusal(quotas: Sequence[Quota], reply: Sequence[Any], now: float) -> Refusal:
+        """The refusal ``acquire`` answered as {key index, rule index, oldest score}."""
         quota = quotas[int(reply[0]) - 1]
         rule = quota.rules[int(reply[1]) - 1]
         return Refusal(quota, rule, float(text(reply[2])) + rule.limit.window - now)
+
+    async def _decide(self, quotas: Sequence[Quota], now: float, ticket: str) -> Refusal | None:
+        """One script over ``quotas``: all pass and are recorded, or none is."""
+        keys = [self.key(quota.key) for quota in quotas]
+        with translated_errors():
+            reply = await self._acquire(keys, [repr(now), ticket, *self.quota_args(quotas, now)])
+        return None if int(reply[0]) == 0 else self.refusal(quotas, reply, now)
 
     async def acquire(
         self, quotas: Sequence[Quota], now: float, ticket: str | None = None
@@ -161,19 +188,19 @@ class RedisRateLimiter:
             if self._cluster:
                 await asyncio.gather(*(self._forget(quota, ticket) for quota in counted))
             else:
-                pipe = self._client.pipeline(transaction=False)
+                pipe = self.client.pipeline(transaction=False)
                 for quota in counted:
-                    pipe.zrem(self._key(quota.key), f"{_client(quota)}|{ticket}")
+                    pipe.zrem(self.key(quota.key), f"{_client(quota)}|{ticket}")
                 await pipe.execute()
 
     async def _forget(self, quota: Quota, ticket: str) -> None:
-        await self._client.zrem(self._key(quota.key), f"{_client(quota)}|{ticket}")
+        await self.client.zrem(self.key(quota.key), f"{_client(quota)}|{ticket}")
 
     async def reset(self, keys: Sequence[str]) -> None:
         if not keys:
             return
         with translated_errors():
             if self._cluster:
-                await asyncio.gather(*(self._client.delete(self._key(key)) for key in keys))
+                await asyncio.gather(*(self.client.delete(self.key(key)) for key in keys))
             else:
-                await self._client.delete(*(self._key(key) for key in keys))
+                await self.client.delete(*(self.key(key) for key in keys))

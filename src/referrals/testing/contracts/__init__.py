@@ -19,6 +19,7 @@ Every store starts empty in each test; times come from a ``clock`` fixture
 from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.circuit import CircuitBreakerContract
+from referrals.testing.contracts.code_check import CodeCheckContract, CodeCheckStores
 from referrals.testing.contracts.conversion import ConversionLogContract
 from referrals.testing.contracts.cooldowns import CooldownsContract
 from referrals.testing.contracts.deliveries import DeliveriesContract
@@ -35,6 +36,8 @@ __all__ = [
     "ActivityLogContract",
     "ChallengeStoreContract",
     "CircuitBreakerContract",
+    "CodeCheckContract",
+    "CodeCheckStores",
     "ConversionLogContract",
     "CooldownsContract",
     "DeliveriesContract",

@@ -85,7 +85,7 @@ class _HostTransaction:
 def host_commits_each_unit(engine: AsyncEngine, namespace: Namespace) -> UnitOfWorkFactory:
     """Units of work in the host's transactions, one transaction per unit."""
 
-    def unit_of_work(*, read_only: bool = False) -> UnitOfWork:
+    def unit_of_work(*, read_only: bool = False, autocommit: bool = False) -> UnitOfWork:
         return cast(UnitOfWork, _HostTransaction(engine, namespace, read_only))
 
     return unit_of_work

@@ -205,8 +205,8 @@ class _Database:
         self._units = units
         self.down = False
 
-    def __call__(self, *, read_only: bool = False) -> Any:
-        return _DownUnit() if self.down else self._units(read_only=read_only)
+    def __call__(self, *, read_only: bool = False, autocommit: bool = False) -> Any:
+        return _DownUnit() if self.down else self._units(read_only=read_only, autocommit=autocommit)
 
 
 async def _api_with_database(make_api: MakeApi) -> tuple[Api, _Database]:

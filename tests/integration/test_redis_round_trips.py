@@ -49,9 +49,11 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # logins that `referrals stats` reads across processes and the conversion
     # mark on the login's delivery record, followed by its count by channel
     # (docs/sending-codes.md); and the pumping counters' verified side.
-    # PostgreSQL: the user's read-or-insert with its outbox rows, the welcome.
-    "verify, right code (new user)": (11, 5),
-    "verify, right code (returning user)": (11, 3),
+    # PostgreSQL: the user's read-or-insert with their profile (one
+    # statement); then the welcome, the events and the login history's row,
+    # all riding with the COMMIT (one pipeline).
+    "verify, right code (new user)": (11, 2),
+    "verify, right code (returning user)": (11, 2),
     "profile": (1, 1),  # the session, read once; the profile is one database read
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).

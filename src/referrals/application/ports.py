@@ -315,10 +315,15 @@ class UserRepository(Protocol):
         returns ``limit``."""
         ...
 
-    async def welcome(self, user_id: int) -> bool:
-        """Record the user's first successful login: ``created_by`` becomes
-        ``None`` for good. Idempotent; nothing happens for an unknown id.
-        ``True`` only for the call that cleared it (the user's first login)."""
+    async def get_or_add(
+        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        """The user of ``phone`` and their first ``limit`` referrals (as
+        :meth:`profile` reads them), added first as :meth:`add` does when
+        there is none, all in one step (PostgreSQL: one statement). ``None``
+        (nothing written) when it could not be added: a concurrent unit added
+        that phone (call again: it is found) or ``invite_code`` is taken
+        (call again with another)."""
         ...
 
     async def lock(self, user_id: int) -> User | None:
@@ -378,6 +383,14 @@ class Outbox(Protocol):
         does an event (PostgreSQL: in the COMMIT's round trip)."""
         ...
 
+    def welcome(self, user_id: int, created: OutboxEvent | None) -> None:
+        """Record the user's first successful login with the unit's commit:
+        their ``created_by`` becomes ``None`` for good, and ``created`` (their
+        ``user.created``) is written only if this unit is the one that cleared
+        it, ahead of the unit's other events. Idempotent; nothing happens for
+        an unknown id. PostgreSQL: in the COMMIT's round trip, as :meth:`add`."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without :meth:`commit` rolls back.
@@ -406,9 +419,13 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+    def __call__(self, *, read_only: bool = False, autocommit: bool = False) -> UnitOfWork:
         """A new unit; ``read_only`` promises it writes nothing, so adapters
-        may run it without taking write locks."""
+        may run it without taking write locks. ``autocommit`` lets each
+        statement commit as it runs (PostgreSQL: no BEGIN and COMMIT, so a
+        unit of one statement is one round trip): for units whose statements
+        each stand alone, which may be kept even when the unit is left
+        without :meth:`UnitOfWork.commit`. Call ``commit`` all the same."""
         ...
 
 

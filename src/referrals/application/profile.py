@@ -13,7 +13,7 @@ from referrals.domain.codes import InviteCode
 from referrals.domain.errors import InvalidInput
 from referrals.domain.phone import Phone
 from referrals.domain.texts import N_
-from referrals.domain.user import DELETED_USER, ERASED_MARK, User
+from referrals.domain.user import DELETED_USER, ERASED_MARK, Referral, User
 
 
 def shown(phone: Phone) -> Phone:
@@ -37,16 +37,19 @@ class Profile:
     """Pass it back for the next page; ``None`` on the last page."""
 
 
-def new_profile(user: User) -> Profile:
-    """The profile of a user created just now: nobody has applied their code yet."""
+def profile_of(user: User, page: list[Referral], size: int) -> Profile:
+    """The profile of ``user`` with up to ``size`` of ``page`` (read with
+    ``size + 1``: one more tells that there is a next page)."""
+    more = len(page) > size
+    page = page[:size]
     return Profile(
         id=user.id,
         phone=user.phone,
         invite_code=user.invite_code,
-        used_invite_code=None,
-        referred_phones=(),
-        referred_count=0,
-        next_cursor=None,
+        used_invite_code=user.used_invite_code,
+        referred_phones=tuple(shown(r.phone) for r in page),
+        referred_count=user.referred_count,
+        next_cursor=encode_cursor(page[-1].rank) if more else None,
     )
 
 
@@ -109,18 +112,7 @@ class GetProfile:
             found = await uow.users.profile(user_id, after, size + 1)
         if found is None or found[0].erased:  # a session outlived its user
             raise NotAuthenticated()
-        user, page = found
-        more = len(page) > size
-        page = page[:size]
-        return Profile(
-            id=user.id,
-            phone=user.phone,
-            invite_code=user.invite_code,
-            used_invite_code=user.used_invite_code,
-            referred_phones=tuple(shown(r.phone) for r in page),
-            referred_count=user.referred_count,
-            next_cursor=encode_cursor(page[-1].rank) if more else None,
-        )
+        return profile_of(*found, size)
 
 
 @dataclass(frozen=True, slots=True)

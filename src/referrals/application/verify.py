@@ -29,7 +29,7 @@ from referrals.application.ports import (
     SessionStore,
     UnitOfWorkFactory,
 )
-from referrals.application.profile import GetProfile, Profile, new_profile
+from referrals.application.profile import GetProfile, Profile, profile_of
 from referrals.application.pumping import Throttle
 from referrals.application.sessions import Session, open_session
 from referrals.domain.challenge import AttemptResult
@@ -92,12 +92,12 @@ class Verify:
     refund are one step where the stores allow (``code_check``: one Lua
     script on one Redis server, see ``docs/performance.md``).
 
-    Then the user is fetched or created idempotently and their profile read,
-    then a session is opened, and last the challenge is consumed: only the
-    one caller that consumed it keeps its session (the others' are revoked
-    at once). Until that last step nothing is lost: if the database or the
-    session store is down, the challenge is still live, so the same code
-    works once it is back.
+    Then the user is fetched or created idempotently, their profile read
+    with it (one statement on PostgreSQL), then a session is opened, and
+    last the challenge is consumed: only the one caller that consumed it
+    keeps its session (the others' are revoked at once). Until that last
+    step nothing is lost: if the database or the session store is down, the
+    challenge is still live, so the same code works once it is back.
 
     ``is_new_user`` is true for the user's first login that succeeds: the
     user row keeps the login that created it (``created_by``, written with
@@ -166,10 +166,8 @@ class Verify:
 
         tag = login_tag(login)
         usual = self._remember_network(alias, command.client_ip)
-        _, user = await asyncio.gather(usual, self._get_or_create(attempt.phone, tag))
+        _, (user, profile) = await asyncio.gather(usual, self._get_or_create(attempt.phone, tag))
         is_new_user = user.created_by is not None  # none of their logins succeeded yet
-        # Created by this very login: nothing applied, and nobody has their code.
-        profile = new_profile(user) if user.created_by == tag else await self.get_profile(user.id)
         device = device_of(command.client_ip, command.user_agent)
         session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl, device)
         if not await self.challenges.consume(login, self.clock.now()):
@@ -198,60 +196,48 @@ class Verify:
         with contextlib.suppress(ServiceUnavailable):
             await self.limiter.acquire([quota], self.clock.now())
 
-    async def _welcome(self, user_id: int, events: list[Event], entry: LoginRecord) -> None:
-        # The login is done and stays done: if the database fails now, the
-        # user's next login is reported as new once more (logged) instead.
-        # Its events are written with the welcome: user.created only by the
-        # one login that welcomed the user.
-        try:
-            async with self.unit_of_work() as uow:
-                welcomed = await uow.users.welcome(user_id)
-                kept = [e for e in events if welcomed or not isinstance(e, UserCreated)]
-                outbox.stage(uow, kept)
-                uow.outbox.record_login(entry)
+    async def _get_or_create(self, phone: Phone, tag: str) -> tuple[User, Profile]:
+        """The user of ``phone``, created by this login if there is none, and
+        their profile: one statement (one round trip on PostgreSQL)."""
+        size = self.get_profile.page_size(None)
+        for _ in range(INVITE_CODE_DRAWS):
+            async with self.unit_of_work(autocommit=True) as uow:
+                found = await uow.users.get_or_add(phone, generate_invite_code(), tag, size + 1)
                 await uow.commit()
-        except ServiceUnavailable:
-            log.warning("user %d logged in, but their first login was not recorded", user_id)
-
-    async def _get_or_create(self, phone: Phone, tag: str) -> User:
-        async with self.unit_of_work(read_only=True) as uow:  # most logins are returning users
-            user = await uow.users.get_by_phone(phone)
-        if user is not None:
-            return user
-        for draw in range(INVITE_CODE_DRAWS):
-            async with self.unit_of_work() as uow:
-                # The read above found none: the first draw goes straight to
-                # the insert, which refuses a phone a concurrent login created.
-                if draw:
-                    user = await uow.users.get_by_phone(phone)
-                    if user is not None:
-                        return user
-                user = await uow.users.add(phone, generate_invite_code(), tag)
-                if user is not None:
-                    await uow.commit()
-                    return user
+            if found is not None:
+                return found[0], profile_of(*found, size)
             # A concurrent login created this phone, or the invite code was
             # taken: the next round finds the user or draws a new code.
         raise RuntimeError("could not draw a free invite code")
 
     async def _announce(self, user: User, is_new_user: bool, device: Device) -> None:
-        """Write the login's events to the outbox and the login to the login
-        history (a first login's with its welcome, a returning user's in a
-        unit of their own: on PostgreSQL the rows ride with its COMMIT), then
-        publish the events to the hooks."""
+        """Write the login in one unit (on PostgreSQL one round trip, all riding
+        with its COMMIT): a first login's welcome with its ``user.created``
+        (written only by the one login that welcomes the user), the
+        ``login.succeeded`` event and the login history's row. Then publish
+        the events to the hooks.
+
+        The login is done and stays done: if the database fails now, its rows
+        are lost (logged), and a new user's next login is reported as new once
+        more instead.
+        """
         at = self.clock.now()
-        entry = LoginRecord.of(user.id, at, device)
         events: list[Event] = []
         if is_new_user:
             events.append(
                 UserCreated(at=at, user_id=user.id, phone=user.phone, invite_code=user.invite_code)
             )
-        events.append(
-            LoginSucceeded(at=at, user_id=user.id, phone=user.phone, is_new_user=is_new_user)
+        succeeded = LoginSucceeded(
+            at=at, user_id=user.id, phone=user.phone, is_new_user=is_new_user
         )
-        if is_new_user:
-            await self._welcome(user.id, events, entry)
-        else:
-            await outbox.write(self.unit_of_work, events, [entry])
-        for event in events:
+        try:
+            async with self.unit_of_work() as uow:
+                if is_new_user:
+                    uow.outbox.welcome(user.id, outbox.exported(events[0]))
+                outbox.stage(uow, [succeeded])
+                uow.outbox.record_login(LoginRecord.of(user.id, at, device))
+                await uow.commit()
+        except ServiceUnavailable:
+            log.warning("user %d logged in, but the login was not recorded", user.id)
+        for event in [*events, succeeded]:
             await self.events.publish(event)

@@ -12,6 +12,14 @@ class InMemoryOutbox:
     def __init__(self) -> None:
         self._held: list[OutboxEvent] = []
         self._logins: list[LoginRecord] = []
+        self._welcomes: list[tuple[int, OutboxEvent | None]] = []
+
+    def welcome(self, user_id: int, created: OutboxEvent | None) -> None:
+        self._welcomes.append((user_id, created))
+
+    def take_welcomes(self) -> list[tuple[int, OutboxEvent | None]]:
+        held, self._welcomes = self._welcomes, []
+        return held
 
     def record_login(self, login: LoginRecord) -> None:
         self._logins.append(login)

@@ -37,8 +37,11 @@ class InMemoryUsers:
         self.logins: list[LoginRecord] = []
         """The login history, in commit order."""
 
-    def unit_of_work(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
-        """A :class:`~referrals.application.ports.UnitOfWorkFactory`."""
+    def unit_of_work(
+        self, *, read_only: bool = False, autocommit: bool = False
+    ) -> InMemoryUnitOfWork:
+        """A :class:`~referrals.application.ports.UnitOfWorkFactory` (every unit
+        holds the lock and is undone unless committed, ``autocommit`` too)."""
         return InMemoryUnitOfWork(self)
 
 
@@ -76,6 +79,15 @@ class InMemoryUserRepository:
         self._save(user, None)
         return user
 
+    async def get_or_add(
+        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        user = await self.get_by_phone(phone)
+        if user is None:
+            user = await self.add(phone, invite_code, created_by)
+            return None if user is None else (user, [])
+        return await self.profile(user.id, 0, limit)
+
     async def change_phone(self, user_id: int, phone: Phone) -> User | None:
         user = self._state.by_id.get(user_id)
         if user is None or user.erased or phone in self._state.id_by_phone:
@@ -109,11 +121,12 @@ class InMemoryUserRepository:
         self._state.id_by_phone[phone] = user.id
         self._save(dataclasses.replace(user, phone=phone, created_by=None), user)
 
-    async def welcome(self, user_id: int) -> bool:
+    def welcome(self, user_id: int) -> bool:
+        """Clear ``created_by`` (at the unit's commit); whether this call did."""
         user = self._state.by_id.get(user_id)
         if user is None or user.created_by is None:
             return False
-        self._save(dataclasses.replace(user, created_by=None), user)
+        self._state.by_id[user_id] = dataclasses.replace(user, created_by=None)
         return True
 
     async def lock(self, user_id: int) -> User | None:
@@ -212,11 +225,15 @@ class InMemoryUnitOfWork:
             self.users.rollback()
             self.outbox.take()
             self.outbox.take_logins()
+            self.outbox.take_welcomes()
         finally:
             self._state.lock.release()
 
     async def commit(self) -> None:
         state = self._state
+        for user_id, created in self.outbox.take_welcomes():  # user.created goes first
+            if self.users.welcome(user_id) and created is not None:
+                state.outbox.extend([created])
         state.outbox.forget(self.users.forgotten)
         state.outbox.extend(self.outbox.take())
         gone = set(self.users.forgotten)

@@ -30,7 +30,7 @@ class Database(ABC):
         """Our tables' prefix and schema in this database."""
 
     @abstractmethod
-    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False, autocommit: bool = False) -> UnitOfWork:
         """A :class:`~referrals.application.ports.UnitOfWork`; see the adapters."""
 
     @abstractmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, bindparam, insert
 
@@ -76,12 +76,36 @@ def login_values(login: LoginRecord) -> dict[str, Any]:
     }
 
 
+class Welcome(NamedTuple):
+    """A welcome held for the commit (see ``Outbox.welcome``)."""
+
+    user_id: int
+    created: OutboxEvent | None
+
+
+def welcome_values(welcome: Welcome) -> dict[str, Any]:
+    """The bind values of ``welcome_created`` (or of ``welcome_user``, which
+    takes the user's id alone)."""
+    if welcome.created is None:
+        return {"user_id": welcome.user_id}
+    return event_values(welcome.created) | {"user_id": welcome.user_id}
+
+
 class SqlOutbox:
     """An :class:`~referrals.application.ports.Outbox` whose events wait for the commit."""
 
     def __init__(self) -> None:
         self._held: list[OutboxEvent] = []
         self._logins: list[LoginRecord] = []
+        self._welcomes: list[Welcome] = []
+
+    def welcome(self, user_id: int, created: OutboxEvent | None) -> None:
+        self._welcomes.append(Welcome(user_id, created))
+
+    def take_welcomes(self) -> list[Welcome]:
+        """The welcomes held since the last take (written before the events)."""
+        held, self._welcomes = self._welcomes, []
+        return held
 
     def add(self, event: OutboxEvent) -> None:
         self._held.append(event)

@@ -43,6 +43,7 @@ from referrals.adapters.sql.outbox import (
     add_login_statement,
     event_values,
     login_values,
+    welcome_values,
 )
 from referrals.adapters.sql.repository import (
     CONFLICT_SQLSTATES,
@@ -54,6 +55,7 @@ from referrals.adapters.sql.schema import revision_query
 from referrals.adapters.sql.statements import Statements, statements_for
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
 from referrals.application.ports import Referral
+from referrals.domain.codes import InviteCode
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
 
@@ -130,8 +132,10 @@ class PostgresDatabase(Database):
         )
         self._checking: asyncio.Task[None] | None = None
 
-    def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self, read_only=read_only)
+    def unit_of_work(
+        self, *, read_only: bool = False, autocommit: bool = False
+    ) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self, transaction=not (read_only or autocommit))
 
     def bounded(self) -> AbstractAsyncContextManager[None]:
         """A :func:`deadline` for one round trip (a checkout, a statement, a commit)."""
@@ -168,6 +172,20 @@ class PostgresDatabase(Database):
             await self.pool.check()
 
 
+def profile_of(rows: list[Row]) -> tuple[User, list[Referral]] | None:
+    """A user and a page of their referrals from the rows of a statement that
+    joins the two (``profile``, ``get_or_add``); ``None`` for no rows."""
+    if not rows:
+        return None
+    page = [
+        Referral(rank, Phone(phone))
+        for *_user, rank, phone in rows
+        if rank is not None  # the user without referrals: one row, no page
+    ]
+    *user, _rank, _phone = rows[0]
+    return user_of(user), page
+
+
 class PostgresUserRepository(SqlUserRepository):
     """Users in PostgreSQL: the chain's root locked, a profile in one read."""
 
@@ -186,15 +204,20 @@ class PostgresUserRepository(SqlUserRepository):
         rows = await self._execute.all(
             self._sql.profile, user_id=user_id, after=after_rank, limit=limit
         )
-        if not rows:
-            return None
-        page = [
-            Referral(rank, Phone(phone))
-            for *_user, rank, phone in rows
-            if rank is not None  # the user without referrals: one row, no page
-        ]
-        *user, _rank, _phone = rows[0]
-        return user_of(user), page
+        return profile_of(rows)
+
+    async def get_or_add(
+        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        rows = await self._execute.all(
+            self._sql.get_or_add,
+            phone=str(phone),
+            code=str(invite_code),
+            created_by=created_by,
+            after=0,
+            limit=limit,
+        )
+        return profile_of(rows)
 
     def _moment(self, at: datetime) -> datetime:
         return at  # timestamptz
@@ -205,18 +228,19 @@ class PostgresUnitOfWork:
 
     Its BEGIN goes out with its first statement, in one pipeline (one round
     trip for both); a unit that runs no statement sends neither BEGIN nor
-    COMMIT. The outbox's events (and logins) go out with the COMMIT, in one pipeline too:
-    writing an event costs no round trip of its own. Read-only units run
-    each statement in autocommit: no BEGIN/ROLLBACK round trips, each read
-    sees committed data.
+    COMMIT. The outbox's events, logins and welcomes go out with the
+    COMMIT, in one pipeline too: writing them costs no round trip of their
+    own. Read-only and autocommit units run each statement in autocommit: no
+    BEGIN/ROLLBACK round trips, each read sees committed data; their commit
+    sends only what the outbox holds (BEGIN, rows, COMMIT in one pipeline).
     """
 
     users: PostgresUserRepository
     outbox: SqlOutbox
 
-    def __init__(self, database: PostgresDatabase, *, read_only: bool) -> None:
+    def __init__(self, database: PostgresDatabase, *, transaction: bool) -> None:
         self._database = database
-        self._read_only = read_only
+        self._transaction = transaction
         self._conn: Connection | None = None
         self._cursor: psycopg.AsyncCursor[Any] | None = None
         self._open_transaction = False
@@ -228,7 +252,7 @@ class PostgresUnitOfWork:
         with translated_errors():
             # Bounded by the pool's own timeout; it connects in the background.
             conn = await database.pool.getconn()
-        self._begin_pending = not self._read_only
+        self._begin_pending = self._transaction
         self._conn = conn
         self._cursor = conn.cursor()
         self.users = PostgresUserRepository(self, database.statements)
@@ -248,29 +272,35 @@ class PostgresUnitOfWork:
                 raise exc  # leaves as ServiceUnavailable or ConcurrencyConflict
 
     async def commit(self) -> None:
-        events, logins = self.outbox.take(), self.outbox.take_logins()
-        if self._begin_pending and not (events or logins):  # nothing ran: nothing to commit
-            self._begin_pending = False
-            return
+        outbox = self.outbox
+        welcomes, events, logins = outbox.take_welcomes(), outbox.take(), outbox.take_logins()
+        begin, self._begin_pending = self._begin_pending, False
+        if not (welcomes or events or logins):
+            if self._open_transaction:
+                with translated_errors():
+                    async with self._database.bounded():
+                        await self._active().execute("COMMIT")
+                self._open_transaction = False
+            return  # otherwise nothing ran, or each statement committed itself
         conn = self._active()
+        namespace, sql = self._database.namespace, self._database.statements
+        insert = add_event_statement("postgresql", namespace)
+        record = add_login_statement("postgresql", namespace)
         with translated_errors():
             async with self._database.bounded():
-                if not (events or logins):
+                # The rows, and BEGIN if no transaction is open, ride with the COMMIT.
+                self._open_transaction = True
+                async with conn.pipeline():
+                    if begin or not self._transaction:
+                        await conn.execute("BEGIN")
+                    for welcome in welcomes:  # user.created ahead of the other events
+                        statement = sql.welcome_created if welcome.created else sql.welcome_user
+                        await conn.execute(statement.sql, statement.args(welcome_values(welcome)))
+                    for event in events:
+                        await conn.execute(insert.sql, insert.args(event_values(event)))
+                    for login in logins:
+                        await conn.execute(record.sql, record.args(login_values(login)))
                     await conn.execute("COMMIT")
-                else:  # the rows, and BEGIN if nothing ran yet, ride with the COMMIT
-                    namespace = self._database.namespace
-                    insert = add_event_statement("postgresql", namespace)
-                    record = add_login_statement("postgresql", namespace)
-                    begin, self._begin_pending = self._begin_pending, False
-                    self._open_transaction = True
-                    async with conn.pipeline():
-                        if begin:
-                            await conn.execute("BEGIN")
-                        for event in events:
-                            await conn.execute(insert.sql, insert.args(event_values(event)))
-                        for login in logins:
-                            await conn.execute(record.sql, record.args(login_values(login)))
-                        await conn.execute("COMMIT")
         self._open_transaction = False
 
     async def _release(self, conn: Connection, *, broken: bool) -> None:

@@ -113,6 +113,17 @@ class SqlUserRepository(ABC):
             self._sql.add_user, phone=str(phone), code=str(invite_code), created_by=created_by
         )
 
+    async def get_or_add(
+        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+    ) -> tuple[User, list[Referral]] | None:
+        # Step by step (SQLite: in-process, nothing to save); PostgreSQL
+        # overrides it with one statement.
+        user = await self.get_by_phone(phone)
+        if user is not None:
+            return user, await self._referrals_page(user.id, 0, limit)
+        user = await self.add(phone, invite_code, created_by)
+        return None if user is None else (user, [])
+
     async def change_phone(self, user_id: int, phone: Phone) -> User | None:
         user = await self.lock(user_id)
         if user is None or user.erased or await self.get_by_phone(phone) is not None:
@@ -138,9 +149,6 @@ class SqlUserRepository(ABC):
 
     async def purge_logins(self, before: float, limit: int) -> int:
         return await self._execute.rowcount(self._sql.purge_logins, before=before, limit=limit)
-
-    async def welcome(self, user_id: int) -> bool:
-        return await self._execute.rowcount(self._sql.welcome_user, user_id=user_id) == 1
 
     async def lock(self, user_id: int) -> User | None:
         return await self._one(self._sql.lock_user, user_id=user_id)

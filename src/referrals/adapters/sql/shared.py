@@ -115,7 +115,8 @@ class SharedTransaction:
             )
         return self
 
-    def __call__(self, *, read_only: bool = False) -> SharedUnitOfWork:
+    def __call__(self, *, read_only: bool = False, autocommit: bool = False) -> SharedUnitOfWork:
+        # autocommit: a SAVEPOINT all the same (the host's transaction decides).
         return SharedUnitOfWork(self, read_only=read_only)
 
 
@@ -179,6 +180,10 @@ class SharedUnitOfWork:
         events, logins = self.outbox.take(), self.outbox.take_logins()
         namespace = self._shared.namespace
         try:
+            welcome = statements_for(self._live().dialect.name, namespace).welcome_user
+            for user_id, created in self.outbox.take_welcomes():  # user.created goes first
+                if await self.rowcount(welcome, user_id=user_id) == 1 and created is not None:
+                    events.insert(0, created)
             if events:
                 await self._live().execute(
                     add_event_clause(namespace), [event_values(e) for e in events]

@@ -77,7 +77,11 @@ class SqliteDatabase(Database):
         self._conn: sqlite3.Connection | None = None
         self._turn: asyncio.Lock | None = None
 
-    def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
+    def unit_of_work(
+        self, *, read_only: bool = False, autocommit: bool = False
+    ) -> SqliteUnitOfWork:
+        # autocommit: a writing unit all the same (BEGIN IMMEDIATE waits for
+        # another process's write lock; there are no round trips to save).
         return SqliteUnitOfWork(self, read_only=read_only)
 
     async def open(self) -> None:
@@ -226,7 +230,11 @@ class SqliteUnitOfWork:
 
     async def commit(self) -> None:
         insert = add_event_statement("sqlite", self._database.namespace)
+        welcome = self._database.statements.welcome_user
         with translated_errors():
+            for user_id, created in self.outbox.take_welcomes():  # user.created goes first
+                if await self.rowcount(welcome, user_id=user_id) == 1 and created is not None:
+                    self.connection.execute(insert.sql, insert.args(event_values(created)))
             for event in self.outbox.take():
                 self.connection.execute(insert.sql, insert.args(event_values(event)))
             record = add_login_statement("sqlite", self._database.namespace)

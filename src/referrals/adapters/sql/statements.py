@@ -12,7 +12,18 @@ import functools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, bindparam, delete, func, null, select, update
+from sqlalchemy import (
+    Integer,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -47,7 +58,9 @@ class Statements:
     user_by_code: Compiled
     lock_user: Compiled
     add_user: Compiled
+    get_or_add: Compiled
     welcome_user: Compiled
+    welcome_created: Compiled
     referrer_chain: Compiled
     lock_root: Compiled
     count_referral: Compiled
@@ -87,6 +100,20 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         .limit(bindparam("limit", type_=Integer))
     )
     joined = page.subquery("page")
+    add_user = (
+        INSERTS[dialect_name](users)
+        .values(
+            phone=bindparam("phone"),
+            invite_code=bindparam("code"),
+            created_by=bindparam("created_by"),
+        )
+        .on_conflict_do_nothing()
+    )
+    welcome = (
+        update(users)
+        .where(c.id == bindparam("user_id"), c.created_by.is_not(None))
+        .values(created_by=null())
+    )
     h = tables.login_history
     doomed = (
         select(h.c.id)
@@ -99,17 +126,10 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         "user_by_phone": select(*columns).where(c.phone == bindparam("phone")),
         "user_by_code": select(*columns).where(c.invite_code == bindparam("code")),
         "lock_user": by_id.with_for_update(),  # SQLite ignores it: BEGIN IMMEDIATE serialises
-        "add_user": INSERTS[dialect_name](users)
-        .values(
-            phone=bindparam("phone"),
-            invite_code=bindparam("code"),
-            created_by=bindparam("created_by"),
-        )
-        .on_conflict_do_nothing()
-        .returning(*columns),
-        "welcome_user": update(users)
-        .where(c.id == bindparam("user_id"), c.created_by.is_not(None))
-        .values(created_by=null()),
+        "add_user": add_user.returning(*columns),
+        "get_or_add": get_or_add(tables, dialect_name),
+        "welcome_user": welcome,
+        "welcome_created": welcome_created(tables, welcome),
         "referrer_chain": select(chain.c.id, chain.c.referrer_id),
         "lock_root": select(c.referrer_id)
         .where(c.id == bindparam("user_id"))
@@ -159,6 +179,65 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         .limit(bindparam("limit", type_=Integer)),
         "purge_logins": delete(h).where(h.c.id.in_(doomed.scalar_subquery())),
     }
+
+
+def get_or_add(tables: Tables, dialect_name: str) -> ClauseElement:
+    """The user of a phone, inserted first when there is none, with the first
+    page of their referrals: one statement on PostgreSQL, where a CTE may
+    write (SQLite's repository runs its steps one by one instead).
+
+    The INSERT runs only when the read found nobody, so a returning user
+    costs no insert attempt (nor a sequence number); when a concurrent unit
+    inserted the phone after this statement's snapshot, or the invite code
+    is taken, ``ON CONFLICT DO NOTHING`` skips it and no row comes back.
+    """
+    c = tables.users.c
+    columns = tuple(c[name] for name in UserRow._fields)
+    found = select(*columns).where(c.phone == bindparam("phone", type_=c.phone.type)).cte("found")
+    source = select(
+        bindparam("phone", type_=c.phone.type),
+        bindparam("code", type_=c.invite_code.type),
+        bindparam("created_by", type_=c.created_by.type),
+    ).where(~exists(select(found.c.id)))
+    added = (
+        INSERTS[dialect_name](tables.users)
+        .from_select(["phone", "invite_code", "created_by"], source)
+        .on_conflict_do_nothing()
+        .returning(*columns)
+        .cte("added")
+    )
+    user = select(*found.c).union_all(select(*added.c)).cte("who")
+    page = (  # a new user has no referrals: the page is the found user's
+        select(c.referrer_id, c.referral_rank, c.phone)
+        .where(
+            c.referrer_id == select(found.c.id).scalar_subquery(),
+            c.referral_rank > bindparam("after"),
+        )
+        .order_by(c.referral_rank)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("page")
+    )
+    return (
+        select(*user.c, page.c.referral_rank, page.c.phone.label("referral_phone"))
+        .select_from(user.outerjoin(page, page.c.referrer_id == user.c.id))
+        .order_by(page.c.referral_rank)
+    )
+
+
+def welcome_created(tables: Tables, welcome: Update) -> ClauseElement:
+    """The welcome (``created_by`` cleared) and the user's ``user.created`` row,
+    written only when this statement is the one that cleared it (PostgreSQL:
+    a CTE; SQLite runs the two in turn). Bound as the outbox's INSERT is."""
+    o = tables.outbox.c
+    cleared = welcome.returning(tables.users.c.id).cte("cleared")
+    row = select(
+        bindparam("id", type_=o.id.type),
+        bindparam("type", type_=o.type.type),
+        bindparam("at", type_=o.occurred_at.type),
+        cleared.c.id,
+        bindparam("data", type_=o.data.type),
+    )
+    return insert(tables.outbox).from_select(["id", "type", "occurred_at", "user_id", "data"], row)
 
 
 def dialect_named(name: str) -> Dialect:

@@ -17,6 +17,8 @@ from referrals.application.webhooks import (
     Finished,
     State,
 )
+from referrals.domain.codes import InviteCode
+from referrals.domain.phone import Phone
 
 NOW = 1_800_000_000.0
 LEASE = 30.0
@@ -97,6 +99,24 @@ class DeliveriesContract:
         await finish(deliveries, again, OK, State.DELIVERED, NOW + 5, NOW + 5)
         [then] = await deliveries.claim("crm", NOW + 5, LEASE, 10)
         assert then.event == second
+
+    async def test_only_the_unit_that_welcomes_a_user_writes_their_user_created_first(
+        self, webhook_store: Store
+    ) -> None:
+        store, deliveries = webhook_store, webhook_store.deliveries
+        async with store.unit_of_work() as uow:
+            user = await uow.users.add(Phone("+79990001234"), InviteCode("WELCOM"), "a-login")
+            await uow.commit()
+        assert user is not None
+        created = [an_event("user.created", user.id, NOW + n) for n in range(2)]
+        for n, event in enumerate(created):  # a second welcome writes no user.created
+            async with store.unit_of_work() as uow:
+                uow.outbox.add(an_event("login.succeeded", user.id, NOW + n))
+                uow.outbox.welcome(user.id, event)
+                await uow.commit()
+        assert await deliveries.fan_out([CRM], NOW, 100) == 3
+        [head] = await deliveries.claim("crm", NOW, LEASE, 10)
+        assert head.event == created[0]  # ahead of the login's own event
 
     async def test_a_claim_holds_a_delivery_until_its_lease_ends(
         self, webhook_store: Store

@@ -94,12 +94,12 @@ class UnitOfWorkContract:
         self, unit_of_work: UnitOfWorkFactory
     ) -> None:
         user, other = await new_user(unit_of_work), await new_user(unit_of_work)
-        for first in (True, False):  # idempotent: only the first call clears it
+        for _ in range(2):  # idempotent
             async with unit_of_work() as unit:
-                assert await unit.users.welcome(user.id) is first
-                assert await unit.users.welcome(987654) is False  # nobody: nothing happens
+                unit.outbox.welcome(user.id, None)
+                unit.outbox.welcome(987654, None)  # nobody: nothing happens
                 await unit.commit()
-        assert (await reread(unit_of_work, user)).created_by is None
+            assert (await reread(unit_of_work, user)).created_by is None
         assert await reread(unit_of_work, other) == other
 
     async def test_a_welcome_left_without_commit_writes_nothing(
@@ -107,8 +107,67 @@ class UnitOfWorkContract:
     ) -> None:
         user = await new_user(unit_of_work)
         async with unit_of_work() as unit:
-            await unit.users.welcome(user.id)
+            unit.outbox.welcome(user.id, None)
         assert await reread(unit_of_work, user) == user
+
+    async def test_get_or_add_adds_a_new_phone_once_and_then_finds_it(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        phone, code, login = a_phone(), generate_invite_code(), secrets.token_hex(16)
+        for autocommit, draw in ((True, code), (False, generate_invite_code())):
+            async with unit_of_work(autocommit=autocommit) as unit:
+                found = await unit.users.get_or_add(phone, draw, login, 10)
+                await unit.commit()
+            assert found is not None  # the second draw is not used: the phone is found
+            user, page = found
+            assert (user.phone, user.invite_code, user.created_by, page) == (phone, code, login, [])
+        assert await reread(unit_of_work, user) == user
+
+    async def test_get_or_add_reads_a_users_first_referrals_with_them(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        owner = await new_user(unit_of_work)
+        fans = [await new_user(unit_of_work) for _ in range(3)]
+        for fan in fans:
+            await refer(unit_of_work, fan, owner)
+        async with unit_of_work(autocommit=True) as unit:
+            found = await unit.users.get_or_add(
+                owner.phone, generate_invite_code(), secrets.token_hex(16), 2
+            )
+            await unit.commit()
+        assert found is not None
+        assert found[0] == await reread(unit_of_work, owner)
+        assert found[0].referred_count == 3
+        assert found[1] == [Referral(1, fans[0].phone), Referral(2, fans[1].phone)]
+
+    async def test_get_or_add_with_a_taken_invite_code_gives_none_and_writes_nothing(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        first, phone = await new_user(unit_of_work), a_phone()
+        async with unit_of_work(autocommit=True) as unit:
+            assert await unit.users.get_or_add(phone, first.invite_code, "t", 10) is None
+            await unit.commit()
+        async with unit_of_work(read_only=True) as unit:
+            assert await unit.users.get_by_phone(phone) is None
+
+    async def test_concurrent_get_or_add_of_one_phone_make_one_user(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        phone = a_phone()
+
+        async def enter() -> User:
+            for _ in range(30):  # as verify does: a None means "again"
+                async with unit_of_work(autocommit=True) as unit:
+                    found = await unit.users.get_or_add(
+                        phone, generate_invite_code(), secrets.token_hex(16), 10
+                    )
+                    await unit.commit()
+                if found is not None:
+                    return found[0]
+            raise AssertionError("get_or_add kept finding nobody")
+
+        users = await asyncio.gather(*(enter() for _ in range(8)))
+        assert len({(user.id, user.invite_code, user.created_by) for user in users}) == 1
 
     async def test_unknown_ids_phones_and_codes_find_nobody(
         self, unit_of_work: UnitOfWorkFactory

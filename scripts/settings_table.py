@@ -17,6 +17,7 @@ what this script writes.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from referrals.application.ports import Limit
@@ -50,6 +51,8 @@ def documented_default(value: object) -> str:
         text = "-".join(_number(part) for part in value)
     elif isinstance(value, float):
         text = _number(value)
+    elif isinstance(value, Mapping):
+        text = ",".join(f"{key}={value[key]}" for key in value)
     else:
         text = str(value)
     return f"`{text}`"

@@ -42,6 +42,7 @@ from referrals.application.operations import (
     GetStats,
     ListReferred,
     ResetLimits,
+    ReviewReferrals,
     RevokeSessions,
     ShowDeliveries,
     ShowUser,
@@ -713,6 +714,9 @@ class Container(_Container):
     )
     revoke_sessions: providers.Provider[RevokeSessions] = providers.Singleton(
         RevokeSessions, policy=policy, unit_of_work=unit_of_work, sessions=sessions, clock=clock
+    )
+    review_referrals: providers.Provider[ReviewReferrals] = providers.Singleton(
+        ReviewReferrals, unit_of_work=unit_of_work, clock=clock, events=events
     )
     reset_limits: providers.Provider[ResetLimits] = providers.Singleton(
         ResetLimits, policy=policy, unit_of_work=unit_of_work, limiter=limiter, secret=secret

@@ -187,6 +187,11 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     _answering(domain.ReferralAlreadyApplied, 409, "the user already applied a code"),
     _answering(domain.OwnReferralCode, 409, "the user's own code"),
     _answering(domain.ReferralCycle, 409, "applying it would close a cycle"),
+    _answering(
+        domain.SuspectedSelfReferral,
+        409,
+        "a self-referral signal (same device, same network, a burst) the policy refuses",
+    ),
     _answering(domain.PhoneTaken, 409, "the new number belongs to another account"),
     _answering(
         domain.ReferralCooldown,

@@ -34,6 +34,7 @@ from referrals.application.operations import (
     GetStats,
     ListReferred,
     ResetLimits,
+    ReviewReferrals,
     RevokeSessions,
     ShowUser,
 )
@@ -107,6 +108,7 @@ class Service:
     show_user: ShowUser
     list_referred: ListReferred
     revoke_sessions: RevokeSessions
+    review_referrals: ReviewReferrals
     delete_user: DeleteUser
     reset_limits: ResetLimits
     get_stats: GetStats
@@ -287,6 +289,7 @@ def service_of(container: Container) -> providers.Provider[Service]:
         show_user=container.show_user,
         list_referred=container.list_referred,
         revoke_sessions=container.revoke_sessions,
+        review_referrals=container.review_referrals,
         reset_limits=container.reset_limits,
         get_stats=container.get_stats,
         readiness=container.readiness,

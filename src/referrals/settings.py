@@ -31,6 +31,7 @@ from referrals.application.ports import Limit
 from referrals.application.sms_text import SmsText, default_templates
 from referrals.application.webhooks import Endpoint, parse_endpoints
 from referrals.domain.codes import CODE_LENGTH_RANGE
+from referrals.domain.integrity import parse_policy
 from referrals.domain.phone import NON_GEOGRAPHIC_CALLING_CODES, is_known_region
 from referrals.domain.routes import Routes, parse_routes
 from referrals.domain.spend import Prices, parse_prices
@@ -668,6 +669,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LIMIT_COUNTRY_SEND", "policy.country_send", parse_limit, WINDOW),
     Variable("LIMIT_GLOBAL_SEND", "policy.global_send", parse_limit, WINDOW),
     Variable("LIMIT_APPLY_FAILURE", "policy.apply_failure", parse_limit, WINDOW),
+    Variable("REFERRAL_WINDOW", "policy.referral_window", _positive_float, SECONDS),
+    Variable("REFERRAL_BURST", "policy.referral_burst", parse_limit, WINDOW),
+    Variable(
+        "REFERRAL_POLICY",
+        "policy.referral_policy",
+        parse_policy,
+        "signal=allow|hold|refuse, commas, e.g. same_device=refuse,code_burst=hold",
+    ),
     Variable("IPV6_PREFIX", "policy.ipv6_prefix", _ipv6_prefix, "a prefix length, 1 to 128"),
     Variable(
         "IPV6_NETWORK_PREFIX",

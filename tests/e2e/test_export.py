@@ -25,6 +25,8 @@ EXPORTED_COLUMNS = {
     "used_invite_code": "used_referral_code",
     "referrer_id": "referrer_invite_code",  # who referred them, by the code they applied
     "referred_count": "referred_users_count",
+    "referral_status": "used_referral_status",
+    "referral_signals": "referral_signals",
 }
 NOT_PERSONAL = {
     "referral_rank": "the order of the referrals, shown as referred_users' order",
@@ -79,6 +81,7 @@ HISTORY_COLUMNS = {
 HISTORY_NOT_PERSONAL = {
     "id": "the row's number",
     "user_id": "the caller's own id (account.id)",
+    "device": "a keyed hash of the device id, for same_device; no device id can be had from it",
 }
 
 

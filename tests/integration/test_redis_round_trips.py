@@ -58,11 +58,14 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).
     "profile, again": (0, 1),
-    "apply, unknown code": (2, 3),  # the charge and its report; the unit that finds no code
-    # the charge, its refund (alongside the profile read); the unit of work
-    # (the user locked, the code's owner, the chain, the write, the outbox),
-    # then the profile
-    "apply, applied": (3, 8),
+    # the charge (with the code_burst count) and its report; the login history's
+    # read for same_network and same_device (docs/rules.md, "Referral
+    # integrity"); the unit that finds no code
+    "apply, unknown code": (2, 4),
+    # the charge, its refund (alongside the profile read); the signals' read;
+    # the unit of work (the user locked, the code's owner, the chain, the
+    # write, the outbox), then the profile
+    "apply, applied": (3, 9),
 }
 
 

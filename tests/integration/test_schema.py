@@ -161,3 +161,46 @@ def test_upgrading_to_0003_counts_every_existing_user_as_welcomed(tmp_path: Path
             assert conn.execute(text("SELECT created_by FROM referrals_users")).all() == [(None,)]
     finally:
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/old.sqlite3"
+    return request.getfixturevalue("empty_postgres_url")  # type: ignore[no-any-return]
+
+
+def test_upgrading_to_0007_keeps_every_referral_applied_and_every_login(empty_url: str) -> None:
+    """0007: referrals made before referral integrity were applied outright
+    (no status, no signals); logins before it carry no device key."""
+    with sqlalchemy_engine(empty_url) as engine:
+        with engine.begin() as conn:
+            upgrade(conn, NAMESPACE, to="0006")
+            conn.execute(
+                insert(users),
+                [
+                    {"id": 1, "phone": "+79990000001", "invite_code": "AAAAAA"},
+                    {
+                        "id": 2,
+                        "phone": "+79990000002",
+                        "invite_code": "BBBBBB",
+                        "referrer_id": 1,
+                        "used_invite_code": "AAAAAA",
+                        "referral_rank": 1,
+                    },
+                ],
+            )
+            history = tables.login_history
+            conn.execute(
+                insert(history).values(user_id=2, logged_in_at=1.0, network="", user_agent="")
+            )
+        with engine.begin() as conn:
+            upgrade(conn, NAMESPACE)
+            rows = conn.execute(
+                text(
+                    "SELECT id, referral_status, referral_signals FROM referrals_users ORDER BY id"
+                )
+            ).all()
+            assert [tuple(row) for row in rows] == [(1, None, None), (2, None, None)]
+            devices = conn.execute(text("SELECT device FROM referrals_login_history")).all()
+            assert [tuple(row) for row in devices] == [("",)]

@@ -76,6 +76,7 @@ async def test_applying_a_code_writes_referral_applied_and_a_refusal_writes_noth
         "user_id": fan.id,
         "referrer_id": owner.id,
         "invite_code": owner.invite_code,
+        "signals": [],
     }
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application import outbox, rate_limits
+from referrals.application import integrity, outbox, rate_limits
 from referrals.application.errors import (
     ConcurrencyConflict,
     NotAuthenticated,
@@ -16,6 +17,7 @@ from referrals.application.errors import (
 from referrals.application.events import (
     Hooks,
     ReferralApplied,
+    ReferralDecided,
     ReferralRefused,
 )
 from referrals.application.policy import Policy
@@ -29,8 +31,12 @@ from referrals.domain.errors import (
     ReferralCodeNotFound,
     ReferralCooldown,
     ReferralCycle,
+    SuspectedSelfReferral,
 )
+from referrals.domain.integrity import Action
 from referrals.domain.user import User, ensure_can_apply
+
+log = logging.getLogger("referrals.referrals")
 
 RULE_REFUSALS: tuple[type[DomainError], ...] = (
     ReferralCodeNotFound,
@@ -38,6 +44,7 @@ RULE_REFUSALS: tuple[type[DomainError], ...] = (
     OwnReferralCode,
     ReferralCycle,
     ReferralCooldown,
+    SuspectedSelfReferral,
 )
 """The rules' refusals, which :class:`ReferralRefused` reports by their ``code``."""
 
@@ -63,6 +70,16 @@ class ApplyReferral:
     So concurrent guesses never get more codes looked up than the limit.
     :class:`ReferralApplied` is written to the outbox in the same unit, and
     published to the hooks after the commit.
+
+    Self-referral signals (:mod:`~referrals.application.integrity`) are read
+    before the unit: ``code_burst`` rides in the charge above (one more
+    round trip only when it fires), ``same_network`` and ``same_device``
+    cost one read of the login history. The policy's strictest action for
+    them decides, after the rules passed: ``refuse`` raises
+    ``SuspectedSelfReferral`` (nothing written), ``hold`` records the
+    referral ``pending_review`` with no event until an operator approves it,
+    ``allow`` applies it. Every decision is published as
+    :class:`ReferralDecided` with its signals, and logged.
     """
 
     policy: Policy
@@ -78,47 +95,81 @@ class ApplyReferral:
     secret: bytes = field(default=b"", repr=False)
     """The key of the phone aliases ``cooldowns`` keeps."""
 
-    async def __call__(self, user_id: int, typed_code: str) -> Profile:
+    async def __call__(
+        self, user_id: int, typed_code: str, client_ip: str = "", device_id: str | None = None
+    ) -> Profile:
+        """``client_ip`` and ``device_id`` (a well-formed one, see
+        :func:`~referrals.domain.integrity.device_id`) are the caller's, for
+        the self-referral signals; unknown (empty) for a library call."""
         async with rate_limits.ReportLimits(self.events, self.clock, "apply"):
             try:
-                return await self._apply_code(user_id, typed_code)
+                return await self._apply_code(user_id, typed_code, client_ip, device_id)
             except RULE_REFUSALS as exc:
                 event = ReferralRefused(at=self.clock.now(), user_id=user_id, reason=exc.code)
                 await self.events.publish(event)
                 raise
 
-    async def _apply_code(self, user_id: int, typed_code: str) -> Profile:
+    async def _apply_code(
+        self, user_id: int, typed_code: str, client_ip: str, device_id: str | None
+    ) -> Profile:
         code = normalize_invite_code(typed_code)
         policy = self.policy
         failures = rate_limits.apply_failures(policy, user_id)
         ticket = secrets.token_hex(8)
-        refusal = await self.limiter.acquire([failures], self.clock.now(), ticket)
-        if refusal is not None:
-            raise rate_limits.refusal_error(refusal)
+        signals = integrity.Signals(policy, self.limiter, self.unit_of_work, self.secret)
+        burst = await signals.charge(failures, code, client_ip, self.clock.now(), ticket)
         try:
-            applied = await self._apply_with_retries(user_id, code)
+            found = await signals.shared(user_id, code, client_ip, device_id, self.clock.now())
+            flagged = integrity.ordered([*burst, *found])
+            action = integrity.decide(flagged, policy.referral_policy)
+            applied = await self._apply_with_retries(user_id, code, flagged, action)
         except ReferralCodeNotFound:
             raise  # the charge stays: an unknown code is what it counts
+        except SuspectedSelfReferral as refused:
+            await rate_limits.refund(self.limiter, [failures], ticket)
+            await self._decided(user_id, code, "refused", refused.signals)
+            raise
         except Exception:
             await rate_limits.refund(self.limiter, [failures], ticket)
             raise
-        await self.events.publish(applied)
+        held = action is Action.HOLD
+        await self._decided(user_id, code, "held" if held else "applied", flagged)
+        if not held:
+            await self.events.publish(applied)
         _, profile = await asyncio.gather(
             rate_limits.refund(self.limiter, [failures], ticket), self.get_profile(user_id)
         )
         return profile
 
-    async def _apply_with_retries(self, user_id: int, code: InviteCode) -> ReferralApplied:
+    async def _decided(
+        self, user_id: int, code: InviteCode, decision: str, signals: tuple[str, ...]
+    ) -> None:
+        named = ",".join(signals) or "none"
+        log.info("referral of user %d %s (signals: %s)", user_id, decision, named)
+        event = ReferralDecided(
+            at=self.clock.now(),
+            user_id=user_id,
+            invite_code=code,
+            decision=decision,
+            signals=signals,
+        )
+        await self.events.publish(event)
+
+    async def _apply_with_retries(
+        self, user_id: int, code: InviteCode, signals: tuple[str, ...], action: Action
+    ) -> ReferralApplied:
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._apply(user_id, code)
+                return await self._apply(user_id, code, signals, action)
             except ConcurrencyConflict:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise ServiceUnavailable("the database (too much contention)", retry_after=1)
 
-    async def _apply(self, user_id: int, code: InviteCode) -> ReferralApplied:
-        """Apply ``code`` in one unit of work, its event in the unit's outbox;
-        the event, once committed."""
+    async def _apply(
+        self, user_id: int, code: InviteCode, signals: tuple[str, ...], action: Action
+    ) -> ReferralApplied:
+        """Apply ``code`` in one unit of work, its event in the unit's outbox
+        (a held one: recorded ``pending_review``, no event); the event."""
         async with self.unit_of_work() as uow:
             user = await uow.users.lock(user_id)
             if user is None:
@@ -131,14 +182,19 @@ class ApplyReferral:
             if owner is not None and owner.id != user.id and user.referrer_id is None:
                 chain = await uow.users.referrers_of(owner.id)
             referrer = ensure_can_apply(user, owner, chain)
-            await uow.users.set_referrer(user, referrer)
+            if action is Action.REFUSE:
+                raise SuspectedSelfReferral(signals)
+            held = action is Action.HOLD
+            await uow.users.set_referrer(user, referrer, signals=signals, held=held)
             applied = ReferralApplied(
                 at=self.clock.now(),
                 user_id=user.id,
                 referrer_id=referrer.id,
                 invite_code=referrer.invite_code,
+                signals=signals,
             )
-            outbox.stage(uow, [applied])
+            if not held:
+                outbox.stage(uow, [applied])
             await uow.commit()
         return applied
 

@@ -60,11 +60,14 @@ class LoginSucceeded(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReferralApplied(Event):
-    """``user_id`` applied the invite code of ``referrer_id``."""
+    """``user_id`` applied the invite code of ``referrer_id`` (outright, or an
+    operator approved it after a hold); ``signals``: the self-referral
+    signals it was decided with (docs/rules.md, "Referral integrity")."""
 
     user_id: int
     referrer_id: int
     invite_code: InviteCode
+    signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,6 +216,19 @@ class ReferralRefused(Event):
 
     user_id: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralDecided(Event):
+    """What became of ``user_id``'s application of ``invite_code`` by the
+    referral integrity rules: ``decision`` is ``applied``, ``held``,
+    ``refused`` (at apply time), ``approved`` or ``voided`` (an operator's),
+    with the ``signals`` that made it (none: applied outright)."""
+
+    user_id: int
+    invite_code: str
+    decision: str
+    signals: tuple[str, ...] = ()
 
 
 E = TypeVar("E", bound=Event)

@@ -118,7 +118,8 @@ def exported(event: Event) -> OutboxEvent | None:
     data: dict[str, Any] = {"version": PAYLOAD_VERSION}
     for spec in dataclasses.fields(event):
         if spec.name != "at":
-            data[spec.name] = getattr(event, spec.name)
+            value = getattr(event, spec.name)
+            data[spec.name] = list(value) if isinstance(value, tuple) else value  # JSON's shape
     user_id = data.get("user_id")
     return OutboxEvent(
         id=event_id(event.at),

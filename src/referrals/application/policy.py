@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from referrals.domain.codes import CODE_LENGTH_RANGE
 from referrals.domain.errors import InvalidPhone
+from referrals.domain.integrity import DEFAULT_POLICY, SIGNALS, Action
 from referrals.domain.limits import Limit
 from referrals.domain.phone import GlobalNumber, Phone, is_known_region, parse_phone
 
@@ -67,6 +68,17 @@ class Policy:
     """Verification attempts per client address."""
     apply_failure: Limit = Limit(10, 3_600.0)
     """Unknown invite codes per user."""
+    referral_window: float = 30 * DAY
+    """Seconds back the logins of an applier and of the code's owner are
+    compared for ``same_network`` and ``same_device`` (docs/rules.md,
+    "Referral integrity"); the login history keeps them ``REFERRALS_HISTORY_KEEP``."""
+    referral_burst: Limit = Limit(2, DAY)
+    """Applications of one code from one network that pass unflagged; past
+    it each is flagged ``code_burst`` until the window frees up."""
+    referral_policy: Mapping[str, Action] = field(
+        default_factory=lambda: dict(DEFAULT_POLICY), hash=False
+    )
+    """``allow``, ``hold`` or ``refuse`` for each self-referral signal."""
     ipv6_prefix: int = 64
     """IPv6 clients share per-address limits per network of this prefix length
     (a client usually holds a whole /64)."""
@@ -116,6 +128,7 @@ class Policy:
             "usual_network_ttl",
             "step_up_age",
             "reregister_cooldown",
+            "referral_window",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be above 0")
@@ -125,6 +138,15 @@ class Policy:
             )
         if not 0 < self.pumping_min_conversion <= 1 or self.pumping_min_volume < 1:
             raise ValueError("pumping_min_conversion must be in (0, 1], pumping_min_volume >= 1")
+        if unknown_signals := sorted(set(self.referral_policy) - set(SIGNALS)):
+            raise ValueError(f"referral_policy: {unknown_signals} are not signals")
+        object.__setattr__(
+            self,
+            "referral_policy",
+            MappingProxyType(
+                {**DEFAULT_POLICY, **{k: Action(v) for k, v in self.referral_policy.items()}}
+            ),
+        )
         if not self.phone_ip_failure:
             raise ValueError("phone_ip_failure needs at least one limit")
         if not 1 <= self.ipv6_prefix <= 128:

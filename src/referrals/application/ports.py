@@ -339,11 +339,40 @@ class UserRepository(Protocol):
         """
         ...
 
-    async def set_referrer(self, user: User, referrer: User) -> None:
+    async def set_referrer(
+        self, user: User, referrer: User, *, signals: Sequence[str] = (), held: bool = False
+    ) -> None:
         """Record that ``user`` applied ``referrer``'s code: set the user's
         referrer and used code, and give the user the next rank among the
         referrer's referrals. Raises ``ConcurrencyConflict`` (writing
-        nothing) if the user has a referrer already."""
+        nothing) if the user has a referrer already. ``signals`` are kept
+        with it; a ``held`` one is ``pending_review``: the user has a
+        referrer (no other code, cycles count it) but the referrer's list
+        and count leave it out until :meth:`approve_referral`."""
+        ...
+
+    async def shared_logins(
+        self, user_id: int, code: InviteCode, network: str, device: str, since: float
+    ) -> tuple[bool, bool]:
+        """``(same_network, same_device)`` by the login history: whether the
+        owner of ``code`` logged in at or after ``since`` from ``network``,
+        and whether with ``device`` (a device key) or one ``user_id`` logged
+        in with since then. Empty ``network`` or ``device``: unknown, shared
+        with nobody."""
+        ...
+
+    async def held_referrals(self, after: int, limit: int) -> list[User]:
+        """Up to ``limit`` users whose referral is held, by id above ``after``."""
+        ...
+
+    async def approve_referral(self, user_id: int) -> User | None:
+        """Apply a held referral (ranked and counted now); the user as it was,
+        or ``None`` (nothing written) if their referral is not held."""
+        ...
+
+    async def void_referral(self, user_id: int) -> User | None:
+        """Remove a held referral: the user has no referrer and may apply a
+        code again; the user as it was, or ``None`` if it is not held."""
         ...
 
     async def profile(

@@ -11,6 +11,7 @@ from referrals.application.policy import Policy
 from referrals.application.ports import UnitOfWorkFactory
 from referrals.domain.codes import InviteCode
 from referrals.domain.errors import InvalidInput
+from referrals.domain.integrity import APPLIED
 from referrals.domain.phone import Phone
 from referrals.domain.texts import N_
 from referrals.domain.user import DELETED_USER, ERASED_MARK, Referral, User
@@ -35,6 +36,16 @@ class Profile:
     """How many users applied ``invite_code``, all pages together."""
     next_cursor: str | None
     """Pass it back for the next page; ``None`` on the last page."""
+    used_referral_status: str | None = None
+    """``applied``, or ``pending_review`` while an operator has not approved
+    it (docs/rules.md, "Referral integrity"); ``None`` without a code applied."""
+
+
+def referral_status(user: User) -> str | None:
+    """``applied`` or ``pending_review`` for a user with a referrer; else ``None``."""
+    if user.referrer_id is None:
+        return None
+    return user.referral_status or APPLIED
 
 
 def profile_of(user: User, page: list[Referral], size: int) -> Profile:
@@ -50,6 +61,7 @@ def profile_of(user: User, page: list[Referral], size: int) -> Profile:
         referred_phones=tuple(shown(r.phone) for r in page),
         referred_count=user.referred_count,
         next_cursor=encode_cursor(page[-1].rank) if more else None,
+        used_referral_status=referral_status(user),
     )
 
 

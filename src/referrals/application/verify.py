@@ -42,8 +42,9 @@ from referrals.domain.codes import (
     normalize_confirmation_code,
     token_digest,
 )
-from referrals.domain.device import Device, device_of
+from referrals.domain.device import device_of
 from referrals.domain.errors import ChallengeExpired, CodeInvalid
+from referrals.domain.integrity import device_key
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
@@ -65,6 +66,10 @@ class VerifyCode:
     as its network, see ``Policy.ipv6_prefix``)."""
     user_agent: str | None = None
     """The caller's ``User-Agent``: the session keeps it (cut) for its owner's list."""
+    device_id: str | None = None
+    """The caller's device id (a well-formed one, see
+    :func:`~referrals.domain.integrity.device_id`): the login history keeps
+    its key, for the ``same_device`` signal of referral integrity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +180,14 @@ class Verify:
             raise ChallengeExpired()
         if self.throttle is not None:
             await self._count_verified(attempt.phone, command.client_ip)
+        entry = LoginRecord.of(
+            user.id, self.clock.now(), device, device_key(self.secret, command.device_id)
+        )
         if self.conversion is None:
-            await self._announce(user, is_new_user, device)
+            await self._announce(user, is_new_user, entry)
         else:  # side by side: neither waits for the other
             await asyncio.gather(
-                self._announce(user, is_new_user, device), self.conversion(login, self.clock.now())
+                self._announce(user, is_new_user, entry), self.conversion(login, self.clock.now())
             )
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
@@ -210,7 +218,7 @@ class Verify:
             # taken: the next round finds the user or draws a new code.
         raise RuntimeError("could not draw a free invite code")
 
-    async def _announce(self, user: User, is_new_user: bool, device: Device) -> None:
+    async def _announce(self, user: User, is_new_user: bool, entry: LoginRecord) -> None:
         """Write the login in one unit (on PostgreSQL one round trip, all riding
         with its COMMIT): a first login's welcome with its ``user.created``
         (written only by the one login that welcomes the user), the
@@ -221,7 +229,7 @@ class Verify:
         are lost (logged), and a new user's next login is reported as new once
         more instead.
         """
-        at = self.clock.now()
+        at = entry.at
         events: list[Event] = []
         if is_new_user:
             events.append(
@@ -235,7 +243,7 @@ class Verify:
                 if is_new_user:
                     uow.outbox.welcome(user.id, outbox.exported(events[0]))
                 outbox.stage(uow, [succeeded])
-                uow.outbox.record_login(LoginRecord.of(user.id, at, device))
+                uow.outbox.record_login(entry)
                 await uow.commit()
         except ServiceUnavailable:
             log.warning("user %d logged in, but the login was not recorded", user.id)

@@ -114,6 +114,17 @@ class ReferralCooldown(DomainError, code="referral_cooldown"):
     )
 
 
+class SuspectedSelfReferral(DomainError, code="referral_refused"):
+    """A self-referral signal whose policy is ``refuse`` (docs/rules.md,
+    "Referral integrity"); ``signals`` names them (for logs, not for the caller)."""
+
+    message = N_("This invite code cannot be applied from this account.")
+
+    def __init__(self, signals: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.signals = signals
+
+
 class PhoneTaken(DomainError, code="phone_taken"):
     """The new number belongs to another account (told only at confirmation)."""
 

@@ -19,7 +19,10 @@ class LoginRecord:
     network: str = ""
     """The caller's masked network (``203.0.113.0/24``), or empty if unknown."""
     user_agent: str = ""
+    device: str = ""
+    """The device id's key (:func:`~referrals.domain.integrity.device_key`),
+    or empty if the caller sent none; compared for ``same_device``."""
 
     @classmethod
-    def of(cls, user_id: int, at: float, device: Device) -> LoginRecord:
-        return cls(user_id, at, device.address, device.user_agent)
+    def of(cls, user_id: int, at: float, device: Device, device_key: str = "") -> LoginRecord:
+        return cls(user_id, at, device.address, device.user_agent, device_key)

@@ -20,7 +20,8 @@ class User:
     """A person who logged in at least once.
 
     ``referrer_id`` and ``used_invite_code`` are set at most once, together,
-    when the user applies someone's code; ``referred_count`` is how many
+    when the user applies someone's code (a held referral's are cleared
+    again if an operator voids it); ``referred_count`` is how many
     users applied this user's code. ``created_by`` names the login that
     created the user (see :func:`~referrals.domain.codes.login_tag`) until
     one of the user's logins succeeds: then it is ``None`` for good.
@@ -33,6 +34,16 @@ class User:
     used_invite_code: InviteCode | None = None
     referred_count: int = 0
     created_by: str | None = None
+    referral_status: str | None = None
+    """``pending_review`` while the referral is held (docs/rules.md,
+    "Referral integrity"); ``None`` when applied, or when there is none."""
+    referral_signals: tuple[str, ...] = ()
+    """The self-referral signals the referral was decided with."""
+
+    @property
+    def referral_held(self) -> bool:
+        """Whether the user's referral waits for an operator's review."""
+        return self.referral_status is not None
 
     @property
     def erased(self) -> bool:

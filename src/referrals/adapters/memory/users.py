@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
 from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
 from referrals.application.errors import ConcurrencyConflict
 from referrals.domain.codes import InviteCode
+from referrals.domain.integrity import PENDING_REVIEW
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import Referral, Totals, User, erased_phone
@@ -140,18 +142,69 @@ class InMemoryUserRepository:
             referrer = self._state.by_id[referrer].referrer_id
         return chain
 
-    async def set_referrer(self, user: User, referrer: User) -> None:
+    async def set_referrer(
+        self, user: User, referrer: User, *, signals: Sequence[str] = (), held: bool = False
+    ) -> None:
         current = self._state.by_id[user.id]
         owner = self._state.by_id[referrer.id]
         if current.referrer_id is not None:
             raise ConcurrencyConflict()
-        self._save(
-            dataclasses.replace(current, referrer_id=owner.id, used_invite_code=owner.invite_code),
+        linked = dataclasses.replace(
             current,
+            referrer_id=owner.id,
+            used_invite_code=owner.invite_code,
+            referral_status=PENDING_REVIEW if held else None,
+            referral_signals=tuple(signals),
         )
+        self._save(linked, current)
+        if not held:  # a held one is counted and listed when approved
+            self._count(linked)
+
+    def _count(self, user: User) -> None:
+        assert user.referrer_id is not None  # noqa: S101 (the callers set it)
+        owner = self._state.by_id[user.referrer_id]
         self._save(dataclasses.replace(owner, referred_count=owner.referred_count + 1), owner)
         self._state.referred.setdefault(owner.id, []).append(user.id)
         self._state.referred_at[user.id] = time.time()
+
+    async def shared_logins(
+        self, user_id: int, code: InviteCode, network: str, device: str, since: float
+    ) -> tuple[bool, bool]:
+        owner = self._state.id_by_code.get(code)
+        recent = [x for x in self._state.logins if x.at >= since]
+        mine = [x for x in recent if x.user_id == user_id]
+        theirs = [x for x in recent if x.user_id == owner]
+        devices = {device, *(x.device for x in mine)} - {""}
+        return (
+            bool(network) and any(x.network == network for x in theirs),
+            any(x.device in devices for x in theirs),
+        )
+
+    async def held_referrals(self, after: int, limit: int) -> list[User]:
+        held = sorted(
+            (u for u in self._state.by_id.values() if u.referral_held and u.id > after),
+            key=lambda u: u.id,
+        )
+        return held[:limit]
+
+    async def approve_referral(self, user_id: int) -> User | None:
+        user = self._state.by_id.get(user_id)
+        if user is None or user.referrer_id is None or not user.referral_held:
+            return None
+        approved = dataclasses.replace(user, referral_status=None)
+        self._save(approved, user)
+        self._count(approved)
+        return user
+
+    async def void_referral(self, user_id: int) -> User | None:
+        user = self._state.by_id.get(user_id)
+        if user is None or not user.referral_held:
+            return None
+        voided = dataclasses.replace(
+            user, referrer_id=None, used_invite_code=None, referral_status=None, referral_signals=()
+        )
+        self._save(voided, user)
+        return user
 
     async def profile(
         self, user_id: int, after_rank: int, limit: int
@@ -195,7 +248,7 @@ class InMemoryUserRepository:
                 del state.id_by_phone[current.phone]
                 del state.id_by_code[current.invite_code]
                 continue
-            if current.referrer_id is not None and previous.referrer_id is None:
+            if current.referrer_id is not None and _listed(current) and not _listed(previous):
                 state.referred[current.referrer_id].remove(user_id)
             if current.phone != previous.phone:
                 del state.id_by_phone[current.phone]
@@ -203,6 +256,11 @@ class InMemoryUserRepository:
             state.by_id[user_id] = previous
         self.undo.clear()
         self.forgotten.clear()
+
+
+def _listed(user: User) -> bool:
+    """Whether ``user`` is among their referrer's referrals (applied, not held)."""
+    return user.referrer_id is not None and not user.referral_held
 
 
 class InMemoryUnitOfWork:

@@ -20,6 +20,7 @@ from referrals.application.events import (
     LimitReached,
     LoginSucceeded,
     ReferralApplied,
+    ReferralDecided,
     ReferralRefused,
     SendThrottled,
     UserCreated,
@@ -49,6 +50,7 @@ class MetricsSink:
             SendThrottled: lambda e: m.throttled.labels(e.kind, e.mode).inc(),
             ReferralApplied: lambda _: m.referrals_applied.inc(),
             ReferralRefused: lambda e: m.referrals_refused.labels(e.reason).inc(),
+            ReferralDecided: lambda e: _decided(m, e),
             UserCreated: lambda _: m.users_created.inc(),
             WebhookAttempted: m.webhooks.attempted,
             DeliveriesMeasured: m.webhooks.measured,
@@ -78,6 +80,11 @@ def _delivered(metrics: Metrics, event: CodeDelivered) -> None:
     metrics.codes_delivered.labels(event.channel, event.country).inc()
     if event.seconds is not None:
         metrics.receipt_seconds.labels(event.channel).observe(event.seconds)
+
+
+def _decided(metrics: Metrics, event: ReferralDecided) -> None:
+    for signal in event.signals or ("none",):
+        metrics.referral_decisions.labels(event.decision, signal).inc()
 
 
 def _route_failed(metrics: Metrics, event: CodeUndeliverable) -> None:

@@ -79,6 +79,13 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.referral_decisions = Counter(
+            "referrals_referral_decisions",
+            "Referral integrity decisions (applied, held, refused, approved, voided),"
+            " once per signal that made them (none: no signal)",
+            ["decision", "signal"],
+            registry=r,
+        )
         self.users_created = Counter("referrals_users_created", "Users created", registry=r)
         self.channel_failures = Counter(
             "referrals_channel_failures",

@@ -57,6 +57,7 @@ def add_login_clause(namespace: Namespace) -> Insert:
         logged_in_at=bindparam("at"),
         network=bindparam("network"),
         user_agent=bindparam("user_agent"),
+        device=bindparam("device"),
     )
 
 
@@ -73,6 +74,7 @@ def login_values(login: LoginRecord) -> dict[str, Any]:
         "at": login.at,
         "network": login.network,
         "user_agent": login.user_agent,
+        "device": login.device,
     }
 
 

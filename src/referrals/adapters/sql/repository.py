@@ -40,6 +40,7 @@ from referrals.adapters.sql.statements import Statements, UserRow
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
+from referrals.domain.integrity import PENDING_REVIEW
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import User, erased_phone
@@ -79,6 +80,8 @@ def user_of(row: Row) -> User:
         used_invite_code=InviteCode(used) if used else None,
         referred_count=columns.referred_count,
         created_by=columns.created_by,
+        referral_status=columns.referral_status,
+        referral_signals=tuple(filter(None, (columns.referral_signals or "").split(","))),
     )
 
 
@@ -177,20 +180,62 @@ class SqlUserRepository(ABC):
             current = links.get(current)
         return above
 
-    async def set_referrer(self, user: User, referrer: User) -> None:
-        counted = await self._execute.one(self._sql.count_referral, owner_id=referrer.id)
-        if counted is None:  # the referrer's row is gone: cannot happen while users are kept
-            raise ConcurrencyConflict()
-        (rank,) = counted
+    async def set_referrer(
+        self, user: User, referrer: User, *, signals: Sequence[str] = (), held: bool = False
+    ) -> None:
+        # A held referral takes no place among the referrer's: it is ranked
+        # -id (unique, below every page) and counted only when approved.
+        rank = -user.id if held else await self._count_referral(referrer.id)
         linked = await self._execute.rowcount(
             self._sql.link_referrer,
             user_id=user.id,
             owner_id=referrer.id,
             code=str(referrer.invite_code),
             rank=rank,
+            status=PENDING_REVIEW if held else None,
+            signals=",".join(signals) or None,
         )
         if linked != 1:  # the caller's lock should make this impossible
             raise ConcurrencyConflict()
+
+    async def _count_referral(self, owner_id: int) -> int:
+        counted = await self._execute.one(self._sql.count_referral, owner_id=owner_id)
+        if counted is None:  # the referrer's row is gone: cannot happen while users are kept
+            raise ConcurrencyConflict()
+        rank: int = counted[0]
+        return rank
+
+    async def shared_logins(
+        self, user_id: int, code: InviteCode, network: str, device: str, since: float
+    ) -> tuple[bool, bool]:
+        row = await self._execute.one(
+            self._sql.shared_logins,
+            user_id=user_id,
+            code=str(code),
+            network=network,
+            device=device,
+            since=since,
+        )
+        return (False, False) if row is None else (bool(row[0]), bool(row[1]))
+
+    async def held_referrals(self, after: int, limit: int) -> list[User]:
+        rows = await self._execute.all(self._sql.held_referrals, after=after, limit=limit)
+        return [user_of(row) for row in rows]
+
+    async def approve_referral(self, user_id: int) -> User | None:
+        user = await self.lock(user_id)
+        if user is None or user.referrer_id is None or not user.referral_held:
+            return None
+        rank = await self._count_referral(user.referrer_id)
+        await self._execute.rowcount(self._sql.approve_referral, user_id=user_id, rank=rank)
+        return user
+
+    async def void_referral(self, user_id: int) -> User | None:
+        user = await self.lock(user_id)
+        if user is None or not user.referral_held:
+            return None
+        await self._execute.rowcount(self._sql.void_referral, user_id=user_id)
+        return user
 
     @abstractmethod
     async def profile(

@@ -21,12 +21,14 @@ from sqlalchemy import (
     func,
     insert,
     null,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql.elements import BindParameter
 
 from referrals.adapters.sql.compiled import Compiled, compile_statement
 from referrals.adapters.sql.namespace import Namespace
@@ -47,6 +49,8 @@ class UserRow(NamedTuple):
     used_invite_code: str | None
     referred_count: int
     created_by: str | None
+    referral_status: str | None
+    referral_signals: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,10 @@ class Statements:
     forget_logins: Compiled
     recent_logins: Compiled
     purge_logins: Compiled
+    shared_logins: Compiled
+    held_referrals: Compiled
+    approve_referral: Compiled
+    void_referral: Compiled
 
 
 def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElement]:
@@ -145,6 +153,8 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
             used_invite_code=bindparam("code"),
             referral_rank=bindparam("rank"),
             referred_at=func.now(),
+            referral_status=bindparam("status"),
+            referral_signals=bindparam("signals"),
         ),
         # A profile in one read: the user's row joined to one page of referrals.
         "profile": select(*columns, joined.c.referral_rank, joined.c.phone.label("referral_phone"))
@@ -173,11 +183,32 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         ),
         # The login history (docs/account.md): read for the export, purged in batches.
         "forget_logins": delete(h).where(h.c.user_id == bindparam("user_id")),
-        "recent_logins": select(h.c.user_id, h.c.logged_in_at, h.c.network, h.c.user_agent)
+        "recent_logins": select(
+            h.c.user_id, h.c.logged_in_at, h.c.network, h.c.user_agent, h.c.device
+        )
         .where(h.c.user_id == bindparam("user_id"), h.c.logged_in_at >= bindparam("since"))
         .order_by(h.c.logged_in_at.desc(), h.c.id.desc())
         .limit(bindparam("limit", type_=Integer)),
         "purge_logins": delete(h).where(h.c.id.in_(doomed.scalar_subquery())),
+        "shared_logins": _shared_logins(tables),
+        # Held referrals (docs/rules.md, "Referral integrity"), for the operator.
+        "held_referrals": select(*columns)
+        .where(c.referral_status.is_not(None), c.id > bindparam("after"))
+        .order_by(c.id)
+        .limit(bindparam("limit", type_=Integer)),
+        "approve_referral": update(users)
+        .where(c.id == bindparam("user_id"), c.referral_status.is_not(None))
+        .values(referral_rank=bindparam("rank"), referral_status=null(), referred_at=func.now()),
+        "void_referral": update(users)
+        .where(c.id == bindparam("user_id"), c.referral_status.is_not(None))
+        .values(
+            referrer_id=null(),
+            used_invite_code=null(),
+            referral_rank=null(),
+            referred_at=null(),
+            referral_status=null(),
+            referral_signals=null(),
+        ),
     }
 
 
@@ -238,6 +269,33 @@ def welcome_created(tables: Tables, welcome: Update) -> ClauseElement:
         bindparam("data", type_=o.data.type),
     )
     return insert(tables.outbox).from_select(["id", "type", "occurred_at", "user_id", "data"], row)
+
+
+def _shared_logins(tables: Tables) -> Select[bool, bool]:
+    """Whether the owner of ``code`` logged in since ``since`` from this
+    request's ``network``, and whether from this request's ``device`` or one
+    ``user_id`` logged in with since then (empty: unknown, never shared).
+    Two EXISTS on the login history's (user_id, logged_in_at) index."""
+    users, h = tables.users, tables.login_history
+    since: BindParameter[float] = bindparam("since")
+    owner = select(users.c.id).where(users.c.invite_code == bindparam("code")).scalar_subquery()
+    by_network, by_device, mine = h.alias("by_network"), h.alias("by_device"), h.alias("mine")
+    network = exists().where(
+        by_network.c.user_id == owner,
+        by_network.c.logged_in_at >= since,
+        by_network.c.network != "",
+        by_network.c.network == bindparam("network"),
+    )
+    applier = select(mine.c.device).where(
+        mine.c.user_id == bindparam("user_id"), mine.c.logged_in_at >= since
+    )
+    device = exists().where(
+        by_device.c.user_id == owner,
+        by_device.c.logged_in_at >= since,
+        by_device.c.device != "",
+        or_(by_device.c.device == bindparam("device"), by_device.c.device.in_(applier)),
+    )
+    return select(network, device)
 
 
 def dialect_named(name: str) -> Dialect:

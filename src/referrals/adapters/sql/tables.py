@@ -80,6 +80,10 @@ class Tables:
             Column("referred_at", DateTime(timezone=True), nullable=True),
             # The login that created the user (its login tag): tells is_new_user apart.
             Column("created_by", String(32), nullable=True),
+            # A held referral (docs/rules.md, "Referral integrity"): pending_review,
+            # ranked -id (below every page) until approved; its signals, commas between.
+            Column("referral_status", String(16), nullable=True),
+            Column("referral_signals", String(64), nullable=True),
             CheckConstraint("referrer_id <> id", name="not_own_referrer"),
             CheckConstraint(
                 "(referrer_id IS NULL) = (referral_rank IS NULL)"
@@ -129,6 +133,7 @@ class Tables:
             Column("logged_in_at", Double, nullable=False),
             Column("network", String(64), nullable=False, server_default=""),
             Column("user_agent", String(256), nullable=False, server_default=""),
+            Column("device", String(32), nullable=False, server_default=""),  # a keyed hash
             Index(f"ix_{logins}_user_id", "user_id", "logged_in_at"),
             Index(f"ix_{logins}_logged_in_at", "logged_in_at"),
         )

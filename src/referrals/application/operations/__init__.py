@@ -13,6 +13,7 @@ from referrals.application.operations.deliveries import PhoneDeliveries, ShowDel
 from referrals.application.operations.lookup import UserNotFound, find_user
 from referrals.application.operations.referred import ListReferred, ReferredPage
 from referrals.application.operations.reset_limits import LimitsReset, ResetLimits
+from referrals.application.operations.review import ReviewReferrals
 from referrals.application.operations.revoke_sessions import RevokeSessions, SessionsRevoked
 from referrals.application.operations.show_user import ShowUser, UserReport
 from referrals.application.operations.stats import ChannelConversion, GetStats, Stats
@@ -26,6 +27,7 @@ __all__ = [
     "PhoneDeliveries",
     "ReferredPage",
     "ResetLimits",
+    "ReviewReferrals",
     "RevokeSessions",
     "SessionsRevoked",
     "ShowDeliveries",

@@ -54,7 +54,9 @@ def create_app(
     settings = settings or load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     metrics = None
-    routes = [*page_routes(api_path=API_PATH, docs_path=DOCS_PATH)]
+    routes = [
+        *page_routes(api_path=API_PATH, docs_path=DOCS_PATH, secure_cookies=settings.cookie_secure)
+    ]
     if settings.metrics:
         from referrals.adapters.metrics import Metrics, MetricsSink, scrape_registry
 

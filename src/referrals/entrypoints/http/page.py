@@ -47,6 +47,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 from litestar.types import ControllerRouterHandler
 
+from referrals.entrypoints.http.device import ensure_device
 from referrals.entrypoints.http.page_texts import PageTexts, page_texts
 from referrals.entrypoints.http.texts import NO_SUCH_FILE
 from referrals.i18n import negotiate, translations
@@ -195,13 +196,16 @@ def page_routes(
     *,
     docs_path: str | None = "/docs",
     texts_for: TextsFor = by_accept_language,
+    secure_cookies: bool = True,
 ) -> list[ControllerRouterHandler]:
     """The page at ``/`` and the static files under ``/static/``.
 
     ``api_path`` and ``docs_path`` are the public paths of the API and its
     docs as the browser sees them (any prefix included); ``docs_path=None``
     drops the link. ``texts_for`` picks the page's texts for a request (for
-    example a fixed language): by ``Accept-Language`` by default.
+    example a fixed language): by ``Accept-Language`` by default. The page
+    sets the device cookie (``referrals_device``, ``Secure`` with
+    ``secure_cookies``) when the browser has none: see ``device.py``.
     """
     assets()  # read and hash the files now, not on the first request
     _template()
@@ -217,7 +221,8 @@ def page_routes(
             "Content-Language": texts.lang,
             "Vary": "Accept-Language",
         }
-        return Response(body, media_type=MediaType.HTML, headers=headers)
+        _, cookies = ensure_device(request, secure_cookies)
+        return Response(body, media_type=MediaType.HTML, headers=headers, cookies=cookies)
 
     return [page, static_file]
 

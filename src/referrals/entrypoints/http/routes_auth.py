@@ -16,6 +16,7 @@ from referrals.application.verify import VerifyCode
 from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
+from referrals.entrypoints.http.device import device_of
 from referrals.entrypoints.http.guards import json_only, not_cross_site
 from referrals.entrypoints.http.handlers import error_responses, language
 from referrals.entrypoints.http.options import options_route
@@ -143,7 +144,13 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     ) -> Response[VerifyOut]:
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
         agent = request.headers.get("user-agent")
-        command = VerifyCode(token=token, code=data.confirm_code, client_ip=ip, user_agent=agent)
+        command = VerifyCode(
+            token=token,
+            code=data.confirm_code,
+            client_ip=ip,
+            user_agent=agent,
+            device_id=device_of(request),
+        )
         verified = await runtime.service.verify(command)
         session = verified.session
         body = VerifyOut(

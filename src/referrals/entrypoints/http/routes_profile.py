@@ -11,6 +11,8 @@ from litestar.params import JSONBody, Parameter
 
 from referrals.application.profile import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from referrals.entrypoints.http import links
+from referrals.entrypoints.http.client_address import client_address
+from referrals.entrypoints.http.device import device_of
 from referrals.entrypoints.http.guards import json_only
 from referrals.entrypoints.http.handlers import error_responses
 from referrals.entrypoints.http.options import options_route
@@ -62,7 +64,12 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         name=runtime.route_name("apply_referral"),
         status_code=200,
         summary="Apply someone's invite code",
-        description="Once per user; never one's own code, never one that closes a cycle.",
+        description="Once per user; never one's own code, never one that closes a cycle. "
+        "A self-referral signal (the owner logged in from the same network or device, or a "
+        "burst of this code from one network) holds the referral for review "
+        "(`used_referral_status`: `pending_review`) or refuses it (409 `referral_refused`), "
+        "by `REFERRALS_REFERRAL_POLICY`. A mobile client may name its device in `X-Device-Id` "
+        "(16 to 64 of `A-Za-z0-9_-`; anything else is ignored).",
         security=SECURITY,
         guards=[json_only],
         responses=error_responses(
@@ -72,6 +79,7 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
             "referral_already_applied",
             "own_referral_code",
             "referral_cycle",
+            "referral_refused",
             "request_incomplete",
             "request_timeout",
             "payload_too_large",
@@ -87,7 +95,12 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
     ) -> ProfileOut:
         service = runtime.service
         user_id = await service.authenticate(session_token(request))
-        return ProfileOut.of(await service.apply_referral(user_id, data.used_referral_code))
+        settings = runtime.settings
+        ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
+        profile = await service.apply_referral(
+            user_id, data.used_referral_code, client_ip=ip, device_id=device_of(request)
+        )
+        return ProfileOut.of(profile)
 
     delete_profile = deletion_route(runtime, "/profile/", "delete_profile", "DELETE")
     handlers = (read_profile, apply_referral, delete_profile)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from referrals.application.export import Export
 from referrals.application.own_sessions import OwnSession
-from referrals.application.profile import Profile
+from referrals.application.profile import Profile, referral_status
 from referrals.domain.codes import INVITE_CODE_TYPED
 from referrals.domain.phone import MAX_TYPED_LENGTH
 
@@ -96,6 +96,13 @@ class ProfileOut(msgspec.Struct, frozen=True):
     next_cursor: Annotated[
         str | None, Meta(description="Pass as `cursor` for the next page; null on the last.")
     ]
+    used_referral_status: Annotated[
+        Literal["applied", "pending_review"] | None,
+        Meta(
+            description="`pending_review` while the referral is held for an operator's "
+            "review (a self-referral signal), `applied` once it counts; null without one."
+        ),
+    ] = None
 
     @classmethod
     def of(cls, profile: Profile) -> ProfileOut:
@@ -107,6 +114,9 @@ class ProfileOut(msgspec.Struct, frozen=True):
             referred_users=list(profile.referred_phones),
             referred_users_count=profile.referred_count,
             next_cursor=profile.next_cursor,
+            used_referral_status=cast(
+                'Literal["applied", "pending_review"] | None', profile.used_referral_status
+            ),
         )
 
 
@@ -216,6 +226,13 @@ class ExportedAccount(msgspec.Struct, frozen=True):
     ]
     referred_users: Annotated[list[str], Meta(description="All of them, oldest first.")]
     referred_users_count: int
+    used_referral_status: Annotated[
+        str | None, Meta(description="`applied` or `pending_review`; null without a code.")
+    ] = None
+    referral_signals: Annotated[
+        list[str],
+        Meta(description="The self-referral signals the code applied was decided with."),
+    ] = []
 
 
 class ExportOut(msgspec.Struct, frozen=True):
@@ -242,6 +259,8 @@ class ExportOut(msgspec.Struct, frozen=True):
                 referrer_invite_code=export.referrer_invite_code,
                 referred_users=list(export.referred_phones),
                 referred_users_count=user.referred_count,
+                used_referral_status=referral_status(user),
+                referral_signals=list(user.referral_signals),
             ),
             sessions=[SessionOut.of(session) for session in export.sessions],
             logins=[

@@ -27,6 +27,7 @@ from referrals.testing.contracts.delivery_ledger import DeliveryLedgerContract
 from referrals.testing.contracts.delivery_log import DeliveryLogContract
 from referrals.testing.contracts.login_history import LoginHistoryContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
+from referrals.testing.contracts.referral_review import ReferralReviewContract
 from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.sms_gateway import SmsGatewayContract
 from referrals.testing.contracts.spend import SpendLedgerContract
@@ -45,6 +46,7 @@ __all__ = [
     "DeliveryLogContract",
     "LoginHistoryContract",
     "RateLimiterContract",
+    "ReferralReviewContract",
     "SessionStoreContract",
     "SmsGatewayContract",
     "SpendLedgerContract",

@@ -57,6 +57,7 @@ from referrals.application.ports import (
     EventSink,
     Outbox,
     RateLimiter,
+    SendGate,
     SessionStore,
     SmsGateway,
     SpendLedger,
@@ -88,7 +89,16 @@ from referrals.domain.errors import (
     ReferralCycle,
     SessionNotFound,
 )
-from referrals.domain.limits import Charge, Limit, Quota, Refusal, Rule
+from referrals.domain.limits import (
+    Charge,
+    GroupFigures,
+    Limit,
+    Pumping,
+    Quota,
+    Refusal,
+    Rule,
+    SendDecision,
+)
 from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone, parse_phone
@@ -141,6 +151,7 @@ __all__ = [
     "ExportData",
     "GetProfile",
     "GetUser",
+    "GroupFigures",
     "Hooks",
     "InvalidConfirmationCode",
     "InvalidInput",
@@ -160,6 +171,7 @@ __all__ = [
     "Phone",
     "Policy",
     "Profile",
+    "Pumping",
     "Quota",
     "RateLimited",
     "RateLimiter",
@@ -175,6 +187,8 @@ __all__ = [
     "RevokeOtherSessions",
     "RevokeSession",
     "Rule",
+    "SendDecision",
+    "SendGate",
     "Service",
     "ServiceUnavailable",
     "Session",

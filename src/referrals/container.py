@@ -13,6 +13,7 @@ which overrides providers with the adapters, hooks and SMS texts it is given.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 import logging
@@ -67,6 +68,7 @@ from referrals.application.ports import (
     DeliveryLog,
     EventSink,
     RateLimiter,
+    SendGate,
     SessionStore,
     SmsGateway,
     SpendLedger,
@@ -77,6 +79,7 @@ from referrals.application.pumping import CONVERSION_BUCKET, PumpingGroups, Thro
 from referrals.application.receipts import ReceiptReader, RecordReceipts
 from referrals.application.relay import Backoff, Relay
 from referrals.application.request_code import RequestCode
+from referrals.application.send_gate import SteppedSendGate
 from referrals.application.sessions import Authenticate, Logout
 from referrals.application.sms_text import SmsText
 from referrals.application.spend import SPEND_BUCKET, SpendCap
@@ -172,6 +175,9 @@ class Stores:
     spend: SpendLedger
     conversion: ConversionLog
     cooldowns: Cooldowns
+    gate: SendGate | None = None
+    """The login's quotas, throttle and spend in one step, over ``limiter``,
+    ``conversion`` and ``spend``'s keys; ``None``: :func:`_send_gate` steps."""
 
 
 def _circuit_values(settings: Settings) -> tuple[int, float, float, float]:
@@ -224,6 +230,7 @@ def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStor
         spend=redis.RedisSpendLedger(client, prefix, SPEND_BUCKET),
         conversion=redis.RedisConversionLog(client, prefix, CONVERSION_BUCKET),
         cooldowns=redis.RedisCooldowns(client, prefix),
+        gate=redis.RedisSendGate(client, prefix, CONVERSION_BUCKET, SPEND_BUCKET),
     )
 
 
@@ -255,6 +262,17 @@ def _memory_stores(settings: Settings) -> Stores:
         conversion=memory.InMemoryConversionLog(CONVERSION_BUCKET),
         cooldowns=memory.InMemoryCooldowns(),
     )
+
+
+def _send_gate(
+    stores: Stores, limiter: RateLimiter, conversion: ConversionLog, spend: SpendLedger
+) -> SendGate:
+    """The stores' own gate; the ports' steps over a limiter given instead
+    (atomic under a lock when it is the in-memory one)."""
+    if stores.gate is not None and limiter is stores.limiter:
+        return stores.gate
+    in_memory = isinstance(limiter, memory.InMemoryRateLimiter)
+    return SteppedSendGate(limiter, conversion, spend, asyncio.Lock() if in_memory else None)
 
 
 def _stores_place(settings: Settings) -> str:
@@ -580,6 +598,9 @@ class Container(_Container):
     throttle: providers.Provider[Throttle] = providers.Singleton(
         Throttle, log=conversion, policy=policy, events=events
     )
+    send_gate: providers.Provider[SendGate] = providers.Singleton(
+        _send_gate, stores, limiter, conversion, spend_ledger
+    )
     get_profile: providers.Provider[GetProfile] = providers.Singleton(
         GetProfile, policy=policy, unit_of_work=unit_of_work
     )
@@ -588,6 +609,7 @@ class Container(_Container):
         RequestCode,
         routes=routes,
         throttle=throttle,
+        gate=send_gate,
         spend=spend,
         sms_text=sms_text,
         policy=policy,

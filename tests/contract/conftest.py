@@ -7,6 +7,7 @@ their own parameters: the memory runs need no server.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ from referrals.adapters.redis import (
     RedisDeliveryLedger,
     RedisDeliveryLog,
     RedisRateLimiter,
+    RedisSendGate,
     RedisSessionStore,
     RedisSpendLedger,
     connect_redis,
@@ -60,10 +62,13 @@ from referrals.application.ports import (
     SpendLedger,
     UnitOfWorkFactory,
 )
+from referrals.application.send_gate import SteppedSendGate
+from referrals.testing.contracts import GateParts
 from referrals.testing.contracts import circuit as circuit_contract
 from referrals.testing.contracts import conversion as conversion_contract
 from referrals.testing.contracts import deliveries as deliveries_contract
 from referrals.testing.contracts import delivery_log as log_contract
+from referrals.testing.contracts import send_gate as gate_contract
 from referrals.testing.contracts import spend as spend_contract
 from referrals.testing.contracts.code_check import CodeCheckStores
 from tests.defaults import TIMEOUT
@@ -199,6 +204,31 @@ def _memory_code_check() -> CodeCheckStores:
 async def code_check_stores(request: pytest.FixtureRequest) -> AsyncIterator[CodeCheckStores]:
     async with _adapter(request, _memory_code_check, _redis_code_check) as stores:
         yield stores
+
+
+def redis_gate(client: Any, prefix: str) -> GateParts:
+    bucket = gate_contract.BUCKET
+    return GateParts(
+        RedisSendGate(client, prefix, bucket, bucket),
+        RedisRateLimiter(client, prefix),
+        RedisConversionLog(client, prefix, bucket),
+        RedisSpendLedger(client, prefix, bucket),
+    )
+
+
+def memory_gate() -> GateParts:
+    limiter = InMemoryRateLimiter()
+    conversion = InMemoryConversionLog(gate_contract.BUCKET)
+    spend = InMemorySpendLedger()
+    return GateParts(
+        SteppedSendGate(limiter, conversion, spend, asyncio.Lock()), limiter, conversion, spend
+    )
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def gate(request: pytest.FixtureRequest) -> AsyncIterator[GateParts]:
+    async with _adapter(request, memory_gate, redis_gate) as parts:
+        yield parts
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

@@ -28,6 +28,8 @@ from referrals import Adapters, CodeRequest, Settings, VerifyCode, open_service
 from referrals.adapters.memory import InProcessCodeSender, RecordingSmsGateway
 from referrals.adapters.sql import Database
 from referrals.domain.errors import CodeInvalid, ReferralCodeNotFound
+from referrals.domain.limits import Limit
+from referrals.domain.spend import parse_prices
 from referrals.service import Service
 from referrals.testing.clock import FakeClock
 from tests.artifacts import ROOT
@@ -36,10 +38,10 @@ from tests.integration.test_postgres_round_trips import TurnCounter
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 BUDGET = {  # (Redis, PostgreSQL) round trips
-    # the quotas (one script), the login (one script); then the pumping
-    # counters and throttle (per network, prefix and country) and the spend
-    # cap's reservation, which do not ride in the quota script yet (issue 20)
-    "login": (7, 0),
+    # the send gate (one script: the quotas, the pumping throttle's read and
+    # count per network, prefix and country, the spend cap's reservation),
+    # the challenge (one script)
+    "login": (2, 0),
     # the charge and the attempt, one script (adapters/redis/code_check.py)
     "verify, wrong code": (1, 0),
     # Redis: the charge, the attempt and the refund of the wrong-code charge
@@ -124,6 +126,9 @@ async def service(
             secret_key=b"round-trips-secret-key-0123456789",
             database_url=urlunsplit(parts._replace(netloc=netloc)),
             db_pool_size=1,
+            # every SMS costed and capped: the spend rides in the login's gate
+            sms_prices=parse_prices("*=1"),
+            spend_cap=(Limit(1_000_000, 86_400),),
         )
         sms = RecordingSmsGateway()
         adapters = Adapters(sms_gateway=sms, clock=CLOCK)

@@ -9,12 +9,13 @@ import logging
 
 import pytest
 
-from referrals.adapters.memory import InMemoryConversionLog
+from referrals.adapters.memory import InMemoryConversionLog, InMemoryRateLimiter
 from referrals.application import pumping
 from referrals.application.errors import RateLimited
 from referrals.application.events import SendThrottled
 from referrals.application.policy import Policy
 from referrals.application.ports import Limit
+from referrals.application.send_gate import SteppedSendGate
 from referrals.application.verify import VerifyCode
 from referrals.domain.phone import Phone
 from tests.unit.conftest import World
@@ -132,20 +133,26 @@ async def test_an_operator_can_pin_a_range_and_lift_a_network() -> None:
     log = InMemoryConversionLog(pumping.CONVERSION_BUCKET)
     policy = Policy(pumping_min_volume=2)
     throttle = pumping.Throttle(log, policy)
+    gate = SteppedSendGate(InMemoryRateLimiter(), log)
     groups = pumping.PumpingGroups(log, policy)
     phone, address = Phone("+79998012345"), "203.0.113.7"
 
+    async def send(login: str) -> None:
+        check = throttle.check(phone, address)
+        assert check is not None
+        await throttle.decided(check, await gate.acquire([], 0.0, login, check), 0.0)
+
     await groups.mark("prefix:+799980", "pinned")
     with pytest.raises(RateLimited) as refused:
-        await throttle.before_send(phone, address, 0.0)
+        await send("a")
     assert refused.value.limit == "pumping_prefix"
 
     await groups.mark("prefix:+799980", "")
-    for _ in range(2):
-        await throttle.sent(await throttle.before_send(phone, address, 0.0), 0.0)
+    for login in "bc":
+        await send(login)
     await groups.mark("net:203.0.113.0/24", "lifted")
     with pytest.raises(RateLimited) as refused:  # the network is lifted, not the prefix
-        await throttle.before_send(phone, address, 0.0)
+        await send("d")
     assert refused.value.limit == "pumping_prefix"
 
     listed = {state.group: state for state in await groups.list(0.0)}

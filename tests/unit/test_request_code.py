@@ -2,11 +2,17 @@ import dataclasses
 
 import pytest
 
+from referrals.adapters.memory import InMemoryConversionLog, InMemorySpendLedger
+from referrals.application import pumping
 from referrals.application.errors import RateLimited, ServiceUnavailable, TooManyAttempts
 from referrals.application.ports import CodeDelivery, Limit
+from referrals.application.pumping import CONVERSION_BUCKET, Throttle
 from referrals.application.request_code import CodeRequest
+from referrals.application.spend import SpendCap, utc_day
 from referrals.domain.codes import challenge_id
 from referrals.domain.errors import InvalidPhone
+from referrals.domain.phone import Phone
+from referrals.domain.spend import parse_prices
 from tests.unit.conftest import SECRET, World
 
 
@@ -110,6 +116,27 @@ async def test_a_code_that_cannot_be_queued_gives_back_the_challenge_and_quota(
         await down.request_code(CodeRequest("+79991234567", "10.0.0.1"))
     # No cooldown was left behind: the retry once the queue is back works at once.
     await world.login("+79991234567")
+
+
+async def test_a_code_that_cannot_be_queued_gives_back_its_count_and_charge(
+    world: World,
+) -> None:
+    log, ledger = InMemoryConversionLog(CONVERSION_BUCKET), InMemorySpendLedger()
+    request_code = dataclasses.replace(
+        world.request_code,
+        throttle=Throttle(log, world.policy),
+        spend=SpendCap(ledger, parse_prices("*=1"), (Limit(1, 86_400),)),
+        gate=None,  # steps over the log and the ledger above
+    )
+    with pytest.raises(ServiceUnavailable):
+        await dataclasses.replace(request_code, code_sender=DownSender())(
+            CodeRequest("+79991234567", "10.0.0.1")
+        )
+
+    assert await ledger.day(utc_day(world.clock.now())) == {}
+    groups = [name for _, name in pumping.groups(Phone("+79991234567"), "10.0.0.1", 56)]
+    assert {sent for sent, _, _ in await log.counts(groups, 0.0)} == {0}
+    await request_code(CodeRequest("+79991234567", "10.0.0.1"))  # the cap had room again
 
 
 async def test_one_phones_logins_cannot_be_linked_by_their_tokens(world: World) -> None:

@@ -48,7 +48,8 @@ def test_the_cap_takes_the_limits_format() -> None:
 
 def capped(world: World, prices: str, *caps: Limit, ledger: InMemorySpendLedger) -> World:
     spend = SpendCap(ledger, parse_prices(prices), tuple(caps))
-    world.request_code = dataclasses.replace(world.request_code, spend=spend)
+    # gate=None: the login's gate steps over this ledger (the container's holds its own)
+    world.request_code = dataclasses.replace(world.request_code, spend=spend, gate=None)
     return world
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from referrals.application import rate_limits
 from referrals.application.policy import Policy
@@ -85,16 +85,24 @@ async def acquire(
     address: str,
     now: float,
     ticket: str | None = None,
+    take: Callable[[Sequence[Quota]], Awaitable[Refusal | None]] | None = None,
 ) -> tuple[Refusal | None, Sequence[Quota]]:
     """Acquire ``quotas(False)``; if the phone's lock refused it and ``address``
     is in one of the owner's usual networks, ``quotas(True)`` (the owner's,
-    without the lock) instead. Returns the refusal and the quotas tried last."""
+    without the lock) instead. Returns the refusal and the quotas tried last.
+    ``take`` acquires instead of ``limiter.acquire`` (a login's send gate)."""
+
+    async def acquired(given: Sequence[Quota]) -> Refusal | None:
+        if take is not None:
+            return await take(given)
+        return await limiter.acquire(given, now, ticket)
+
     taken = quotas(False)
-    refusal = await limiter.acquire(taken, now, ticket)
+    refusal = await acquired(taken)
     if refusal is None or not await _owner_passes(limiter, policy, refusal, alias, address, now):
         return refusal, taken
     taken = quotas(True)
-    return await limiter.acquire(taken, now, ticket), taken
+    return await acquired(taken), taken
 
 
 def _wrong_codes(policy: Policy, alias: str, client: str, address: str, owner: bool) -> list[Quota]:

@@ -21,7 +21,7 @@ from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import NO_DEVICE, Device
-from referrals.domain.limits import Charge, Limit, Quota, Refusal, Rule
+from referrals.domain.limits import Charge, Limit, Pumping, Quota, Refusal, Rule, SendDecision
 from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone
@@ -267,9 +267,56 @@ class ConversionLog(Protocol):
         """Every group with counts kept or a mark (an operator's listing)."""
         ...
 
-    async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:
-        """Count one ``kind`` (``sent`` or ``verified``) for every group at
-        ``at``; keep the counts at least ``keep`` seconds."""
+    async def add(
+        self, groups: Sequence[str], kind: str, at: float, keep: float, by: int = 1
+    ) -> None:
+        """Count ``by`` (one; -1 takes one back) ``kind`` (``sent`` or
+        ``verified``) for every group at ``at``; keep the counts at least
+        ``keep`` seconds."""
+        ...
+
+
+class SendGate(Protocol):
+    """A login's whole decision to send a code, in one step: its quotas
+    (:class:`RateLimiter`), its pumping groups (:class:`ConversionLog`) and
+    its charge (:class:`SpendLedger`), kept where those ports keep them, so
+    their own readers (``referrals pumping``, ``referrals stats``) see it.
+    """
+
+    async def acquire(
+        self,
+        quotas: Sequence[Quota],
+        now: float,
+        ticket: str,
+        pumping: Pumping | None = None,
+        charge: Charge | None = None,
+        caps: Sequence[Limit] = (),
+    ) -> SendDecision:
+        """Check every quota, then the pumping groups, then the spend caps;
+        record all of it (an event on each counted quota, a ``sent`` under
+        each group, the charge) only if nothing refused. The first refusal
+        in that order is the answer, and nothing is recorded net.
+
+        As with :meth:`RateLimiter.acquire`, an adapter may decide it all in
+        one atomic step (memory; Redis on one server) or part by part and
+        take back what the others recorded (Redis Cluster: one step per
+        slot): refusals may then err on the safe side under contention,
+        passes never exceed a quota, a throttle or a cap (a cap by less
+        than one charge, as :meth:`SpendLedger.reserve`).
+        """
+        ...
+
+    async def give_back(
+        self,
+        quotas: Sequence[Quota],
+        now: float,
+        ticket: str,
+        pumping: Pumping | None = None,
+        charge: Charge | None = None,
+    ) -> None:
+        """Take back everything a passed :meth:`acquire` with these arguments
+        recorded (its code was never queued); each part on its own, so one
+        that fails does not keep the others."""
         ...
 
 

@@ -27,6 +27,7 @@ from referrals.application.events import Hooks, SendThrottled
 from referrals.application.lockout import usual_network
 from referrals.application.policy import Policy
 from referrals.application.ports import ConversionLog, EventSink
+from referrals.domain.limits import GroupFigures, Pumping, SendDecision
 from referrals.domain.phone import Phone, calling_code
 
 log = logging.getLogger("referrals.pumping")
@@ -51,66 +52,104 @@ judged from ten times the volume, so a pumped range is throttled by its
 prefix long before it can throttle its country's organic logins."""
 
 
+def volume(policy: Policy, kind: str) -> int:
+    """The sends a group of ``kind`` may have in the window whatever it verified."""
+    return policy.pumping_min_volume * (COUNTRY_VOLUME if kind == "country" else 1)
+
+
 def allowed(verified: int, policy: Policy, kind: str = "prefix") -> int:
-    """The sends a group of ``kind`` may have in the window before it is throttled."""
-    justified = math.ceil(verified / policy.pumping_min_conversion)
-    volume = policy.pumping_min_volume * (COUNTRY_VOLUME if kind == "country" else 1)
-    return max(volume, justified)
+    """The sends a group of ``kind`` may have in the window before it is throttled.
+    (The send gates judge by the same rule: ``Pumping``'s docstring, and the
+    Redis one's script, adapters/redis/send_gate.py.)"""
+    return max(volume(policy, kind), math.ceil(verified / policy.pumping_min_conversion))
+
+
+def first_throttled(
+    pumping: Pumping, counts: Sequence[tuple[int, int, str]]
+) -> GroupFigures | None:
+    """The first of ``pumping``'s groups that its (sent, verified, mark) throttle."""
+    for index, ((_, least), (sent, verified, mark)) in enumerate(
+        zip(pumping.groups, counts, strict=True)
+    ):
+        if mark == "lifted":
+            continue
+        limit = max(least, math.ceil(verified / pumping.min_conversion))
+        if mark == "pinned" or sent >= limit:
+            return GroupFigures(index, sent, verified, limit, mark)
+    return None
+
+
+KINDS = {"net": "network", "prefix": "prefix", "cc": "country"}
+
+
+def kind_of(group: str) -> str:
+    """``network``, ``prefix`` or ``country``: the kind of a group's name."""
+    return KINDS.get(group.partition(":")[0], "prefix")
 
 
 @dataclass(frozen=True, slots=True)
 class Throttle:
     """The throttle of :class:`~referrals.application.request_code.RequestCode`
-    and the counter of :class:`~referrals.application.verify.Verify`."""
+    and the counter of :class:`~referrals.application.verify.Verify`.
+
+    A login's groups are checked, and its send counted, by the login's
+    :class:`~referrals.application.ports.SendGate` in the same step as its
+    quotas (:meth:`check` says what to check, :meth:`decided` reports it).
+    """
 
     log: ConversionLog
     policy: Policy
     events: EventSink = field(default_factory=Hooks)
     """Where each :class:`SendThrottled` decision goes (metrics count them)."""
 
-    async def before_send(self, phone: Phone, address: str, now: float) -> list[str]:
-        """Refuse a send of a throttled group (``enforce``); else the groups to
-        count it under once it is queued (:meth:`sent`)."""
+    def check(self, phone: Phone, address: str) -> Pumping | None:
+        """What a send to ``phone`` from ``address`` is judged by; ``None``: off."""
         policy = self.policy
         if policy.pumping_mode == "off":
-            return []
-        found = groups(phone, address, policy.ipv6_network_prefix)
-        names = [name for _, name in found]
-        counts = await self.log.counts(names, now - policy.pumping_window)
-        for (kind, name), (sent, verified, mark) in zip(found, counts, strict=True):
-            if mark == "lifted":
-                continue
-            limit = allowed(verified, policy, kind)
-            if mark == "pinned" or sent >= limit:
-                decision = SendThrottled(
-                    at=now,
-                    kind=kind,
-                    group=name,
-                    sent=sent,
-                    verified=verified,
-                    allowed=limit,
-                    mark=mark,
-                    mode=policy.pumping_mode,
-                )
-                await self.events.publish(decision)
-                log.warning(
-                    "%s: %s %s sent %d codes and %d verified in %.0f s (below %.0f %%)",
-                    "throttled" if policy.pumping_mode == "enforce" else "would throttle",
-                    kind,
-                    name,
-                    sent,
-                    verified,
-                    policy.pumping_window,
-                    policy.pumping_min_conversion * 100,
-                )
-                if policy.pumping_mode == "enforce":
-                    raise RateLimited(policy.pumping_window / 10, limit=f"pumping_{kind}")
-                break
-        return names
+            return None
+        return Pumping(
+            tuple(
+                (name, volume(policy, kind))
+                for kind, name in groups(phone, address, policy.ipv6_network_prefix)
+            ),
+            policy.pumping_min_conversion,
+            policy.pumping_window,
+            enforce=policy.pumping_mode == "enforce",
+        )
 
-    async def sent(self, names: Sequence[str], now: float) -> None:
-        if names:
-            await self.log.add(names, "sent", now, self.policy.pumping_window)
+    async def decided(self, pumping: Pumping, decision: SendDecision, now: float) -> None:
+        """Report the gate's throttle decision (an event and a log line), and
+        refuse the send if it was refused (``enforce``)."""
+        figures = decision.throttled
+        if figures is None:
+            return
+        policy = self.policy
+        name = pumping.groups[figures.index][0]
+        kind = kind_of(name)
+        await self.events.publish(
+            SendThrottled(
+                at=now,
+                kind=kind,
+                group=name,
+                sent=figures.sent,
+                verified=figures.verified,
+                allowed=figures.allowed,
+                mark=figures.mark,
+                mode=policy.pumping_mode,
+            )
+        )
+        log.warning(
+            "%s: %s %s sent %d codes and %d verified in %.0f s (below %.0f %%)",
+            "throttled" if decision.enforced else "would throttle",
+            kind,
+            name,
+            figures.sent,
+            figures.verified,
+            policy.pumping_window,
+            policy.pumping_min_conversion * 100,
+        )
+        if decision.enforced:
+            raise RateLimited(policy.pumping_window / 10, limit=f"pumping_{kind}")
 
     async def verified(self, phone: Phone, address: str, now: float) -> None:
         policy = self.policy
@@ -137,9 +176,6 @@ class GroupState:
         return self.sent >= self.allowed
 
 
-KINDS = {"net": "network", "prefix": "prefix", "cc": "country"}
-
-
 @dataclass(frozen=True, slots=True)
 class PumpingGroups:
     """The operator's view (``referrals pumping``): list the groups that are
@@ -154,7 +190,7 @@ class PumpingGroups:
         counts = await self.log.counts(names, now - self.policy.pumping_window)
         states = []
         for name, (sent, verified, mark) in zip(names, counts, strict=True):
-            kind = KINDS.get(name.partition(":")[0], "prefix")
+            kind = kind_of(name)
             state = GroupState(name, sent, verified, allowed(verified, self.policy, kind), mark)
             if every or state.throttled or state.mark:
                 states.append(state)

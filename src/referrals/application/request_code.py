@@ -8,11 +8,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application import lockout, rate_limits
-from referrals.application.errors import RateLimited, SendingPaused, ServiceUnavailable
+from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import CodeQueued, Hooks
 from referrals.application.policy import Policy
-from referrals.application.ports import ChallengeStore, Clock, CodeSender, EventSink, RateLimiter
+from referrals.application.ports import (
+    ChallengeStore,
+    Clock,
+    CodeSender,
+    EventSink,
+    RateLimiter,
+    SendGate,
+)
 from referrals.application.pumping import Throttle
+from referrals.application.send_gate import SteppedSendGate
 from referrals.application.sms_text import SmsText
 from referrals.application.spend import SpendCap
 from referrals.domain.challenge import Challenge
@@ -25,7 +33,7 @@ from referrals.domain.codes import (
     phone_alias,
     seal_code,
 )
-from referrals.domain.limits import Quota
+from referrals.domain.limits import Charge, Quota, Refusal, SendDecision
 from referrals.domain.messages import CodeDelivery
 from referrals.domain.phone import Phone, masked
 from referrals.domain.routes import Routes
@@ -68,12 +76,15 @@ class RequestCode:
     Refuses with ``RateLimited`` past a sending limit (the cooldown, codes per
     phone, per phone and address, per address, per number block, per
     country, in all) and with ``TooManyAttempts`` while the phone is locked
-    by wrong codes (see :mod:`~referrals.application.rate_limits`); each
-    quota is checked and taken in one atomic step, so bursts cannot pass
-    more. It never looks at the users table, so a registered and a new
+    by wrong codes (see :mod:`~referrals.application.rate_limits`), past
+    the pumping throttle (:mod:`~referrals.application.pumping`) and with
+    ``SendingPaused`` past the spend cap. The quotas, the throttle's groups
+    and the charge are checked and taken in one atomic step (``gate``, one
+    script on Redis), so bursts cannot pass more, and a refusal takes
+    nothing. It never looks at the users table, so a registered and a new
     phone get the same answers in the same time. If the code cannot be
-    queued, the challenge and the quota it took are given back and the
-    caller gets ``ServiceUnavailable``.
+    queued, the challenge, the quotas, the counted send and the charge are
+    given back and the caller gets ``ServiceUnavailable``.
 
     A test phone (``Policy.test_phones``) gets its fixed code and no SMS:
     no sending quota is taken (no cooldown, no per-phone, per-address,
@@ -99,6 +110,10 @@ class RequestCode:
     """The login SMS, to count the segments a code's SMS takes."""
     throttle: Throttle | None = None
     """Conversion-driven throttling (:mod:`~referrals.application.pumping`); ``None``: none."""
+    gate: SendGate | None = None
+    """Decides the quotas, the throttle and the spend of a send in one step;
+    ``None``: :class:`~referrals.application.send_gate.SteppedSendGate` over
+    ``limiter``, the throttle's log and the spend's ledger."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
         async with rate_limits.ReportLimits(self.events, self.clock, "login"):
@@ -127,24 +142,28 @@ class RequestCode:
             return quotas + usual if owner else quotas
 
         now = self.clock.now()
+        code = fixed_code or generate_confirmation_code(policy.code_length)
+        pumping = charge = None
+        if fixed_code is None:  # a test phone is never throttled nor charged
+            pumping = self.throttle.check(phone, request.client_ip) if self.throttle else None
+            charge = self._charge(login, phone, code, request.language, now)
+        gate, decided = self._gate(), SendDecision()
+
+        async def take(quotas: Sequence[Quota]) -> Refusal | None:
+            nonlocal decided
+            caps = self.spend.caps if self.spend is not None else ()
+            decided = await gate.acquire(quotas, now, login, pumping, charge, caps)
+            return decided.refusal
+
         refusal, quotas = await lockout.acquire(
-            self.limiter, policy, quotas_for, alias, request.client_ip, now, ticket=login
+            self.limiter, policy, quotas_for, alias, request.client_ip, now, login, take
         )
         if refusal is not None:
             raise rate_limits.refusal_error(refusal)
-
-        counted = await self._throttled(phone, request.client_ip, now, fixed_code, login, quotas)
-        code = fixed_code or generate_confirmation_code(policy.code_length)
-        charge = None
-        if fixed_code is None and self.spend is not None and self.spend.active:
-            channel = next(iter(self.routes.chain(phone)), "")
-            text = self.sms_text.render(code, request.language)
-            charge = self.spend.charge(login, phone, channel, text, now)
-            try:
-                await self.spend.reserve(charge)
-            except (SendingPaused, ServiceUnavailable):
-                await self._give_back(login, quotas)
-                raise
+        if pumping is not None and self.throttle is not None:
+            await self.throttle.decided(pumping, decided, now)  # refuses when enforced
+        if decided.paused is not None and self.spend is not None:
+            self.spend.pause(decided.paused)
         challenge = Challenge(
             id=login,
             phone=phone,
@@ -168,14 +187,13 @@ class RequestCode:
                     )
                 )
         except ServiceUnavailable:
-            await self._give_back(login, quotas)
-            if charge is not None and self.spend is not None:
-                with contextlib.suppress(ServiceUnavailable):
-                    await self.spend.ledger.refund(charge)
-            raise
-        if self.throttle is not None:  # a count lost to an outage is only a count
+            # Each on its own: a store that is down too must not keep the
+            # other's from happening (what stays taken frees up by itself later).
             with contextlib.suppress(ServiceUnavailable):
-                await self.throttle.sent(counted, now)
+                await self.challenges.discard(login)
+            with contextlib.suppress(ServiceUnavailable):
+                await gate.give_back(quotas, now, login, pumping, charge)
+            raise
         return CodeRequested(
             phone=phone,
             token=token,
@@ -185,32 +203,24 @@ class RequestCode:
             channel=None if fixed_code is not None else next(iter(self.routes.chain(phone)), None),
         )
 
-    async def _throttled(
-        self,
-        phone: Phone,
-        address: str,
-        now: float,
-        fixed_code: str | None,
-        login: str,
-        quotas: Sequence[Quota],
-    ) -> list[str]:
-        """The groups to count this send under; refused (its quotas given back)
-        when one is throttled (see :mod:`~referrals.application.pumping`)."""
-        if fixed_code is not None or self.throttle is None:
-            return []
-        try:
-            return await self.throttle.before_send(phone, address, now)
-        except (RateLimited, ServiceUnavailable):
-            await self._give_back(login, quotas)
-            raise
+    def _gate(self) -> SendGate:
+        if self.gate is not None:
+            return self.gate
+        return SteppedSendGate(
+            self.limiter,
+            self.throttle.log if self.throttle is not None else None,
+            self.spend.ledger if self.spend is not None else None,
+        )
+
+    def _charge(
+        self, login: str, phone: Phone, code: str, language: str | None, now: float
+    ) -> Charge | None:
+        """What the code's SMS costs; ``None`` when nothing is costed."""
+        if self.spend is None or not self.spend.active:
+            return None
+        channel = next(iter(self.routes.chain(phone)), "")
+        return self.spend.charge(login, phone, channel, self.sms_text.render(code, language), now)
 
     def _log_test_phone(self, phone: Phone) -> None:
         level = logging.WARNING if self.policy.warn_on_test_phones else logging.INFO
         log.log(level, "test phone %s: login with its fixed code, no SMS sent", masked(phone))
-
-    async def _give_back(self, challenge_id: str, quotas: Sequence[Quota]) -> None:
-        # Each on its own: a store that is down too must not keep the other's
-        # refund from happening (a quota left taken frees up by itself later).
-        with contextlib.suppress(ServiceUnavailable):
-            await self.challenges.discard(challenge_id)
-        await rate_limits.refund(self.limiter, quotas, challenge_id)

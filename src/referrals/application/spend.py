@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from referrals.application.errors import SendingPaused
 from referrals.application.ports import SpendLedger
@@ -52,9 +53,13 @@ class SpendCap:
         """Reserve the charge, or raise :class:`SendingPaused` past a cap."""
         wait = await self.ledger.reserve(charge, self.caps)
         if wait is not None:
-            log.warning(
-                "sending paused: the spend cap is reached (%s); next room in %.0f s",
-                ",".join(f"{cap.count}/{cap.window:g}" for cap in self.caps),
-                wait,
-            )
-            raise SendingPaused(wait)
+            self.pause(wait)
+
+    def pause(self, wait: float) -> NoReturn:
+        """Log that the cap is reached, and raise :class:`SendingPaused`."""
+        log.warning(
+            "sending paused: the spend cap is reached (%s); next room in %.0f s",
+            ",".join(f"{cap.count}/{cap.window:g}" for cap in self.caps),
+            wait,
+        )
+        raise SendingPaused(wait)

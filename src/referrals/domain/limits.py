@@ -91,3 +91,55 @@ class Charge:
     channel: str
     country: str
     day: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pumping:
+    """The pumping groups a send is checked against and counted under
+    (docs/rules.md, *SMS pumping*).
+
+    ``groups`` are (name, volume) pairs, the most specific first: a group
+    is throttled when it is marked ``pinned``, or, unless marked ``lifted``,
+    when it has sent ``max(volume, ceil(verified / min_conversion))`` codes
+    or more since ``now - window``. Sends are counted so they are kept at
+    least ``window`` seconds. With ``enforce`` a throttled group refuses
+    the send; else the send passes and the group's figures are reported.
+    """
+
+    groups: tuple[tuple[str, int], ...]
+    min_conversion: float
+    window: float
+    enforce: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """The first throttled group of a send: its index in ``Pumping.groups``
+    and the figures that throttled it."""
+
+    index: int
+    sent: int
+    verified: int
+    allowed: int
+    mark: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendDecision:
+    """What a gate decided for one send. It passed (and was recorded: its
+    quotas, its count under each pumping group, its charge) when ``passed``;
+    else nothing was recorded anywhere."""
+
+    refusal: Refusal | None = None
+    """The quota that refused, if one did: nothing else was looked at."""
+    throttled: GroupFigures | None = None
+    """The first throttled group: a refusal with ``Pumping.enforce``, else a
+    send that would have been refused."""
+    paused: float | None = None
+    """Seconds until the spend cap may have room, if it refused."""
+    enforced: bool = False
+    """Whether ``throttled`` refused the send."""
+
+    @property
+    def passed(self) -> bool:
+        return self.refusal is None and self.paused is None and not self.enforced

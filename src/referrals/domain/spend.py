@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 ANY = "*"
+SPENT = 1e-9
+"""A day's figure below this is nothing spent: every charge of it was refunded
+(the ledgers drop it, so ``referrals stats`` shows no zero)."""
 
 
 @dataclass(frozen=True, slots=True)

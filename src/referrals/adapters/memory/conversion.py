@@ -34,12 +34,14 @@ class InMemoryConversionLog:
     async def groups(self) -> list[str]:
         return sorted({*(g for g, buckets in self._groups.items() if buckets), *self._marks})
 
-    async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:
+    async def add(
+        self, groups: Sequence[str], kind: str, at: float, keep: float, by: int = 1
+    ) -> None:
         bucket = int(at // self._bucket)
         oldest = int((at - keep) // self._bucket)
         for group in groups:
             buckets = self._groups[group]
-            buckets[(kind, bucket)] += 1
+            buckets[(kind, bucket)] += by
             if len(buckets) > 2 * (keep / self._bucket) + 4:
                 for key in [key for key in buckets if key[1] < oldest]:
                     del buckets[key]

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from referrals.domain.limits import Charge, Limit
+from referrals.domain.spend import SPENT
 
 
 class InMemorySpendLedger:
@@ -39,7 +40,10 @@ class InMemorySpendLedger:
     async def refund(self, charge: Charge) -> None:
         async with self._lock:
             self._charges = [c for c in self._charges if c.ticket != charge.ticket]
-            self._days[charge.day][(charge.channel, charge.country)] -= charge.amount
+            day, key = self._days[charge.day], (charge.channel, charge.country)
+            day[key] -= charge.amount
+            if day[key] < SPENT:  # every charge refunded: nothing spent
+                del day[key]
 
     async def day(self, day: str) -> Mapping[tuple[str, str], float]:
         return dict(self._days.get(day, {}))

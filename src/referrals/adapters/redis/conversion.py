@@ -13,19 +13,56 @@ from collections.abc import Sequence
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import text, translated_errors
 
-_ADD = """
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if redis.call('HLEN', KEYS[1]) > 8 then
-  local oldest = tonumber(ARGV[2])
-  local fields = redis.call('HKEYS', KEYS[1])
-  for _, name in ipairs(fields) do
-    local bucket = tonumber(string.match(name, ':(%d+)$'))
-    if bucket ~= nil and bucket < oldest then redis.call('HDEL', KEYS[1], name) end
+# A group in a script (shared with the send gate, adapters/redis/send_gate.py).
+# group_sums: a group's sent and verified since bucket ``first``, and its mark.
+# count_group: add ``by`` to its ``field`` (``sent:<bucket>``), keep the key
+# ``ttl`` ms unless an operator's mark is on it (a mark stays until changed),
+# and drop buckets before ``oldest`` once there are more than a few.
+GROUPS_LUA = """
+local function group_sums(key, first)
+  local flat = redis.call('HGETALL', key)
+  local sums, mark = {sent = 0, verified = 0}, ''
+  for j = 1, #flat, 2 do
+    local kind, bucket = string.match(flat[j], '^(%a+):(%d*)$')
+    if kind == 'mark' then
+      mark = flat[j + 1]
+    elseif sums[kind] ~= nil and tonumber(bucket) >= first then
+      sums[kind] = sums[kind] + tonumber(flat[j + 1])
+    end
+  end
+  return sums.sent, sums.verified, mark
+end
+
+local function count_group(key, field, by, oldest, ttl)
+  redis.call('HINCRBY', key, field, by)
+  if redis.call('HEXISTS', key, 'mark:') == 0 then redis.call('PEXPIRE', key, ttl) end
+  if redis.call('HLEN', key) > 8 then
+    for _, name in ipairs(redis.call('HKEYS', key)) do
+      local bucket = tonumber(string.match(name, ':(%d+)$'))
+      if bucket ~= nil and bucket < oldest then redis.call('HDEL', key, name) end
+    end
   end
 end
+"""
+
+# KEYS[1] the group; ARGV: field, oldest bucket kept, TTL ms, by.
+_ADD = (
+    GROUPS_LUA
+    + """
+count_group(KEYS[1], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[2]), ARGV[3])
 return 1
 """
+)
+
+
+def conversion_key(prefix: str, group: str) -> str:
+    """The hash of a group's buckets (its own slot on a cluster)."""
+    return f"{prefix}conv:{{{group}}}"
+
+
+def count_args(bucket: float, kind: str, at: float, keep: float) -> list[str | int]:
+    """``count_group``'s field, oldest bucket and TTL for a count at ``at``."""
+    return [f"{kind}:{int(at // bucket)}", int((at - keep) // bucket), int((keep + bucket) * 1000)]
 
 
 class RedisConversionLog:
@@ -39,7 +76,7 @@ class RedisConversionLog:
         self._add = client.register_script(_ADD)
 
     def _key(self, group: str) -> str:
-        return f"{self._prefix}conv:{{{group}}}"
+        return conversion_key(self._prefix, group)
 
     async def counts(self, groups: Sequence[str], since: float) -> list[tuple[int, int, str]]:
         first = int(since // self._bucket)
@@ -77,12 +114,9 @@ class RedisConversionLog:
                 found.append(text(key).removeprefix(start).removesuffix("}"))
         return sorted(found)
 
-    async def add(self, groups: Sequence[str], kind: str, at: float, keep: float) -> None:
-        bucket = int(at // self._bucket)
-        args: list[str | int] = [
-            f"{kind}:{bucket}",
-            int((at - keep) // self._bucket),
-            int((keep + self._bucket) * 1000),
-        ]
+    async def add(
+        self, groups: Sequence[str], kind: str, at: float, keep: float, by: int = 1
+    ) -> None:
+        args = [*count_args(self._bucket, kind, at, keep), by]
         with translated_errors():  # one script per key: its own slot on a cluster
             await asyncio.gather(*(self._add([self._key(group)], args) for group in groups))

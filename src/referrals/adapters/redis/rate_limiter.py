@@ -22,10 +22,13 @@ from referrals.domain.limits import Quota, Refusal
 # none was), or {key index, rule index, oldest score} of the refusal with the
 # longest wait (the caller turns the score into seconds: Lua numbers come
 # back as integers). Other scripts (adapters/redis/code_check.py) call it too.
+# Its halves, for a script that checks more between them (send_gate.py):
+# check_quotas(keys, at) returns the refusal or false, the plan, and the ARGV
+# index after the quotas' arguments; record_quotas(keys, plan) records.
 ACQUIRE_FUNCTION = """
-local function acquire(keys, at)
+local function check_quotas(keys, at)
   local now = tonumber(ARGV[1])
-  local plan, recorded = {}, {}
+  local plan = {}
   local worst_key, worst_rule, worst_wait, worst_oldest = 0, 0, 0, false
   for i, key in ipairs(keys) do
     local client, rules = ARGV[at], tonumber(ARGV[at + 4])
@@ -59,7 +62,12 @@ local function acquire(keys, at)
       at = at + 4
     end
   end
-  if worst_key > 0 then return {worst_key, worst_rule, worst_oldest} end
+  if worst_key > 0 then return {worst_key, worst_rule, worst_oldest}, plan, at end
+  return false, plan, at
+end
+
+local function record_quotas(keys, plan)
+  local recorded = {}
   for i, key in ipairs(keys) do
     recorded[i] = false
     if plan[i][1] == '1' then
@@ -68,7 +76,13 @@ local function acquire(keys, at)
       redis.call('PEXPIRE', key, plan[i][3])
     end
   end
-  return nil, recorded
+  return recorded
+end
+
+local function acquire(keys, at)
+  local refused, plan = check_quotas(keys, at)
+  if refused then return refused end
+  return nil, record_quotas(keys, plan)
 end
 """
 _ACQUIRE = (
@@ -83,6 +97,11 @@ return {0}
 
 def _client(quota: Quota) -> str:
     return quota.client.replace("|", "%7C")
+
+
+def event_name(quota: Quota, ticket: str) -> str:
+    """The member a quota's event of ``ticket`` is recorded as."""
+    return f"{_client(quota)}|{ticket}"
 
 
 class RedisRateLimiter:
@@ -190,11 +209,11 @@ class RedisRateLimiter:
             else:
                 pipe = self.client.pipeline(transaction=False)
                 for quota in counted:
-                    pipe.zrem(self.key(quota.key), f"{_client(quota)}|{ticket}")
+                    pipe.zrem(self.key(quota.key), event_name(quota, ticket))
                 await pipe.execute()
 
     async def _forget(self, quota: Quota, ticket: str) -> None:
-        await self.client.zrem(self.key(quota.key), f"{_client(quota)}|{ticket}")
+        await self.client.zrem(self.key(quota.key), event_name(quota, ticket))
 
     async def reset(self, keys: Sequence[str]) -> None:
         if not keys:

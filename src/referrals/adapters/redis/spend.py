@@ -12,52 +12,69 @@ from collections.abc import Mapping, Sequence
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import text, translated_errors
 from referrals.domain.limits import Charge, Limit
+from referrals.domain.spend import SPENT
 
 DAY_KEPT = 2 * 86_400
 
-_RESERVE = """
-local amount, bucket = tonumber(ARGV[1]), tonumber(ARGV[2])
-local size, at = tonumber(ARGV[3]), tonumber(ARGV[4])
-local n = tonumber(ARGV[6])
-local longest = 0
-for i = 1, n do longest = math.max(longest, tonumber(ARGV[6 + 2 * i])) end
-local sums = {}
-local flat = redis.call('HGETALL', KEYS[1])
-local oldest = math.floor((at - longest) / size)
-for i = 1, #flat, 2 do
-  local b = tonumber(flat[i])
-  if b < oldest then redis.call('HDEL', KEYS[1], flat[i]) else sums[b] = tonumber(flat[i + 1]) end
-end
-local wait = 0
-for i = 1, n do
-  local cap, window = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
-  local first = math.floor((at - window) / size)
-  local spent, earliest = 0, nil
-  for b, value in pairs(sums) do
-    if b >= first and value > 0 then
-      spent = spent + value
-      if earliest == nil or b < earliest then earliest = b end
-    end
+# The spend in a script (shared with the send gate, adapters/redis/send_gate.py).
+# reserve_spend: KEYS bkey (the buckets) and dkey (the day); its arguments from
+# ARGV[a]: amount, bucket, bucket size, at, "channel:country", cap count n, n
+# pairs (cap, window), the day's TTL. Answers the wait (a string) when a cap is
+# reached, else records the charge and answers false. refund_spend: ARGV from
+# ``a``: bucket, "channel:country", amount; a day's figure refunded to nothing
+# is dropped.
+SPEND_LUA = (
+    f"local SPENT = {SPENT!r}\n"
+    + """
+local function reserve_spend(bkey, dkey, a)
+  local amount, bucket = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local size, at = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local n = tonumber(ARGV[a + 5])
+  local longest = 0
+  for i = 1, n do longest = math.max(longest, tonumber(ARGV[a + 5 + 2 * i])) end
+  local sums = {}
+  local flat = redis.call('HGETALL', bkey)
+  local oldest = math.floor((at - longest) / size)
+  for i = 1, #flat, 2 do
+    local b = tonumber(flat[i])
+    if b < oldest then redis.call('HDEL', bkey, flat[i]) else sums[b] = tonumber(flat[i + 1]) end
   end
-  if spent >= cap then wait = math.max(wait, (earliest + 1) * size + window - at) end
+  local wait = 0
+  for i = 1, n do
+    local cap, window = tonumber(ARGV[a + 4 + 2 * i]), tonumber(ARGV[a + 5 + 2 * i])
+    local first = math.floor((at - window) / size)
+    local spent, earliest = 0, nil
+    for b, value in pairs(sums) do
+      if b >= first and value > 0 then
+        spent = spent + value
+        if earliest == nil or b < earliest then earliest = b end
+      end
+    end
+    if spent >= cap then wait = math.max(wait, (earliest + 1) * size + window - at) end
+  end
+  if wait > 0 then return tostring(wait) end
+  if n > 0 then
+    redis.call('HINCRBYFLOAT', bkey, bucket, amount)
+    redis.call('PEXPIRE', bkey, math.ceil((longest + size) * 1000))
+  end
+  redis.call('HINCRBYFLOAT', dkey, ARGV[a + 4], amount)
+  redis.call('EXPIRE', dkey, ARGV[a + 6 + 2 * n])
+  return false
 end
-if wait > 0 then return tostring(wait) end
-if n > 0 then
-  redis.call('HINCRBYFLOAT', KEYS[1], bucket, amount)
-  redis.call('PEXPIRE', KEYS[1], math.ceil((longest + size) * 1000))
-end
-redis.call('HINCRBYFLOAT', KEYS[2], ARGV[5], amount)
-redis.call('EXPIRE', KEYS[2], ARGV[7 + 2 * n])
-return false
-"""
 
-_REFUND = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], -tonumber(ARGV[3]))
+local function refund_spend(bkey, dkey, a)
+  if redis.call('HEXISTS', bkey, ARGV[a]) == 1 then
+    redis.call('HINCRBYFLOAT', bkey, ARGV[a], -tonumber(ARGV[a + 2]))
+  end
+  local left = redis.call('HINCRBYFLOAT', dkey, ARGV[a + 1], -tonumber(ARGV[a + 2]))
+  if tonumber(left) < SPENT then redis.call('HDEL', dkey, ARGV[a + 1]) end
 end
-redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2], -tonumber(ARGV[3]))
-return 1
 """
+)
+
+_RESERVE = SPEND_LUA + "return reserve_spend(KEYS[1], KEYS[2], 1)"
+
+_REFUND = SPEND_LUA + "refund_spend(KEYS[1], KEYS[2], 1)\nreturn 1"
 
 
 class RedisSpendLedger:
@@ -83,8 +100,13 @@ class RedisSpendLedger:
     def _bucket(self, at: float) -> int:
         return int(at // self._size)
 
-    async def reserve(self, charge: Charge, caps: Sequence[Limit]) -> float | None:
-        args: list[str | int | float] = [
+    def keys(self, charge: Charge) -> list[str]:
+        """The keys a charge is kept in: the buckets, its day."""
+        return [self._buckets, self._day_key(charge.day)]
+
+    def reserve_args(self, charge: Charge, caps: Sequence[Limit]) -> list[str | int]:
+        """``reserve_spend``'s arguments (``SPEND_LUA``)."""
+        args: list[str | int] = [
             repr(charge.amount),
             self._bucket(charge.at),
             repr(self._size),
@@ -95,19 +117,20 @@ class RedisSpendLedger:
         for cap in caps:
             args += [cap.count, repr(cap.window)]
         args.append(DAY_KEPT)
+        return args
+
+    def refund_args(self, charge: Charge) -> list[str | int]:
+        """``refund_spend``'s arguments (``SPEND_LUA``)."""
+        return [self._bucket(charge.at), f"{charge.channel}:{charge.country}", repr(charge.amount)]
+
+    async def reserve(self, charge: Charge, caps: Sequence[Limit]) -> float | None:
         with translated_errors():
-            wait = await self._reserve([self._buckets, self._day_key(charge.day)], args)
+            wait = await self._reserve(self.keys(charge), self.reserve_args(charge, caps))
         return None if wait is None else float(text(wait))
 
     async def refund(self, charge: Charge) -> None:
-        keys = [self._buckets, self._day_key(charge.day)]
-        args: list[str | int] = [
-            self._bucket(charge.at),
-            f"{charge.channel}:{charge.country}",
-            repr(charge.amount),
-        ]
         with translated_errors():
-            await self._refund(keys, args)
+            await self._refund(self.keys(charge), self.refund_args(charge))
 
     async def day(self, day: str) -> Mapping[tuple[str, str], float]:
         with translated_errors():

@@ -28,6 +28,7 @@ from referrals.testing.contracts.delivery_log import DeliveryLogContract
 from referrals.testing.contracts.login_history import LoginHistoryContract
 from referrals.testing.contracts.rate_limiter import RateLimiterContract
 from referrals.testing.contracts.referral_review import ReferralReviewContract
+from referrals.testing.contracts.send_gate import GateParts, SendGateContract
 from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.sms_gateway import SmsGatewayContract
 from referrals.testing.contracts.spend import SpendLedgerContract
@@ -44,9 +45,11 @@ __all__ = [
     "DeliveriesContract",
     "DeliveryLedgerContract",
     "DeliveryLogContract",
+    "GateParts",
     "LoginHistoryContract",
     "RateLimiterContract",
     "ReferralReviewContract",
+    "SendGateContract",
     "SessionStoreContract",
     "SmsGatewayContract",
     "SpendLedgerContract",

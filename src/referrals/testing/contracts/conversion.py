@@ -31,6 +31,14 @@ class ConversionLogContract:
         counts = await conversion.counts(["cc:7", "prefix:+7999123", "cc:1"], NOON - HOUR)
         assert counts == [(3, 1, ""), (3, 0, ""), (0, 0, "")]
 
+    async def test_a_count_taken_back_is_not_counted(self, conversion: ConversionLog) -> None:
+        await conversion.add(["cc:7", "prefix:+7999123"], "sent", NOON, HOUR)
+        await conversion.add(["cc:7"], "sent", NOON + 1, HOUR)
+        await conversion.add(["cc:7", "prefix:+7999123"], "sent", NOON + 1, HOUR, by=-1)
+
+        counts = await conversion.counts(["cc:7", "prefix:+7999123"], NOON - HOUR)
+        assert counts == [(1, 0, ""), (0, 0, "")]
+
     async def test_counts_before_the_window_are_not_counted(
         self, conversion: ConversionLog
     ) -> None:

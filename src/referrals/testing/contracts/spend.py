@@ -57,6 +57,13 @@ class SpendLedgerContract:
         assert await spend.reserve(charge(2, 5.0, NOON + 1), caps) is None
         assert await spend.day(DAY) == {("smsru", "ru"): 5.0}
 
+    async def test_a_day_refunded_to_nothing_shows_nothing(self, spend: SpendLedger) -> None:
+        only = charge(1, 0.1)
+        await spend.reserve(only, [Limit(5, 3600.0)])
+        await spend.refund(only)
+
+        assert await spend.day(DAY) == {}
+
     async def test_the_day_adds_up_by_channel_and_country(self, spend: SpendLedger) -> None:
         await spend.reserve(charge(1, 4.5), [])
         await spend.reserve(charge(2, 4.5), [])

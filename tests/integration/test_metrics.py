@@ -120,6 +120,8 @@ def test_a_scrape_after_the_flow_shows_every_metric(tmp_path: Path, redis: Redis
         assert value(http, "referrals_referrals_applied_total") == 1
         refused = {"reason": "referral_already_applied"}
         assert value(http, "referrals_referrals_refused_total", **refused) == 1
+        decided = {"decision": "applied", "signal": "none"}  # from 127.0.0.1: no network
+        assert value(http, "referrals_referral_decisions_total", **decided) == 1
         assert value(http, "referrals_users_created_total") == 2
         assert value(http, "referrals_queue_up") == 1
         assert value(http, "referrals_queue_depth") == 0  # both delivered

@@ -1,4 +1,5 @@
-"""The operator commands of ``referrals``: users, sessions, limits, deliveries, stats.
+"""The operator commands of ``referrals``: users, sessions, limits, deliveries,
+stats, pumping, referrals (held ones), events and endpoints.
 
 Each command resolves one use case from the container (as the HTTP API
 does), runs it once, and prints a table, or JSON with ``--json``. Exit
@@ -23,6 +24,11 @@ from referrals.entrypoints.events_cli import (
     EVENT_COMMANDS,
     add_event_commands,
     run_event_command,
+)
+from referrals.entrypoints.referrals_cli import (
+    REFERRAL_COMMANDS,
+    add_referral_commands,
+    run_referral_command,
 )
 from referrals.settings import Settings
 
@@ -121,16 +127,21 @@ def add_commands(commands: Any) -> None:
         marked = pumping.add_parser(action, parents=[as_json], help=what)
         marked.add_argument("group", metavar="GROUP", help="net:…, prefix:+7999… or cc:7")
     add_event_commands(commands, as_json)
+    add_referral_commands(commands, as_json)
 
 
-OPERATOR_COMMANDS = EVENT_COMMANDS | {
-    "users",
-    "sessions",
-    "limits",
-    "deliveries",
-    "stats",
-    "pumping",
-}
+OPERATOR_COMMANDS = (
+    EVENT_COMMANDS
+    | REFERRAL_COMMANDS
+    | {
+        "users",
+        "sessions",
+        "limits",
+        "deliveries",
+        "stats",
+        "pumping",
+    }
+)
 MARKS = {"pin": "pinned", "lift": "lifted", "clear": ""}
 
 
@@ -161,6 +172,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             list_referred = await resolve(container.list_referred)
             page = await list_referred(args.owner, args.cursor, args.limit)
             return output.referred_page(page)
+        if args.command == "referrals":
+            return await run_referral_command(await resolve(container.review_referrals), args)
         if args.command == "stats":
             if args.top < 0:
                 raise InvalidInput("top", "--top must be 0 or more.")

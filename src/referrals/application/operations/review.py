@@ -46,7 +46,7 @@ class ReviewReferrals:
         async with self.unit_of_work() as uow:
             user = await uow.users.approve_referral(user_id)
             if user is None or user.referrer_id is None or user.used_invite_code is None:
-                raise UserNotFound(f"a held referral of user {user_id}")
+                raise UserNotFound(f"id {user_id} with a held referral")
             applied = ReferralApplied(
                 at=self.clock.now(),
                 user_id=user.id,
@@ -64,7 +64,7 @@ class ReviewReferrals:
         async with self.unit_of_work() as uow:
             user = await uow.users.void_referral(user_id)
             if user is None:
-                raise UserNotFound(f"a held referral of user {user_id}")
+                raise UserNotFound(f"id {user_id} with a held referral")
             await uow.commit()
         await self._publish(user, "voided")
         return user

@@ -18,7 +18,9 @@
                                   through restarts of its own PostgreSQL and Redis
     python3 dev.py pumping-drill [--short]   the pumping drill (bench/pumping_drill.py):
                                   organic logins and an SMS-pumping attack in one hour,
-                                  in enforce, shadow and off; exit 1 if enforce misses a goal
+                                  over HTTP against servers it starts (embedded, and
+                                  PostgreSQL + Redis with 2 processes and the worker), in
+                                  enforce and shadow; exit 1 if enforce misses a goal
 
 Everything goes into ./.venv (or $REFERRALS_VENV), installed from the
 hash-pinned lock files and re-installed only when they change.

@@ -34,6 +34,7 @@ PROFILE_KEYS = {
     "referred_users",
     "referred_users_count",
     "next_cursor",
+    "used_referral_status",
 }
 THIRTY_DAYS = 30 * 86400
 

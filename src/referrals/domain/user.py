@@ -101,7 +101,7 @@ class Totals:
     users_since: int
     """Users created at or after the ``since`` asked for."""
     referrals: int
-    """Users who applied someone's code."""
+    """Users who applied someone's code (held ones not yet: they await review)."""
     referrals_since: int
     top_referrers: list[User]
     """Users with the most referrals, most first (ties: lower id first)."""

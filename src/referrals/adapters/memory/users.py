@@ -227,7 +227,7 @@ class InMemoryUserRepository:
 
     async def totals(self, since: float, top: int) -> Totals:
         users = list(self._state.by_id.values())
-        referred = [u for u in users if u.referrer_id is not None]
+        referred = [u for u in users if _listed(u)]
         ranked = sorted(
             (u for u in users if u.referred_count), key=lambda u: (-u.referred_count, u.id)
         )

@@ -14,6 +14,9 @@ Concurrency scheme for applying invite codes (PostgreSQL, READ COMMITTED):
   once), each needs the other's root, which the other holds ``FOR UPDATE``:
   the ``NOWAIT`` fails at once, that unit is retried, and on the retry it
   sees the winner's link and refuses the cycle;
+* an operator voiding a held referral (:meth:`void_referral`) clears a
+  link below the top: removing a link closes no cycle, so a concurrent
+  check that still saw it can only refuse, never let one through;
 * ``FOR KEY SHARE`` does not conflict with the ``referred_count`` updates
   other applications make, so a popular referrer is never a global lock.
 

@@ -98,6 +98,8 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
     )
     chain = chain.union(select(c.id, c.referrer_id).join(chain, c.id == chain.c.referrer_id))
 
+    applied = c.referrer_id.is_not(None) & c.referral_status.is_(None)  # not held
+
     # One page of the users who applied someone's code: an index range scan on
     # (referrer_id, rank). SQLite runs it and the user's row as two statements
     # (no round trips to save there, and its planner materialises the join).
@@ -167,8 +169,8 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         "count_users": select(
             func.count(),
             func.count().filter(c.created_at >= bindparam("since")),
-            func.count(c.referrer_id),
-            func.count().filter(c.referred_at >= bindparam("since")),
+            func.count().filter(applied),
+            func.count().filter(applied, c.referred_at >= bindparam("since")),
         ).select_from(users),
         "top_referrers": select(*columns)
         .where(c.referred_count > 0)

@@ -52,6 +52,7 @@ class ReferralReviewContract:
             assert await referrals(unit, owner.id, 0, 10) == []
             assert await unit.users.held_referrals(0, 10) == [held]
             assert await unit.users.held_referrals(fan.id, 10) == []
+            assert (await unit.users.totals(0.0, 10)).referrals == 0  # not yet
 
     async def test_approving_ranks_it_after_those_applied_meanwhile(
         self, unit_of_work: UnitOfWorkFactory
@@ -74,6 +75,7 @@ class ReferralReviewContract:
             page = await referrals(unit, owner.id, 0, 10)
             assert [r.phone for r in page] == [applied.phone, held.phone]
             assert await unit.users.held_referrals(0, 10) == []
+            assert (await unit.users.totals(0.0, 10)).referrals == 2
         async with unit_of_work() as unit:
             assert await unit.users.approve_referral(held.id) is None
             assert await unit.users.void_referral(held.id) is None

@@ -31,6 +31,22 @@ from pools import Load, Pools
 from scenarios import CEILING, DEEP_RANK, MILLION, OURS, Server, Window, pause, window, workdir_for
 
 SERVERS = ("ceiling", "pg", "embedded")
+DEFENCE = {
+    # pg with the pumping throttle enforced and every SMS costed under a cap, at
+    # volumes the bench's one address never reaches: every login reads and
+    # counts its groups and reserves its charge, and none is refused
+    "pg-defended": {
+        "REFERRALS_PUMPING_MODE": "enforce",
+        "REFERRALS_PUMPING_MIN_VOLUME": "1000000000",
+        "REFERRALS_SMS_PRICES": "*=1",
+        "REFERRALS_SPEND_CAP": "1000000000/86400",
+    },
+    # pg with neither: the pumping throttle off, nothing costed
+    "pg-open": {"REFERRALS_PUMPING_MODE": "off"},
+}
+"""Servers run only when named (``--servers ceiling,pg-defended,pg-open``):
+what the abuse defences cost a login, measured side by side."""
+PG_SERVERS = ("pg", *DEFENCE)
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -40,7 +56,9 @@ def parse_args() -> argparse.Namespace:
         description="Ours against a bare Litestar endpoint on the same server, one core each.",
     )
     parser.add_argument(
-        "--servers", default=",".join(SERVERS), help="comma-separated (default: %(default)s)"
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"comma-separated (default: %(default)s; also {', '.join(DEFENCE)})",
     )
     parser.add_argument(
         "--scenarios", default=",".join(OURS), help="comma-separated (default: %(default)s)"
@@ -80,7 +98,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.servers = [s for s in args.servers.split(",") if s]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
-    if unknown := set(args.servers) - set(SERVERS):
+    if unknown := set(args.servers) - {*SERVERS, *DEFENCE}:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
     if unknown := set(args.scenarios) - set(OURS):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
@@ -99,7 +117,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def check_services(args: argparse.Namespace) -> None:
-    if "pg" not in args.servers:
+    if not set(PG_SERVERS) & set(args.servers):
         return
     if not benchlib.postgres_available(args.postgres_url):
         raise SystemExit(f"PostgreSQL is not reachable at {args.postgres_url} (--servers?)")
@@ -128,19 +146,22 @@ def start(
 
     if "ceiling" in args.servers:
         add(stacks.start_ceiling(stack, cores, workdir_for(root, "ceiling")))
-    if "pg" in args.servers:
-        workdir = workdir_for(root, "pg")
-        pg = stacks.prepare_postgres(stack, args.postgres_url, args.redis_url, workdir)
+    for name in [s for s in PG_SERVERS if s in args.servers]:
+        workdir = workdir_for(root, name)
+        extra = DEFENCE.get(name, {})
+        pg = stacks.prepare_postgres(stack, args.postgres_url, args.redis_url, workdir, extra)
         wanted = [*args.scenarios, *(args.profile or [])]
         million = MILLION if any(s.startswith("profile-1m") for s in wanted) else 0
+        million = million if name == "pg" else 0  # the defence variants skip the million
         if million:
             url = benchlib.with_database(args.postgres_url, pg.database)
             note(f"pg: seeding {million:,} referrals by SQL")
             note(f"pg: seeded in {seeding.seed_million(url, million):.1f} s")
-        api = stacks.start_postgres(stack, cores, workdir, pg)
+        settings = "; " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
+        api = stacks.start_postgres(stack, cores, workdir, pg, name, settings)
         started = time.monotonic()
         add(api, seeding.seed_api(api.port, million=million, deep_rank=DEEP_RANK))
-        note(f"pg: signed in the seeded users in {time.monotonic() - started:.1f} s")
+        note(f"{name}: signed in the seeded users in {time.monotonic() - started:.1f} s")
     if "embedded" in args.servers:
         api = stacks.start_embedded(stack, cores, workdir_for(root, "embedded"))
         add(api, seeding.seed_api(api.port))

@@ -142,9 +142,14 @@ class Postgres:
 
 
 def prepare_postgres(
-    stack: contextlib.ExitStack, admin_url: str, redis_url: str, workdir: Path
+    stack: contextlib.ExitStack,
+    admin_url: str,
+    redis_url: str,
+    workdir: Path,
+    extra: Mapping[str, str] | None = None,
 ) -> Postgres:
-    """A fresh database (dropped at the end), migrated; a Redis prefix (deleted at the end)."""
+    """A fresh database (dropped at the end), migrated; a Redis prefix (deleted at the
+    end); ``extra`` settings on top of the load-test ones."""
     url = stack.enter_context(benchlib.temporary_database(admin_url))
     prefix = f"bench-{secrets.token_hex(4)}:"
     stack.callback(benchlib.delete_redis_prefix, redis_url, prefix)
@@ -155,20 +160,28 @@ def prepare_postgres(
             "REFERRALS_BROKER_URL": redis_url,
             "REFERRALS_REDIS_PREFIX": prefix,
         }
+        | dict(extra or {})
     )
     benchlib.run_checked([str(REFERRALS), "migrate"], env, workdir, timeout=120)
     note(f"pg: database {url.rsplit('/', 1)[1]}, Redis prefix {prefix}")
     return Postgres(url.rsplit("/", 1)[1], env)
 
 
-def start_postgres(stack: contextlib.ExitStack, cores: Cores, workdir: Path, pg: Postgres) -> Api:
+def start_postgres(
+    stack: contextlib.ExitStack,
+    cores: Cores,
+    workdir: Path,
+    pg: Postgres,
+    name: str = "pg",
+    note_: str = "",
+) -> Api:
     worker_command = cores.pin(cores.load, [str(REFERRALS), "worker"])
-    worker = spawn(stack, "pg-worker", worker_command, pg.env, workdir)
-    server = serve(stack, cores, "pg", pg.env, workdir)
+    worker = spawn(stack, f"{name}-worker", worker_command, pg.env, workdir)
+    server = serve(stack, cores, name, pg.env, workdir)
     if worker.process.poll() is not None:
         raise SystemExit(f"the SMS worker exited:\n{worker.log.read_text()[-3000:]}")
     description = "`referrals serve` + `referrals worker`: PostgreSQL, Redis stores and broker"
-    return Api("pg", description, server, pg.database, [worker])
+    return Api(name, description + note_, server, pg.database, [worker])
 
 
 # --- what the processes hold ---------------------------------------------------------------

@@ -17,7 +17,9 @@ from referrals.adapters.redis.support import text, translated_errors
 # group_sums: a group's sent and verified since bucket ``first``, and its mark.
 # count_group: add ``by`` to its ``field`` (``sent:<bucket>``), keep the key
 # ``ttl`` ms unless an operator's mark is on it (a mark stays until changed),
-# and drop buckets before ``oldest`` once there are more than a few.
+# and drop buckets before ``oldest`` once there are more than the kept ones
+# (sent and verified from ``oldest`` on, and the mark) could be: a busy group
+# scans its fields about once a bucket, not at every count.
 GROUPS_LUA = """
 local function group_sums(key, first)
   local flat = redis.call('HGETALL', key)
@@ -36,7 +38,8 @@ end
 local function count_group(key, field, by, oldest, ttl)
   redis.call('HINCRBY', key, field, by)
   if redis.call('HEXISTS', key, 'mark:') == 0 then redis.call('PEXPIRE', key, ttl) end
-  if redis.call('HLEN', key) > 8 then
+  local kept = tonumber(string.match(field, ':(%d+)$')) - oldest + 1
+  if redis.call('HLEN', key) > 2 * kept + 1 then
     for _, name in ipairs(redis.call('HKEYS', key)) do
       local bucket = tonumber(string.match(name, ':(%d+)$'))
       if bucket ~= nil and bucket < oldest then redis.call('HDEL', key, name) end

@@ -56,6 +56,7 @@ from referrals.application.ports import (
     DeliveryLedger,
     DeliveryLog,
     EventSink,
+    LoginCompletion,
     Outbox,
     RateLimiter,
     SendGate,
@@ -73,6 +74,7 @@ from referrals.application.sms_text import SmsText
 from referrals.application.verify import Verified, Verify, VerifyCode
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import InviteCode
+from referrals.domain.completion import Completed, Completion
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import Device
 from referrals.domain.errors import (
@@ -134,6 +136,8 @@ __all__ = [
     "CodeRequested",
     "CodeSender",
     "CodeSent",
+    "Completed",
+    "Completion",
     "ConcurrencyConflict",
     "ConfirmDeletion",
     "ConversionLog",
@@ -162,6 +166,7 @@ __all__ = [
     "InviteCode",
     "Limit",
     "ListSessions",
+    "LoginCompletion",
     "LoginRecord",
     "LoginSucceeded",
     "Logout",

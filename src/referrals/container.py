@@ -31,6 +31,7 @@ from referrals.application.activity import CountingEvents
 from referrals.application.apply_referral import ApplyReferral
 from referrals.application.change_phone import ConfirmPhoneChange, RequestPhoneChange
 from referrals.application.code_check import StepwiseCodeCheck
+from referrals.application.completion import StepwiseCompletion
 from referrals.application.conversion import RecordConversion
 from referrals.application.delete_account import ConfirmDeletion, EraseAccount, RequestDeletion
 from referrals.application.deliver_code import DeliverCode
@@ -67,6 +68,7 @@ from referrals.application.ports import (
     DeliveryLedger,
     DeliveryLog,
     EventSink,
+    LoginCompletion,
     RateLimiter,
     SendGate,
     SessionStore,
@@ -247,6 +249,30 @@ def _code_check(challenges: ChallengeStore, limiter: RateLimiter) -> CodeCheck:
     ):
         return redis.RedisCodeCheck(limiter, challenges)
     return StepwiseCodeCheck(limiter, challenges)
+
+
+def _completion(
+    challenges: ChallengeStore,
+    sessions: SessionStore,
+    limiter: RateLimiter,
+    conversion: ConversionLog,
+    delivery_log: DeliveryLog,
+) -> LoginCompletion:
+    """One round trip when the stores are Redis's on one client, else one call after another."""
+    if "referrals.adapters.redis" in sys.modules:  # else no Redis store in this process
+        from referrals.adapters import redis
+
+        if (
+            isinstance(challenges, redis.RedisChallengeStore)
+            and isinstance(sessions, redis.RedisSessionStore)
+            and isinstance(limiter, redis.RedisRateLimiter)
+            and isinstance(conversion, redis.RedisConversionLog)
+            and isinstance(delivery_log, redis.RedisDeliveryLog)
+            and challenges.client is sessions.client is limiter.client
+            and limiter.client is conversion.client is delivery_log.client
+        ):
+            return redis.RedisCompletion(challenges, sessions, limiter, conversion, delivery_log)
+    return StepwiseCompletion(challenges, sessions, limiter, conversion, delivery_log)
 
 
 def _memory_stores(settings: Settings) -> Stores:
@@ -634,6 +660,9 @@ class Container(_Container):
         conversion=providers.Singleton(RecordConversion, delivery_log=delivery_log, events=events),
         throttle=throttle,
         code_check=code_check,
+        completion=providers.Singleton(
+            _completion, challenges, sessions, limiter, conversion, delivery_log
+        ),
     )
     apply_referral: providers.Provider[ApplyReferral] = providers.Singleton(
         ApplyReferral,

@@ -35,6 +35,7 @@ from referrals.adapters.redis import (
     RedisChallengeStore,
     RedisCircuitBreaker,
     RedisCodeCheck,
+    RedisCompletion,
     RedisConversionLog,
     RedisCooldowns,
     RedisDeliveryLedger,
@@ -49,6 +50,7 @@ from referrals.adapters.redis.session_cache import CachedRedisSessionStore
 from referrals.adapters.sql import Database, sql_unit_of_work
 from referrals.adapters.sql.deliveries import SqlDeliveries
 from referrals.application.code_check import StepwiseCodeCheck
+from referrals.application.completion import StepwiseCompletion
 from referrals.application.ports import (
     ActivityLog,
     ChallengeStore,
@@ -71,6 +73,7 @@ from referrals.testing.contracts import delivery_log as log_contract
 from referrals.testing.contracts import send_gate as gate_contract
 from referrals.testing.contracts import spend as spend_contract
 from referrals.testing.contracts.code_check import CodeCheckStores
+from referrals.testing.contracts.completion import CompletionStores
 from tests.defaults import TIMEOUT
 from tests.shared_host import host_commits_each_unit, host_engine
 
@@ -229,6 +232,28 @@ def memory_gate() -> GateParts:
 async def gate(request: pytest.FixtureRequest) -> AsyncIterator[GateParts]:
     async with _adapter(request, memory_gate, redis_gate) as parts:
         yield parts
+
+
+def _redis_completion(client: Any, prefix: str) -> CompletionStores:
+    challenges, sessions = RedisChallengeStore(client, prefix), RedisSessionStore(client, prefix)
+    limiter, conversion = RedisRateLimiter(client, prefix), RedisConversionLog(client, prefix, 60)
+    delivery_log = RedisDeliveryLog(client, prefix, 3600, 3)
+    completion = RedisCompletion(challenges, sessions, limiter, conversion, delivery_log)
+    return CompletionStores(completion, challenges, sessions, limiter, conversion, delivery_log)
+
+
+def _memory_completion() -> CompletionStores:
+    challenges, sessions = InMemoryChallengeStore(), InMemorySessionStore()
+    limiter, conversion = InMemoryRateLimiter(), InMemoryConversionLog(60)
+    delivery_log = InMemoryDeliveryLog(3600, 3)
+    completion = StepwiseCompletion(challenges, sessions, limiter, conversion, delivery_log)
+    return CompletionStores(completion, challenges, sessions, limiter, conversion, delivery_log)
+
+
+@pytest.fixture(params=MEMORY_OR_REDIS)
+async def completion_stores(request: pytest.FixtureRequest) -> AsyncIterator[CompletionStores]:
+    async with _adapter(request, _memory_completion, _redis_completion) as stores:
+        yield stores
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import CodeVerified
 from referrals.application.ports import DeliveryLog, EventSink
-from referrals.domain.delivery import DeliveryStep, Status, Step
+from referrals.domain.delivery import DeliveryRecord, DeliveryStep, Status, Step
 
 log = logging.getLogger("referrals.delivery")
+
+
+def mark(now: float) -> DeliveryStep:
+    """The step that marks a login's code used."""
+    return DeliveryStep(now, Step.VERIFIED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +33,14 @@ class RecordConversion:
 
     async def __call__(self, login: str, now: float) -> None:
         try:
-            record = await self.delivery_log.add(login, DeliveryStep(now, Step.VERIFIED))
+            record = await self.delivery_log.add(login, mark(now))
         except ServiceUnavailable:
             log.warning("a login was verified, but its delivery record was not told")
             return
+        await self.announce(record, now)
+
+    async def announce(self, record: DeliveryRecord | None, now: float) -> None:
+        """Publish :class:`CodeVerified` for a record marked (by :func:`mark`)."""
         if record is None or record.channel is None:  # a test phone's, or kept no longer
             return
         event = CodeVerified(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 from referrals.application.events import Event
 from referrals.domain.challenge import Attempt, Challenge
 from referrals.domain.codes import InviteCode
+from referrals.domain.completion import Completed, Completion
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import NO_DEVICE, Device
 from referrals.domain.limits import Charge, Limit, Pumping, Quota, Refusal, Rule, SendDecision
@@ -168,6 +169,24 @@ class CodeCheck(Protocol):
         :meth:`RateLimiter.refund`; a refund that fails is skipped). If the
         attempt fails (``ServiceUnavailable``) the charge is kept: the code
         may have been looked at."""
+        ...
+
+
+class LoginCompletion(Protocol):
+    """The end of a login whose code was right, in as few steps as the stores allow."""
+
+    async def complete(self, completion: Completion) -> Completed:
+        """Consume the live challenge and open the session only if this call
+        consumed it: one atomic step where the stores allow (Redis on one
+        server), else the session first, then the consume, and the session
+        revoked at once if the consume was lost. Either way, exactly one
+        caller gets ``consumed`` and keeps a session. ``ServiceUnavailable``
+        if that cannot be done: the challenge may then still be live.
+
+        Then the notes (the usual network, the verified counts, the mark),
+        each at best: one that fails is lost (logged), never the login. They
+        may ride along with the consume in one round trip, and then count a
+        caller that lost it too."""
         ...
 
 

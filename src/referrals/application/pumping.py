@@ -152,11 +152,18 @@ class Throttle:
             raise RateLimited(policy.pumping_window / 10, limit=f"pumping_{kind}")
 
     async def verified(self, phone: Phone, address: str, now: float) -> None:
+        names = self.verified_groups(phone, address)
+        if names:
+            await self.log.add(names, "verified", now, self.policy.pumping_window)
+
+    def verified_groups(self, phone: Phone, address: str) -> tuple[str, ...]:
+        """The groups a login verified counts under (none when ``off``), kept
+        ``pumping_window``: :meth:`verified` counts them, or a
+        :class:`~referrals.domain.completion.Completion` does."""
         policy = self.policy
         if policy.pumping_mode == "off":
-            return
-        names = [name for _, name in groups(phone, address, policy.ipv6_network_prefix)]
-        await self.log.add(names, "verified", now, policy.pumping_window)
+            return ()
+        return tuple(name for _, name in groups(phone, address, policy.ipv6_network_prefix))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from referrals.application.errors import NotAuthenticated
 from referrals.application.ports import Clock, SessionStore
 from referrals.domain.codes import new_token, token_digest
 from referrals.domain.device import Device
+from referrals.domain.sessions import SessionInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +19,21 @@ class Session:
     expires_in: int
 
 
+def new_session(
+    user_id: int, ttl: float, now: float, device: Device
+) -> tuple[Session, SessionInfo]:
+    """A fresh session: what its owner gets, and what a store keeps of it."""
+    token = new_token()
+    info = SessionInfo(token_digest(token), now + ttl, now, now, device)
+    return Session(token=token, user_id=user_id, expires_in=round(ttl)), info
+
+
 async def open_session(
     sessions: SessionStore, clock: Clock, user_id: int, ttl: float, device: Device
 ) -> Session:
-    token = new_token()
-    now = clock.now()
-    await sessions.create(token_digest(token), user_id, now + ttl, now, device)
-    return Session(token=token, user_id=user_id, expires_in=round(ttl))
+    session, info = new_session(user_id, ttl, clock.now(), device)
+    await sessions.create(info.session_id, user_id, info.expires_at, info.created_at, device)
+    return session
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application import lockout, outbox, rate_limits
+from referrals.application import conversion, lockout, outbox, rate_limits
 from referrals.application.code_check import StepwiseCodeCheck
+from referrals.application.completion import StepwiseCompletion
 from referrals.application.conversion import RecordConversion
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.events import (
@@ -25,13 +25,14 @@ from referrals.application.ports import (
     Clock,
     CodeCheck,
     EventSink,
+    LoginCompletion,
     RateLimiter,
     SessionStore,
     UnitOfWorkFactory,
 )
 from referrals.application.profile import GetProfile, Profile, profile_of
 from referrals.application.pumping import Throttle
-from referrals.application.sessions import Session, open_session
+from referrals.application.sessions import Session, new_session
 from referrals.domain.challenge import AttemptResult
 from referrals.domain.codes import (
     alias_of,
@@ -40,9 +41,9 @@ from referrals.domain.codes import (
     generate_invite_code,
     login_tag,
     normalize_confirmation_code,
-    token_digest,
 )
-from referrals.domain.device import device_of
+from referrals.domain.completion import Completed, Completion
+from referrals.domain.device import Device, device_of
 from referrals.domain.errors import ChallengeExpired, CodeInvalid
 from referrals.domain.integrity import device_key
 from referrals.domain.logins import LoginRecord
@@ -98,11 +99,15 @@ class Verify:
     script on one Redis server, see ``docs/performance.md``).
 
     Then the user is fetched or created idempotently, their profile read
-    with it (one statement on PostgreSQL), then a session is opened, and
-    last the challenge is consumed: only the one caller that consumed it
-    keeps its session (the others' are revoked at once). Until that last
-    step nothing is lost: if the database or the session store is down, the
-    challenge is still live, so the same code works once it is back.
+    with it (one statement on PostgreSQL), and last the challenge is
+    consumed with a session opened: only the one caller that consumed it
+    keeps a session (``completion``: on one Redis server one script writes
+    the session only if it consumed; elsewhere the session comes first and
+    the others' are revoked at once). Until that last step nothing is lost:
+    if the database or the session store is down, the challenge is still
+    live, so the same code works once it is back. The owner's usual
+    network, the pumping counts and the delivery record's mark ride along
+    with it, each at best.
 
     ``is_new_user`` is true for the user's first login that succeeds: the
     user row keeps the login that created it (``created_by``, written with
@@ -130,9 +135,21 @@ class Verify:
     """Charges and checks a code in one step; by default ``limiter`` and
     ``challenges`` one call after the other (:class:`StepwiseCodeCheck`)."""
 
+    completion: LoginCompletion | None = None
+    """Ends a login in as few steps as the stores allow; by default the
+    stores one call after another (:class:`StepwiseCompletion`)."""
+
     @property
     def _code_check(self) -> CodeCheck:
         return self.code_check or StepwiseCodeCheck(self.limiter, self.challenges)
+
+    @property
+    def _completion(self) -> LoginCompletion:
+        if self.completion is not None:
+            return self.completion
+        counts = self.throttle.log if self.throttle is not None else None
+        records = self.conversion.delivery_log if self.conversion is not None else None
+        return StepwiseCompletion(self.challenges, self.sessions, self.limiter, counts, records)
 
     async def __call__(self, command: VerifyCode) -> Verified:
         async with rate_limits.ReportLimits(self.events, self.clock, "verify"):
@@ -170,39 +187,44 @@ class Verify:
             raise ChallengeExpired()
 
         tag = login_tag(login)
-        usual = self._remember_network(alias, command.client_ip)
-        _, (user, profile) = await asyncio.gather(usual, self._get_or_create(attempt.phone, tag))
+        user, profile = await self._get_or_create(attempt.phone, tag)
         is_new_user = user.created_by is not None  # none of their logins succeeded yet
         device = device_of(command.client_ip, command.user_agent)
-        session = await open_session(self.sessions, self.clock, user.id, policy.session_ttl, device)
-        if not await self.challenges.consume(login, self.clock.now()):
-            await self.sessions.revoke(token_digest(session.token))
+        session, completed = await self._complete(login, attempt.phone, user.id, command, device)
+        if not completed.consumed:
             raise ChallengeExpired()
-        if self.throttle is not None:
-            await self._count_verified(attempt.phone, command.client_ip)
         entry = LoginRecord.of(
             user.id, self.clock.now(), device, device_key(self.secret, command.device_id)
         )
-        if self.conversion is None:
+        if self.conversion is None or completed.record is None:
             await self._announce(user, is_new_user, entry)
         else:  # side by side: neither waits for the other
             await asyncio.gather(
-                self._announce(user, is_new_user, entry), self.conversion(login, self.clock.now())
+                self._announce(user, is_new_user, entry),
+                self.conversion.announce(completed.record, self.clock.now()),
             )
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
-    async def _count_verified(self, phone: Phone, address: str) -> None:
-        # A count lost to an outage is only a count: the login stands.
-        assert self.throttle is not None  # noqa: S101 (the caller checked)
-        with contextlib.suppress(ServiceUnavailable):
-            await self.throttle.verified(phone, address, self.clock.now())
-
-    async def _remember_network(self, alias: str, address: str) -> None:
-        # One of the owner's usual networks from now on (see lockout); if it
-        # cannot be written, the owner has one way through the lock less.
-        quota = lockout.usual_networks(self.policy, alias, address, count=True)
-        with contextlib.suppress(ServiceUnavailable):
-            await self.limiter.acquire([quota], self.clock.now())
+    async def _complete(
+        self, login: str, phone: Phone, user_id: int, command: VerifyCode, device: Device
+    ) -> tuple[Session, Completed]:
+        """Consume the login and open its session; note the owner's usual
+        network (see lockout: if it cannot be written, the owner has one way
+        through the lock less), count the login verified for the pumping
+        throttle, and mark its delivery record (a note lost to an outage is
+        only a note: the login stands)."""
+        policy, now, address = self.policy, self.clock.now(), command.client_ip
+        session, info = new_session(user_id, policy.session_ttl, now, device)
+        completion = Completion(
+            challenge_id=login,
+            user_id=user_id,
+            session=info,
+            usual=lockout.usual_networks(policy, alias_of(login), address, count=True),
+            verified=self.throttle.verified_groups(phone, address) if self.throttle else (),
+            keep=policy.pumping_window,
+            mark=conversion.mark(now) if self.conversion is not None else None,
+        )
+        return session, await self._completion.complete(completion)
 
     async def _get_or_create(self, phone: Phone, tag: str) -> tuple[User, Profile]:
         """The user of ``phone``, created by this login if there is none, and

@@ -16,6 +16,7 @@ from referrals.adapters.redis.challenges import RedisChallengeStore
 from referrals.adapters.redis.circuit import RedisCircuitBreaker
 from referrals.adapters.redis.client import RedisClient, connect_redis
 from referrals.adapters.redis.code_check import RedisCodeCheck
+from referrals.adapters.redis.completion import RedisCompletion
 from referrals.adapters.redis.conversion import RedisConversionLog
 from referrals.adapters.redis.cooldowns import RedisCooldowns
 from referrals.adapters.redis.delivery import RedisDeliveryLedger
@@ -31,6 +32,7 @@ __all__ = [
     "RedisCircuitBreaker",
     "RedisClient",
     "RedisCodeCheck",
+    "RedisCompletion",
     "RedisConversionLog",
     "RedisCooldowns",
     "RedisDeliveryLedger",

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 
 from referrals.adapters.redis.client import RedisClient
-from referrals.adapters.redis.support import text, translated_errors
+from referrals.adapters.redis.support import ScriptCall, text, translated_errors
 
 # A group in a script (shared with the send gate, adapters/redis/send_gate.py).
 # group_sums: a group's sent and verified since bucket ``first``, and its mark.
@@ -78,6 +78,11 @@ class RedisConversionLog:
         self._bucket = bucket
         self._add = client.register_script(_ADD)
 
+    @property
+    def client(self) -> RedisClient:
+        """The client the store talks through (stores on one client may share a round trip)."""
+        return self._client
+
     def _key(self, group: str) -> str:
         return conversion_key(self._prefix, group)
 
@@ -117,9 +122,15 @@ class RedisConversionLog:
                 found.append(text(key).removeprefix(start).removesuffix("}"))
         return sorted(found)
 
+    def add_calls(
+        self, groups: Sequence[str], kind: str, at: float, keep: float, by: int = 1
+    ) -> list[ScriptCall]:
+        """One script per group (its own slot on a cluster) adding ``by`` to ``kind`` at ``at``."""
+        args = [*count_args(self._bucket, kind, at, keep), by]
+        return [ScriptCall(self._add, [self._key(group)], args) for group in groups]
+
     async def add(
         self, groups: Sequence[str], kind: str, at: float, keep: float, by: int = 1
     ) -> None:
-        args = [*count_args(self._bucket, kind, at, keep), by]
-        with translated_errors():  # one script per key: its own slot on a cluster
-            await asyncio.gather(*(self._add([self._key(group)], args) for group in groups))
+        calls = self.add_calls(groups, kind, at, keep, by)
+        await asyncio.gather(*(call.run() for call in calls))

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from referrals.adapters.redis.client import RedisClient
-from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
+from referrals.adapters.redis.support import ScriptCall, cleanup_ms, text, translated_errors
 from referrals.domain.codes import alias_of
 from referrals.domain.delivery import DeliveryRecord, DeliveryStep, Step
 
@@ -31,7 +31,8 @@ def _step(entry: bytes | str) -> DeliveryStep:
     return DeliveryStep(at, Step(step), channel, detail)
 
 
-def _record(login: str, entries: list[Any]) -> DeliveryRecord | None:
+def record_of(login: str, entries: list[Any] | None) -> DeliveryRecord | None:
+    """The record a script or a read answered (``None``: there is none)."""
     if not entries:
         return None
     route, country, queued_at = json.loads(entries[0])
@@ -54,6 +55,11 @@ class RedisDeliveryLog:
         self._open = client.register_script(_OPEN)
         self._add = client.register_script(_ADD)
 
+    @property
+    def client(self) -> RedisClient:
+        """The client the store talks through (stores on one client may share a round trip)."""
+        return self._client
+
     def _key(self, login: str) -> str:
         return f"{self._prefix}deliveries:{login}"
 
@@ -75,16 +81,18 @@ class RedisDeliveryLog:
             await self._client.ltrim(index, 0, self._recent - 1)
             await self._client.pexpire(index, self._ttl)
 
-    async def add(self, login: str, step: DeliveryStep) -> DeliveryRecord | None:
+    def add_call(self, login: str, step: DeliveryStep) -> ScriptCall:
+        """The script that adds ``step``; :func:`record_of` reads its reply."""
         entry = json.dumps([step.at, str(step.step), step.channel, step.detail])
-        with translated_errors():
-            entries = await self._add([self._key(login)], [entry])
-        return _record(login, entries) if entries else None
+        return ScriptCall(self._add, [self._key(login)], [entry])
+
+    async def add(self, login: str, step: DeliveryStep) -> DeliveryRecord | None:
+        return record_of(login, await self.add_call(login, step).run())
 
     async def get(self, login: str) -> DeliveryRecord | None:
         with translated_errors():
             entries = await self._client.lrange(self._key(login), 0, -1)
-        return _record(login, entries)
+        return record_of(login, entries)
 
     async def recent(self, alias: str, limit: int) -> list[DeliveryRecord]:
         with translated_errors():

@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio.cluster import RedisCluster
 
 from referrals.adapters.redis.client import RedisClient
-from referrals.adapters.redis.support import cleanup_ms, text, translated_errors
+from referrals.adapters.redis.support import ScriptCall, cleanup_ms, text, translated_errors
 from referrals.domain.limits import Quota, Refusal
 
 # acquire(keys, at): ``keys`` one sorted set per quota (score: the event's
@@ -172,11 +172,15 @@ class RedisRateLimiter:
         rule = quota.rules[int(reply[1]) - 1]
         return Refusal(quota, rule, float(text(reply[2])) + rule.limit.window - now)
 
+    def acquire_call(self, quotas: Sequence[Quota], now: float, ticket: str) -> ScriptCall:
+        """The script that takes ``quotas`` on one server; its reply is
+        ``{0}`` or what :meth:`refusal` reads."""
+        keys = [self.key(quota.key) for quota in quotas]
+        return ScriptCall(self._acquire, keys, [repr(now), ticket, *self.quota_args(quotas, now)])
+
     async def _decide(self, quotas: Sequence[Quota], now: float, ticket: str) -> Refusal | None:
         """One script over ``quotas``: all pass and are recorded, or none is."""
-        keys = [self.key(quota.key) for quota in quotas]
-        with translated_errors():
-            reply = await self._acquire(keys, [repr(now), ticket, *self.quota_args(quotas, now)])
+        reply = await self.acquire_call(quotas, now, ticket).run()
         return None if int(reply[0]) == 0 else self.refusal(quotas, reply, now)
 
     async def acquire(

@@ -64,6 +64,11 @@ class RedisSessionStore:
         self._prefix = prefix
         self._cluster = isinstance(client, RedisCluster)
 
+    @property
+    def client(self) -> RedisClient:
+        """The client the store talks through (stores on one client may share a round trip)."""
+        return self._client
+
     def _key(self, session_id: str) -> str:
         return f"{self._prefix}session:{session_id}"
 
@@ -92,6 +97,16 @@ class RedisSessionStore:
             pipe.set(self._key(session_id), value, px=ttl)
             await self._add_to_index(pipe, index, session_id, expires_at, now, ttl)
             await pipe.execute()
+
+    def creation(self, user_id: int, info: SessionInfo) -> tuple[list[str], list[str | int]]:
+        """What a script needs to write a new session as :meth:`create` does:
+        the keys (the session's, the user's index) and the arguments (the
+        value, its TTL in ms, the session id, its expiry, now)."""
+        now = info.created_at
+        keys = [self._key(info.session_id), self._index(user_id)]
+        value = _encode(user_id, info)
+        ttl = cleanup_ms(info.expires_at - now)
+        return keys, [value, ttl, info.session_id, repr(info.expires_at), repr(now)]
 
     @staticmethod
     async def _add_to_index(

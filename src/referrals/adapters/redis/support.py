@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 from redis import exceptions
+from redis.commands.core import AsyncScript
 
 from referrals.application.errors import ServiceUnavailable
 
@@ -58,3 +60,38 @@ def cleanup_ms(seconds: float) -> int:
     agrees it is over, and the result is never under one second.
     """
     return max(1_000, math.ceil((seconds + CLEANUP_MARGIN) * 1_000))
+
+
+class ScriptCall(NamedTuple):
+    """A script with its keys and arguments, to run now or in a pipeline."""
+
+    script: AsyncScript
+    keys: list[str]
+    args: list[str | int]
+
+    async def run(self) -> Any:
+        with translated_errors():
+            return await self.script(self.keys, self.args)
+
+
+async def run_in_one_trip(client: Any, calls: Sequence[ScriptCall]) -> list[Any]:
+    """Run ``calls`` in one pipeline (one round trip, in order; not a
+    transaction): each one's reply, or its error as
+    :class:`ServiceUnavailable`. A script the server does not know (it
+    restarted) is loaded and run again on its own: refused unrun, it did
+    nothing. The whole trip failing raises :class:`ServiceUnavailable`."""
+    pipe = client.pipeline(transaction=False)
+    for call in calls:
+        pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
+    with translated_errors():
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+    for i, (call, reply) in enumerate(zip(calls, replies, strict=True)):
+        if isinstance(reply, exceptions.NoScriptError):
+            try:
+                replies[i] = await call.run()
+            except ServiceUnavailable as exc:
+                replies[i] = exc
+        elif isinstance(reply, Exception):
+            log.error("a pipelined Redis script failed: %s", reply)
+            replies[i] = ServiceUnavailable("Redis")
+    return replies

@@ -20,6 +20,7 @@ from referrals.testing.contracts.activity import ActivityLogContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.circuit import CircuitBreakerContract
 from referrals.testing.contracts.code_check import CodeCheckContract, CodeCheckStores
+from referrals.testing.contracts.completion import CompletionStores, LoginCompletionContract
 from referrals.testing.contracts.conversion import ConversionLogContract
 from referrals.testing.contracts.cooldowns import CooldownsContract
 from referrals.testing.contracts.deliveries import DeliveriesContract
@@ -40,12 +41,14 @@ __all__ = [
     "CircuitBreakerContract",
     "CodeCheckContract",
     "CodeCheckStores",
+    "CompletionStores",
     "ConversionLogContract",
     "CooldownsContract",
     "DeliveriesContract",
     "DeliveryLedgerContract",
     "DeliveryLogContract",
     "GateParts",
+    "LoginCompletionContract",
     "LoginHistoryContract",
     "RateLimiterContract",
     "ReferralReviewContract",

@@ -33,6 +33,7 @@ from referrals.application.events import (
     Hooks,
     LoginSucceeded,
     ReferralApplied,
+    ReferralDecided,
     UserCreated,
 )
 from referrals.application.export import Export, ExportData
@@ -91,6 +92,7 @@ from referrals.domain.errors import (
     ReferralCooldown,
     ReferralCycle,
     SessionNotFound,
+    SuspectedSelfReferral,
 )
 from referrals.domain.limits import (
     Charge,
@@ -188,6 +190,7 @@ __all__ = [
     "ReferralCodeNotFound",
     "ReferralCooldown",
     "ReferralCycle",
+    "ReferralDecided",
     "Refusal",
     "RequestCode",
     "RequestDeletion",
@@ -208,6 +211,7 @@ __all__ = [
     "SmsMessage",
     "SmsText",
     "SpendLedger",
+    "SuspectedSelfReferral",
     "TooManyAttempts",
     "Totals",
     "UnitOfWork",

@@ -55,7 +55,12 @@ def create_app(
     configure_logging(settings.log_level, json_lines=settings.log_json)
     metrics = None
     routes = [
-        *page_routes(api_path=API_PATH, docs_path=DOCS_PATH, secure_cookies=settings.cookie_secure)
+        *page_routes(
+            api_path=API_PATH,
+            docs_path=DOCS_PATH,
+            secure_cookies=settings.cookie_secure
+            or (settings.public_url or "").startswith("https://"),
+        )
     ]
     if settings.metrics:
         from referrals.adapters.metrics import Metrics, MetricsSink, scrape_registry

@@ -21,17 +21,22 @@ __all__ = ["env"]  # the fixture, shared with the other operator commands' tests
 pytestmark = pytest.mark.redis
 
 OWNER, FARMED, OTHER = "+79990000201", "+79990000202", "+79990000203"
+DEVICE = "the-farms-one-phone-01"
 NETWORK = "77.88.1.10"
 """A global address: one network for the owner and the farmed account."""
 
 
-async def _sign_in(settings: Settings, phone: str, ip: str) -> tuple[int, str]:
-    """Log ``phone`` in from ``ip``: the user's id and invite code."""
+async def _sign_in(
+    settings: Settings, phone: str, ip: str, device: str | None = None
+) -> tuple[int, str]:
+    """Log ``phone`` in from ``ip`` (with ``device``): the user's id and invite code."""
     async with open_service(settings, adapters=Adapters(sms_gateway=RecordingSmsGateway())) as api:
         requested = await api.request_code(CodeRequest(phone, ip))
         assert requested.code is not None
         await api.drain_deliveries()
-        verified = await api.verify(VerifyCode(requested.token, requested.code, ip))
+        verified = await api.verify(
+            VerifyCode(requested.token, requested.code, ip, device_id=device)
+        )
         return verified.profile.id, verified.profile.invite_code
 
 
@@ -53,8 +58,8 @@ def test_operators_review_approve_and_void_held_referrals(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = load_settings(env)
-    owner, code = asyncio.run(_sign_in(settings, OWNER, NETWORK))
-    farmed, _ = asyncio.run(_sign_in(settings, FARMED, "77.88.1.11"))
+    owner, code = asyncio.run(_sign_in(settings, OWNER, NETWORK, DEVICE))
+    farmed, _ = asyncio.run(_sign_in(settings, FARMED, "77.88.1.11", DEVICE))
     other, _ = asyncio.run(_sign_in(settings, OTHER, "77.88.1.12"))
     assert asyncio.run(_apply(settings, farmed, code, "77.88.1.11")) == "pending_review"
     assert asyncio.run(_apply(settings, other, code, "77.88.1.12")) == "pending_review"
@@ -67,10 +72,18 @@ def test_operators_review_approve_and_void_held_referrals(
             "phone": phone,
             "referrer_id": owner,
             "invite_code": code,
-            "signals": "same_network",
+            "signals": signals,
         }
-        for user, phone in ((farmed, FARMED), (other, OTHER))
+        for user, phone, signals in (
+            (farmed, FARMED, "same_device,same_network"),
+            (other, OTHER, "same_network"),
+        )
     ]
+    _, shown, _ = run(capsys, "users", "show", FARMED)
+    assert (shown["referral_status"], shown["referral_signals"]) == (
+        "pending_review",
+        "same_device,same_network",
+    )
     assert applied_events(env["REFERRALS_DATABASE_URL"]) == []
 
     status, approved, _ = run(capsys, "referrals", "approve", str(farmed))
@@ -79,7 +92,7 @@ def test_operators_review_approve_and_void_held_referrals(
     assert (event["user_id"], event["referrer_id"], event["signals"]) == (
         farmed,
         owner,
-        ["same_network"],
+        ["same_device", "same_network"],
     )
     status, voided, _ = run(capsys, "referrals", "void", str(other))
     assert (status, voided["decision"]) == (0, "voided")

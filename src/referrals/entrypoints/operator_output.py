@@ -14,6 +14,7 @@ from referrals.application.operations import (
     Stats,
     UserReport,
 )
+from referrals.application.profile import referral_status
 from referrals.application.pumping import GroupState
 from referrals.domain.delivery import DeliveryRecord, Step
 from referrals.domain.user import User
@@ -36,7 +37,10 @@ def _user(user: User) -> dict[str, Any]:
 
 
 def user_report(report: UserReport, *, sessions_known: bool) -> dict[str, Any]:
-    return _user(report.user) | {
+    user = report.user
+    return _user(user) | {
+        "referral_status": referral_status(user),
+        "referral_signals": ",".join(user.referral_signals) or None,
         "referrer_chain": [{"id": u.id, "phone": u.phone} for u in report.referrers],
         "sessions": [
             {"session_id": s.session_id[:12], "expires_at": _time(s.expires_at)}

@@ -94,6 +94,7 @@ from referrals.domain.errors import (
     SessionNotFound,
     SuspectedSelfReferral,
 )
+from referrals.domain.integrity import Action
 from referrals.domain.limits import (
     Charge,
     GroupFigures,
@@ -108,7 +109,7 @@ from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone, parse_phone
 from referrals.domain.sessions import SessionInfo
-from referrals.domain.user import Referral, Totals, User
+from referrals.domain.user import AppliedCode, Referral, Totals, User
 from referrals.service import Adapters, Service, open_service
 from referrals.settings import Settings, SettingsError, load_settings
 
@@ -117,8 +118,10 @@ __version__ = version("referrals")
 
 __all__ = [
     "AccountDeleted",
+    "Action",
     "ActivityLog",
     "Adapters",
+    "AppliedCode",
     "ApplyReferral",
     "Attempt",
     "AttemptResult",

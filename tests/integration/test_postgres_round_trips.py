@@ -16,6 +16,7 @@ import pytest
 
 from referrals.adapters.sql.database import Database, open_database
 from referrals.domain.codes import InviteCode
+from referrals.domain.errors import ReferralCodeNotFound
 from referrals.domain.phone import parse_phone
 from tests.defaults import DATABASE
 from tests.namespaces import NAMESPACE
@@ -131,6 +132,35 @@ async def test_a_unit_that_only_read_and_failed_keeps_the_prepared_statements(
     await add_and_commit(1)
     await refused()
     assert await _turns(counter, add_and_commit(2)) == 2  # BEGIN + INSERT, COMMIT: as before
+
+
+async def test_an_application_is_one_round_trip_and_a_refused_one_keeps_the_statements(
+    counted: tuple[TurnCounter, Database],
+) -> None:
+    """The apply statement writes only when the rules pass (``writes_when``):
+    refused, its unit ends with COMMIT, and psycopg keeps what it prepared."""
+    counter, database = counted
+
+    async def add_and_commit(n: int) -> int:
+        async with database.unit_of_work() as uow:
+            user = await uow.users.add(parse_phone(f"+7999000010{n}"), InviteCode(f"APPLY{n}"), "t")
+            await uow.commit()
+        assert user is not None
+        return user.id
+
+    async def apply(user_id: int, code: str, refusal: type[Exception] | None) -> None:
+        async with database.unit_of_work() as uow:
+            done = await uow.users.apply_code(user_id, InviteCode(code), 10)
+            assert type(done.refusal) is (refusal or type(None))
+            if refusal is None:  # a refused one is left without commit, as ApplyReferral does
+                await uow.commit()
+
+    fan = await add_and_commit(1)
+    await add_and_commit(2)
+    await apply(fan, "ZZZZZZ", ReferralCodeNotFound)  # prepares the statement
+    assert await _turns(counter, apply(fan, "ZZZZZZ", ReferralCodeNotFound)) == 2
+    assert await _turns(counter, add_and_commit(3)) == 2  # BEGIN + INSERT, COMMIT: still prepared
+    assert await _turns(counter, apply(fan, "APPLY2", None)) == 2  # BEGIN + apply, COMMIT
 
 
 async def _verify_and_apply_turns(

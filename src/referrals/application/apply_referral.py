@@ -22,7 +22,7 @@ from referrals.application.events import (
 )
 from referrals.application.policy import Policy
 from referrals.application.ports import Clock, Cooldowns, EventSink, RateLimiter, UnitOfWorkFactory
-from referrals.application.profile import GetProfile, Profile
+from referrals.application.profile import GetProfile, Profile, profile_of
 from referrals.domain.codes import InviteCode, normalize_invite_code, phone_alias
 from referrals.domain.errors import (
     DomainError,
@@ -34,7 +34,7 @@ from referrals.domain.errors import (
     SuspectedSelfReferral,
 )
 from referrals.domain.integrity import Action
-from referrals.domain.user import User, ensure_can_apply
+from referrals.domain.user import User
 
 log = logging.getLogger("referrals.referrals")
 
@@ -80,6 +80,12 @@ class ApplyReferral:
     referral ``pending_review`` with no event until an operator approves it,
     ``allow`` applies it. Every decision is published as
     :class:`ReferralDecided` with its signals, and logged.
+
+    The rules, the policy's action and the write, and the profile's first
+    page, are one step of the repository (``apply_code``: one statement on
+    PostgreSQL, which answers which rule refused). A number still in its
+    cooldown after its account was deleted is refused (``ReferralCooldown``)
+    once the rules passed, and the unit rolls back.
     """
 
     policy: Policy
@@ -122,7 +128,7 @@ class ApplyReferral:
             found = await signals.shared(user_id, code, client_ip, device_id, self.clock.now())
             flagged = integrity.ordered([*burst, *found])
             action = integrity.decide(flagged, policy.referral_policy)
-            applied = await self._apply_with_retries(user_id, code, flagged, action)
+            applied, profile = await self._apply_with_retries(user_id, code, flagged, action)
         except ReferralCodeNotFound:
             raise  # the charge stays: an unknown code is what it counts
         except SuspectedSelfReferral as refused:
@@ -136,9 +142,7 @@ class ApplyReferral:
         await self._decided(user_id, code, "held" if held else "applied", flagged)
         if not held:
             await self.events.publish(applied)
-        _, profile = await asyncio.gather(
-            rate_limits.refund(self.limiter, [failures], ticket), self.get_profile(user_id)
-        )
+        await rate_limits.refund(self.limiter, [failures], ticket)
         return profile
 
     async def _decided(
@@ -157,7 +161,7 @@ class ApplyReferral:
 
     async def _apply_with_retries(
         self, user_id: int, code: InviteCode, signals: tuple[str, ...], action: Action
-    ) -> ReferralApplied:
+    ) -> tuple[ReferralApplied, Profile]:
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return await self._apply(user_id, code, signals, action)
@@ -167,39 +171,37 @@ class ApplyReferral:
 
     async def _apply(
         self, user_id: int, code: InviteCode, signals: tuple[str, ...], action: Action
-    ) -> ReferralApplied:
-        """Apply ``code`` in one unit of work, its event in the unit's outbox
-        (a held one: recorded ``pending_review``, no event); the event."""
+    ) -> tuple[ReferralApplied, Profile]:
+        """Apply ``code`` in one unit of work (the rules, the policy's action
+        and the write in one step, see ``UserRepository.apply_code``), its
+        event in the unit's outbox (a held one: recorded ``pending_review``,
+        no event); the event, once committed, and the user's profile."""
+        size = self.get_profile.page_size(None)
         async with self.unit_of_work() as uow:
-            user = await uow.users.lock(user_id)
-            if user is None:
+            done = await uow.users.apply_code(
+                user_id, code, size + 1, signals=signals, action=action
+            )
+            if done.user is None or done.user.erased:
                 raise NotAuthenticated()
-            await self._check_cooldown(user)
-            owner = await uow.users.get_by_invite_code(code)
-            if owner is not None and owner.erased:  # a deleted account's code is retired
-                owner = None
-            chain: list[int] = []
-            if owner is not None and owner.id != user.id and user.referrer_id is None:
-                chain = await uow.users.referrers_of(owner.id)
-            referrer = ensure_can_apply(user, owner, chain)
-            if action is Action.REFUSE:
-                raise SuspectedSelfReferral(signals)
-            held = action is Action.HOLD
-            await uow.users.set_referrer(user, referrer, signals=signals, held=held)
+            if done.refusal is not None:
+                raise done.refusal
+            if done.referrer is None:  # applied: the adapter names the referrer
+                raise RuntimeError("a code was applied without its referrer")
+            await self._check_cooldown(done.user)  # raised: the unit rolls back
             applied = ReferralApplied(
                 at=self.clock.now(),
-                user_id=user.id,
-                referrer_id=referrer.id,
-                invite_code=referrer.invite_code,
+                user_id=user_id,
+                referrer_id=done.referrer.id,
+                invite_code=done.referrer.invite_code,
                 signals=signals,
             )
-            if not held:
+            if action is not Action.HOLD:
                 outbox.stage(uow, [applied])
             await uow.commit()
-        return applied
+        return applied, profile_of(done.user, done.page, size)
 
     async def _check_cooldown(self, user: User) -> None:
-        if self.cooldowns is None or user.referrer_id is not None:
+        if self.cooldowns is None:
             return
         alias = phone_alias(self.secret, user.phone)
         if await self.cooldowns.ends(alias, self.clock.now()) is not None:

@@ -22,12 +22,13 @@ from referrals.domain.codes import InviteCode
 from referrals.domain.completion import Completed, Completion
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import NO_DEVICE, Device
+from referrals.domain.integrity import Action
 from referrals.domain.limits import Charge, Limit, Pumping, Quota, Refusal, Rule, SendDecision
 from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 from referrals.domain.phone import Phone
 from referrals.domain.sessions import SessionInfo
-from referrals.domain.user import Referral, Totals, User
+from referrals.domain.user import AppliedCode, Referral, Totals, User
 
 if TYPE_CHECKING:
     from referrals.application.outbox import OutboxEvent
@@ -390,6 +391,27 @@ class UserRepository(Protocol):
         (nothing written) when it could not be added: a concurrent unit added
         that phone (call again: it is found) or ``invite_code`` is taken
         (call again with another)."""
+        ...
+
+    async def apply_code(
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        *,
+        signals: Sequence[str] = (),
+        action: Action = Action.ALLOW,
+    ) -> AppliedCode:
+        """Apply ``code`` for the user: the rules checked (as
+        :func:`~referrals.domain.user.ensure_can_apply` orders them; a deleted
+        account's code is not found), then the self-referral ``action``
+        (``refuse``: ``SuspectedSelfReferral(signals)``, nothing written) and
+        the referral written as :meth:`set_referrer` does (``hold``: held,
+        with ``signals``), the user and the referrer chain held until the
+        unit ends as :meth:`lock` and :meth:`referrers_of` hold them. With
+        the user's first ``limit`` referrals. PostgreSQL: one statement,
+        which answers how it went. May raise ``ConcurrencyConflict``
+        (nothing written): run the unit again."""
         ...
 
     async def lock(self, user_id: int) -> User | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from referrals.domain.codes import InviteCode
 from referrals.domain.errors import (
+    DomainError,
     OwnReferralCode,
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
@@ -83,6 +84,21 @@ def ensure_can_apply(user: User, owner: User | None, owner_referrers: Collection
     if user.id in owner_referrers:
         raise ReferralCycle()
     return owner
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedCode:
+    """What applying an invite code did (``UserRepository.apply_code``)."""
+
+    user: User | None
+    """The user as they are now, their referrer set if it was applied;
+    ``None``: no such user."""
+    referrer: User | None
+    """The code's owner, who became the user's referrer (``None`` if refused)."""
+    refusal: DomainError | None
+    """The rule that refused it (:func:`ensure_can_apply`'s); nothing was written."""
+    page: list[Referral]
+    """The user's first referrals, as a profile reads them (none if refused)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from types import TracebackType
 from typing import Self
 
 from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
+from referrals.application.applying import apply_in_steps
 from referrals.application.errors import ConcurrencyConflict
 from referrals.domain.codes import InviteCode
-from referrals.domain.integrity import PENDING_REVIEW
+from referrals.domain.integrity import PENDING_REVIEW, Action
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
-from referrals.domain.user import Referral, Totals, User, erased_phone
+from referrals.domain.user import AppliedCode, Referral, Totals, User, erased_phone
 
 
 class InMemoryUsers:
@@ -130,6 +131,17 @@ class InMemoryUserRepository:
             return False
         self._state.by_id[user_id] = dataclasses.replace(user, created_by=None)
         return True
+
+    async def apply_code(
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        *,
+        signals: Sequence[str] = (),
+        action: Action = Action.ALLOW,
+    ) -> AppliedCode:
+        return await apply_in_steps(self, user_id, code, limit, signals, action)
 
     async def lock(self, user_id: int) -> User | None:
         return await self.get(user_id)  # the unit's lock already excludes others

@@ -31,6 +31,9 @@ class Compiled:
     """The types' conversions of the parameters that need one (a datetime for SQLite)."""
     writes: bool = True
     """Whether it may change data: anything but a plain ``SELECT`` (``… FOR UPDATE`` too)."""
+    writes_when: str | None = None
+    """For a statement that changes data only on some answers: the value of
+    its first column when it did (then ``writes`` is not looked at)."""
 
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional arguments for ``values`` (keyed by bind parameter name)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
@@ -36,6 +36,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
+from referrals.adapters.sql.folded import APPLIED
 from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import (
     SqlOutbox,
@@ -52,12 +53,21 @@ from referrals.adapters.sql.repository import (
     user_of,
 )
 from referrals.adapters.sql.schema import revision_query
-from referrals.adapters.sql.statements import Statements, statements_for
+from referrals.adapters.sql.statements import Statements, UserRow, statements_for
 from referrals.application.errors import ConcurrencyConflict, ServiceUnavailable
 from referrals.application.ports import Referral
 from referrals.domain.codes import InviteCode
+from referrals.domain.errors import (
+    DomainError,
+    OwnReferralCode,
+    ReferralAlreadyApplied,
+    ReferralCodeNotFound,
+    ReferralCycle,
+    SuspectedSelfReferral,
+)
+from referrals.domain.integrity import PENDING_REVIEW, Action
 from referrals.domain.phone import Phone
-from referrals.domain.user import User
+from referrals.domain.user import AppliedCode, User
 
 Connection = psycopg.AsyncConnection[Any]
 
@@ -186,6 +196,13 @@ def profile_of(rows: list[Row]) -> tuple[User, list[Referral]] | None:
     return user_of(user), page
 
 
+REFUSALS: dict[str, type[DomainError]] = {
+    refusal.code: refusal
+    for refusal in (ReferralAlreadyApplied, ReferralCodeNotFound, OwnReferralCode, ReferralCycle)
+}
+"""The rules' refusals by the status ``apply_code`` answers."""
+
+
 class PostgresUserRepository(SqlUserRepository):
     """Users in PostgreSQL: the chain's root locked, a profile in one read."""
 
@@ -218,6 +235,40 @@ class PostgresUserRepository(SqlUserRepository):
             limit=limit,
         )
         return profile_of(rows)
+
+    async def apply_code(
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        *,
+        signals: Sequence[str] = (),
+        action: Action = Action.ALLOW,
+    ) -> AppliedCode:
+        held = action is Action.HOLD
+        rows = await self._execute.all(
+            self._sql.apply_code,
+            user_id=user_id,
+            code=str(code),
+            limit=limit,
+            held=held,
+            refuse=action is Action.REFUSE,
+            status=PENDING_REVIEW if held else None,
+            signals=",".join(signals) or None,
+        )
+        status, *columns = rows[0]  # the statement answers one row at least
+        width = len(UserRow._fields)
+        owner, user, linked = (columns[i * width : (i + 1) * width] for i in range(3))
+        if status == "no_user":
+            return AppliedCode(None, None, None, [])
+        if status == "moved" or (status == APPLIED and linked[0] is None):
+            raise ConcurrencyConflict()  # the chain grew since the statement began
+        if status == SuspectedSelfReferral.code:
+            return AppliedCode(user_of(user), None, SuspectedSelfReferral(tuple(signals)), [])
+        if status != APPLIED:
+            return AppliedCode(user_of(user), None, REFUSALS[status](), [])
+        page = [Referral(rank, Phone(phone)) for *_, rank, phone in rows if rank is not None]
+        return AppliedCode(user_of(linked), user_of(owner), None, page)
 
     def _moment(self, at: datetime) -> datetime:
         return at  # timestamptz
@@ -343,7 +394,8 @@ class PostgresUnitOfWork:
         cursor = self._cursor
         if cursor is None:
             raise RuntimeError("the unit of work is used outside its `async with` block")
-        self._wrote = self._wrote or statement.writes
+        if statement.writes_when is None:  # else known from its answer (see one() and all())
+            self._wrote = self._wrote or statement.writes
         try:
             async with self._database.bounded():
                 if self._begin_pending:
@@ -379,11 +431,21 @@ class PostgresUnitOfWork:
 
     async def one(self, statement: Compiled, **values: Any) -> Row | None:
         cursor = await self._run(statement, values)
-        return await cursor.fetchone()
+        row = await cursor.fetchone()
+        self._note_writes(statement, row)
+        return row
 
     async def all(self, statement: Compiled, **values: Any) -> list[Row]:
         cursor = await self._run(statement, values)
-        return await cursor.fetchall()
+        rows = await cursor.fetchall()
+        self._note_writes(statement, rows[0] if rows else None)
+        return rows
+
+    def _note_writes(self, statement: Compiled, first: Row | None) -> None:
+        """Whether a statement that writes only on some answers wrote (see
+        ``Compiled.writes_when``): a unit that wrote nothing ends with COMMIT."""
+        if statement.writes_when is not None and first is not None:
+            self._wrote = self._wrote or first[0] == statement.writes_when
 
     async def rowcount(self, statement: Compiled, **values: Any) -> int:
         cursor = await self._run(statement, values)

@@ -40,13 +40,14 @@ from typing import Any, ClassVar, Protocol
 from referrals.adapters import tracing
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.statements import Statements, UserRow
+from referrals.application.applying import apply_in_steps
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
-from referrals.domain.integrity import PENDING_REVIEW
+from referrals.domain.integrity import PENDING_REVIEW, Action
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
-from referrals.domain.user import User, erased_phone
+from referrals.domain.user import AppliedCode, User, erased_phone
 
 Row = Sequence[Any]
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
@@ -155,6 +156,18 @@ class SqlUserRepository(ABC):
 
     async def purge_logins(self, before: float, limit: int) -> int:
         return await self._execute.rowcount(self._sql.purge_logins, before=before, limit=limit)
+
+    async def apply_code(
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        *,
+        signals: Sequence[str] = (),
+        action: Action = Action.ALLOW,
+    ) -> AppliedCode:
+        # Step by step; PostgreSQL overrides it with one statement.
+        return await apply_in_steps(self, user_id, code, limit, signals, action)
 
     async def lock(self, user_id: int) -> User | None:
         return await self._one(self._sql.lock_user, user_id=user_id)

@@ -8,18 +8,17 @@ table names and schema.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Integer,
-    Update,
     bindparam,
     delete,
     exists,
     func,
-    insert,
     null,
     or_,
     select,
@@ -65,6 +64,7 @@ class Statements:
     get_or_add: Compiled
     welcome_user: Compiled
     welcome_created: Compiled
+    apply_code: Compiled
     referrer_chain: Compiled
     lock_root: Compiled
     count_referral: Compiled
@@ -87,6 +87,8 @@ class Statements:
 
 def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElement]:
     """The statements on ``tables``, by the name of their :class:`Statements` field."""
+    from referrals.adapters.sql.folded import apply_code, get_or_add, welcome_created
+
     users = tables.users
     c = users.c
     columns = tuple(c[name] for name in UserRow._fields)
@@ -140,6 +142,7 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         "get_or_add": get_or_add(tables, dialect_name),
         "welcome_user": welcome,
         "welcome_created": welcome_created(tables, welcome),
+        "apply_code": apply_code(tables),
         "referrer_chain": select(chain.c.id, chain.c.referrer_id),
         "lock_root": select(c.referrer_id)
         .where(c.id == bindparam("user_id"))
@@ -214,65 +217,6 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
     }
 
 
-def get_or_add(tables: Tables, dialect_name: str) -> ClauseElement:
-    """The user of a phone, inserted first when there is none, with the first
-    page of their referrals: one statement on PostgreSQL, where a CTE may
-    write (SQLite's repository runs its steps one by one instead).
-
-    The INSERT runs only when the read found nobody, so a returning user
-    costs no insert attempt (nor a sequence number); when a concurrent unit
-    inserted the phone after this statement's snapshot, or the invite code
-    is taken, ``ON CONFLICT DO NOTHING`` skips it and no row comes back.
-    """
-    c = tables.users.c
-    columns = tuple(c[name] for name in UserRow._fields)
-    found = select(*columns).where(c.phone == bindparam("phone", type_=c.phone.type)).cte("found")
-    source = select(
-        bindparam("phone", type_=c.phone.type),
-        bindparam("code", type_=c.invite_code.type),
-        bindparam("created_by", type_=c.created_by.type),
-    ).where(~exists(select(found.c.id)))
-    added = (
-        INSERTS[dialect_name](tables.users)
-        .from_select(["phone", "invite_code", "created_by"], source)
-        .on_conflict_do_nothing()
-        .returning(*columns)
-        .cte("added")
-    )
-    user = select(*found.c).union_all(select(*added.c)).cte("who")
-    page = (  # a new user has no referrals: the page is the found user's
-        select(c.referrer_id, c.referral_rank, c.phone)
-        .where(
-            c.referrer_id == select(found.c.id).scalar_subquery(),
-            c.referral_rank > bindparam("after"),
-        )
-        .order_by(c.referral_rank)
-        .limit(bindparam("limit", type_=Integer))
-        .subquery("page")
-    )
-    return (
-        select(*user.c, page.c.referral_rank, page.c.phone.label("referral_phone"))
-        .select_from(user.outerjoin(page, page.c.referrer_id == user.c.id))
-        .order_by(page.c.referral_rank)
-    )
-
-
-def welcome_created(tables: Tables, welcome: Update) -> ClauseElement:
-    """The welcome (``created_by`` cleared) and the user's ``user.created`` row,
-    written only when this statement is the one that cleared it (PostgreSQL:
-    a CTE; SQLite runs the two in turn). Bound as the outbox's INSERT is."""
-    o = tables.outbox.c
-    cleared = welcome.returning(tables.users.c.id).cte("cleared")
-    row = select(
-        bindparam("id", type_=o.id.type),
-        bindparam("type", type_=o.type.type),
-        bindparam("at", type_=o.occurred_at.type),
-        cleared.c.id,
-        bindparam("data", type_=o.data.type),
-    )
-    return insert(tables.outbox).from_select(["id", "type", "occurred_at", "user_id", "data"], row)
-
-
 def _shared_logins(tables: Tables) -> Select[bool, bool]:
     """Whether the owner of ``code`` logged in since ``since`` from this
     request's ``network``, and whether from this request's ``device`` or one
@@ -317,8 +261,10 @@ def dialect_named(name: str) -> Dialect:
 def statements_for(dialect_name: str, namespace: Namespace) -> Statements:
     """The statements on ``namespace``'s tables compiled for ``postgresql``
     (psycopg, ``%s``) or ``sqlite`` (sqlite3, ``?``), once each."""
+    from referrals.adapters.sql.folded import APPLIED
+
     dialect = dialect_named(dialect_name)
     built = statement_clauses(tables_for(namespace), dialect_name)
-    return Statements(
-        **{name: compile_statement(statement, dialect) for name, statement in built.items()}
-    )
+    compiled = {name: compile_statement(statement, dialect) for name, statement in built.items()}
+    compiled["apply_code"] = dataclasses.replace(compiled["apply_code"], writes_when=APPLIED)
+    return Statements(**compiled)

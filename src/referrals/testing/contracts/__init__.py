@@ -17,6 +17,7 @@ Every store starts empty in each test; times come from a ``clock`` fixture
 """
 
 from referrals.testing.contracts.activity import ActivityLogContract
+from referrals.testing.contracts.applying import ApplyCodeContract
 from referrals.testing.contracts.challenges import ChallengeStoreContract
 from referrals.testing.contracts.circuit import CircuitBreakerContract
 from referrals.testing.contracts.code_check import CodeCheckContract, CodeCheckStores
@@ -37,6 +38,7 @@ from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
     "ActivityLogContract",
+    "ApplyCodeContract",
     "ChallengeStoreContract",
     "CircuitBreakerContract",
     "CodeCheckContract",

@@ -1,0 +1,49 @@
+"""Applying an invite code step by step, over a repository's primitives.
+
+What :meth:`~referrals.application.ports.UserRepository.apply_code` does on
+the adapters with no one-statement form of it (memory, SQLite, a host's
+transaction): the user locked, the code's owner read, the chain above them
+held, the rules checked, the policy's action taken, the referral written, the profile page read. The
+PostgreSQL repository does the same in one statement (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from referrals.application.ports import UserRepository
+from referrals.domain.codes import InviteCode
+from referrals.domain.errors import DomainError, SuspectedSelfReferral
+from referrals.domain.integrity import Action
+from referrals.domain.user import AppliedCode, ensure_can_apply
+
+
+async def apply_in_steps(
+    users: UserRepository,
+    user_id: int,
+    code: InviteCode,
+    limit: int,
+    signals: Sequence[str] = (),
+    action: Action = Action.ALLOW,
+) -> AppliedCode:
+    """``users.apply_code(…)``, one step after another."""
+    user = await users.lock(user_id)
+    if user is None:
+        return AppliedCode(None, None, None, [])
+    owner = await users.get_by_invite_code(code)
+    if owner is not None and owner.erased:  # a deleted account's code is retired
+        owner = None
+    chain: list[int] = []
+    if owner is not None and owner.id != user.id and user.referrer_id is None:
+        chain = await users.referrers_of(owner.id)
+    try:
+        referrer = ensure_can_apply(user, owner, chain)
+    except DomainError as refusal:
+        return AppliedCode(user, None, refusal, [])
+    if action is Action.REFUSE:
+        return AppliedCode(user, None, SuspectedSelfReferral(tuple(signals)), [])
+    await users.set_referrer(user, referrer, signals=signals, held=action is Action.HOLD)
+    found = await users.profile(user_id, 0, limit)
+    if found is None:  # held since the lock: cannot happen
+        raise RuntimeError(f"user {user_id} vanished while locked")
+    return AppliedCode(found[0], referrer, None, found[1])

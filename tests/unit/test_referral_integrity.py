@@ -25,6 +25,8 @@ from referrals.domain.integrity import (
     device_key,
     parse_policy,
 )
+from referrals.domain.limits import Limit
+from referrals.settings import SettingsError, load_settings
 from tests.unit.conftest import World
 
 DAY = 86_400.0
@@ -305,3 +307,25 @@ def test_a_device_is_kept_as_a_keyed_hash() -> None:
     key = device_key(b"k", DEVICE)
     assert len(key) == 32 and DEVICE not in key
     assert key != device_key(b"other", DEVICE)
+
+
+def test_the_settings_read_the_referral_policy_window_and_burst() -> None:
+    settings = load_settings(
+        {
+            "REFERRALS_REFERRAL_POLICY": "same_device=refuse, code_burst=allow",
+            "REFERRALS_REFERRAL_WINDOW": "86400",
+            "REFERRALS_REFERRAL_BURST": "5/3600",
+        }
+    )
+    policy = settings.policy
+    assert dict(policy.referral_policy) == {
+        SAME_DEVICE: Action.REFUSE,
+        SAME_NETWORK: Action.HOLD,
+        CODE_BURST: Action.ALLOW,
+    }
+    assert (policy.referral_window, policy.referral_burst) == (86_400.0, Limit(5, 3_600.0))
+
+
+def test_a_bad_referral_policy_is_a_settings_error_naming_it() -> None:
+    with pytest.raises(SettingsError, match="REFERRALS_REFERRAL_POLICY="):
+        load_settings({"REFERRALS_REFERRAL_POLICY": "same_device=block"})

@@ -16,7 +16,8 @@
   window. Devices are compared by key
   (:func:`~referrals.domain.integrity.device_key`), never raw.
 
-The last two are one read of the login history. Only global addresses
+The last two are one read of the login history, made after the charge:
+an application refused by its limit costs the database nothing. Only global addresses
 count as networks: a loopback, private or documentation address is what
 a server sees behind a proxy it was not told to trust
 (``REFERRALS_TRUSTED_PROXIES``), where every caller would share one

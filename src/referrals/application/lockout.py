@@ -48,7 +48,13 @@ def usual_networks(policy: Policy, alias: str, address: str, *, count: bool) -> 
     ``address`` is in one of them."""
     network = usual_network(address, policy.ipv6_network_prefix)
     rule = Rule("usual_network", Limit(1, policy.usual_network_ttl), per_client=True)
-    return Quota(f"usual:{rate_limits.phone_tag(alias)}", (rule,), client=network, count=count)
+    return Quota(
+        f"usual:{rate_limits.phone_tag(alias)}",
+        (rule,),
+        client=network,
+        count=count,
+        forgettable=True,
+    )
 
 
 def usual_failures(policy: Policy, alias: str, address: str, *, count: bool = True) -> Quota:

@@ -48,6 +48,9 @@ class Quota:
     ``client`` says whom this acquisition's event is from (an address), for
     the per-client rules. With ``count=False`` the quota is only checked: it
     refuses when one more event would break a rule, and records nothing.
+    ``forgettable`` says a store short of room may drop the quota's events:
+    only for a quota whose events grant something (a usual network lifts a
+    lock), so that forgetting them is stricter, never a way round a limit.
 
     A key may end in a hash tag in braces (``fail:{alias}``, letters and
     digits only): stores keep keys with the same tag together (one Redis
@@ -59,6 +62,7 @@ class Quota:
     rules: tuple[Rule, ...]
     client: str = ""
     count: bool = True
+    forgettable: bool = False
 
     def __post_init__(self) -> None:
         if not self.rules:

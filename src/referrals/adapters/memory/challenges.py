@@ -1,4 +1,10 @@
-"""Challenges in a dict. Each method runs without awaiting, so it is atomic."""
+"""Challenges in a dict. Each method runs without awaiting, so it is atomic.
+
+Bounded by design (docs/performance.md): a phone has one live challenge,
+expired ones are swept as challenges are put, and at most ``capacity`` are
+kept: past it the oldest goes, and its code no longer opens anything (the
+person asks for a new one).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ import dataclasses
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import digests_match
 
+CAPACITY = 100_000
+"""Live challenges one embedded process keeps (about 48 MB): the oldest go first."""
 SWEEP_EVERY = 1_000
-"""Expired challenges are swept every so many puts, so memory stays bounded."""
+"""Expired challenges are swept every so many puts."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -18,10 +26,15 @@ class _Entry:
 
 
 class InMemoryChallengeStore:
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._capacity = capacity
         self._entries: dict[str, _Entry] = {}
         self._latest: dict[str, str] = {}  # phone -> id of its live challenge
         self._puts = 0
+
+    def sizes(self) -> dict[str, int]:
+        """Entries held, by kind (for tests and the memory bench)."""
+        return {"challenges": len(self._entries), "phones": len(self._latest)}
 
     def _live(self, challenge_id: str, now: float) -> _Entry | None:
         entry = self._entries.get(challenge_id)
@@ -49,6 +62,8 @@ class InMemoryChallengeStore:
         previous = self._latest.get(challenge.phone)
         if previous is not None:
             self._entries.pop(previous, None)
+        while len(self._entries) >= self._capacity:
+            self._drop(next(iter(self._entries)))
         self._entries[challenge.id] = _Entry(challenge)
         self._latest[challenge.phone] = challenge.id
 

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 
+CAPACITY = 50_000
+"""Claims and sent marks one embedded process keeps (about 12 MB): the oldest go first."""
 SWEEP_EVERY = 1_000
+"""Ended claims and marks are swept every so many claims."""
 
 
 class InMemoryDeliveryLedger:
-    def __init__(self) -> None:
+    """Bounded by design (docs/performance.md): ended holds are swept as codes
+    are claimed, and at most ``capacity`` are kept, the oldest going first. A
+    dropped mark could let a redelivered task send its code again; the
+    in-process queue never redelivers, and a mark outlives its code anyway."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._capacity = capacity
         # challenge id -> (claimant, or None once sent; until when it holds)
         self._holds: dict[str, tuple[str | None, float]] = {}
         self._claims = 0
+
+    def sizes(self) -> dict[str, int]:
+        """Entries held, by kind (for tests and the memory bench)."""
+        return {"holds": len(self._holds)}
+
+    def _hold(self, challenge_id: str, hold: tuple[str | None, float]) -> None:
+        self._holds.pop(challenge_id, None)
+        while len(self._holds) >= self._capacity:
+            del self._holds[next(iter(self._holds))]
+        self._holds[challenge_id] = hold
 
     async def claim(self, challenge_id: str, claimant: str, lease: float, now: float) -> Claim:
         self._claims += 1
@@ -20,11 +39,11 @@ class InMemoryDeliveryLedger:
         held = self._holds.get(challenge_id)
         if held is not None and held[1] > now:
             return Claim.HELD if held[0] else Claim.SENT
-        self._holds[challenge_id] = (claimant, now + lease)
+        self._hold(challenge_id, (claimant, now + lease))
         return Claim.GRANTED
 
     async def mark_sent(self, challenge_id: str, keep_until: float, now: float) -> None:
-        self._holds[challenge_id] = (None, keep_until)
+        self._hold(challenge_id, (None, keep_until))
 
     async def release(self, challenge_id: str, claimant: str) -> None:
         held = self._holds.get(challenge_id)

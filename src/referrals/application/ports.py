@@ -335,8 +335,9 @@ class SendGate(Protocol):
         charge: Charge | None = None,
     ) -> None:
         """Take back everything a passed :meth:`acquire` with these arguments
-        recorded (its code was never queued); each part on its own, so one
-        that fails does not keep the others."""
+        recorded (its code was never queued). Raises ``ServiceUnavailable``
+        when a store is down, after taking back what it could; what stays
+        recorded leaves its windows by itself."""
         ...
 
 

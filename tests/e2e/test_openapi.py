@@ -159,6 +159,20 @@ async def test_the_page_parameters_are_documented_with_their_bounds(
     assert parameters["cursor"]["in"] == "query"
 
 
+@pytest.mark.parametrize(
+    ("path", "method"), [("/api/profile", "post"), ("/api/verify/{token}", "post")]
+)
+async def test_the_device_header_is_declared_where_it_is_read(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    parameters = {p["name"].lower(): p for p in operation(document, path, method)["parameters"]}
+
+    device = parameters["x-device-id"]
+    assert device["in"] == "header"
+    assert not device.get("required", False)
+    assert "pattern" not in device["schema"]  # a malformed id is ignored, never refused
+
+
 async def test_the_documented_bodies_match_the_real_answers(
     client: AsyncTestClient[Any], document: dict[str, Any]
 ) -> None:

@@ -1,6 +1,6 @@
 """Which device is calling, for the ``same_device`` signal of referral
 integrity (docs/rules.md): the ``X-Device-Id`` header a mobile client may
-send, else the first-party cookie the page (and a verify without one) sets.
+send, else the first-party cookie the page at ``/`` sets.
 
 Both are checked strictly (:func:`~referrals.domain.integrity.device_id`):
 a malformed one is ignored, as if none was sent, never an error.
@@ -9,10 +9,11 @@ a malformed one is ignored, as if none was sent, never an error.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.params import HeaderParameter
 
 from referrals.domain.integrity import device_id
 
@@ -20,6 +21,19 @@ DEVICE_COOKIE = "referrals_device"
 DEVICE_HEADER = "x-device-id"
 DEVICE_COOKIE_AGE = 400 * 86_400
 """The longest a browser keeps a cookie (Chrome caps it at 400 days)."""
+
+DeviceHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Device-Id",
+        required=False,
+        description="A mobile client's own device id, for the referral-integrity "
+        "`same_device` signal: 16 to 64 of `A-Za-z0-9_-`; anything else is ignored "
+        "(never refused). Browsers get the `referrals_device` cookie from the page instead.",
+    ),
+]
+"""The ``X-Device-Id`` header as a route declares it (so OpenAPI shows it);
+no schema constraint, so a malformed value is ignored, not refused."""
 
 
 def device_of(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:

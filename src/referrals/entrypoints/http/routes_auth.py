@@ -16,7 +16,7 @@ from referrals.application.verify import VerifyCode
 from referrals.domain.codes import LOGIN_TOKEN_LENGTH, LOGIN_TOKEN_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
-from referrals.entrypoints.http.device import device_of
+from referrals.entrypoints.http.device import DeviceHeader, device_of
 from referrals.entrypoints.http.guards import json_only, not_cross_site
 from referrals.entrypoints.http.handlers import error_responses, language
 from referrals.entrypoints.http.options import options_route
@@ -141,6 +141,7 @@ def auth_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         request: AnyRequest,
         token: Token,
         data: JSONBody[VerifyIn],
+        x_device_id: DeviceHeader = None,  # read by device_of; declared for OpenAPI
     ) -> Response[VerifyOut]:
         ip = client_address(request, settings.trusted_proxies, settings.forwarded_header)
         agent = request.headers.get("user-agent")

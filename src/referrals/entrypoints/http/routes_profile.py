@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter
 from referrals.application.profile import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from referrals.entrypoints.http import links
 from referrals.entrypoints.http.client_address import client_address
-from referrals.entrypoints.http.device import device_of
+from referrals.entrypoints.http.device import DeviceHeader, device_of
 from referrals.entrypoints.http.guards import json_only
 from referrals.entrypoints.http.handlers import error_responses
 from referrals.entrypoints.http.options import options_route
@@ -91,7 +91,9 @@ def profile_routes(runtime: Runtime) -> list[HTTPRouteHandler]:
         operation_id=operation_ids,
     )
     async def apply_referral(
-        request: Request[Any, Any, Any], data: JSONBody[ApplyReferralIn]
+        request: Request[Any, Any, Any],
+        data: JSONBody[ApplyReferralIn],
+        x_device_id: DeviceHeader = None,  # read by device_of; declared for OpenAPI
     ) -> ProfileOut:
         service = runtime.service
         user_id = await service.authenticate(session_token(request))

@@ -5,7 +5,8 @@ phone in through the API itself (login, then verify with the code the test
 server exposes), so the non-stateful phases reach past the 401 of the
 profile and sessions operations. Schemathesis caches the session and signs in again
 after a 401 (a fuzzed logout may have revoked it). The stateful phase needs
-none of this: it follows the OpenAPI links from login to verify to profile.
+none of this: it follows the OpenAPI links from login to verify to profile,
+and a case that a link gave a session keeps it.
 """
 
 from __future__ import annotations
@@ -52,4 +53,10 @@ class Session:
             return str(verify.json()["access_token"])
 
     def set(self, case: Any, data: str, context: Any) -> None:
+        """Sign the case in, unless the stateful walk gave it a session: there a
+        link hands on the session of its own login (the account to delete is
+        the one that asked), which the cached one would replace."""
+        stateful = case.meta is not None and case.meta.phase.name == "stateful"
+        if stateful and "authorization" in {name.lower() for name in case.headers or {}}:
+            return
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}

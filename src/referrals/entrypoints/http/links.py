@@ -63,17 +63,27 @@ def linked(links: Mapping[str, Link], status: int = 200) -> type[Operation]:
 
 
 def after_login(
-    name: str, *, codes_exposed: bool, target: str = "verify", param: str = "token"
+    name: str,
+    *,
+    codes_exposed: bool,
+    target: str = "verify",
+    param: str = "token",
+    same_session: bool = False,
 ) -> type[Operation]:
     """The login answer leads to verify: its token in the path, and when codes
     are exposed, its ``confirm_code`` in the body (else the SMS has the code).
-    A step-up's first answer leads to its ``target`` the same way."""
+    A step-up's first answer leads to its ``target`` the same way, and with
+    ``same_session`` under the session that asked (its code is bound to that
+    user)."""
     body = {"confirm_code": "$response.body#/confirm_code"} if codes_exposed else None
+    parameters = {f"path.{param}": "$response.body#/token"}
+    if same_session:
+        parameters["header.Authorization"] = "$request.header.Authorization"
     return linked(
         {
             target: Link(
                 operation_id=operation_id(name, target),
-                parameters={f"path.{param}": "$response.body#/token"},
+                parameters=parameters,
                 request_body=body,
                 description="Send the code of this answer to the endpoint that confirms it.",
             )

@@ -84,6 +84,7 @@ def deletion_route(
             codes_exposed=settings.policy.expose_codes,
             target=CONFIRM,
             param="deletion",
+            same_session=True,
         )
         if method == "DELETE"
         else Operation,

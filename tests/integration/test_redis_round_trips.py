@@ -215,6 +215,7 @@ async def test_each_request_makes_no_more_round_trips_than_its_budget(
     assert await every_request(api, sms, trips, 2) == BUDGET
 
 
-def test_the_performance_page_shows_the_budget() -> None:
-    page = (ROOT / "docs" / "performance.md").read_text()
-    assert table(BUDGET) in page, f"docs/performance.md should show:\n{table(BUDGET)}"
+@pytest.mark.parametrize("page", ["docs/performance.md", "README.md"])
+def test_the_performance_pages_show_the_budget(page: str) -> None:
+    text = (ROOT / page).read_text()
+    assert table(BUDGET) in text, f"{page} should show:\n{table(BUDGET)}"

@@ -94,7 +94,7 @@ from referrals.domain.errors import (
     SessionNotFound,
     SuspectedSelfReferral,
 )
-from referrals.domain.integrity import Action
+from referrals.domain.integrity import Action, Screening
 from referrals.domain.limits import (
     Charge,
     GroupFigures,
@@ -200,6 +200,7 @@ __all__ = [
     "RevokeOtherSessions",
     "RevokeSession",
     "Rule",
+    "Screening",
     "SendDecision",
     "SendGate",
     "Service",

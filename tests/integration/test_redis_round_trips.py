@@ -61,17 +61,16 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).
     "profile, again": (0, 1),
-    # Redis: the charge (with the code_burst count). PostgreSQL: the login
-    # history's read for same_network and same_device (docs/rules.md,
-    # "Referral integrity"); the apply statement (with its BEGIN), which
-    # answers that no user has the code; the unit's COMMIT.
-    "apply, unknown code": (1, 3),
+    # Redis: the charge (with the code_burst count). PostgreSQL: the apply
+    # statement (with its BEGIN), which answers that no user has the code;
+    # the unit's COMMIT.
+    "apply, unknown code": (1, 2),
     # Redis: the charge, the deleted numbers' cooldown (it needs the user's
-    # phone, which the statement answers), the refund. PostgreSQL: the
-    # signals' read; the apply statement (the user locked, the code's owner,
-    # the chain held, the policy's action, the write, the profile page) with
-    # its BEGIN; the outbox row with the COMMIT.
-    "apply, applied": (3, 3),
+    # phone, which the statement answers), the refund. PostgreSQL: the apply
+    # statement (the user locked, the code's owner, the chain held, the
+    # login history's signals and the policy's action, the write, the
+    # profile page) with its BEGIN; the outbox row with the COMMIT.
+    "apply, applied": (3, 2),
 }
 
 

@@ -33,7 +33,7 @@ from referrals.domain.errors import (
     ReferralCycle,
     SuspectedSelfReferral,
 )
-from referrals.domain.integrity import Action
+from referrals.domain.integrity import Action, Screening
 from referrals.domain.user import User
 
 log = logging.getLogger("referrals.referrals")
@@ -71,10 +71,10 @@ class ApplyReferral:
     :class:`ReferralApplied` is written to the outbox in the same unit, and
     published to the hooks after the commit.
 
-    Self-referral signals (:mod:`~referrals.application.integrity`) are read
-    before the unit: ``code_burst`` rides in the charge above (one more
-    round trip only when it fires), ``same_network`` and ``same_device``
-    cost one read of the login history. The policy's strictest action for
+    Self-referral signals (:mod:`~referrals.application.integrity`):
+    ``code_burst`` rides in the charge above (one more round trip only when
+    it fires), ``same_network`` and ``same_device`` are read from the login
+    history in the unit's step that applies the code. The policy's strictest action for
     them decides, after the rules passed: ``refuse`` raises
     ``SuspectedSelfReferral`` (nothing written), ``hold`` records the
     referral ``pending_review`` with no event until an operator approves it,
@@ -122,13 +122,11 @@ class ApplyReferral:
         policy = self.policy
         failures = rate_limits.apply_failures(policy, user_id)
         ticket = secrets.token_hex(8)
-        signals = integrity.Signals(policy, self.limiter, self.unit_of_work, self.secret)
+        signals = integrity.Signals(policy, self.limiter, self.secret)
         burst = await signals.charge(failures, code, client_ip, self.clock.now(), ticket)
+        screening = signals.screening(burst, client_ip, device_id, self.clock.now())
         try:
-            found = await signals.shared(user_id, code, client_ip, device_id, self.clock.now())
-            flagged = integrity.ordered([*burst, *found])
-            action = integrity.decide(flagged, policy.referral_policy)
-            applied, profile = await self._apply_with_retries(user_id, code, flagged, action)
+            applied, profile, action = await self._apply_with_retries(user_id, code, screening)
         except ReferralCodeNotFound:
             raise  # the charge stays: an unknown code is what it counts
         except SuspectedSelfReferral as refused:
@@ -139,7 +137,7 @@ class ApplyReferral:
             await rate_limits.refund(self.limiter, [failures], ticket)
             raise
         held = action is Action.HOLD
-        await self._decided(user_id, code, "held" if held else "applied", flagged)
+        await self._decided(user_id, code, "held" if held else "applied", applied.signals)
         if not held:
             await self.events.publish(applied)
         await rate_limits.refund(self.limiter, [failures], ticket)
@@ -160,27 +158,26 @@ class ApplyReferral:
         await self.events.publish(event)
 
     async def _apply_with_retries(
-        self, user_id: int, code: InviteCode, signals: tuple[str, ...], action: Action
-    ) -> tuple[ReferralApplied, Profile]:
+        self, user_id: int, code: InviteCode, screening: Screening
+    ) -> tuple[ReferralApplied, Profile, Action]:
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._apply(user_id, code, signals, action)
+                return await self._apply(user_id, code, screening)
             except ConcurrencyConflict:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise ServiceUnavailable("the database (too much contention)", retry_after=1)
 
     async def _apply(
-        self, user_id: int, code: InviteCode, signals: tuple[str, ...], action: Action
-    ) -> tuple[ReferralApplied, Profile]:
-        """Apply ``code`` in one unit of work (the rules, the policy's action
+        self, user_id: int, code: InviteCode, screening: Screening
+    ) -> tuple[ReferralApplied, Profile, Action]:
+        """Apply ``code`` in one unit of work (the rules, the signals' action
         and the write in one step, see ``UserRepository.apply_code``), its
         event in the unit's outbox (a held one: recorded ``pending_review``,
-        no event); the event, once committed, and the user's profile."""
+        no event); the event, once committed, the user's profile and the
+        action taken."""
         size = self.get_profile.page_size(None)
         async with self.unit_of_work() as uow:
-            done = await uow.users.apply_code(
-                user_id, code, size + 1, signals=signals, action=action
-            )
+            done = await uow.users.apply_code(user_id, code, size + 1, screening)
             if done.user is None or done.user.erased:
                 raise NotAuthenticated()
             if done.refusal is not None:
@@ -193,12 +190,12 @@ class ApplyReferral:
                 user_id=user_id,
                 referrer_id=done.referrer.id,
                 invite_code=done.referrer.invite_code,
-                signals=signals,
+                signals=done.signals,
             )
-            if action is not Action.HOLD:
+            if done.action is not Action.HOLD:
                 outbox.stage(uow, [applied])
             await uow.commit()
-        return applied, profile_of(done.user, done.page, size)
+        return applied, profile_of(done.user, done.page, size), done.action
 
     async def _check_cooldown(self, user: User) -> None:
         if self.cooldowns is None:

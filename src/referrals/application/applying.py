@@ -9,12 +9,10 @@ PostgreSQL repository does the same in one statement (docs/performance.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from referrals.application.ports import UserRepository
 from referrals.domain.codes import InviteCode
 from referrals.domain.errors import DomainError, SuspectedSelfReferral
-from referrals.domain.integrity import Action
+from referrals.domain.integrity import SAME_DEVICE, SAME_NETWORK, Action, Screening
 from referrals.domain.user import AppliedCode, ensure_can_apply
 
 
@@ -23,8 +21,7 @@ async def apply_in_steps(
     user_id: int,
     code: InviteCode,
     limit: int,
-    signals: Sequence[str] = (),
-    action: Action = Action.ALLOW,
+    screening: Screening | None = None,
 ) -> AppliedCode:
     """``users.apply_code(…)``, one step after another."""
     user = await users.lock(user_id)
@@ -40,10 +37,23 @@ async def apply_in_steps(
         referrer = ensure_can_apply(user, owner, chain)
     except DomainError as refusal:
         return AppliedCode(user, None, refusal, [])
+    signals, action = await _screened(users, user_id, code, screening or Screening())
     if action is Action.REFUSE:
-        return AppliedCode(user, None, SuspectedSelfReferral(tuple(signals)), [])
+        return AppliedCode(user, None, SuspectedSelfReferral(signals), [], signals, action)
     await users.set_referrer(user, referrer, signals=signals, held=action is Action.HOLD)
     found = await users.profile(user_id, 0, limit)
     if found is None:  # held since the lock: cannot happen
         raise RuntimeError(f"user {user_id} vanished while locked")
-    return AppliedCode(found[0], referrer, None, found[1])
+    return AppliedCode(found[0], referrer, None, found[1], signals, action)
+
+
+async def _screened(
+    users: UserRepository, user_id: int, code: InviteCode, screening: Screening
+) -> tuple[tuple[str, ...], Action]:
+    shared: list[str] = []
+    if screening.since is not None:
+        network, device = await users.shared_logins(
+            user_id, code, screening.network, screening.device, screening.since
+        )
+        shared = [SAME_NETWORK] * network + [SAME_DEVICE] * device
+    return screening.decided(shared)

@@ -16,8 +16,11 @@
   window. Devices are compared by key
   (:func:`~referrals.domain.integrity.device_key`), never raw.
 
-The last two are one read of the login history, made after the charge:
-an application refused by its limit costs the database nothing. Only global addresses
+The last two are read from the login history after the charge (an
+application refused by its limit costs the database nothing), in the
+repository's step that applies the code (``UserRepository.apply_code``: on
+PostgreSQL in its one statement), from the :class:`Screening`
+:meth:`Signals.screening` gives. Only global addresses
 count as networks: a loopback, private or documentation address is what
 a server sees behind a proxy it was not told to trust
 (``REFERRALS_TRUSTED_PROXIES``), where every caller would share one
@@ -33,13 +36,12 @@ from dataclasses import dataclass, field
 from referrals.application import rate_limits
 from referrals.application.lockout import usual_network
 from referrals.application.policy import Policy
-from referrals.application.ports import RateLimiter, UnitOfWorkFactory
+from referrals.application.ports import RateLimiter
 from referrals.domain.codes import InviteCode
 from referrals.domain.device import mask_address
 from referrals.domain.integrity import (
     CODE_BURST,
-    SAME_DEVICE,
-    SAME_NETWORK,
+    Screening,
     decide,
     device_key,
     ordered,
@@ -73,7 +75,6 @@ class Signals:
 
     policy: Policy
     limiter: RateLimiter
-    unit_of_work: UnitOfWorkFactory
     secret: bytes = field(repr=False)
 
     async def charge(
@@ -94,16 +95,16 @@ class Signals:
             raise rate_limits.refusal_error(refusal)
         return (CODE_BURST,)
 
-    async def shared(
-        self, user_id: int, code: InviteCode, address: str, device: str | None, now: float
-    ) -> tuple[str, ...]:
-        """``same_network`` and ``same_device``, if the login history says so."""
-        async with self.unit_of_work(read_only=True) as uow:
-            network, same_device = await uow.users.shared_logins(
-                user_id,
-                code,
-                mask_address(address) if public(address) else "",
-                device_key(self.secret, device),
-                now - self.policy.referral_window,
-            )
-        return ordered([SAME_NETWORK] * network + [SAME_DEVICE] * same_device)
+    def screening(
+        self, flagged: tuple[str, ...], address: str, device: str | None, now: float
+    ) -> Screening:
+        """What the repository decides the application's action from, with
+        ``same_network`` and ``same_device`` read from the login history in
+        the step that applies it."""
+        return Screening(
+            self.policy.referral_policy,
+            flagged,
+            mask_address(address) if public(address) else "",
+            device_key(self.secret, device),
+            now - self.policy.referral_window,
+        )

@@ -22,7 +22,7 @@ from referrals.domain.codes import InviteCode
 from referrals.domain.completion import Completed, Completion
 from referrals.domain.delivery import CircuitState, DeliveryRecord, DeliveryStep
 from referrals.domain.device import NO_DEVICE, Device
-from referrals.domain.integrity import Action
+from referrals.domain.integrity import Screening
 from referrals.domain.limits import Charge, Limit, Pumping, Quota, Refusal, Rule, SendDecision
 from referrals.domain.logins import LoginRecord
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
@@ -395,24 +395,20 @@ class UserRepository(Protocol):
         ...
 
     async def apply_code(
-        self,
-        user_id: int,
-        code: InviteCode,
-        limit: int,
-        *,
-        signals: Sequence[str] = (),
-        action: Action = Action.ALLOW,
+        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
     ) -> AppliedCode:
         """Apply ``code`` for the user: the rules checked (as
         :func:`~referrals.domain.user.ensure_can_apply` orders them; a deleted
-        account's code is not found), then the self-referral ``action``
-        (``refuse``: ``SuspectedSelfReferral(signals)``, nothing written) and
-        the referral written as :meth:`set_referrer` does (``hold``: held,
-        with ``signals``), the user and the referrer chain held until the
-        unit ends as :meth:`lock` and :meth:`referrers_of` hold them. With
-        the user's first ``limit`` referrals. PostgreSQL: one statement,
-        which answers how it went. May raise ``ConcurrencyConflict``
-        (nothing written): run the unit again."""
+        account's code is not found); then the self-referral signals of
+        ``screening`` (the login history read for ``same_network`` and
+        ``same_device`` as :meth:`shared_logins` does) decide: ``refuse`` is
+        ``SuspectedSelfReferral`` (nothing written), else the referral is
+        written as :meth:`set_referrer` does (``hold``: held), with its
+        signals. The user and the referrer chain are held until the unit
+        ends as :meth:`lock` and :meth:`referrers_of` hold them. With the
+        user's first ``limit`` referrals. ``None``: no signals. PostgreSQL:
+        one statement, which answers how it went. May raise
+        ``ConcurrencyConflict`` (nothing written): run the unit again."""
         ...
 
     async def lock(self, user_id: int) -> User | None:

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 SAME_DEVICE = "same_device"
 """The applier and the owner logged in from one device (cookie or header)."""
@@ -49,6 +50,34 @@ def decide(signals: Iterable[str], policy: Mapping[str, Action]) -> Action:
     """The strictest action of ``signals`` under ``policy`` (``allow`` for none)."""
     actions = [policy.get(signal, Action.HOLD) for signal in signals]
     return max(actions, key=_STRICTNESS.index, default=Action.ALLOW)
+
+
+def strictness(action: Action) -> int:
+    """``action``'s place from the mildest (``allow``: 0) to ``refuse`` (2)."""
+    return _STRICTNESS.index(action)
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """What an application's self-referral action is decided from, for the
+    repository that applies it (``UserRepository.apply_code``): it reads the
+    login history for ``same_network`` and ``same_device`` in the same step
+    (on PostgreSQL in the same statement) and takes :meth:`decided`'s action."""
+
+    policy: Mapping[str, Action] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+    flagged: tuple[str, ...] = ()
+    """Signals known before the login history is read (``code_burst``)."""
+    network: str = ""
+    """The applier's network as the login history keeps it; empty: none."""
+    device: str = ""
+    """The applier's device key (:func:`device_key`); empty: none."""
+    since: float | None = None
+    """Logins at or after it count; ``None``: the login history is not read."""
+
+    def decided(self, shared: Iterable[str]) -> tuple[tuple[str, ...], Action]:
+        """The signals, with those the login history gave (``shared``), and their action."""
+        signals = ordered([*self.flagged, *shared])
+        return signals, decide(signals, self.policy)
 
 
 def parse_policy(text: str) -> dict[str, Action]:

@@ -13,6 +13,7 @@ from referrals.domain.errors import (
     ReferralCodeNotFound,
     ReferralCycle,
 )
+from referrals.domain.integrity import Action
 from referrals.domain.phone import Phone
 
 
@@ -99,6 +100,11 @@ class AppliedCode:
     """The rule that refused it (:func:`ensure_can_apply`'s); nothing was written."""
     page: list[Referral]
     """The user's first referrals, as a profile reads them (none if refused)."""
+    signals: tuple[str, ...] = ()
+    """The self-referral signals it was decided with (once the rules passed)."""
+    action: Action = Action.ALLOW
+    """What they decided: ``hold`` wrote it ``pending_review``, ``refuse``
+    is ``refusal`` (``SuspectedSelfReferral``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from referrals.adapters.memory.outbox import InMemoryOutbox, InMemoryOutboxRows
 from referrals.application.applying import apply_in_steps
 from referrals.application.errors import ConcurrencyConflict
 from referrals.domain.codes import InviteCode
-from referrals.domain.integrity import PENDING_REVIEW, Action
+from referrals.domain.integrity import PENDING_REVIEW, Screening
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import AppliedCode, Referral, Totals, User, erased_phone
@@ -133,15 +133,9 @@ class InMemoryUserRepository:
         return True
 
     async def apply_code(
-        self,
-        user_id: int,
-        code: InviteCode,
-        limit: int,
-        *,
-        signals: Sequence[str] = (),
-        action: Action = Action.ALLOW,
+        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
     ) -> AppliedCode:
-        return await apply_in_steps(self, user_id, code, limit, signals, action)
+        return await apply_in_steps(self, user_id, code, limit, screening)
 
     async def lock(self, user_id: int) -> User | None:
         return await self.get(user_id)  # the unit's lock already excludes others

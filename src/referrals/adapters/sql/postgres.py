@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
@@ -33,10 +33,10 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from referrals.adapters.sql.apply_statement import APPLIED
 from referrals.adapters.sql.compiled import Compiled
 from referrals.adapters.sql.database import Database
 from referrals.adapters.sql.deadline import deadline
-from referrals.adapters.sql.folded import APPLIED
 from referrals.adapters.sql.namespace import Namespace
 from referrals.adapters.sql.outbox import (
     SqlOutbox,
@@ -65,7 +65,14 @@ from referrals.domain.errors import (
     ReferralCycle,
     SuspectedSelfReferral,
 )
-from referrals.domain.integrity import PENDING_REVIEW, Action
+from referrals.domain.integrity import (
+    SAME_DEVICE,
+    SAME_NETWORK,
+    SIGNALS,
+    Action,
+    Screening,
+    strictness,
+)
 from referrals.domain.phone import Phone
 from referrals.domain.user import AppliedCode, User
 
@@ -196,6 +203,20 @@ def profile_of(rows: list[Row]) -> tuple[User, list[Referral]] | None:
     return user_of(user), page
 
 
+def screening_values(screening: Screening) -> dict[str, Any]:
+    """The bind values of ``apply_code``'s signals (see ``apply_statement.py``)."""
+    values: dict[str, Any] = {
+        "read_logins": screening.since is not None,
+        "network": screening.network,
+        "device": screening.device,
+        "since": screening.since or 0.0,
+    }
+    for signal in SIGNALS:
+        values[f"known_{signal}"] = signal in screening.flagged
+        values[f"rank_{signal}"] = strictness(screening.policy.get(signal, Action.HOLD))
+    return values
+
+
 REFUSALS: dict[str, type[DomainError]] = {
     refusal.code: refusal
     for refusal in (ReferralAlreadyApplied, ReferralCodeNotFound, OwnReferralCode, ReferralCycle)
@@ -237,38 +258,32 @@ class PostgresUserRepository(SqlUserRepository):
         return profile_of(rows)
 
     async def apply_code(
-        self,
-        user_id: int,
-        code: InviteCode,
-        limit: int,
-        *,
-        signals: Sequence[str] = (),
-        action: Action = Action.ALLOW,
+        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
     ) -> AppliedCode:
-        held = action is Action.HOLD
+        screening = screening or Screening()
         rows = await self._execute.all(
             self._sql.apply_code,
             user_id=user_id,
             code=str(code),
             limit=limit,
-            held=held,
-            refuse=action is Action.REFUSE,
-            status=PENDING_REVIEW if held else None,
-            signals=",".join(signals) or None,
+            **screening_values(screening),
         )
         status, *columns = rows[0]  # the statement answers one row at least
         width = len(UserRow._fields)
         owner, user, linked = (columns[i * width : (i + 1) * width] for i in range(3))
+        network, device = columns[3 * width : 3 * width + 2]
+        signals, action = screening.decided([SAME_NETWORK] * network + [SAME_DEVICE] * device)
         if status == "no_user":
             return AppliedCode(None, None, None, [])
         if status == "moved" or (status == APPLIED and linked[0] is None):
             raise ConcurrencyConflict()  # the chain grew since the statement began
         if status == SuspectedSelfReferral.code:
-            return AppliedCode(user_of(user), None, SuspectedSelfReferral(tuple(signals)), [])
+            refused = SuspectedSelfReferral(signals)
+            return AppliedCode(user_of(user), None, refused, [], signals, action)
         if status != APPLIED:
             return AppliedCode(user_of(user), None, REFUSALS[status](), [])
         page = [Referral(rank, Phone(phone)) for *_, rank, phone in rows if rank is not None]
-        return AppliedCode(user_of(linked), user_of(owner), None, page)
+        return AppliedCode(user_of(linked), user_of(owner), None, page, signals, action)
 
     def _moment(self, at: datetime) -> datetime:
         return at  # timestamptz

@@ -44,7 +44,7 @@ from referrals.application.applying import apply_in_steps
 from referrals.application.errors import ConcurrencyConflict
 from referrals.application.ports import Referral, Totals
 from referrals.domain.codes import InviteCode
-from referrals.domain.integrity import PENDING_REVIEW, Action
+from referrals.domain.integrity import PENDING_REVIEW, Screening
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import AppliedCode, User, erased_phone
@@ -158,16 +158,10 @@ class SqlUserRepository(ABC):
         return await self._execute.rowcount(self._sql.purge_logins, before=before, limit=limit)
 
     async def apply_code(
-        self,
-        user_id: int,
-        code: InviteCode,
-        limit: int,
-        *,
-        signals: Sequence[str] = (),
-        action: Action = Action.ALLOW,
+        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
     ) -> AppliedCode:
         # Step by step; PostgreSQL overrides it with one statement.
-        return await apply_in_steps(self, user_id, code, limit, signals, action)
+        return await apply_in_steps(self, user_id, code, limit, screening)
 
     async def lock(self, user_id: int) -> User | None:
         return await self._one(self._sql.lock_user, user_id=user_id)

@@ -87,7 +87,8 @@ class Statements:
 
 def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElement]:
     """The statements on ``tables``, by the name of their :class:`Statements` field."""
-    from referrals.adapters.sql.folded import apply_code, get_or_add, welcome_created
+    from referrals.adapters.sql.apply_statement import apply_code
+    from referrals.adapters.sql.folded import get_or_add, welcome_created
 
     users = tables.users
     c = users.c
@@ -195,7 +196,7 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         .order_by(h.c.logged_in_at.desc(), h.c.id.desc())
         .limit(bindparam("limit", type_=Integer)),
         "purge_logins": delete(h).where(h.c.id.in_(doomed.scalar_subquery())),
-        "shared_logins": _shared_logins(tables),
+        "shared_logins": shared_logins_read(tables),
         # Held referrals (docs/rules.md, "Referral integrity"), for the operator.
         "held_referrals": select(*columns)
         .where(c.referral_status.is_not(None), c.id > bindparam("after"))
@@ -217,7 +218,7 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
     }
 
 
-def _shared_logins(tables: Tables) -> Select[bool, bool]:
+def shared_logins_read(tables: Tables) -> Select[bool, bool]:
     """Whether the owner of ``code`` logged in since ``since`` from this
     request's ``network``, and whether from this request's ``device`` or one
     ``user_id`` logged in with since then (empty: unknown, never shared).
@@ -241,7 +242,7 @@ def _shared_logins(tables: Tables) -> Select[bool, bool]:
         by_device.c.device != "",
         or_(by_device.c.device == bindparam("device"), by_device.c.device.in_(applier)),
     )
-    return select(network, device)
+    return select(network.label("same_network"), device.label("same_device"))
 
 
 def dialect_named(name: str) -> Dialect:
@@ -261,7 +262,7 @@ def dialect_named(name: str) -> Dialect:
 def statements_for(dialect_name: str, namespace: Namespace) -> Statements:
     """The statements on ``namespace``'s tables compiled for ``postgresql``
     (psycopg, ``%s``) or ``sqlite`` (sqlite3, ``?``), once each."""
-    from referrals.adapters.sql.folded import APPLIED
+    from referrals.adapters.sql.apply_statement import APPLIED
 
     dialect = dialect_named(dialect_name)
     built = statement_clauses(tables_for(namespace), dialect_name)

@@ -17,7 +17,16 @@ from referrals.domain.errors import (
     ReferralCycle,
     SuspectedSelfReferral,
 )
-from referrals.domain.integrity import PENDING_REVIEW, SAME_DEVICE, SAME_NETWORK, Action
+from referrals.domain.integrity import (
+    CODE_BURST,
+    PENDING_REVIEW,
+    SAME_DEVICE,
+    SAME_NETWORK,
+    SIGNALS,
+    Action,
+    Screening,
+)
+from referrals.domain.logins import LoginRecord
 from referrals.domain.user import AppliedCode, Referral, User
 from referrals.testing.contracts.unit_of_work import in_unit, new_user, refer, reread
 
@@ -32,7 +41,9 @@ async def apply(
     """``apply_code`` in a unit of its own, committed, again after lost races."""
 
     async def body(unit: UnitOfWork) -> AppliedCode:
-        done = await unit.users.apply_code(user.id, code, 10, signals=signals, action=action)
+        policy = dict.fromkeys(SIGNALS, action)
+        screening = Screening(policy, signals)
+        done = await unit.users.apply_code(user.id, code, 10, screening)
         await unit.commit()
         return done
 
@@ -110,6 +121,40 @@ class ApplyCodeContract:
         assert (done.user, done.referrer) == (user, None)
         assert await reread(unit_of_work, user) == user
         assert await reread(unit_of_work, owner) == owner
+
+    async def test_the_login_history_gives_the_signals_and_the_policy_acts_on_them(
+        self, unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        owner, fan, other = [await new_user(unit_of_work) for _ in range(3)]
+        async with unit_of_work() as unit:
+            unit.outbox.record_login(
+                LoginRecord(owner.id, 1_000.0, "198.51.100.0/24", "", "a" * 32)
+            )
+            await unit.commit()
+        policy = {SAME_NETWORK: Action.HOLD, SAME_DEVICE: Action.REFUSE, CODE_BURST: Action.ALLOW}
+
+        async def apply_as(user: User, network: str, device: str, since: float) -> AppliedCode:
+            screening = Screening(policy, (CODE_BURST,), network, device, since)
+            async with unit_of_work() as unit:
+                done = await unit.users.apply_code(user.id, owner.invite_code, 10, screening)
+                await unit.commit()
+            return done
+
+        refused = await apply_as(fan, "198.51.100.0/24", "a" * 32, 0.0)
+        assert isinstance(refused.refusal, SuspectedSelfReferral)
+        assert refused.signals == (SAME_DEVICE, SAME_NETWORK, CODE_BURST)
+        assert (refused.action, await reread(unit_of_work, fan)) == (Action.REFUSE, fan)
+        too_old = await apply_as(other, "198.51.100.0/24", "a" * 32, 1_500.0)
+        assert (too_old.refusal, too_old.signals, too_old.action) == (
+            None,
+            (CODE_BURST,),
+            Action.ALLOW,
+        )
+        held = await apply_as(fan, "198.51.100.0/24", "", 0.0)
+        assert (held.signals, held.action) == ((SAME_NETWORK, CODE_BURST), Action.HOLD)
+        assert held.user is not None
+        assert held.user.referral_status == PENDING_REVIEW
+        assert held.user.referral_signals == (SAME_NETWORK, CODE_BURST)
 
     async def test_a_deleted_accounts_code_is_not_found(
         self, unit_of_work: UnitOfWorkFactory

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from referrals.adapters.memory import InMemoryUsers
 from referrals.application import rate_limits
 from referrals.application.errors import TooManyAttempts
 from referrals.application.integrity import Signals
@@ -30,7 +29,7 @@ POLICY = Policy(referral_burst=Limit(2, 3_600.0), apply_failure=Limit(3, 3_600.0
 
 
 def signals(limiter: RateLimiter) -> Signals:
-    return Signals(POLICY, limiter, InMemoryUsers().unit_of_work, b"k" * 32)
+    return Signals(POLICY, limiter, b"k" * 32)
 
 
 class ReferralBurstContract:

@@ -291,14 +291,20 @@ def _memory_stores(settings: Settings) -> Stores:
 
 
 def _send_gate(
-    stores: Stores, limiter: RateLimiter, conversion: ConversionLog, spend: SpendLedger
+    stores: Stores,
+    limiter: RateLimiter,
+    conversion: ConversionLog,
+    spend: SpendLedger,
+    challenges: ChallengeStore,
 ) -> SendGate:
-    """The stores' own gate; the ports' steps over a limiter given instead
-    (atomic under a lock when it is the in-memory one)."""
-    if stores.gate is not None and limiter is stores.limiter:
+    """The stores' own gate; the ports' steps over a limiter or challenge
+    store given instead (atomic under a lock when the limiter is the
+    in-memory one)."""
+    own = limiter is stores.limiter and challenges is stores.challenges
+    if stores.gate is not None and own:
         return stores.gate
-    in_memory = isinstance(limiter, memory.InMemoryRateLimiter)
-    return SteppedSendGate(limiter, conversion, spend, asyncio.Lock() if in_memory else None)
+    lock = asyncio.Lock() if isinstance(limiter, memory.InMemoryRateLimiter) else None
+    return SteppedSendGate(limiter, conversion, spend, challenges, lock)
 
 
 def _stores_place(settings: Settings) -> str:
@@ -625,7 +631,7 @@ class Container(_Container):
         Throttle, log=conversion, policy=policy, events=events
     )
     send_gate: providers.Provider[SendGate] = providers.Singleton(
-        _send_gate, stores, limiter, conversion, spend_ledger
+        _send_gate, stores, limiter, conversion, spend_ledger, challenges
     )
     get_profile: providers.Provider[GetProfile] = providers.Singleton(
         GetProfile, policy=policy, unit_of_work=unit_of_work

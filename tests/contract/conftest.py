@@ -216,16 +216,16 @@ def redis_gate(client: Any, prefix: str) -> GateParts:
         RedisRateLimiter(client, prefix),
         RedisConversionLog(client, prefix, bucket),
         RedisSpendLedger(client, prefix, bucket),
+        RedisChallengeStore(client, prefix),
     )
 
 
 def memory_gate() -> GateParts:
-    limiter = InMemoryRateLimiter()
+    limiter, challenges = InMemoryRateLimiter(), InMemoryChallengeStore()
     conversion = InMemoryConversionLog(gate_contract.BUCKET)
     spend = InMemorySpendLedger()
-    return GateParts(
-        SteppedSendGate(limiter, conversion, spend, asyncio.Lock()), limiter, conversion, spend
-    )
+    gate = SteppedSendGate(limiter, conversion, spend, challenges, asyncio.Lock())
+    return GateParts(gate, limiter, conversion, spend, challenges)
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

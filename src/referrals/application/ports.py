@@ -311,11 +311,15 @@ class SendGate(Protocol):
         pumping: Pumping | None = None,
         charge: Charge | None = None,
         caps: Sequence[Limit] = (),
+        challenge: Challenge | None = None,
     ) -> SendDecision:
         """Check every quota, then the pumping groups, then the spend caps;
         record all of it (an event on each counted quota, a ``sent`` under
-        each group, the charge) only if nothing refused. The first refusal
-        in that order is the answer, and nothing is recorded net.
+        each group, the charge) and store ``challenge`` (as
+        :meth:`ChallengeStore.put`: the phone's only live one) only if
+        nothing refused. The first refusal in that order is the answer, and
+        nothing is recorded net: a refused send leaves the phone's live
+        challenge as it was.
 
         As with :meth:`RateLimiter.acquire`, an adapter may decide it all in
         one atomic step (memory; Redis on one server) or part by part and

@@ -79,10 +79,11 @@ class RequestCode:
     by wrong codes (see :mod:`~referrals.application.rate_limits`), past
     the pumping throttle (:mod:`~referrals.application.pumping`) and with
     ``SendingPaused`` past the spend cap. The quotas, the throttle's groups
-    and the charge are checked and taken in one atomic step (``gate``, one
-    script on Redis), so bursts cannot pass more, and a refusal takes
-    nothing. It never looks at the users table, so a registered and a new
-    phone get the same answers in the same time. If the code cannot be
+    and the charge are checked and taken, and the challenge stored, in one
+    atomic step (``gate``, one script on Redis), so bursts cannot pass
+    more, and a refusal takes nothing and keeps the phone's live code. It
+    never looks at the users table, so a registered and a new phone get the
+    same answers in the same time. If the code cannot be
     queued, the challenge, the quotas, the counted send and the charge are
     given back and the caller gets ``ServiceUnavailable``.
 
@@ -111,9 +112,10 @@ class RequestCode:
     throttle: Throttle | None = None
     """Conversion-driven throttling (:mod:`~referrals.application.pumping`); ``None``: none."""
     gate: SendGate | None = None
-    """Decides the quotas, the throttle and the spend of a send in one step;
-    ``None``: :class:`~referrals.application.send_gate.SteppedSendGate` over
-    ``limiter``, the throttle's log and the spend's ledger."""
+    """Decides the quotas, the throttle and the spend of a send and stores
+    its challenge in one step; ``None``:
+    :class:`~referrals.application.send_gate.SteppedSendGate` over
+    ``limiter``, the throttle's log, the spend's ledger and ``challenges``."""
 
     async def __call__(self, request: CodeRequest) -> CodeRequested:
         async with rate_limits.ReportLimits(self.events, self.clock, "login"):
@@ -147,12 +149,19 @@ class RequestCode:
         if fixed_code is None:  # a test phone is never throttled nor charged
             pumping = self.throttle.check(phone, request.client_ip) if self.throttle else None
             charge = self._charge(login, phone, code, request.language, now)
+        challenge = Challenge(
+            id=login,
+            phone=phone,
+            code_digest=code_digest(self.secret, for_purpose(login, request.purpose), code),
+            expires_at=now + policy.code_ttl,
+            max_attempts=policy.code_max_attempts,
+        )
         gate, decided = self._gate(), SendDecision()
 
         async def take(quotas: Sequence[Quota]) -> Refusal | None:
             nonlocal decided
             caps = self.spend.caps if self.spend is not None else ()
-            decided = await gate.acquire(quotas, now, login, pumping, charge, caps)
+            decided = await gate.acquire(quotas, now, login, pumping, charge, caps, challenge)
             return decided.refusal
 
         refusal, quotas = await lockout.acquire(
@@ -164,15 +173,7 @@ class RequestCode:
             await self.throttle.decided(pumping, decided, now)  # refuses when enforced
         if decided.paused is not None and self.spend is not None:
             self.spend.pause(decided.paused)
-        challenge = Challenge(
-            id=login,
-            phone=phone,
-            code_digest=code_digest(self.secret, for_purpose(login, request.purpose), code),
-            expires_at=now + policy.code_ttl,
-            max_attempts=policy.code_max_attempts,
-        )
         try:
-            await self.challenges.put(challenge, now)
             if fixed_code is not None:
                 self._log_test_phone(phone)
             else:
@@ -210,6 +211,7 @@ class RequestCode:
             self.limiter,
             self.throttle.log if self.throttle is not None else None,
             self.spend.ledger if self.spend is not None else None,
+            self.challenges,
         )
 
     def _charge(

@@ -8,18 +8,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from referrals.application.errors import ServiceUnavailable
-from referrals.application.ports import ConversionLog, RateLimiter, SpendLedger
+from referrals.application.ports import ChallengeStore, ConversionLog, RateLimiter, SpendLedger
 from referrals.application.pumping import first_throttled
+from referrals.domain.challenge import Challenge
 from referrals.domain.limits import Charge, Limit, Pumping, Quota, SendDecision
 
 
 @dataclass(frozen=True, slots=True)
 class SteppedSendGate:
     """:class:`~referrals.application.ports.SendGate` over any
-    :class:`RateLimiter`, :class:`ConversionLog` and :class:`SpendLedger`:
-    the quotas, then the groups' counts, then the spend, then the count of
-    the send, each a call of its port; what a later step refused is given
-    back.
+    :class:`RateLimiter`, :class:`ConversionLog`, :class:`SpendLedger` and
+    :class:`ChallengeStore`: the quotas, then the groups' counts, then the
+    spend, then the count of the send and the challenge, each a call of its
+    port; what a later step refused or failed is given back.
 
     With ``lock`` the whole decision holds it. The in-memory adapters never
     suspend inside a call, so under the lock nothing of this process comes
@@ -33,6 +34,8 @@ class SteppedSendGate:
     """Needed for a send with ``pumping``."""
     spend: SpendLedger | None = None
     """Needed for a send with a ``charge``."""
+    challenges: ChallengeStore | None = None
+    """Needed for a send with a ``challenge``."""
     lock: asyncio.Lock | None = field(default=None, compare=False)
 
     async def acquire(
@@ -43,6 +46,7 @@ class SteppedSendGate:
         pumping: Pumping | None = None,
         charge: Charge | None = None,
         caps: Sequence[Limit] = (),
+        challenge: Challenge | None = None,
     ) -> SendDecision:
         async with self.lock or contextlib.nullcontext():
             refusal = await self.limiter.acquire(quotas, now, ticket)
@@ -56,7 +60,28 @@ class SteppedSendGate:
                 raise
             if not decision.passed:
                 await self.limiter.refund(quotas, ticket)
+            elif challenge is not None:
+                await self._store(challenge, quotas, now, ticket, pumping, charge)
             return decision
+
+    async def _store(
+        self,
+        challenge: Challenge,
+        quotas: Sequence[Quota],
+        now: float,
+        ticket: str,
+        pumping: Pumping | None,
+        charge: Charge | None,
+    ) -> None:
+        """Store the challenge of a send that passed; if that fails, give the send back."""
+        if self.challenges is None:
+            raise ValueError("a challenge needs the gate's challenge store")
+        try:
+            await self.challenges.put(challenge, now)
+        except BaseException:
+            with contextlib.suppress(ServiceUnavailable):
+                await self.give_back(quotas, now, ticket, pumping, charge)
+            raise
 
     async def _rest(
         self, now: float, pumping: Pumping | None, charge: Charge | None, caps: Sequence[Limit]

@@ -46,13 +46,18 @@ local function attempt(key, id, now, digest)
 end
 """
 )
-# ARGV[1] id, [2] phone, [3] digest, [4] expires_at, [5] max attempts, [6] TTL ms.
-_PUT = """
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'phone', ARGV[2], 'digest', ARGV[3],
-  'expires_at', ARGV[4], 'max_attempts', ARGV[5], 'failures', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
+# put(key, a): the login in hash ``key`` becomes the phone's only one; from
+# ARGV[a]: id, phone, digest, expires_at, max attempts, TTL ms (``put_args``).
+# The send gate's script calls it too (adapters/redis/send_gate.py).
+PUT_FUNCTION = """
+local function put(key, a)
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'id', ARGV[a], 'phone', ARGV[a + 1], 'digest', ARGV[a + 2],
+    'expires_at', ARGV[a + 3], 'max_attempts', ARGV[a + 4], 'failures', 0)
+  redis.call('PEXPIRE', key, ARGV[a + 5])
+end
 """
+_PUT = PUT_FUNCTION + "put(KEYS[1], 1)"
 _GET = (
     LIVE_FUNCTION
     + """
@@ -113,8 +118,10 @@ class RedisChallengeStore:
         """The login hash of the challenge's phone: its alias is the hash tag."""
         return f"{self._prefix}login:{{{alias_of(challenge_id)}}}"
 
-    async def put(self, challenge: Challenge, now: float) -> None:
-        args: list[str | int] = [
+    @staticmethod
+    def put_args(challenge: Challenge, now: float) -> list[str | int]:
+        """The arguments ``put`` (the Lua function) reads for ``challenge``."""
+        return [
             challenge.id,
             challenge.phone,
             challenge.code_digest,
@@ -122,8 +129,10 @@ class RedisChallengeStore:
             challenge.max_attempts,
             cleanup_ms(challenge.expires_at - now),
         ]
+
+    async def put(self, challenge: Challenge, now: float) -> None:
         with translated_errors():
-            await self._put([self.key(challenge.id)], args)
+            await self._put([self.key(challenge.id)], self.put_args(challenge, now))
 
     async def _run(self, script: AsyncScript, challenge_id: str, now: float, *extra: str) -> Any:
         with translated_errors():

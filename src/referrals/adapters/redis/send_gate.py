@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
 
+from referrals.adapters.redis.challenges import PUT_FUNCTION, RedisChallengeStore
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.conversion import GROUPS_LUA, conversion_key, count_args
 from referrals.adapters.redis.rate_limiter import (
@@ -23,29 +24,35 @@ from referrals.adapters.redis.rate_limiter import (
 )
 from referrals.adapters.redis.spend import SPEND_LUA, RedisSpendLedger
 from referrals.adapters.redis.support import text, translated_errors
+from referrals.application.errors import ServiceUnavailable
+from referrals.domain.challenge import Challenge
 from referrals.domain.limits import Charge, GroupFigures, Limit, Pumping, Quota, SendDecision
 
-# KEYS: the quotas (nq), the groups (ng), the spend's two keys (if charged).
-# ARGV: now, ticket, nq, ng, charged (1/0), enforce (1/0), min conversion,
-# first bucket in the window, the "sent:<bucket>" field, oldest bucket kept,
-# the groups' TTL ms, ng volumes, the quotas' arguments, the spend's.
-# Replies {1, key, rule, oldest} (a quota refused); else {status, wait, and the
-# first throttled group: index, sent, verified, allowed, mark}: status 2 the
-# group refused, 3 the spend cap did (wait), 0 passed and recorded.
+# KEYS: the quotas (nq), the groups (ng), the spend's two keys (if charged),
+# the phone's login hash (if a challenge is stored). ARGV: now, ticket, nq, ng,
+# charged (1/0), enforce (1/0), min conversion, first bucket in the window,
+# the "sent:<bucket>" field, oldest bucket kept, the groups' TTL ms, stored
+# (1/0), ng volumes, the challenge's 6 arguments (if stored), the quotas',
+# the spend's. Replies {1, key, rule, oldest} (a quota refused); else {status,
+# wait, and the first throttled group: index, sent, verified, allowed, mark}:
+# status 2 the group refused, 3 the spend cap did (wait), 0 passed, recorded
+# and the challenge stored.
 _ACQUIRE = (
     ACQUIRE_FUNCTION
     + GROUPS_LUA
     + SPEND_LUA
+    + PUT_FUNCTION
     + """
 local nq, ng, quotas = tonumber(ARGV[3]), tonumber(ARGV[4]), {}
 for i = 1, nq do quotas[i] = KEYS[i] end
-local refused, plan, at = check_quotas(quotas, 12 + ng)
+local stored, login = ARGV[12] == '1', 13 + ng
+local refused, plan, at = check_quotas(quotas, login + (stored and 6 or 0))
 if refused then return {1, refused[1], refused[2], refused[3]} end
 local conv, first, throttled = tonumber(ARGV[7]), tonumber(ARGV[8]), {}
 for g = 1, ng do
   local sent, verified, mark = group_sums(KEYS[nq + g], first)
   if mark ~= 'lifted' then
-    local allowed = math.max(tonumber(ARGV[11 + g]), math.ceil(verified / conv))
+    local allowed = math.max(tonumber(ARGV[12 + g]), math.ceil(verified / conv))
     if mark == 'pinned' or sent >= allowed then
       throttled = {g, sent, verified, allowed, mark}
       break
@@ -59,6 +66,7 @@ if ARGV[5] == '1' then
 end
 record_quotas(quotas, plan)
 for g = 1, ng do count_group(KEYS[nq + g], ARGV[9], 1, tonumber(ARGV[10]), ARGV[11]) end
+if stored then put(KEYS[#KEYS], login) end
 return {0, '', unpack(throttled)}
 """
 )
@@ -99,16 +107,22 @@ class RedisSendGate:
         self._bucket = conversion_bucket
         self._limiter = RedisRateLimiter(client, prefix)
         self._spend = RedisSpendLedger(client, prefix, spend_bucket)
+        self._challenges = RedisChallengeStore(client, prefix)
         self._cluster = isinstance(client, RedisCluster)
         self._acquire = client.register_script(_ACQUIRE)
         self._give_back = client.register_script(_GIVE_BACK)
 
     def _keys(
-        self, quotas: Sequence[Quota], pumping: Pumping | None, charge: Charge | None
+        self,
+        quotas: Sequence[Quota],
+        pumping: Pumping | None,
+        charge: Charge | None,
+        challenge: Challenge | None = None,
     ) -> list[str]:
         keys = [self._limiter.key(quota.key) for quota in quotas]
         keys += [conversion_key(self._prefix, name) for name, _ in _groups(pumping)]
-        return keys + (self._spend.keys(charge) if charge is not None else [])
+        keys += self._spend.keys(charge) if charge is not None else []
+        return keys + ([self._challenges.key(challenge.id)] if challenge is not None else [])
 
     async def _decide(
         self,
@@ -119,6 +133,7 @@ class RedisSendGate:
         charge: Charge | None,
         caps: Sequence[Limit],
         first: int = 0,
+        challenge: Challenge | None = None,
     ) -> SendDecision:
         """One script over these parts; ``first``: the index of ``pumping``'s
         first group among the whole send's."""
@@ -134,13 +149,16 @@ class RedisSendGate:
             repr(pumping.min_conversion if pumping is not None else 1.0),
             int((now - window) // self._bucket),
             *count_args(self._bucket, "sent", now, window),
+            int(challenge is not None),
             *(volume for _, volume in groups),
-            *self._limiter.quota_args(quotas, now),
         ]
+        if challenge is not None:
+            args += self._challenges.put_args(challenge, now)
+        args += self._limiter.quota_args(quotas, now)
         if charge is not None:
             args += self._spend.reserve_args(charge, caps)
         with translated_errors():
-            reply = await self._acquire(self._keys(quotas, pumping, charge), args)
+            reply = await self._acquire(self._keys(quotas, pumping, charge, challenge), args)
         if int(reply[0]) == 1:
             return SendDecision(refusal=self._limiter.refusal(quotas, reply[1:], now))
         throttled = _figures(reply[2:], first)
@@ -158,9 +176,10 @@ class RedisSendGate:
         pumping: Pumping | None = None,
         charge: Charge | None = None,
         caps: Sequence[Limit] = (),
+        challenge: Challenge | None = None,
     ) -> SendDecision:
         if not self._cluster:
-            return await self._decide(quotas, now, ticket, pumping, charge, caps)
+            return await self._decide(quotas, now, ticket, pumping, charge, caps, 0, challenge)
         parts = _parts(quotas, pumping, charge)
         decided = await asyncio.gather(
             *(self._decide(q, now, ticket, p, c, caps, i) for q, p, c, i in parts),
@@ -168,7 +187,12 @@ class RedisSendGate:
         )
         decisions = [d for d in decided if isinstance(d, SendDecision)]
         decision = _overall(decisions)
-        failed = [d for d in decided if isinstance(d, BaseException)]
+        failed: list[BaseException] = [d for d in decided if isinstance(d, BaseException)]
+        if not failed and decision.passed and challenge is not None:
+            try:  # the phone's login hash is a slot of its own: stored once all passed
+                await self._challenges.put(challenge, now)
+            except ServiceUnavailable as exc:
+                failed.append(exc)
         if failed or not decision.passed:
             passed = [part for part, d in zip(parts, decided, strict=True) if _recorded(d)]
             await asyncio.gather(

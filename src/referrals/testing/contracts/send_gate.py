@@ -9,8 +9,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from referrals.application.ports import ConversionLog, RateLimiter, SendGate, SpendLedger
+from referrals.application.ports import (
+    ChallengeStore,
+    ConversionLog,
+    RateLimiter,
+    SendGate,
+    SpendLedger,
+)
+from referrals.domain.challenge import Challenge
+from referrals.domain.codes import challenge_id, new_login_token, phone_alias
 from referrals.domain.limits import Charge, GroupFigures, Limit, Pumping, Quota, Rule
+from referrals.domain.phone import Phone
 
 NOON = 1_764_417_600.0  # 2025-11-29 12:00:00 UTC, on a minute boundary
 DAY = "2025-11-29"
@@ -27,6 +36,7 @@ class GateParts:
     limiter: RateLimiter
     conversion: ConversionLog
     spend: SpendLedger
+    challenges: ChallengeStore
 
 
 def a_quota(count: int = 1) -> Quota:
@@ -42,6 +52,16 @@ def pumping(*volumes: int, enforce: bool = True, names: tuple[str, ...] = ()) ->
 
 def charge(n: int, amount: float = 1.5) -> Charge:
     return Charge(f"login-{n}", amount, NOON, "smsru", "ru", DAY)
+
+
+SECRET = b"send-gate-contract-secret-012345"
+
+
+def a_login(phone: str = "+79991234567") -> Challenge:
+    """A new challenge for ``phone``, live for five minutes from NOON."""
+    alias = phone_alias(SECRET, Phone(phone))
+    login = challenge_id(SECRET, new_login_token(SECRET, alias))
+    return Challenge(login, Phone(phone), f"digest-{login[-6:]}", NOON + 300, 5)
 
 
 def names(check: Pumping) -> list[str]:
@@ -178,6 +198,32 @@ class SendGateContract:
         assert await gate.spend.day(DAY) == {}
         decision = await gate.gate.acquire([quota], NOON, "login-2", check, charge(2), caps)
         assert decision.passed  # the quota and the cap had room again
+
+    async def test_a_send_that_passes_stores_its_challenge(self, gate: GateParts) -> None:
+        earlier, login = a_login(), a_login()
+        await gate.challenges.put(earlier, NOON)
+
+        decision = await gate.gate.acquire(
+            [a_quota()], NOON, login.id, pumping(10), charge(1), (), login
+        )
+
+        assert decision.passed
+        assert await gate.challenges.get(login.id, NOON) == login
+        assert await gate.challenges.get(earlier.id, NOON) is None  # superseded
+
+    async def test_a_refused_send_leaves_the_live_challenge_alone(self, gate: GateParts) -> None:
+        earlier, full, caps = a_login(), a_quota(), [Limit(1, HOUR)]
+        await gate.challenges.put(earlier, NOON)
+        await gate.limiter.acquire([full], NOON)
+        assert (await gate.gate.acquire([], NOON, "paid", None, charge(0), caps)).passed
+
+        for refused in (
+            await gate.gate.acquire([full], NOON, "q", None, None, (), a_login()),
+            await gate.gate.acquire([], NOON, "g", pumping(0), None, (), a_login()),
+            await gate.gate.acquire([], NOON, "s", None, charge(1), caps, a_login()),
+        ):
+            assert not refused.passed
+        assert await gate.challenges.get(earlier.id, NOON) == earlier
 
     async def test_a_burst_never_passes_a_group_or_the_cap(self, gate: GateParts) -> None:
         check, caps = pumping(10, 10), [Limit(100, HOUR)]

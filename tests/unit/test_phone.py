@@ -1,8 +1,9 @@
+import phonenumbers
 import pytest
 
 from referrals.application.policy import Policy
 from referrals.domain.errors import InvalidPhone
-from referrals.domain.phone import GlobalNumber, parse_phone
+from referrals.domain.phone import GlobalNumber, Phone, calling_code, parse_phone
 from referrals.settings import SettingsError, load_settings
 
 
@@ -97,3 +98,22 @@ def test_numbers_that_are_never_a_persons_phone_are_refused_before_any_send(
     """The README's list: pumping is paid for on such numbers."""
     with pytest.raises(InvalidPhone, match="cannot receive SMS"):
         parse_phone(typed)
+
+
+def test_the_calling_code_is_the_one_phonenumbers_parses_for_every_country() -> None:
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS | {"001"}):
+        codes = (
+            phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+            if region == "001"
+            else {phonenumbers.country_code_for_region(region)}
+        )
+        for code in codes:
+            example = (
+                phonenumbers.example_number_for_non_geo_entity(code)
+                if region == "001"
+                else phonenumbers.example_number(region)
+            )
+            if example is None:
+                continue
+            phone = Phone(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+            assert calling_code(phone) == str(example.country_code), phone

@@ -76,7 +76,15 @@ NUMBER_BLOCK_DIGITS = 3
 
 
 def calling_code(phone: Phone) -> str:
-    """The country calling code of an E.164 number: ``7`` for ``+79991234567``."""
+    """The country calling code of an E.164 number: ``7`` for ``+79991234567``.
+
+    Read from its leading digits, without parsing the number (a login asks
+    for it twice): calling codes are prefix-free, so the first of one, two
+    or three digits that is a calling code is the number's."""
+    for length in (1, 2, 3):
+        code = phone[1 : 1 + length]
+        if code.isdigit() and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return code
     return str(phonenumbers.parse(phone).country_code)
 
 

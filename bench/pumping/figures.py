@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from bench.pumping.stacks import CAP
 
+HELD = "pending_review"
+
 
 @dataclass
 class Figures:
@@ -36,6 +38,12 @@ class Figures:
     lag: float = 0.0
     """The most seconds (wall) a request left after its planned time."""
     seconds: float = 0.0
+    farmed: Counter[str] = field(default_factory=Counter)
+    """Each farmed account's apply outcome (``pending_review``, ``applied``…)."""
+    friends: Counter[str] = field(default_factory=Counter)
+    """Each organic applier's outcome."""
+    reviewed: Counter[str] = field(default_factory=Counter)
+    """``referrals referrals review``: held referrals, farmed or organic."""
 
     @property
     def pumped_ratio(self) -> float:
@@ -45,6 +53,14 @@ class Figures:
     def organic_refused_share(self) -> float:
         bad = self.organic_refused + self.organic_delayed
         return bad / self.organic if self.organic else 0.0
+
+    @property
+    def farmed_held(self) -> float:
+        return _share(self.farmed)
+
+    @property
+    def organic_held(self) -> float:
+        return _share(self.friends)
 
     @property
     def name(self) -> str:
@@ -59,6 +75,8 @@ class Figures:
             f" {self.organic_delayed} delayed)",
             throttled,
             f"{self.spend:,.0f} of {CAP:,}{ledger}",
+            f"{self.farmed_held:.0%} ({self.farmed[HELD]} of {self.farmed.total()})",
+            f"{self.organic_held:.1%} ({self.friends[HELD]} of {self.friends.total()})",
         ]
 
     def notes(self) -> str:
@@ -67,11 +85,14 @@ class Figures:
         p50 = delivery[len(delivery) // 2] if delivery else 0.0
         p99 = delivery[int(len(delivery) * 0.99)] if delivery else 0.0
         errors = ", ".join(f"{k} {v}" for k, v in self.server_errors.items()) or "none"
+        referrals = {"farmed": self.farmed, "organic": self.friends, "review": self.reviewed}
+        outcomes = "; ".join(f"{k}: {dict(v)}" for k, v in referrals.items())
         return (
             f"{self.name}: {self.seconds:.0f} s, refusals: {refused or 'none'};"
             f" organic verified {self.organic_verified} of {self.organic};"
             f" login to SMS at the gateway p50 {p50:.0f} ms, p99 {p99:.0f} ms;"
-            f" most lag {self.lag:.2f} s; 5xx or failed requests: {errors}"
+            f" most lag {self.lag:.2f} s; 5xx or failed requests: {errors};"
+            f" referrals {outcomes}"
         )
 
 
@@ -80,7 +101,14 @@ GOALS = (
     ("organic logins refused or delayed", "≤ 1 %"),
     ("time from the start of the attack to throttling", "reported"),
     ("spend with the cap set, against the cap", "reported"),
+    ("farmed referrals held", "≥ 95 %"),
+    ("organic referrals held", "≤ 2 %"),
 )
+
+
+def _share(outcomes: Counter[str]) -> float:
+    total = outcomes.total()
+    return outcomes[HELD] / total if total else 0.0
 
 
 def table(runs: list[Figures]) -> str:

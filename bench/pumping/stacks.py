@@ -43,6 +43,9 @@ def drill_env(mode: str, gateway_url: str, scale: float, min_volume: int) -> dic
         "REFERRALS_SMS_WEBHOOK_URL": gateway_url,
         "REFERRALS_SMS_WEBHOOK_SECRET": "pumping-drill-webhook-secret",
         "REFERRALS_SMS_DELAY": "0-0",
+        # The fake gateway answers at once: a late answer is the machine's load, and
+        # retrying it would only add to that load.
+        "REFERRALS_SMS_WEBHOOK_TIMEOUT": "30",
         "REFERRALS_TRUSTED_PROXIES": "127.0.0.1/32",
         "REFERRALS_LOG_LEVEL": "WARNING",
         "REFERRALS_PUMPING_MODE": mode,

@@ -1,10 +1,12 @@
 """What the embedded default keeps in memory after a bench-sized run.
 
 Replays the bench's embedded scenarios through the service itself, without
-HTTP: ``--logins`` logins from one address with the bench's load-test
-settings (``benchlib.OURS_LOAD_SETTINGS``), a verify of each, a profile read
-for each session. Then it prints the process's resident memory, each
-in-memory store's entry count, and (with ``--trace``) the tracemalloc
+HTTP: ``--logins`` logins of random phones (as ``wrk/random_login.lua``'s)
+from one address with the bench's load-test settings
+(``benchlib.OURS_LOAD_SETTINGS``), a verify of each, a profile read for each
+session, the clock moved on ``--pace`` seconds a login. Then it prints the
+process's resident memory (``--trim``: also after glibc's ``malloc_trim``),
+each in-memory store's entry count, and (``--trace``) the tracemalloc
 allocations that grew most over the run, by line::
 
     .venv/bin/python bench/embedded_memory.py --logins 100000 --trace
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import os
+import random
 import tempfile
 import time
 import tracemalloc
@@ -57,9 +61,8 @@ async def replay(service: Service, clock: PacedClock, logins: int, first: int) -
     sessions: list[str] = []
     for n in range(logins):
         clock.step()
-        asked = await service.request_code(
-            CodeRequest(phone=f"+7994{first + n:07d}", client_ip=ADDRESS)
-        )
+        phone = f"+79{4 + (first + n) % 6}{random.randrange(10**8):08d}"  # as random_login.lua
+        asked = await service.request_code(CodeRequest(phone=phone, client_ip=ADDRESS))
         assert asked.code is not None
         verified = await service.verify(VerifyCode(asked.token, asked.code, ADDRESS, "wrk"))
         sessions.append(verified.session.token)
@@ -96,7 +99,7 @@ def vars_of(thing: object) -> dict[str, object]:
     return {name: getattr(thing, name, None) for name in names}
 
 
-async def main(logins: int, pace: float, trace: bool, top: int) -> None:
+async def main(logins: int, pace: float, trace: bool, top: int, trim: bool) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         env = dict(OURS_LOAD_SETTINGS) | {
             "REFERRALS_DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
@@ -120,6 +123,9 @@ async def main(logins: int, pace: float, trace: bool, top: int) -> None:
             after_mb = resident_mb()
             print(f"{logins:,} logins + verifies + profile reads in {took:.0f} s")
             print(f"resident: {before_mb:.0f} MB before, {after_mb:.0f} MB after")
+            if trim:
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
+                print(f"after malloc_trim(0): {resident_mb():.0f} MB")
             for name, size in sorted(stores(service).items()):
                 print(f"  {name}: {size:,}")
             if baseline is not None:
@@ -141,7 +147,8 @@ if __name__ == "__main__":
         help="seconds the clock moves per login (0.006: 100,000 in the bench's 10 minutes)",
     )
     parser.add_argument("--trace", action="store_true", help="tracemalloc diff by line")
+    parser.add_argument("--trim", action="store_true", help="then glibc's malloc_trim(0)")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    asyncio.run(main(args.logins, args.pace, args.trace, args.top))
+    asyncio.run(main(args.logins, args.pace, args.trace, args.top, args.trim))

@@ -24,10 +24,18 @@ SERIALIZABLE would also be correct, but every application to a popular
 referrer would then abort and retry on its counter; locks make them wait
 in line instead. SQLite serialises writing units with ``BEGIN IMMEDIATE``.
 
+On PostgreSQL ``apply_code`` takes these same locks in one statement
+(``apply_statement.py``): the user's row ``FOR UPDATE`` answers its latest
+version, and a root found linked once locked (the chain grew since the
+statement's snapshot) answers ``moved``, a lost race, so the unit runs
+again. The other dialects run the steps above one by one
+(``application/applying.py``).
+
 Each statement is one of ``statements.py``, compiled for the driver and run
 by the unit of work's :class:`Executor` under its time limit. What differs
 between the dialects (the root's lock, the profile's reads, how timestamps
-are kept) is each dialect's own subclass, in ``postgres.py`` and ``sqlite.py``.
+are kept, the one-statement apply) is each dialect's own subclass, in
+``postgres_users.py`` and ``sqlite.py``.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def _repository(dialect: str) -> type[SqlUserRepository]:
         from referrals.adapters.sql.sqlite import SqliteUserRepository
 
         return SqliteUserRepository
-    from referrals.adapters.sql.postgres import PostgresUserRepository
+    from referrals.adapters.sql.postgres_users import PostgresUserRepository
 
     return PostgresUserRepository
 

@@ -257,8 +257,12 @@ def _completion(
     limiter: RateLimiter,
     conversion: ConversionLog,
     delivery_log: DeliveryLog,
+    activity: ActivityLog,
+    channels: tuple[str, ...],
 ) -> LoginCompletion:
-    """One round trip when the stores are Redis's on one client, else one call after another."""
+    """One round trip when the stores are Redis's on one client, else one call
+    after another; either counts the logins verified that stats reads (by
+    ``channels``, the routes' channels)."""
     if "referrals.adapters.redis" in sys.modules:  # else no Redis store in this process
         from referrals.adapters import redis
 
@@ -268,11 +272,14 @@ def _completion(
             and isinstance(limiter, redis.RedisRateLimiter)
             and isinstance(conversion, redis.RedisConversionLog)
             and isinstance(delivery_log, redis.RedisDeliveryLog)
+            and isinstance(activity, redis.RedisActivityLog)
             and challenges.client is sessions.client is limiter.client
-            and limiter.client is conversion.client is delivery_log.client
+            and limiter.client is conversion.client is delivery_log.client is activity.client
         ):
-            return redis.RedisCompletion(challenges, sessions, limiter, conversion, delivery_log)
-    return StepwiseCompletion(challenges, sessions, limiter, conversion, delivery_log)
+            return redis.RedisCompletion(
+                challenges, sessions, limiter, conversion, delivery_log, activity, channels
+            )
+    return StepwiseCompletion(challenges, sessions, limiter, conversion, delivery_log, activity)
 
 
 def _memory_stores(settings: Settings) -> Stores:
@@ -667,7 +674,14 @@ class Container(_Container):
         throttle=throttle,
         code_check=code_check,
         completion=providers.Singleton(
-            _completion, challenges, sessions, limiter, conversion, delivery_log
+            _completion,
+            challenges,
+            sessions,
+            limiter,
+            conversion,
+            delivery_log,
+            activity,
+            _of(routes, lambda r: r.channels),
         ),
     )
     apply_referral: providers.Provider[ApplyReferral] = providers.Singleton(

@@ -73,7 +73,7 @@ from referrals.testing.contracts import delivery_log as log_contract
 from referrals.testing.contracts import send_gate as gate_contract
 from referrals.testing.contracts import spend as spend_contract
 from referrals.testing.contracts.code_check import CodeCheckStores
-from referrals.testing.contracts.completion import CompletionStores
+from referrals.testing.contracts.completion import COUNTED_CHANNELS, CompletionStores
 from tests.defaults import TIMEOUT
 from tests.shared_host import host_commits_each_unit, host_engine
 
@@ -238,16 +238,25 @@ def _redis_completion(client: Any, prefix: str) -> CompletionStores:
     challenges, sessions = RedisChallengeStore(client, prefix), RedisSessionStore(client, prefix)
     limiter, conversion = RedisRateLimiter(client, prefix), RedisConversionLog(client, prefix, 60)
     delivery_log = RedisDeliveryLog(client, prefix, 3600, 3)
-    completion = RedisCompletion(challenges, sessions, limiter, conversion, delivery_log)
-    return CompletionStores(completion, challenges, sessions, limiter, conversion, delivery_log)
+    activity = RedisActivityLog(client, prefix)
+    completion = RedisCompletion(
+        challenges, sessions, limiter, conversion, delivery_log, activity, COUNTED_CHANNELS
+    )
+    return CompletionStores(
+        completion, challenges, sessions, limiter, conversion, delivery_log, activity
+    )
 
 
 def _memory_completion() -> CompletionStores:
     challenges, sessions = InMemoryChallengeStore(), InMemorySessionStore()
     limiter, conversion = InMemoryRateLimiter(), InMemoryConversionLog(60)
-    delivery_log = InMemoryDeliveryLog(3600, 3)
-    completion = StepwiseCompletion(challenges, sessions, limiter, conversion, delivery_log)
-    return CompletionStores(completion, challenges, sessions, limiter, conversion, delivery_log)
+    delivery_log, activity = InMemoryDeliveryLog(3600, 3), InMemoryActivityLog()
+    completion = StepwiseCompletion(
+        challenges, sessions, limiter, conversion, delivery_log, activity
+    )
+    return CompletionStores(
+        completion, challenges, sessions, limiter, conversion, delivery_log, activity
+    )
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

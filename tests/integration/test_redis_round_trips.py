@@ -46,17 +46,16 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     "verify, wrong code": (1, 0),
     # Redis: the charge, the attempt and the refund of the wrong-code charge
     # (one script); then one pipeline (adapters/redis/completion.py): the
-    # consume that writes the session only if it consumed, the note of the
-    # owner's usual network (docs/rules.md, lockout), the pumping counters'
-    # verified side and the conversion mark on the login's delivery record;
-    # then, from the events, the hour's count of logins that `referrals
-    # stats` reads across processes and its count by channel
-    # (docs/sending-codes.md).
+    # consume that, only if it consumed, writes the session, marks the
+    # login's delivery record and adds the counts `referrals stats` reads
+    # (the hour's logins, and by the channel that carried the code,
+    # docs/sending-codes.md); with it the note of the owner's usual network
+    # (docs/rules.md, lockout) and the pumping counters' verified side.
     # PostgreSQL: the user's read-or-insert with their profile (one
     # statement); then the welcome, the events and the login history's row,
     # all riding with the COMMIT (one pipeline).
-    "verify, right code (new user)": (4, 2),
-    "verify, right code (returning user)": (4, 2),
+    "verify, right code (new user)": (2, 2),
+    "verify, right code (returning user)": (2, 2),
     "profile": (1, 1),  # the session, read once; the profile is one database read
     # From here on the session comes from the process's memory, which Redis
     # invalidates (adapters/redis/session_cache.py).

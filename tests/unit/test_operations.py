@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from referrals.adapters.memory import InMemoryActivityLog
-from referrals.application.activity import CODE_SENT, CODE_VERIFIED, CountingEvents
+from referrals.application.activity import CODE_SENT, CODE_VERIFIED, CountingEvents, per_channel
 from referrals.application.errors import NotAuthenticated, ServiceUnavailable
-from referrals.application.events import CodeSent, Hooks, LoginSucceeded
+from referrals.application.events import CodeSent, CodeVerified, Hooks, LoginSucceeded
 from referrals.application.operations import UserNotFound
 from referrals.domain.errors import InvalidInput
 from referrals.domain.phone import Phone
@@ -70,10 +70,15 @@ async def test_counting_never_keeps_an_event_from_the_hooks() -> None:
     assert seen == [event]
 
 
-async def test_counting_names_codes_sent_and_logins() -> None:
+async def test_counting_names_codes_sent_and_leaves_logins_to_their_completion() -> None:
     activity = InMemoryActivityLog()
     sink = CountingEvents(activity, Hooks())
-    await sink.publish(CodeSent(at=10.0, phone=Phone(PHONE), language="en"))
+    await sink.publish(CodeSent(at=10.0, phone=Phone(PHONE), language="en", channel="sms"))
     await sink.publish(LoginSucceeded(at=10.0, user_id=1, phone=Phone(PHONE), is_new_user=False))
+    verified = CodeVerified(at=10.0, channel="sms", country="RU", delivered=True)
+    await sink.publish(verified)
     assert await activity.count(CODE_SENT, 0, 10) == 1
-    assert await activity.count(CODE_VERIFIED, 0, 10) == 1
+    assert await activity.count(per_channel(CODE_SENT, "sms"), 0, 10) == 1
+    # counted once, by the completion that consumed the login (LoginCompletion)
+    assert await activity.count(CODE_VERIFIED, 0, 10) == 0
+    assert await activity.count(per_channel(CODE_VERIFIED, "sms"), 0, 10) == 0

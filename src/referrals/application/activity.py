@@ -1,11 +1,16 @@
 """The activity an operator sees in ``referrals stats``: codes sent and logins,
 counted by the hour in an :class:`~referrals.application.ports.ActivityLog`.
 
-:class:`CountingEvents` counts them from the events the use cases publish
-anyway (:class:`CodeSent` in whichever process delivers codes,
-:class:`LoginSucceeded` in the API), then hands each event on to the host's
-hooks. Codes sent, delivered and verified are counted per channel too (for
-the conversion by channel). Counting never fails the action: a store that is down loses the count.
+:class:`CountingEvents` counts codes sent and delivered from the events the
+use cases publish anyway (:class:`CodeSent` and :class:`CodeDelivered` in
+whichever process delivers codes), then hands each event on to the host's
+hooks. Logins verified (:data:`CODE_VERIFIED`) are counted by the login's
+completion instead (``LoginCompletion``), only by the caller that consumed
+the login and in the same step on one Redis server, so their
+``LoginSucceeded`` and ``CodeVerified`` are not counted again.
+Codes sent, delivered and verified are counted per channel too (for the
+conversion by channel). Counting never fails the action: a store that is
+down loses the count.
 """
 
 from __future__ import annotations
@@ -14,13 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from referrals.application.errors import ServiceUnavailable
-from referrals.application.events import (
-    CodeDelivered,
-    CodeSent,
-    CodeVerified,
-    Event,
-    LoginSucceeded,
-)
+from referrals.application.events import CodeDelivered, CodeSent, Event
 from referrals.application.ports import ActivityLog, EventSink
 
 log = logging.getLogger("referrals.activity")
@@ -34,12 +33,8 @@ CODE_VERIFIED = "code_verified"
 
 CODE_DELIVERED = "code_delivered"
 
-COUNTED: dict[type[Event], str] = {CodeSent: CODE_SENT, LoginSucceeded: CODE_VERIFIED}
-BY_CHANNEL: dict[type[Event], str] = {
-    CodeSent: CODE_SENT,
-    CodeDelivered: CODE_DELIVERED,
-    CodeVerified: CODE_VERIFIED,
-}
+COUNTED: dict[type[Event], str] = {CodeSent: CODE_SENT}
+BY_CHANNEL: dict[type[Event], str] = {CodeSent: CODE_SENT, CodeDelivered: CODE_DELIVERED}
 """Events also counted per channel, as ``{name}:{channel}`` (conversion by channel)."""
 
 

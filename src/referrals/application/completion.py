@@ -6,8 +6,10 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from referrals.application.activity import CODE_VERIFIED, per_channel
 from referrals.application.errors import ServiceUnavailable
 from referrals.application.ports import (
+    ActivityLog,
     ChallengeStore,
     ConversionLog,
     DeliveryLog,
@@ -29,14 +31,18 @@ def lost(note: str) -> None:
 class StepwiseCompletion:
     """:class:`~referrals.application.ports.LoginCompletion` as calls to each
     store: the session, the consume (the session revoked if it was lost),
-    then the notes side by side. The in-memory stores never suspend in
-    between, and every other store keeps the one-winner rule this way too."""
+    then the notes side by side: the usual network, the pumping counts, the
+    delivery record's mark, and the counts ``referrals stats`` reads (the
+    login verified in the hour, then by the channel the marked record
+    names). The in-memory stores never suspend in between, and every other
+    store keeps the one-winner rule this way too."""
 
     challenges: ChallengeStore
     sessions: SessionStore
     limiter: RateLimiter
     conversion: ConversionLog | None = None
     delivery_log: DeliveryLog | None = None
+    activity: ActivityLog | None = None
 
     async def complete(self, completion: Completion) -> Completed:
         session, now = completion.session, completion.session.created_at
@@ -46,9 +52,14 @@ class StepwiseCompletion:
         if not await self.challenges.consume(completion.challenge_id, now):
             await self.sessions.revoke(session.session_id)
             return Completed(consumed=False)
-        _, _, record = await asyncio.gather(
-            self._usual(completion), self._verified(completion), self._mark(completion)
+        _, _, _, record = await asyncio.gather(
+            self._usual(completion),
+            self._verified(completion),
+            self._count(CODE_VERIFIED, now),
+            self._mark(completion),
         )
+        if record is not None and record.channel is not None:
+            await self._count(per_channel(CODE_VERIFIED, record.channel), now)
         return Completed(consumed=True, record=record)
 
     async def _usual(self, completion: Completion) -> None:
@@ -65,6 +76,13 @@ class StepwiseCompletion:
                 await self.conversion.add(completion.verified, "verified", at, completion.keep)
             except ServiceUnavailable:
                 lost("conversion count")
+
+    async def _count(self, name: str, at: float) -> None:
+        if self.activity is not None:
+            try:
+                await self.activity.add(name, at)
+            except ServiceUnavailable:
+                lost(f"{name} count")
 
     async def _mark(self, completion: Completion) -> DeliveryRecord | None:
         if self.delivery_log is None or completion.mark is None:

@@ -105,8 +105,9 @@ class Verify:
     the session only if it consumed; elsewhere the session comes first and
     the others' are revoked at once). Until that last step nothing is lost:
     if the database or the session store is down, the challenge is still
-    live, so the same code works once it is back. The owner's usual
-    network, the pumping counts and the delivery record's mark ride along
+    live, so the same code works once it is back. The delivery record's
+    mark and the counts ``referrals stats`` reads (by the caller that
+    consumed), the owner's usual network and the pumping counts ride along
     with it, each at best.
 
     ``is_new_user`` is true for the user's first login that succeeds: the

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from referrals.application.activity import CODE_VERIFIED, per_channel
 from referrals.application.ports import (
+    ActivityLog,
     ChallengeStore,
     ConversionLog,
     DeliveryLog,
@@ -20,12 +22,16 @@ from referrals.domain.completion import Completed, Completion
 from referrals.domain.delivery import DeliveryRecord, DeliveryStep, Step
 from referrals.domain.device import Device
 from referrals.domain.limits import Limit, Quota, Rule
+from referrals.domain.phone import Phone
 from referrals.domain.sessions import SessionInfo
 from referrals.testing.clock import FakeClock
 from referrals.testing.contracts.challenges import a_challenge
 
 USER = 7
+OTHER = "+79997654321"
 KEEP = 3600.0
+COUNTED_CHANNELS = ("telegram", "sms")
+"""The channels whose logins verified a completion counts (stats reads these)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class CompletionStores:
     limiter: RateLimiter
     conversion: ConversionLog
     delivery_log: DeliveryLog
+    activity: ActivityLog
 
 
 def usual_quota(challenge_id: str) -> Quota:
@@ -60,6 +67,12 @@ def a_completion(challenge_id: str, now: float, *, marked: bool = True) -> Compl
     )
 
 
+async def verified_counts(activity: ActivityLog, now: float) -> list[int]:
+    """Logins verified in the hour of ``now``: in all, then per counted channel."""
+    names = [CODE_VERIFIED, *(per_channel(CODE_VERIFIED, c) for c in COUNTED_CHANNELS)]
+    return [await activity.count(name, now, now) for name in names]
+
+
 class LoginCompletionContract:
     """The LoginCompletion contract: subclass it and give a
     ``completion_stores`` fixture (:class:`CompletionStores`)."""
@@ -70,8 +83,10 @@ class LoginCompletionContract:
     def clock(self) -> FakeClock:
         return FakeClock()
 
-    async def _live(self, stores: CompletionStores, clock: FakeClock) -> str:
-        challenge = a_challenge(clock)
+    async def _live(
+        self, stores: CompletionStores, clock: FakeClock, phone: str = "+79991234567"
+    ) -> str:
+        challenge = a_challenge(clock, Phone(phone))
         await stores.challenges.put(challenge, clock.now())
         return challenge.id
 
@@ -121,3 +136,47 @@ class LoginCompletionContract:
         assert sum(completed.consumed for completed in done) == 1
         live = [await stores.sessions.get(c.session.session_id, now) for c in completions]
         assert live == [USER if completed.consumed else None for completed in done]
+
+    async def test_only_the_consuming_completion_counts_the_login_verified(
+        self, completion_stores: CompletionStores, clock: FakeClock
+    ) -> None:
+        stores, now = completion_stores, clock.now()
+        login = await self._live(stores, clock)
+        await stores.delivery_log.open(DeliveryRecord(login, ("telegram",), "RU", now))
+        await stores.delivery_log.add(login, DeliveryStep(now, Step.SENT, "telegram", "m1"))
+        completions = [a_completion(login, now) for _ in range(5)]
+        done = await asyncio.gather(*(stores.completion.complete(c) for c in completions))
+        assert sum(completed.consumed for completed in done) == 1
+        assert await verified_counts(stores.activity, now) == [1, 1, 0]
+        record = await stores.delivery_log.get(login)
+        assert record is not None
+        assert [s.step for s in record.steps].count(Step.VERIFIED) == 1
+
+    async def test_a_login_counts_by_the_channel_that_delivered_its_code_else_the_last_that_took_it(
+        self, completion_stores: CompletionStores, clock: FakeClock
+    ) -> None:
+        stores, now = completion_stores, clock.now()
+        delivered = await self._live(stores, clock)
+        sent = await self._live(stores, clock, OTHER)
+        for login in (delivered, sent):
+            route = ("telegram", "sms")
+            await stores.delivery_log.open(DeliveryRecord(login, route, "RU", now))
+            await stores.delivery_log.add(login, DeliveryStep(now, Step.SENT, "telegram", "m1"))
+        await stores.delivery_log.add(delivered, DeliveryStep(now, Step.DELIVERED, "telegram"))
+        await stores.delivery_log.add(sent, DeliveryStep(now, Step.SENT, "sms", "m2"))
+        for login in (delivered, sent):
+            completed = await stores.completion.complete(a_completion(login, now))
+            assert completed.record is not None
+            assert completed.record.channel == ("telegram" if login == delivered else "sms")
+        assert await verified_counts(stores.activity, now) == [2, 1, 1]
+
+    async def test_a_login_without_a_carrying_channel_counts_in_all_only(
+        self, completion_stores: CompletionStores, clock: FakeClock
+    ) -> None:
+        stores, now = completion_stores, clock.now()
+        unsent = await self._live(stores, clock)
+        unrecorded = await self._live(stores, clock, OTHER)
+        await stores.delivery_log.open(DeliveryRecord(unsent, ("telegram",), "RU", now))
+        for login in (unsent, unrecorded):
+            assert (await stores.completion.complete(a_completion(login, now))).consumed
+        assert await verified_counts(stores.activity, now) == [2, 0, 0]

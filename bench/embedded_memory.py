@@ -33,6 +33,7 @@ from referrals.service import Adapters, Service, open_service
 from referrals.settings import load_settings
 
 ADDRESS = "10.1.2.3"
+ROUND = 1_000
 
 
 def resident_mb() -> float:
@@ -58,19 +59,22 @@ class PacedClock:
 
 
 async def replay(service: Service, clock: PacedClock, logins: int, first: int) -> None:
-    sessions: list[str] = []
-    for n in range(logins):
-        clock.step()
-        phone = f"+79{4 + (first + n) % 6}{random.randrange(10**8):08d}"  # as random_login.lua
-        asked = await service.request_code(CodeRequest(phone=phone, client_ip=ADDRESS))
-        assert asked.code is not None
-        verified = await service.verify(VerifyCode(asked.token, asked.code, ADDRESS, "wrk"))
-        sessions.append(verified.session.token)
-        if n % 1000 == 999:
-            for token in sessions:
-                await service.get_profile(await service.authenticate(token))
-            sessions.clear()
-            await service.drain_deliveries()
+    """In rounds of :data:`ROUND` as the bench's pools go: logins, their codes
+    delivered, a verify of each, then a profile read with each session."""
+    for start in range(first, first + logins, ROUND):
+        asked = []
+        for n in range(start, min(start + ROUND, first + logins)):
+            clock.step()
+            phone = f"+79{4 + n % 6}{random.randrange(10**8):08d}"  # as random_login.lua
+            asked.append(await service.request_code(CodeRequest(phone=phone, client_ip=ADDRESS)))
+        await service.drain_deliveries()
+        sessions = []
+        for login in asked:
+            assert login.code is not None
+            verified = await service.verify(VerifyCode(login.token, login.code, ADDRESS, "wrk"))
+            sessions.append(verified.session.token)
+        for token in sessions:
+            await service.get_profile(await service.authenticate(token))
 
 
 def stores(service: Service) -> dict[str, int]:
@@ -103,7 +107,7 @@ async def main(logins: int, pace: float, trace: bool, top: int, trim: bool) -> N
     with tempfile.TemporaryDirectory() as workdir:
         env = dict(OURS_LOAD_SETTINGS) | {
             "REFERRALS_DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
-            "REFERRALS_LOG_LEVEL": "WARNING",
+            "REFERRALS_LOG_LEVEL": "ERROR",
         }
         settings = load_settings(env)
         clock = PacedClock(pace)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from referrals.domain.messages import Claim, CodeDelivery, SmsMessage
 
-CAPACITY = 50_000
-"""Claims and sent marks one embedded process keeps (about 12 MB): the oldest go first."""
+CAPACITY = 10_000
+"""Claims and sent marks one embedded process keeps (about 2.3 MB): the oldest go
+first. As many as the in-process queue runs at once (its ``max_pending``)."""
 SWEEP_EVERY = 1_000
 """Ended claims and marks are swept every so many claims."""
 
@@ -14,7 +15,8 @@ class InMemoryDeliveryLedger:
     """Bounded by design (docs/performance.md): ended holds are swept as codes
     are claimed, and at most ``capacity`` are kept, the oldest going first. A
     dropped mark could let a redelivered task send its code again; the
-    in-process queue never redelivers, and a mark outlives its code anyway."""
+    in-process queue never redelivers, so a hold only matters while its
+    delivery runs, and no more than ``capacity`` run at once."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._capacity = capacity

@@ -17,6 +17,7 @@ after a right code.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,8 +32,12 @@ from referrals.domain.limits import Limit, Quota, Refusal, Rule
 USUAL_IPV4_PREFIX = 24
 
 
+@functools.lru_cache(maxsize=4096)
 def usual_network(address: str, ipv6_prefix: int) -> str:
-    """The network an address counts as for the owner's usual networks."""
+    """The network an address counts as for the owner's usual networks.
+
+    Kept for the last few thousand addresses: a login asks for it twice (its
+    wrong-code quota, its pumping group), and parsing an address is not free."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -1,7 +1,7 @@
 """What the embedded default keeps in memory after a bench-sized run.
 
 Replays the bench's embedded scenarios through the service itself, without
-HTTP: ``--logins`` logins of random phones (as ``wrk/random_login.lua``'s)
+HTTP: ``--logins`` logins of new random phones (as ``wrk/random_login.lua``'s)
 from one address with the bench's load-test settings
 (``benchlib.OURS_LOAD_SETTINGS``), a verify of each, a profile read for each
 session, the clock moved on ``--pace`` seconds a login. Then it prints the
@@ -34,6 +34,8 @@ from referrals.settings import load_settings
 
 ADDRESS = "10.1.2.3"
 ROUND = 1_000
+STEP = 7_919
+"""random_login.lua's: numbers walk in steps of a prime, so none repeats."""
 
 
 def resident_mb() -> float:
@@ -61,11 +63,12 @@ class PacedClock:
 async def replay(service: Service, clock: PacedClock, logins: int, first: int) -> None:
     """In rounds of :data:`ROUND` as the bench's pools go: logins, their codes
     delivered, a verify of each, then a profile read with each session."""
+    start_at = random.randrange(10**8)
     for start in range(first, first + logins, ROUND):
         asked = []
         for n in range(start, min(start + ROUND, first + logins)):
             clock.step()
-            phone = f"+79{4 + n % 6}{random.randrange(10**8):08d}"  # as random_login.lua
+            phone = f"+79{4 + n % 6}{(start_at + n * STEP) % 10**8:08d}"  # as random_login.lua
             asked.append(await service.request_code(CodeRequest(phone=phone, client_ip=ADDRESS)))
         await service.drain_deliveries()
         sessions = []

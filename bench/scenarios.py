@@ -25,7 +25,7 @@ SCENARIOS = {
     "profile": "GET /api/profile/?limit=20, 20 referrals",
     "profile-1m": f"GET /api/profile/?limit=20, {MILLION:,} referrals: first page",
     "profile-1m-deep": f"the same, page after rank {DEEP_RANK:,} (cursor)",
-    "login": "POST /api/login/, a random phone each time",
+    "login": "POST /api/login/, a new phone each time",
     "verify": "POST /api/verify/{token}/, pre-created logins, each once",
     "apply": "POST /api/profile/ used_referral_code, pre-created users, each once",
 }

@@ -46,18 +46,19 @@ local function attempt(key, id, now, digest)
 end
 """
 )
-# put(key, a): the login in hash ``key`` becomes the phone's only one; from
-# ARGV[a]: id, phone, digest, expires_at, max attempts, TTL ms (``put_args``).
-# The send gate's script calls it too (adapters/redis/send_gate.py).
+# put(key, argv, a): the login in hash ``key`` becomes the phone's only one;
+# from argv[a] (ARGV, or a table a script made): id, phone, digest,
+# expires_at, max attempts, TTL ms (``put_args``). The send gate's script
+# calls it too (adapters/redis/send_gate.py).
 PUT_FUNCTION = """
-local function put(key, a)
+local function put(key, argv, a)
   redis.call('DEL', key)
-  redis.call('HSET', key, 'id', ARGV[a], 'phone', ARGV[a + 1], 'digest', ARGV[a + 2],
-    'expires_at', ARGV[a + 3], 'max_attempts', ARGV[a + 4], 'failures', 0)
-  redis.call('PEXPIRE', key, ARGV[a + 5])
+  redis.call('HSET', key, 'id', argv[a], 'phone', argv[a + 1], 'digest', argv[a + 2],
+    'expires_at', argv[a + 3], 'max_attempts', argv[a + 4], 'failures', 0)
+  redis.call('PEXPIRE', key, argv[a + 5])
 end
 """
-_PUT = PUT_FUNCTION + "put(KEYS[1], 1)"
+_PUT = PUT_FUNCTION + "put(KEYS[1], ARGV, 1)"
 _GET = (
     LIVE_FUNCTION
     + """

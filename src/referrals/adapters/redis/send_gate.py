@@ -28,45 +28,57 @@ from referrals.application.errors import ServiceUnavailable
 from referrals.domain.challenge import Challenge
 from referrals.domain.limits import Charge, GroupFigures, Limit, Pumping, Quota, SendDecision
 
+# Each argument costs the client about a microsecond to pack (redis-py packs in
+# Python), so the gate's own figures travel as a few words-lists, split here.
+_WORDS = """
+local function words(s)
+  local found = {}
+  for word in string.gmatch(s, '%S+') do found[#found + 1] = word end
+  return found
+end
+"""
+
 # KEYS: the quotas (nq), the groups (ng), the spend's two keys (if charged),
-# the phone's login hash (if a challenge is stored). ARGV: now, ticket, nq, ng,
-# charged (1/0), enforce (1/0), min conversion, first bucket in the window,
-# the "sent:<bucket>" field, oldest bucket kept, the groups' TTL ms, stored
-# (1/0), ng volumes, the challenge's 6 arguments (if stored), the quotas',
-# the spend's. Replies {1, key, rule, oldest} (a quota refused); else {status,
-# wait, and the first throttled group: index, sent, verified, allowed, mark}:
-# status 2 the group refused, 3 the spend cap did (wait), 0 passed, recorded
-# and the challenge stored.
+# the phone's login hash (if a challenge is stored). ARGV[1] now, ARGV[2] the
+# ticket, ARGV[3] the words: nq, ng, enforce (1/0), min conversion, first
+# bucket in the window, the "sent:<bucket>" field, oldest bucket kept, the
+# groups' TTL ms, and the ng volumes; ARGV[4] the challenge's put arguments,
+# ARGV[5] the spend's reserve arguments, as words ("-": none); then the
+# quotas' arguments. Replies {1, key, rule, oldest} (a quota refused); else
+# {status, wait, and the first throttled group: index, sent, verified,
+# allowed, mark}: status 2 the group refused, 3 the spend cap did (wait), 0
+# passed, recorded and the challenge stored.
 _ACQUIRE = (
     ACQUIRE_FUNCTION
     + GROUPS_LUA
     + SPEND_LUA
     + PUT_FUNCTION
+    + _WORDS
     + """
-local nq, ng, quotas = tonumber(ARGV[3]), tonumber(ARGV[4]), {}
+local head, login, spend = words(ARGV[3]), words(ARGV[4]), words(ARGV[5])
+local nq, ng, quotas = tonumber(head[1]), tonumber(head[2]), {}
 for i = 1, nq do quotas[i] = KEYS[i] end
-local stored, login = ARGV[12] == '1', 13 + ng
-local refused, plan, at = check_quotas(quotas, login + (stored and 6 or 0))
+local refused, plan = check_quotas(quotas, 6)
 if refused then return {1, refused[1], refused[2], refused[3]} end
-local conv, first, throttled = tonumber(ARGV[7]), tonumber(ARGV[8]), {}
+local conv, first, throttled = tonumber(head[4]), tonumber(head[5]), {}
 for g = 1, ng do
   local sent, verified, mark = group_sums(KEYS[nq + g], first)
   if mark ~= 'lifted' then
-    local allowed = math.max(tonumber(ARGV[12 + g]), math.ceil(verified / conv))
+    local allowed = math.max(tonumber(head[8 + g]), math.ceil(verified / conv))
     if mark == 'pinned' or sent >= allowed then
       throttled = {g, sent, verified, allowed, mark}
       break
     end
   end
 end
-if throttled[1] and ARGV[6] == '1' then return {2, '', unpack(throttled)} end
-if ARGV[5] == '1' then
-  local wait = reserve_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], at)
+if throttled[1] and head[3] == '1' then return {2, '', unpack(throttled)} end
+if #spend > 1 then
+  local wait = reserve_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], spend, 1)
   if wait then return {3, wait, unpack(throttled)} end
 end
 record_quotas(quotas, plan)
-for g = 1, ng do count_group(KEYS[nq + g], ARGV[9], 1, tonumber(ARGV[10]), ARGV[11]) end
-if stored then put(KEYS[#KEYS], login) end
+for g = 1, ng do count_group(KEYS[nq + g], head[6], 1, tonumber(head[7]), head[8]) end
+if #login > 1 then put(KEYS[#KEYS], login, 1) end
 return {0, '', unpack(throttled)}
 """
 )
@@ -79,10 +91,18 @@ _GIVE_BACK = (
 local nq, ng = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, nq do redis.call('ZREM', KEYS[i], ARGV[4 + i]) end
 for g = 1, ng do redis.call('HINCRBY', KEYS[nq + g], ARGV[4], -1) end
-if ARGV[3] == '1' then refund_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], 5 + nq) end
+if ARGV[3] == '1' then refund_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], ARGV, 5 + nq) end
 return 1
 """
 )
+
+
+def _words(values: Sequence[str | int]) -> str:
+    """Values as one argument of words (``-``: none); a value must be one word."""
+    found = [str(value) for value in values]
+    if any(not word or any(c.isspace() for c in word) for word in found):
+        raise ValueError(f"not one word each: {found!r}")
+    return " ".join(found) or "-"
 
 
 class RedisSendGate:
@@ -139,24 +159,23 @@ class RedisSendGate:
         first group among the whole send's."""
         groups = _groups(pumping)
         window = pumping.window if pumping is not None else 0.0
-        args: list[str | int] = [
-            repr(now),
-            ticket,
+        head: list[str | int] = [
             len(quotas),
             len(groups),
-            int(charge is not None),
             int(pumping is not None and pumping.enforce),
             repr(pumping.min_conversion if pumping is not None else 1.0),
             int((now - window) // self._bucket),
             *count_args(self._bucket, "sent", now, window),
-            int(challenge is not None),
             *(volume for _, volume in groups),
         ]
-        if challenge is not None:
-            args += self._challenges.put_args(challenge, now)
-        args += self._limiter.quota_args(quotas, now)
-        if charge is not None:
-            args += self._spend.reserve_args(charge, caps)
+        args: list[str | int] = [
+            repr(now),
+            ticket,
+            _words(head),
+            _words(self._challenges.put_args(challenge, now) if challenge is not None else []),
+            _words(self._spend.reserve_args(charge, caps) if charge is not None else []),
+            *self._limiter.quota_args(quotas, now),
+        ]
         with translated_errors():
             reply = await self._acquire(self._keys(quotas, pumping, charge, challenge), args)
         if int(reply[0]) == 1:

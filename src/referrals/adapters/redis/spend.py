@@ -17,21 +17,21 @@ from referrals.domain.spend import SPENT
 DAY_KEPT = 2 * 86_400
 
 # The spend in a script (shared with the send gate, adapters/redis/send_gate.py).
-# reserve_spend: KEYS bkey (the buckets) and dkey (the day); its arguments from
-# ARGV[a]: amount, bucket, bucket size, at, "channel:country", cap count n, n
-# pairs (cap, window), the day's TTL. Answers the wait (a string) when a cap is
-# reached, else records the charge and answers false. refund_spend: ARGV from
-# ``a``: bucket, "channel:country", amount; a day's figure refunded to nothing
-# is dropped.
+# reserve_spend: KEYS bkey (the buckets) and dkey (the day); its arguments
+# from argv[a] (ARGV, or a table a script made): amount, bucket, bucket size,
+# at, "channel:country", cap count n, n pairs (cap, window), the day's TTL.
+# Answers the wait (a string) when a cap is reached, else records the charge
+# and answers false. refund_spend: argv from ``a``: bucket,
+# "channel:country", amount; a day's figure refunded to nothing is dropped.
 SPEND_LUA = (
     f"local SPENT = {SPENT!r}\n"
     + """
-local function reserve_spend(bkey, dkey, a)
-  local amount, bucket = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local size, at = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local n = tonumber(ARGV[a + 5])
+local function reserve_spend(bkey, dkey, argv, a)
+  local amount, bucket = tonumber(argv[a]), tonumber(argv[a + 1])
+  local size, at = tonumber(argv[a + 2]), tonumber(argv[a + 3])
+  local n = tonumber(argv[a + 5])
   local longest = 0
-  for i = 1, n do longest = math.max(longest, tonumber(ARGV[a + 5 + 2 * i])) end
+  for i = 1, n do longest = math.max(longest, tonumber(argv[a + 5 + 2 * i])) end
   local sums = {}
   local flat = redis.call('HGETALL', bkey)
   local oldest = math.floor((at - longest) / size)
@@ -41,7 +41,7 @@ local function reserve_spend(bkey, dkey, a)
   end
   local wait = 0
   for i = 1, n do
-    local cap, window = tonumber(ARGV[a + 4 + 2 * i]), tonumber(ARGV[a + 5 + 2 * i])
+    local cap, window = tonumber(argv[a + 4 + 2 * i]), tonumber(argv[a + 5 + 2 * i])
     local first = math.floor((at - window) / size)
     local spent, earliest = 0, nil
     for b, value in pairs(sums) do
@@ -57,24 +57,24 @@ local function reserve_spend(bkey, dkey, a)
     redis.call('HINCRBYFLOAT', bkey, bucket, amount)
     redis.call('PEXPIRE', bkey, math.ceil((longest + size) * 1000))
   end
-  redis.call('HINCRBYFLOAT', dkey, ARGV[a + 4], amount)
-  redis.call('EXPIRE', dkey, ARGV[a + 6 + 2 * n])
+  redis.call('HINCRBYFLOAT', dkey, argv[a + 4], amount)
+  redis.call('EXPIRE', dkey, argv[a + 6 + 2 * n])
   return false
 end
 
-local function refund_spend(bkey, dkey, a)
-  if redis.call('HEXISTS', bkey, ARGV[a]) == 1 then
-    redis.call('HINCRBYFLOAT', bkey, ARGV[a], -tonumber(ARGV[a + 2]))
+local function refund_spend(bkey, dkey, argv, a)
+  if redis.call('HEXISTS', bkey, argv[a]) == 1 then
+    redis.call('HINCRBYFLOAT', bkey, argv[a], -tonumber(argv[a + 2]))
   end
-  local left = redis.call('HINCRBYFLOAT', dkey, ARGV[a + 1], -tonumber(ARGV[a + 2]))
-  if tonumber(left) < SPENT then redis.call('HDEL', dkey, ARGV[a + 1]) end
+  local left = redis.call('HINCRBYFLOAT', dkey, argv[a + 1], -tonumber(argv[a + 2]))
+  if tonumber(left) < SPENT then redis.call('HDEL', dkey, argv[a + 1]) end
 end
 """
 )
 
-_RESERVE = SPEND_LUA + "return reserve_spend(KEYS[1], KEYS[2], 1)"
+_RESERVE = SPEND_LUA + "return reserve_spend(KEYS[1], KEYS[2], ARGV, 1)"
 
-_REFUND = SPEND_LUA + "refund_spend(KEYS[1], KEYS[2], 1)\nreturn 1"
+_REFUND = SPEND_LUA + "refund_spend(KEYS[1], KEYS[2], ARGV, 1)\nreturn 1"
 
 
 class RedisSpendLedger:

@@ -20,7 +20,7 @@ from referrals.application.policy import Policy
 from referrals.application.ports import Limit
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
-from referrals.domain.errors import ReferralAlreadyApplied, ReferralCycle
+from referrals.domain.errors import ChallengeExpired, ReferralAlreadyApplied, ReferralCycle
 from referrals.service import Service, open_service
 from referrals.settings import Settings
 from tests.conftest import sqlalchemy_engine
@@ -28,6 +28,10 @@ from tests.conftest import sqlalchemy_engine
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 _addresses = count(1)
+RACE_CONNECTIONS = 6
+"""PostgreSQL connections of the service under test (see ``production``)."""
+RACE_TIMEOUT = 60.0
+"""Seconds a racer may wait for a connection, a lock or a reply."""
 
 
 def address() -> str:
@@ -45,7 +49,17 @@ async def production(
     redis_server_url: str,
     redis_prefix: str,
 ) -> AsyncIterator[tuple[Service, Database]]:
-    """The service on PostgreSQL, directly or through PgBouncer in transaction mode."""
+    """The service on PostgreSQL, directly or through PgBouncer in transaction mode.
+
+    Its pool is smaller than the races (50 verifies, 40 applications), so
+    they wait in line for a connection and the database sees
+    ``RACE_CONNECTIONS`` of them at once: enough for every race here (the
+    widest that needs each racer inside at once is a ring of three), and
+    few of the server's ``max_connections``, which other tests and other
+    runs on the same server share: the test owns what it opens. The
+    dependencies' timeout is long, so a loaded machine makes the racers
+    wait, not answer 503; every loser must then have lost the race.
+    """
     pooled = request.param == "pgbouncer"
     url = request.getfixturevalue("pgbouncer_url") if pooled else postgres_database.url
     settings = Settings(
@@ -54,7 +68,8 @@ async def production(
         redis_url=redis_server_url,
         redis_prefix=redis_prefix,
         secret_key=b"k" * 32,
-        db_pool_size=30,
+        db_pool_size=RACE_CONNECTIONS,
+        dependency_timeout=RACE_TIMEOUT,
         sms_delay=(0.0, 0.0),
         # Tens of numbers of one block sign in here: lift that block's limit.
         policy=Policy(expose_codes=True, prefix_send=Limit(1_000, 3_600)),
@@ -92,6 +107,8 @@ async def test_fifty_concurrent_verifications_open_one_session_and_create_one_us
     )
     sessions = [r for r in results if not isinstance(r, BaseException)]
     assert len(sessions) == 1, results
+    losers = [r for r in results if isinstance(r, BaseException)]
+    assert all(isinstance(r, ChallengeExpired) for r in losers), losers
     assert await count_rows(database) == 1
 
 

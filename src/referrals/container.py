@@ -236,19 +236,23 @@ def _redis_stores(settings: Settings, client: RedisClient, sessions: SessionStor
     )
 
 
-def _code_check(challenges: ChallengeStore, limiter: RateLimiter) -> CodeCheck:
-    """One Lua script when both stores are Redis's on one client, else one call after another."""
+def _code_check(
+    challenges: ChallengeStore, limiter: RateLimiter, cooldowns: Cooldowns
+) -> CodeCheck:
+    """One Lua script when the stores are Redis's on one client (it reads the
+    phone's cooldown too), else one call after another."""
     if "referrals.adapters.redis" not in sys.modules:  # no Redis store in this process
-        return StepwiseCodeCheck(limiter, challenges)
+        return StepwiseCodeCheck(limiter, challenges, cooldowns)
     from referrals.adapters import redis
 
     if (
         isinstance(challenges, redis.RedisChallengeStore)
         and isinstance(limiter, redis.RedisRateLimiter)
-        and challenges.client is limiter.client
+        and isinstance(cooldowns, redis.RedisCooldowns)
+        and challenges.client is limiter.client is cooldowns.client
     ):
-        return redis.RedisCodeCheck(limiter, challenges)
-    return StepwiseCodeCheck(limiter, challenges)
+        return redis.RedisCodeCheck(limiter, challenges, cooldowns)
+    return StepwiseCodeCheck(limiter, challenges, cooldowns)
 
 
 def _completion(
@@ -558,8 +562,9 @@ class Container(_Container):
     challenges: providers.Provider[ChallengeStore] = _of(stores, lambda s: s.challenges)
     sessions: providers.Provider[SessionStore] = _of(stores, lambda s: s.sessions)
     limiter: providers.Provider[RateLimiter] = _of(stores, lambda s: s.limiter)
+    cooldowns: providers.Provider[Cooldowns] = _of(stores, lambda s: s.cooldowns)
     code_check: providers.Provider[CodeCheck] = providers.Singleton(
-        _code_check, challenges, limiter
+        _code_check, challenges, limiter, cooldowns
     )
     delivery_ledger: providers.Provider[DeliveryLedger] = _of(stores, lambda s: s.delivery_ledger)
     activity: providers.Provider[ActivityLog] = _of(stores, lambda s: s.activity)
@@ -576,7 +581,6 @@ class Container(_Container):
         prices=providers.Callable(lambda s: s.sms_prices, settings),
         caps=providers.Callable(lambda s: s.spend_cap, settings),
     )
-    cooldowns: providers.Provider[Cooldowns] = _of(stores, lambda s: s.cooldowns)
     counted_events: providers.Provider[EventSink] = providers.Singleton(
         CountingEvents, activity=activity, hooks=hooks
     )
@@ -764,6 +768,7 @@ class Container(_Container):
         get_profile=get_profile,
         clock=clock,
         events=events,
+        cooldowns=cooldowns,
     )
     export_data: providers.Provider[ExportData] = providers.Singleton(
         ExportData,

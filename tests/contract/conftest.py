@@ -195,12 +195,16 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
 
 def _redis_code_check(client: Any, prefix: str) -> CodeCheckStores:
     limiter, challenges = RedisRateLimiter(client, prefix), RedisChallengeStore(client, prefix)
-    return CodeCheckStores(RedisCodeCheck(limiter, challenges), limiter, challenges)
+    cooldowns = RedisCooldowns(client, prefix)
+    check = RedisCodeCheck(limiter, challenges, cooldowns)
+    return CodeCheckStores(check, limiter, challenges, cooldowns)
 
 
 def _memory_code_check() -> CodeCheckStores:
     limiter, challenges = InMemoryRateLimiter(), InMemoryChallengeStore()
-    return CodeCheckStores(StepwiseCodeCheck(limiter, challenges), limiter, challenges)
+    cooldowns = InMemoryCooldowns()
+    check = StepwiseCodeCheck(limiter, challenges, cooldowns)
+    return CodeCheckStores(check, limiter, challenges, cooldowns)
 
 
 @pytest.fixture(params=MEMORY_OR_REDIS)

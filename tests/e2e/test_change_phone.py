@@ -17,6 +17,8 @@ from tests.e2e.conftest import (
     sign_in,
     wrong,
 )
+from tests.e2e.test_delete_account import ask_to_delete
+from tests.e2e.test_delete_account import confirm as confirm_deletion
 
 NEW_PHONE = "+79995550022"
 
@@ -128,3 +130,19 @@ async def test_an_old_session_signs_in_again_first(api: Api) -> None:
 async def test_changing_the_number_needs_a_session(api: Api) -> None:
     refused = await api.client.post("/api/profile/phone/", json={"phone": NEW_PHONE})
     assert_problem(refused, 401, "not_authenticated")
+
+
+async def test_moving_to_a_deleted_accounts_number_carries_its_cooldown(api: Api) -> None:
+    """The number's re-registration cooldown (docs/account.md) follows it to
+    whoever moves to it, as to whoever signs up on it."""
+    owner = await sign_in(api.client, OTHER_PHONE)
+    code = await invite_code(api.client, owner)
+    gone = await sign_in(api.client, NEW_PHONE)
+    erased = await confirm_deletion(api, gone, await ask_to_delete(api, gone))
+    assert erased.status_code == 200, erased.text
+    api.clock.advance(COOLDOWN)
+    mover = await sign_in(api.client)
+
+    assert (await confirm(api, mover, await ask_to_move(api, mover))).status_code == 200
+
+    assert_problem(await apply_code(api.client, mover, code), 409, "referral_cooldown")

@@ -64,12 +64,12 @@ BUDGET = {  # (Redis, PostgreSQL) round trips
     # statement (with its BEGIN), which answers that no user has the code;
     # the unit's COMMIT.
     "apply, unknown code": (1, 2),
-    # Redis: the charge, the deleted numbers' cooldown (it needs the user's
-    # phone, which the statement answers), the refund. PostgreSQL: the apply
-    # statement (the user locked, the code's owner, the chain held, the
-    # login history's signals and the policy's action, the write, the
-    # profile page) with its BEGIN; the outbox row with the COMMIT.
-    "apply, applied": (3, 2),
+    # Redis: the charge, the refund. PostgreSQL: the apply statement (the
+    # user locked, the code's owner, the chain held, the number's cooldown
+    # from the user's row, the login history's signals and the policy's
+    # action, the write, the profile page) with its BEGIN; the outbox row
+    # with the COMMIT.
+    "apply, applied": (2, 2),
 }
 
 

@@ -16,6 +16,7 @@ from referrals.adapters.sql.migrate import alembic_head, upgrade
 from referrals.adapters.sql.schema import HEAD
 from referrals.adapters.sql.sqlite import SqliteDatabase
 from referrals.adapters.sql.tables import tables_for
+from referrals.domain.user import COOLDOWN_UNKNOWN
 from tests.conftest import sqlalchemy_engine
 from tests.namespaces import NAMESPACE
 
@@ -163,6 +164,27 @@ def test_upgrading_to_0003_counts_every_existing_user_as_welcomed(tmp_path: Path
         engine.dispose()
 
 
+A_REFERRAL = [
+    {
+        "id": 1,
+        "phone": "+79990000001",
+        "invite_code": "AAAAAA",
+        "referrer_id": None,
+        "used_invite_code": None,
+        "referral_rank": None,
+    },
+    {  # an executemany: every row names the same columns (else they are dropped)
+        "id": 2,
+        "phone": "+79990000002",
+        "invite_code": "BBBBBB",
+        "referrer_id": 1,
+        "used_invite_code": "AAAAAA",
+        "referral_rank": 1,
+    },
+]
+"""User 2 applied user 1's code."""
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -176,20 +198,7 @@ def test_upgrading_to_0007_keeps_every_referral_applied_and_every_login(empty_ur
     with sqlalchemy_engine(empty_url) as engine:
         with engine.begin() as conn:
             upgrade(conn, NAMESPACE, to="0006")
-            conn.execute(
-                insert(users),
-                [
-                    {"id": 1, "phone": "+79990000001", "invite_code": "AAAAAA"},
-                    {
-                        "id": 2,
-                        "phone": "+79990000002",
-                        "invite_code": "BBBBBB",
-                        "referrer_id": 1,
-                        "used_invite_code": "AAAAAA",
-                        "referral_rank": 1,
-                    },
-                ],
-            )
+            conn.execute(insert(users), A_REFERRAL)
             history = tables.login_history
             conn.execute(
                 insert(history).values(user_id=2, logged_in_at=1.0, network="", user_agent="")
@@ -204,3 +213,21 @@ def test_upgrading_to_0007_keeps_every_referral_applied_and_every_login(empty_ur
             assert [tuple(row) for row in rows] == [(1, None, None), (2, None, None)]
             devices = conn.execute(text("SELECT device FROM referrals_login_history")).all()
             assert [tuple(row) for row in devices] == [("",)]
+
+
+def test_upgrading_to_0008_sends_who_has_not_applied_to_the_cooldowns_store(
+    empty_url: str,
+) -> None:
+    """0008: a user who had not applied a code may be on a cooled-down number,
+    which only the cooldowns' store knows (``COOLDOWN_UNKNOWN``); one who
+    applied is past the rule."""
+    with sqlalchemy_engine(empty_url) as engine:
+        with engine.begin() as conn:
+            upgrade(conn, NAMESPACE, to="0007")
+            conn.execute(insert(users), A_REFERRAL)
+        with engine.begin() as conn:
+            upgrade(conn, NAMESPACE)
+            rows = conn.execute(
+                text("SELECT id, cooldown_until FROM referrals_users ORDER BY id")
+            ).all()
+            assert [tuple(row) for row in rows] == [(1, COOLDOWN_UNKNOWN), (2, None)]

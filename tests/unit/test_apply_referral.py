@@ -4,16 +4,18 @@ import itertools
 import pytest
 
 from referrals.application.errors import NotAuthenticated, RateLimited, TooManyAttempts
-from referrals.domain.codes import InviteCode
+from referrals.domain.codes import InviteCode, phone_alias
 from referrals.domain.errors import (
     InvalidInviteCode,
     OwnReferralCode,
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
+    ReferralCooldown,
     ReferralCycle,
 )
 from referrals.domain.phone import Phone
-from tests.unit.conftest import World
+from referrals.domain.user import COOLDOWN_UNKNOWN
+from tests.unit.conftest import SECRET, World
 
 
 async def users(world: World, count: int, first: int = 0) -> list[tuple[int, str]]:
@@ -142,3 +144,24 @@ async def test_a_non_ascii_look_alike_of_a_code_is_refused_not_applied(world: Wo
         await world.apply_referral(a, "\u0131\u017fAB2C")
 
     assert (await world.apply_referral(a, " 1sab2c ")).used_invite_code == "1SAB2C"
+
+
+async def test_a_row_from_before_the_cooldown_column_asks_the_cooldowns_store(
+    world: World,
+) -> None:
+    """Migration 0008 marks who had not applied ``COOLDOWN_UNKNOWN``: their
+    number's cooldown is read from the store, as before the column."""
+    (a, _), (_, b_code) = await users(world, 2)
+    phone = Phone("+79995550000")
+    async with world.users.unit_of_work() as unit:
+        assert await unit.users.change_phone(a, phone, COOLDOWN_UNKNOWN) is not None
+        await unit.commit()
+    cooldowns = world.apply_referral.cooldowns
+    assert cooldowns is not None
+    now = world.clock.now()
+    await cooldowns.start(phone_alias(SECRET, phone), now + 60, now)
+    with pytest.raises(ReferralCooldown):
+        await world.apply_referral(a, b_code)
+    assert (await world.get_profile(a)).used_invite_code is None
+    world.clock.advance(60)
+    assert (await world.apply_referral(a, b_code)).used_invite_code == b_code

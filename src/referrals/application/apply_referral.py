@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from referrals.application import integrity, outbox, rate_limits
@@ -34,7 +35,7 @@ from referrals.domain.errors import (
     SuspectedSelfReferral,
 )
 from referrals.domain.integrity import Action, Screening
-from referrals.domain.user import User
+from referrals.domain.user import COOLDOWN_UNKNOWN, User
 
 log = logging.getLogger("referrals.referrals")
 
@@ -85,7 +86,12 @@ class ApplyReferral:
     page, are one step of the repository (``apply_code``: one statement on
     PostgreSQL, which answers which rule refused). A number still in its
     cooldown after its account was deleted is refused (``ReferralCooldown``)
-    once the rules passed, and the unit rolls back.
+    once the rules passed, before the signals' action: the user's row keeps
+    the cooldown's end, written when verify created the user on that number
+    or a phone change moved them to it (docs/account.md), so it costs no
+    round trip of its own. A row from before that column, of a user who had
+    not applied a code (``COOLDOWN_UNKNOWN``), asks ``cooldowns`` once the
+    statement answered, before the COMMIT, as every application did before.
     """
 
     policy: Policy
@@ -96,10 +102,11 @@ class ApplyReferral:
     events: EventSink = field(default_factory=Hooks)
     """Where :class:`ReferralApplied` goes; no hooks by default."""
     cooldowns: Cooldowns | None = None
-    """Numbers of deleted accounts: none of them applies a code until its
-    cooldown ends (``ReferralCooldown``, docs/account.md); ``None``: no such rule."""
+    """Numbers of deleted accounts, asked only for a user whose row predates
+    its cooldown column (``COOLDOWN_UNKNOWN``); ``None``: not asked."""
     secret: bytes = field(default=b"", repr=False)
-    """The key of the phone aliases ``cooldowns`` keeps."""
+    """The key of the phone aliases ``cooldowns`` keeps, and of the device
+    ids' and networks' hashes (referral integrity)."""
 
     async def __call__(
         self, user_id: int, typed_code: str, client_ip: str = "", device_id: str | None = None
@@ -125,22 +132,27 @@ class ApplyReferral:
         signals = integrity.Signals(policy, self.limiter, self.secret)
         burst = await signals.charge(failures, code, client_ip, self.clock.now(), ticket)
         screening = signals.screening(burst, client_ip, device_id, self.clock.now())
+
+        async def refund() -> None:
+            await rate_limits.refund(self.limiter, [failures], ticket)
+
         try:
-            applied, profile, action = await self._apply_with_retries(user_id, code, screening)
+            applied, profile, action = await self._apply_with_retries(
+                user_id, code, screening, refund
+            )
         except ReferralCodeNotFound:
             raise  # the charge stays: an unknown code is what it counts
         except SuspectedSelfReferral as refused:
-            await rate_limits.refund(self.limiter, [failures], ticket)
+            await refund()
             await self._decided(user_id, code, "refused", refused.signals)
             raise
         except Exception:
-            await rate_limits.refund(self.limiter, [failures], ticket)
+            await refund()  # again if it went with a failed COMMIT: it gives back once
             raise
         held = action is Action.HOLD
         await self._decided(user_id, code, "held" if held else "applied", applied.signals)
         if not held:
             await self.events.publish(applied)
-        await rate_limits.refund(self.limiter, [failures], ticket)
         return profile
 
     async def _decided(
@@ -158,33 +170,45 @@ class ApplyReferral:
         await self.events.publish(event)
 
     async def _apply_with_retries(
-        self, user_id: int, code: InviteCode, screening: Screening
+        self,
+        user_id: int,
+        code: InviteCode,
+        screening: Screening,
+        refund: Callable[[], Awaitable[None]],
     ) -> tuple[ReferralApplied, Profile, Action]:
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._apply(user_id, code, screening)
+                return await self._apply(user_id, code, screening, refund)
             except ConcurrencyConflict:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise ServiceUnavailable("the database (too much contention)", retry_after=1)
 
     async def _apply(
-        self, user_id: int, code: InviteCode, screening: Screening
+        self,
+        user_id: int,
+        code: InviteCode,
+        screening: Screening,
+        refund: Callable[[], Awaitable[None]],
     ) -> tuple[ReferralApplied, Profile, Action]:
-        """Apply ``code`` in one unit of work (the rules, the signals' action
-        and the write in one step, see ``UserRepository.apply_code``), its
-        event in the unit's outbox (a held one: recorded ``pending_review``,
-        no event); the event, once committed, the user's profile and the
-        action taken."""
+        """Apply ``code`` in one unit of work (the rules, the number's
+        cooldown, the signals' action and the write in one step, see
+        ``UserRepository.apply_code``), its event in the unit's outbox (a
+        held one: recorded ``pending_review``, no event); the event, once
+        committed, the user's profile and the action taken. The COMMIT and
+        the charge's ``refund`` go side by side: the code was found, so the
+        charge is given back whether the COMMIT lands or not."""
         size = self.get_profile.page_size(None)
         async with self.unit_of_work() as uow:
-            done = await uow.users.apply_code(user_id, code, size + 1, screening)
+            now = self.clock.now()
+            done = await uow.users.apply_code(user_id, code, size + 1, screening, now)
             if done.user is None or done.user.erased:
                 raise NotAuthenticated()
             if done.refusal is not None:
                 raise done.refusal
             if done.referrer is None:  # applied: the adapter names the referrer
                 raise RuntimeError("a code was applied without its referrer")
-            await self._check_cooldown(done.user)  # raised: the unit rolls back
+            if done.user.cooldown_until == COOLDOWN_UNKNOWN:
+                await self._check_cooldown(done.user)  # raised: the unit rolls back
             applied = ReferralApplied(
                 at=self.clock.now(),
                 user_id=user_id,
@@ -194,10 +218,11 @@ class ApplyReferral:
             )
             if done.action is not Action.HOLD:
                 outbox.stage(uow, [applied])
-            await uow.commit()
+            await asyncio.gather(uow.commit(), refund())
         return applied, profile_of(done.user, done.page, size), done.action
 
     async def _check_cooldown(self, user: User) -> None:
+        """A row from before migration 0008: its number's cooldown from the store."""
         if self.cooldowns is None:
             return
         alias = phone_alias(self.secret, user.phone)

@@ -3,7 +3,8 @@
 What :meth:`~referrals.application.ports.UserRepository.apply_code` does on
 the adapters with no one-statement form of it (memory, SQLite, a host's
 transaction): the user locked, the code's owner read, the chain above them
-held, the rules checked, the policy's action taken, the referral written, the profile page read. The
+held, the rules checked, then the number's cooldown (``User.cooling_down``),
+the policy's action taken, the referral written, the profile page read. The
 PostgreSQL repository does the same in one statement (docs/performance.md).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from referrals.application.ports import UserRepository
 from referrals.domain.codes import InviteCode
-from referrals.domain.errors import DomainError, SuspectedSelfReferral
+from referrals.domain.errors import DomainError, ReferralCooldown, SuspectedSelfReferral
 from referrals.domain.integrity import SAME_DEVICE, SAME_NETWORK, Action, Screening
 from referrals.domain.user import AppliedCode, ensure_can_apply
 
@@ -22,6 +23,7 @@ async def apply_in_steps(
     code: InviteCode,
     limit: int,
     screening: Screening | None = None,
+    now: float | None = None,
 ) -> AppliedCode:
     """``users.apply_code(…)``, one step after another."""
     user = await users.lock(user_id)
@@ -37,6 +39,8 @@ async def apply_in_steps(
         referrer = ensure_can_apply(user, owner, chain)
     except DomainError as refusal:
         return AppliedCode(user, None, refusal, [])
+    if now is not None and user.cooling_down(now):
+        return AppliedCode(user, None, ReferralCooldown(), [])
     signals, action = await _screened(users, user_id, code, screening or Screening())
     if action is Action.REFUSE:
         return AppliedCode(user, None, SuspectedSelfReferral(signals), [], signals, action)

@@ -4,6 +4,8 @@ The first step sends a code to the new number under the same sending limits
 as a login and answers as a login does, whether or not the number belongs
 to someone: only the confirmation tells (``PhoneTaken``). The user keeps
 their id, invite code, referrer and referrals; their other sessions end.
+The row takes the new number's re-registration cooldown end (none if none
+runs), which applying a code checks.
 A session older than ``Policy.step_up_age`` must sign in again first
 (``StepUpRequired``): a fresh code to the current number.
 """
@@ -20,11 +22,17 @@ from referrals.application.errors import ConcurrencyConflict, NotAuthenticated, 
 from referrals.application.events import Hooks, PhoneChanged
 from referrals.application.own_sessions import RevokeOtherSessions
 from referrals.application.policy import Policy
-from referrals.application.ports import Clock, EventSink, SessionStore, UnitOfWorkFactory
+from referrals.application.ports import (
+    Clock,
+    Cooldowns,
+    EventSink,
+    SessionStore,
+    UnitOfWorkFactory,
+)
 from referrals.application.profile import GetProfile, Profile
 from referrals.application.request_code import CodeRequest, CodeRequested, RequestCode
 from referrals.application.step_up import CheckStepUp, purpose
-from referrals.domain.codes import token_digest
+from referrals.domain.codes import alias_of, token_digest
 from referrals.domain.errors import ChallengeExpired, PhoneTaken, StepUpRequired
 from referrals.domain.phone import Phone, masked
 
@@ -68,12 +76,19 @@ class ConfirmPhoneChange:
     get_profile: GetProfile
     clock: Clock
     events: EventSink = field(default_factory=Hooks)
+    cooldowns: Cooldowns | None = None
+    """Numbers of deleted accounts: a user moved to one carries its cooldown
+    end on their row, as a user created on it does (``ReferralCooldown``);
+    ``None``: no such rule."""
 
     async def __call__(
         self, user_id: int, token: str | None, change: str, code: str, client_ip: str
     ) -> Profile:
         confirmed = await self.check(change, code, client_ip, purpose(ACT, user_id))
-        changed = await self._move(user_id, confirmed.phone)
+        until = None
+        if self.cooldowns is not None:
+            until = await self.cooldowns.ends(alias_of(confirmed.login), self.clock.now())
+        changed = await self._move(user_id, confirmed.phone, until)
         if not await self.check.finish(confirmed):
             raise ChallengeExpired()  # another confirmation of this change got there first
         log.info(
@@ -86,11 +101,11 @@ class ConfirmPhoneChange:
         await self.events.publish(changed)
         return await self.get_profile(user_id)
 
-    async def _move(self, user_id: int, phone: Phone) -> PhoneChanged:
+    async def _move(self, user_id: int, phone: Phone, cooldown_until: float | None) -> PhoneChanged:
         for attempt in range(RETRIES):
             try:
                 async with self.unit_of_work() as uow:
-                    before = await uow.users.change_phone(user_id, phone)
+                    before = await uow.users.change_phone(user_id, phone, cooldown_until)
                     if before is None:
                         if await uow.users.get(user_id) is None:
                             raise NotAuthenticated()

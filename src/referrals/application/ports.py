@@ -169,7 +169,10 @@ class CodeCheck(Protocol):
         ``WRONG``, give back the events of the ``phone`` quotas (as
         :meth:`RateLimiter.refund`; a refund that fails is skipped). If the
         attempt fails (``ServiceUnavailable``) the charge is kept: the code
-        may have been looked at."""
+        may have been looked at. An accepted attempt carries the phone's
+        re-registration cooldown end (``Attempt.cooldown_until``, as
+        :meth:`Cooldowns.ends` answers it for the challenge's alias) when
+        the check has the cooldowns."""
         ...
 
 
@@ -354,14 +357,24 @@ class UserRepository(Protocol):
 
     async def get_by_invite_code(self, code: InviteCode) -> User | None: ...
 
-    async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
+    async def add(
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        cooldown_until: float | None = None,
+    ) -> User | None:
         """Insert a new user; ``None`` (and nothing written) if the phone or
         the invite code is already taken, including by a concurrent insert.
-        ``created_by`` (a login tag) is kept and read back in ``User.created_by``."""
+        ``created_by`` (a login tag) is kept and read back in ``User.created_by``,
+        ``cooldown_until`` (when the number's cooldown ends) in ``User.cooldown_until``."""
         ...
 
-    async def change_phone(self, user_id: int, phone: Phone) -> User | None:
-        """Move the user to ``phone`` (id, invite code and referrals stay);
+    async def change_phone(
+        self, user_id: int, phone: Phone, cooldown_until: float | None = None
+    ) -> User | None:
+        """Move the user to ``phone`` with its cooldown end ``cooldown_until``
+        (``None``: none runs; id, invite code and referrals stay);
         the user as it was, or ``None`` (nothing written) if ``phone``
         belongs to any account or the user is unknown or deleted. Two units
         moving two users to one phone at once: one of them moves (the other
@@ -388,7 +401,12 @@ class UserRepository(Protocol):
         ...
 
     async def get_or_add(
-        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        limit: int,
+        cooldown_until: float | None = None,
     ) -> tuple[User, list[Referral]] | None:
         """The user of ``phone`` and their first ``limit`` referrals (as
         :meth:`profile` reads them), added first as :meth:`add` does when
@@ -399,11 +417,18 @@ class UserRepository(Protocol):
         ...
 
     async def apply_code(
-        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        screening: Screening | None = None,
+        now: float | None = None,
     ) -> AppliedCode:
         """Apply ``code`` for the user: the rules checked (as
         :func:`~referrals.domain.user.ensure_can_apply` orders them; a deleted
-        account's code is not found); then the self-referral signals of
+        account's code is not found); then the number's cooldown, running at
+        ``now`` (``User.cooling_down``; ``None``: not checked), refuses with
+        ``ReferralCooldown``; then the self-referral signals of
         ``screening`` (the login history read for ``same_network`` and
         ``same_device`` as :meth:`shared_logins` does) decide: ``refuse`` is
         ``SuspectedSelfReferral`` (nothing written), else the referral is

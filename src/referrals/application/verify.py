@@ -99,7 +99,10 @@ class Verify:
     script on one Redis server, see ``docs/performance.md``).
 
     Then the user is fetched or created idempotently, their profile read
-    with it (one statement on PostgreSQL), and last the challenge is
+    with it (one statement on PostgreSQL); a new user's row keeps when the
+    number's re-registration cooldown ends, which the code check read with
+    the code (``Attempt.cooldown_until``), so applying a code needs no
+    read of its own (docs/account.md). Last the challenge is
     consumed with a session opened: only the one caller that consumed it
     keeps a session (``completion``: on one Redis server one script writes
     the session only if it consumed; elsewhere the session comes first and
@@ -188,7 +191,7 @@ class Verify:
             raise ChallengeExpired()
 
         tag = login_tag(login)
-        user, profile = await self._get_or_create(attempt.phone, tag)
+        user, profile = await self._get_or_create(attempt.phone, tag, attempt.cooldown_until)
         is_new_user = user.created_by is not None  # none of their logins succeeded yet
         device = device_of(command.client_ip, command.user_agent)
         session, completed = await self._complete(login, attempt.phone, user.id, command, device)
@@ -227,13 +230,18 @@ class Verify:
         )
         return session, await self._completion.complete(completion)
 
-    async def _get_or_create(self, phone: Phone, tag: str) -> tuple[User, Profile]:
-        """The user of ``phone``, created by this login if there is none, and
-        their profile: one statement (one round trip on PostgreSQL)."""
+    async def _get_or_create(
+        self, phone: Phone, tag: str, cooldown_until: float | None
+    ) -> tuple[User, Profile]:
+        """The user of ``phone``, created by this login if there is none (with
+        the number's cooldown end, which the code check read), and their
+        profile: one statement (one round trip on PostgreSQL)."""
         size = self.get_profile.page_size(None)
         for _ in range(INVITE_CODE_DRAWS):
             async with self.unit_of_work(autocommit=True) as uow:
-                found = await uow.users.get_or_add(phone, generate_invite_code(), tag, size + 1)
+                found = await uow.users.get_or_add(
+                    phone, generate_invite_code(), tag, size + 1, cooldown_until
+                )
                 await uow.commit()
             if found is not None:
                 return found[0], profile_of(*found, size)

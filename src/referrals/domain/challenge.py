@@ -37,3 +37,7 @@ class Attempt:
     result: AttemptResult
     phone: Phone | None = None
     attempts_left: int = 0
+    cooldown_until: float | None = None
+    """For an accepted code: when the phone's re-registration cooldown ends
+    (``docs/account.md``), if one runs; read with the code in one step
+    where the stores allow (``CodeCheck``)."""

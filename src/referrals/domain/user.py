@@ -41,6 +41,16 @@ class User:
     "Referral integrity"); ``None`` when applied, or when there is none."""
     referral_signals: tuple[str, ...] = ()
     """The self-referral signals the referral was decided with."""
+    cooldown_until: float | None = None
+    """When the re-registration cooldown of the user's number ends
+    (``docs/account.md``), as it ran when the user was created on it or
+    moved to it; ``None``: none ran; :data:`COOLDOWN_UNKNOWN`: the row
+    predates the column (migration 0008), so the store is asked."""
+
+    def cooling_down(self, now: float) -> bool:
+        """Whether the user's number is still in its cooldown at ``now``:
+        no invite code applies (``ReferralCooldown``)."""
+        return self.cooldown_until is not None and self.cooldown_until > now
 
     @property
     def referral_held(self) -> bool:
@@ -53,6 +63,12 @@ class User:
         referral counts stay true (``docs/account.md``)."""
         return self.phone.startswith(ERASED_MARK)
 
+
+COOLDOWN_UNKNOWN = 0.0
+"""``User.cooldown_until`` of a user who had not applied a code when
+migration 0008 added the column: whether their number cools down is read
+from the cooldowns' store when they apply (``ApplyReferral``). No cooldown
+ends at the epoch, so the rows' check lets it through."""
 
 ERASED_MARK = "~"
 """What a deleted account's phone starts with: no phone number does (E.164

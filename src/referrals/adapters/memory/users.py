@@ -70,12 +70,24 @@ class InMemoryUserRepository:
         user_id = self._state.id_by_code.get(code)
         return None if user_id is None else self._state.by_id[user_id]
 
-    async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
+    async def add(
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        cooldown_until: float | None = None,
+    ) -> User | None:
         state = self._state
         if phone in state.id_by_phone or invite_code in state.id_by_code:
             return None
         state.last_id += 1
-        user = User(id=state.last_id, phone=phone, invite_code=invite_code, created_by=created_by)
+        user = User(
+            id=state.last_id,
+            phone=phone,
+            invite_code=invite_code,
+            created_by=created_by,
+            cooldown_until=cooldown_until,
+        )
         state.id_by_phone[phone] = user.id
         state.id_by_code[invite_code] = user.id
         state.created_at[user.id] = time.time()
@@ -83,19 +95,26 @@ class InMemoryUserRepository:
         return user
 
     async def get_or_add(
-        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        limit: int,
+        cooldown_until: float | None = None,
     ) -> tuple[User, list[Referral]] | None:
         user = await self.get_by_phone(phone)
         if user is None:
-            user = await self.add(phone, invite_code, created_by)
+            user = await self.add(phone, invite_code, created_by, cooldown_until)
             return None if user is None else (user, [])
         return await self.profile(user.id, 0, limit)
 
-    async def change_phone(self, user_id: int, phone: Phone) -> User | None:
+    async def change_phone(
+        self, user_id: int, phone: Phone, cooldown_until: float | None = None
+    ) -> User | None:
         user = self._state.by_id.get(user_id)
         if user is None or user.erased or phone in self._state.id_by_phone:
             return None
-        self._repoint(user, phone)
+        self._repoint(user, phone, cooldown_until)
         return user
 
     async def erase(self, user_id: int) -> User | None:
@@ -119,10 +138,11 @@ class InMemoryUserRepository:
         self._state.logins = kept
         return len(logins) - len(kept)
 
-    def _repoint(self, user: User, phone: Phone) -> None:
+    def _repoint(self, user: User, phone: Phone, cooldown_until: float | None = None) -> None:
         del self._state.id_by_phone[user.phone]
         self._state.id_by_phone[phone] = user.id
-        self._save(dataclasses.replace(user, phone=phone, created_by=None), user)
+        moved = dataclasses.replace(user, phone=phone, created_by=None)
+        self._save(dataclasses.replace(moved, cooldown_until=cooldown_until), user)
 
     def welcome(self, user_id: int) -> bool:
         """Clear ``created_by`` (at the unit's commit); whether this call did."""
@@ -133,9 +153,14 @@ class InMemoryUserRepository:
         return True
 
     async def apply_code(
-        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        screening: Screening | None = None,
+        now: float | None = None,
     ) -> AppliedCode:
-        return await apply_in_steps(self, user_id, code, limit, screening)
+        return await apply_in_steps(self, user_id, code, limit, screening, now)
 
     async def lock(self, user_id: int) -> User | None:
         return await self.get(user_id)  # the unit's lock already excludes others

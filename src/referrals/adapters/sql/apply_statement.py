@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Boolean,
+    Double,
     Integer,
     and_,
     bindparam,
@@ -28,6 +29,7 @@ from referrals.domain.errors import (
     OwnReferralCode,
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
+    ReferralCooldown,
     ReferralCycle,
     SuspectedSelfReferral,
 )
@@ -77,7 +79,8 @@ def _screen(tables: Tables) -> CTE:
 def apply_code(tables: Tables) -> ClauseElement:
     """Apply an invite code in one statement (PostgreSQL; SQLite's repository
     runs the steps one by one): the same rules in the same order as
-    :func:`~referrals.domain.user.ensure_can_apply`, then the signals'
+    :func:`~referrals.domain.user.ensure_can_apply`, then the row's cooldown
+    end against ``now`` (``NULL``: not checked), then the signals'
     action (:func:`_screen`), answered as ``status`` (a refusal's code, ``applied``,
     ``no_user``, or ``moved``: the chain grew since the statement's
     snapshot, run it again); ``hold`` writes it ``pending_review``, ranked
@@ -125,6 +128,10 @@ def apply_code(tables: Tables) -> ClauseElement:
         (
             exists(select(root.c.referrer_id).where(root.c.referrer_id.is_not(None))),
             literal("moved"),
+        ),
+        (  # the number's cooldown (User.cooling_down), once the rules passed
+            select(me.c.cooldown_until).scalar_subquery() > bindparam("now", type_=Double),
+            literal(ReferralCooldown.code),
         ),
         (refuse, literal(SuspectedSelfReferral.code)),  # the policy's, once the rules passed
         else_=literal(APPLIED),

@@ -40,6 +40,7 @@ def get_or_add(tables: Tables, dialect_name: str) -> ClauseElement:
     costs no insert attempt (nor a sequence number); when a concurrent unit
     inserted the phone after this statement's snapshot, or the invite code
     is taken, ``ON CONFLICT DO NOTHING`` skips it and no row comes back.
+    A new user keeps the number's cooldown end (``cooldown_until``, verify's).
     """
     c = tables.users.c
     columns = tuple(c[name] for name in UserRow._fields)
@@ -48,10 +49,11 @@ def get_or_add(tables: Tables, dialect_name: str) -> ClauseElement:
         bindparam("phone", type_=c.phone.type),
         bindparam("code", type_=c.invite_code.type),
         bindparam("created_by", type_=c.created_by.type),
+        bindparam("cooldown_until", type_=c.cooldown_until.type),
     ).where(~exists(select(found.c.id)))
     added = (
         INSERTS[dialect_name](tables.users)
-        .from_select(["phone", "invite_code", "created_by"], source)
+        .from_select(["phone", "invite_code", "created_by", "cooldown_until"], source)
         .on_conflict_do_nothing()
         .returning(*columns)
         .cte("added")

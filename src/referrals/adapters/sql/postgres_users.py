@@ -18,6 +18,7 @@ from referrals.domain.errors import (
     OwnReferralCode,
     ReferralAlreadyApplied,
     ReferralCodeNotFound,
+    ReferralCooldown,
     ReferralCycle,
     SuspectedSelfReferral,
 )
@@ -63,7 +64,13 @@ def screening_values(screening: Screening) -> dict[str, Any]:
 
 REFUSALS: dict[str, type[DomainError]] = {
     refusal.code: refusal
-    for refusal in (ReferralAlreadyApplied, ReferralCodeNotFound, OwnReferralCode, ReferralCycle)
+    for refusal in (
+        ReferralAlreadyApplied,
+        ReferralCodeNotFound,
+        OwnReferralCode,
+        ReferralCycle,
+        ReferralCooldown,
+    )
 }
 """The rules' refusals by the status ``apply_code`` answers."""
 
@@ -89,20 +96,31 @@ class PostgresUserRepository(SqlUserRepository):
         return profile_of(rows)
 
     async def get_or_add(
-        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        limit: int,
+        cooldown_until: float | None = None,
     ) -> tuple[User, list[Referral]] | None:
         rows = await self._execute.all(
             self._sql.get_or_add,
             phone=str(phone),
             code=str(invite_code),
             created_by=created_by,
+            cooldown_until=cooldown_until,
             after=0,
             limit=limit,
         )
         return profile_of(rows)
 
     async def apply_code(
-        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        screening: Screening | None = None,
+        now: float | None = None,
     ) -> AppliedCode:
         screening = screening or Screening()
         rows = await self._execute.all(
@@ -110,6 +128,7 @@ class PostgresUserRepository(SqlUserRepository):
             user_id=user_id,
             code=str(code),
             limit=limit,
+            now=now,
             **screening_values(screening),
         )
         status, *columns = rows[0]  # the statement answers one row at least

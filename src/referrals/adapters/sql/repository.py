@@ -94,6 +94,7 @@ def user_of(row: Row) -> User:
         created_by=columns.created_by,
         referral_status=columns.referral_status,
         referral_signals=tuple(filter(None, (columns.referral_signals or "").split(","))),
+        cooldown_until=columns.cooldown_until,
     )
 
 
@@ -123,27 +124,46 @@ class SqlUserRepository(ABC):
     async def get_by_invite_code(self, code: InviteCode) -> User | None:
         return await self._one(self._sql.user_by_code, code=str(code))
 
-    async def add(self, phone: Phone, invite_code: InviteCode, created_by: str) -> User | None:
+    async def add(
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        cooldown_until: float | None = None,
+    ) -> User | None:
         return await self._one(
-            self._sql.add_user, phone=str(phone), code=str(invite_code), created_by=created_by
+            self._sql.add_user,
+            phone=str(phone),
+            code=str(invite_code),
+            created_by=created_by,
+            cooldown_until=cooldown_until,
         )
 
     async def get_or_add(
-        self, phone: Phone, invite_code: InviteCode, created_by: str, limit: int
+        self,
+        phone: Phone,
+        invite_code: InviteCode,
+        created_by: str,
+        limit: int,
+        cooldown_until: float | None = None,
     ) -> tuple[User, list[Referral]] | None:
         # Step by step (SQLite: in-process, nothing to save); PostgreSQL
         # overrides it with one statement.
         user = await self.get_by_phone(phone)
         if user is not None:
             return user, await self._referrals_page(user.id, 0, limit)
-        user = await self.add(phone, invite_code, created_by)
+        user = await self.add(phone, invite_code, created_by, cooldown_until)
         return None if user is None else (user, [])
 
-    async def change_phone(self, user_id: int, phone: Phone) -> User | None:
+    async def change_phone(
+        self, user_id: int, phone: Phone, cooldown_until: float | None = None
+    ) -> User | None:
         user = await self.lock(user_id)
         if user is None or user.erased or await self.get_by_phone(phone) is not None:
             return None
-        await self._execute.rowcount(self._sql.set_phone, user_id=user_id, phone=str(phone))
+        await self._execute.rowcount(
+            self._sql.set_phone, user_id=user_id, phone=str(phone), cooldown_until=cooldown_until
+        )
         return user
 
     async def erase(self, user_id: int) -> User | None:
@@ -151,7 +171,9 @@ class SqlUserRepository(ABC):
         if user is None or user.erased:
             return None
         phone = str(erased_phone(user_id))
-        await self._execute.rowcount(self._sql.set_phone, user_id=user_id, phone=phone)
+        await self._execute.rowcount(
+            self._sql.set_phone, user_id=user_id, phone=phone, cooldown_until=None
+        )
         await self._execute.rowcount(self._sql.forget_events, user_id=user_id)
         await self._execute.rowcount(self._sql.forget_logins, user_id=user_id)
         return user
@@ -166,10 +188,15 @@ class SqlUserRepository(ABC):
         return await self._execute.rowcount(self._sql.purge_logins, before=before, limit=limit)
 
     async def apply_code(
-        self, user_id: int, code: InviteCode, limit: int, screening: Screening | None = None
+        self,
+        user_id: int,
+        code: InviteCode,
+        limit: int,
+        screening: Screening | None = None,
+        now: float | None = None,
     ) -> AppliedCode:
         # Step by step; PostgreSQL overrides it with one statement.
-        return await apply_in_steps(self, user_id, code, limit, screening)
+        return await apply_in_steps(self, user_id, code, limit, screening, now)
 
     async def lock(self, user_id: int) -> User | None:
         return await self._one(self._sql.lock_user, user_id=user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from referrals.adapters.sql.namespace import Namespace
 
-HEAD = "0007"
+HEAD = "0008"
 """The latest migration in ``migrations/versions`` (a test checks Alembic agrees)."""
 
 

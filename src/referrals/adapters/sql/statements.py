@@ -50,6 +50,7 @@ class UserRow(NamedTuple):
     created_by: str | None
     referral_status: str | None
     referral_signals: str | None
+    cooldown_until: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
             phone=bindparam("phone"),
             invite_code=bindparam("code"),
             created_by=bindparam("created_by"),
+            cooldown_until=bindparam("cooldown_until", type_=c.cooldown_until.type),
         )
         .on_conflict_do_nothing()
     )
@@ -180,10 +182,15 @@ def statement_clauses(tables: Tables, dialect_name: str) -> dict[str, ClauseElem
         .where(c.referred_count > 0)
         .order_by(c.referred_count.desc(), c.id)
         .limit(bindparam("top", type_=Integer)),
-        # A new phone, or a deleted account's mark (docs/account.md); the row stays.
+        # A new phone and its cooldown, or a deleted account's mark (docs/account.md);
+        # the row stays.
         "set_phone": update(users)
         .where(c.id == bindparam("user_id"))
-        .values(phone=bindparam("phone"), created_by=null()),
+        .values(
+            phone=bindparam("phone"),
+            created_by=null(),
+            cooldown_until=bindparam("cooldown_until", type_=c.cooldown_until.type),
+        ),
         "forget_events": delete(tables.outbox).where(
             tables.outbox.c.user_id == bindparam("user_id")
         ),

@@ -84,6 +84,9 @@ class Tables:
             # ranked -id (below every page) until approved; its signals, commas between.
             Column("referral_status", String(16), nullable=True),
             Column("referral_signals", String(64), nullable=True),
+            # When the number's re-registration cooldown ends (docs/account.md), as
+            # verify or a phone change learned it; seconds since the epoch.
+            Column("cooldown_until", Double, nullable=True),
             CheckConstraint("referrer_id <> id", name="not_own_referrer"),
             CheckConstraint(
                 "(referrer_id IS NULL) = (referral_rank IS NULL)"

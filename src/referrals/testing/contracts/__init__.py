@@ -35,6 +35,7 @@ from referrals.testing.contracts.sessions import SessionStoreContract
 from referrals.testing.contracts.sms_gateway import SmsGatewayContract
 from referrals.testing.contracts.spend import SpendLedgerContract
 from referrals.testing.contracts.unit_of_work import UnitOfWorkContract
+from referrals.testing.contracts.user_cooldowns import UserCooldownContract
 
 __all__ = [
     "ActivityLogContract",
@@ -59,4 +60,5 @@ __all__ = [
     "SmsGatewayContract",
     "SpendLedgerContract",
     "UnitOfWorkContract",
+    "UserCooldownContract",
 ]

@@ -37,13 +37,14 @@ async def apply(
     code: InviteCode,
     action: Action = Action.ALLOW,
     signals: tuple[str, ...] = (),
+    now: float | None = None,
 ) -> AppliedCode:
     """``apply_code`` in a unit of its own, committed, again after lost races."""
 
     async def body(unit: UnitOfWork) -> AppliedCode:
         policy = dict.fromkeys(SIGNALS, action)
         screening = Screening(policy, signals)
-        done = await unit.users.apply_code(user.id, code, 10, screening)
+        done = await unit.users.apply_code(user.id, code, 10, screening, now)
         await unit.commit()
         return done
 

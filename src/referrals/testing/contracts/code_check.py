@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from referrals.application.ports import ChallengeStore, CodeCheck, RateLimiter
+from referrals.application.ports import ChallengeStore, CodeCheck, Cooldowns, RateLimiter
 from referrals.domain.challenge import Attempt, AttemptResult, Challenge
 from referrals.domain.codes import alias_of
 from referrals.domain.limits import Limit, Quota, Refusal, Rule
@@ -23,6 +23,8 @@ class CodeCheckStores:
     check: CodeCheck
     limiter: RateLimiter
     challenges: ChallengeStore
+    cooldowns: Cooldowns
+    """The deleted numbers' cooldowns the check reads for an accepted code."""
 
 
 def address_quota(count: int = 5) -> Quota:
@@ -85,6 +87,29 @@ class CodeCheckContract:
         assert outcome == Attempt(AttemptResult.ACCEPTED, PHONE)
         assert await room(code_check_stores.limiter, phone, clock) == 5
         assert await room(code_check_stores.limiter, address, clock) == 4
+
+    async def test_an_accepted_code_carries_its_phones_running_cooldown(
+        self, code_check_stores: CodeCheckStores, clock: FakeClock
+    ) -> None:
+        challenge = await self._stored(code_check_stores, clock)
+        until = clock.now() + 30 * 86_400.0
+        await code_check_stores.cooldowns.start(alias_of(challenge.id), until, clock.now())
+        address, phone = address_quota(), phone_quota(challenge)
+        outcome = await self._check(code_check_stores, challenge, RIGHT, clock, address, phone)
+        assert outcome == Attempt(AttemptResult.ACCEPTED, PHONE, cooldown_until=until)
+
+    async def test_an_ended_cooldown_is_none_and_a_wrong_code_reads_none(
+        self, code_check_stores: CodeCheckStores, clock: FakeClock
+    ) -> None:
+        challenge = await self._stored(code_check_stores, clock)
+        alias = alias_of(challenge.id)
+        await code_check_stores.cooldowns.start(alias, clock.now() + 1, clock.now())
+        address, phone = address_quota(), phone_quota(challenge)
+        outcome = await self._check(code_check_stores, challenge, WRONG, clock, address, phone)
+        assert outcome == Attempt(AttemptResult.WRONG, PHONE, 9)
+        clock.advance(1)  # the cooldown ends: its end is not after now
+        outcome = await self._check(code_check_stores, challenge, RIGHT, clock, address, phone)
+        assert outcome == Attempt(AttemptResult.ACCEPTED, PHONE)
 
     async def test_a_wrong_code_keeps_both_charges(
         self, code_check_stores: CodeCheckStores, clock: FakeClock

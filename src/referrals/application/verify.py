@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import secrets
 from dataclasses import dataclass, field
 
-from referrals.application import conversion, lockout, outbox, rate_limits
+from referrals.application import conversion, lockout, rate_limits
 from referrals.application.code_check import StepwiseCodeCheck
 from referrals.application.completion import StepwiseCompletion
 from referrals.application.conversion import RecordConversion
-from referrals.application.errors import ServiceUnavailable
-from referrals.application.events import (
-    Event,
-    Hooks,
-    LoginSucceeded,
-    UserCreated,
-    VerificationFailed,
-)
+from referrals.application.events import Hooks, VerificationFailed
+from referrals.application.login_announcement import AnnounceLogin
 from referrals.application.policy import Policy
 from referrals.application.ports import (
     ChallengeStore,
@@ -49,8 +41,6 @@ from referrals.domain.integrity import device_key
 from referrals.domain.logins import LoginRecord
 from referrals.domain.phone import Phone
 from referrals.domain.user import User
-
-log = logging.getLogger("referrals.verify")
 
 INVITE_CODE_DRAWS = 8
 """Fresh invite codes tried before giving up (32**6 ≈ 10**9 codes: collisions are rare)."""
@@ -117,8 +107,9 @@ class Verify:
     user row keeps the login that created it (``created_by``, written with
     the insert) until a login of theirs is consumed, which clears it. So an
     earlier try that created the user and then failed, of this login or of
-    another, does not take it away. :class:`UserCreated` (for new users) and
-    :class:`LoginSucceeded` are published once the challenge is consumed.
+    another, does not take it away. The login's rows and its events
+    (``UserCreated`` for new users, ``LoginSucceeded``) are written and
+    published once the challenge is consumed (:class:`AnnounceLogin`).
     """
 
     policy: Policy
@@ -130,7 +121,7 @@ class Verify:
     clock: Clock
     secret: bytes = field(repr=False)
     events: EventSink = field(default_factory=Hooks)
-    """Where :class:`UserCreated` and :class:`LoginSucceeded` go; no hooks by default."""
+    """Where ``UserCreated`` and ``LoginSucceeded`` go; no hooks by default."""
     throttle: Throttle | None = None
     """Counts each login verified for conversion-driven throttling."""
     conversion: RecordConversion | None = None
@@ -200,13 +191,8 @@ class Verify:
         entry = LoginRecord.of(
             user.id, self.clock.now(), device, device_key(self.secret, command.device_id)
         )
-        if self.conversion is None or completed.record is None:
-            await self._announce(user, is_new_user, entry)
-        else:  # side by side: neither waits for the other
-            await asyncio.gather(
-                self._announce(user, is_new_user, entry),
-                self.conversion.announce(completed.record, self.clock.now()),
-            )
+        announce = AnnounceLogin(self.unit_of_work, self.events, self.conversion)
+        await announce(user, is_new_user, entry, completed.record)
         return Verified(session=session, is_new_user=is_new_user, profile=profile)
 
     async def _complete(
@@ -248,35 +234,3 @@ class Verify:
             # A concurrent login created this phone, or the invite code was
             # taken: the next round finds the user or draws a new code.
         raise RuntimeError("could not draw a free invite code")
-
-    async def _announce(self, user: User, is_new_user: bool, entry: LoginRecord) -> None:
-        """Write the login in one unit (on PostgreSQL one round trip, all riding
-        with its COMMIT): a first login's welcome with its ``user.created``
-        (written only by the one login that welcomes the user), the
-        ``login.succeeded`` event and the login history's row. Then publish
-        the events to the hooks.
-
-        The login is done and stays done: if the database fails now, its rows
-        are lost (logged), and a new user's next login is reported as new once
-        more instead.
-        """
-        at = entry.at
-        events: list[Event] = []
-        if is_new_user:
-            events.append(
-                UserCreated(at=at, user_id=user.id, phone=user.phone, invite_code=user.invite_code)
-            )
-        succeeded = LoginSucceeded(
-            at=at, user_id=user.id, phone=user.phone, is_new_user=is_new_user
-        )
-        try:
-            async with self.unit_of_work() as uow:
-                if is_new_user:
-                    uow.outbox.welcome(user.id, outbox.exported(events[0]))
-                outbox.stage(uow, [succeeded])
-                uow.outbox.record_login(entry)
-                await uow.commit()
-        except ServiceUnavailable:
-            log.warning("user %d logged in, but the login was not recorded", user.id)
-        for event in [*events, succeeded]:
-            await self.events.publish(event)

@@ -14,6 +14,7 @@ from referrals.adapters.sql.database import run_migrations
 from referrals.application.policy import Policy
 from referrals.application.request_code import CodeRequest
 from referrals.application.verify import VerifyCode
+from referrals.domain.errors import ReferralCooldown
 from referrals.service import Service, open_service
 from referrals.settings import Settings
 from tests.conftest import sqlalchemy_engine
@@ -120,3 +121,23 @@ async def test_nothing_in_postgresql_or_redis_holds_a_deleted_accounts_phone(
     assert holding_the_phone(database_rows(empty_postgres_url)) == []
     assert holding_the_phone(redis_entries(redis_server_url, redis_prefix)) == []
     assert any(FRIEND in repr(row) for _, row in database_rows(empty_postgres_url))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_the_number_signed_up_again_on_postgresql_and_redis_applies_no_code(
+    empty_postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    """The cooldown read with the verify's code lands on the new user's row,
+    which the apply statement checks (docs/account.md)."""
+    settings = settings_for(empty_postgres_url, redis_server_url, redis_prefix)
+    await run_migrations(empty_postgres_url, NAMESPACE, prepared_statements=True)
+    async with open_service(settings) as service:
+        await a_deleted_account(service)
+        again, _ = await signed_in(service, PHONE)
+        friend, _ = await signed_in(service, FRIEND)
+        code = (await service.get_profile(friend)).invite_code
+
+        with pytest.raises(ReferralCooldown):
+            await service.apply_referral(again, code)
+        assert (await service.get_profile(again)).used_invite_code is None

@@ -16,6 +16,7 @@ from referrals.application.ports import Limit
 from referrals.application.request_code import CodeRequest
 from referrals.application.sms_text import SmsText
 from referrals.application.spend import SpendCap, utc_day
+from referrals.domain.segments import sms_size
 from referrals.domain.spend import Prices, parse_prices
 from referrals.settings import SettingsError, load_settings
 from tests.unit.conftest import World
@@ -118,3 +119,11 @@ async def test_the_stats_show_the_days_spend_by_channel_and_country(world: World
         ("console", "ru", 4.5),
         ("console", "kz", 3.0),
     ]
+
+
+def test_a_codes_digits_never_change_what_its_sms_costs() -> None:
+    text = SmsText()
+    for language in text.templates:
+        for code in ("0000", "9876", "123456", "4444444"):
+            zeros = text.render("0" * len(code), language)
+            assert sms_size(text.render(code, language)) == sms_size(zeros)

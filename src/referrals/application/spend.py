@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,19 @@ that much early, never late."""
 
 def utc_day(at: float) -> str:
     """The UTC date of a time, ``2026-12-07``: the day a charge counts for."""
-    return time.strftime("%Y-%m-%d", time.gmtime(at))
+    return _day(int(at // 86_400))
+
+
+@functools.lru_cache(maxsize=4)
+def _day(number: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(number * 86_400))
+
+
+@functools.lru_cache(maxsize=256)
+def segments(text: str) -> int:
+    """The SMS segments ``text`` takes (a login's text is one of a few: see
+    :meth:`SpendCap.charge`)."""
+    return sms_size(text).segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +57,14 @@ class SpendCap:
         return bool(self.caps) or not self.prices.free
 
     def charge(self, ticket: str, phone: Phone, channel: str, text: str, at: float) -> Charge:
-        """The charge of one SMS of ``text`` to ``phone`` through ``channel``."""
+        """The charge of one SMS of ``text`` to ``phone`` through ``channel``.
+
+        A code's digits never change the size of its SMS (a digit is one
+        unit in every encoding), so a caller may pass the text with any code
+        of the same length, such as zeros: then the texts repeat and their
+        sizes are counted once."""
         country = region_of(phone)
-        amount = self.prices.cost(channel, country, sms_size(text).segments)
+        amount = self.prices.cost(channel, country, segments(text))
         return Charge(ticket, amount, at, channel, country, utc_day(at))
 
     async def reserve(self, charge: Charge) -> None:

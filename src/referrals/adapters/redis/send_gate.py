@@ -99,10 +99,10 @@ return 1
 
 def _words(values: Sequence[str | int]) -> str:
     """Values as one argument of words (``-``: none); a value must be one word."""
-    found = [str(value) for value in values]
-    if any(not word or any(c.isspace() for c in word) for word in found):
-        raise ValueError(f"not one word each: {found!r}")
-    return " ".join(found) or "-"
+    words = " ".join(map(str, values))
+    if len(words.split()) != len(values):
+        raise ValueError(f"not one word each: {values!r}")
+    return words or "-"
 
 
 class RedisSendGate:

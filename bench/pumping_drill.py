@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.benchlib import PG_ADMIN_URL
+from bench.benchlib import PG_ADMIN_URL, exit_on_sigterm
 from bench.pumping.drill import HOUR, hour_of_traffic, run
 from bench.pumping.figures import Figures, table
 from bench.pumping.stacks import MIN_VOLUME, STACKS, Servers, new_database
@@ -59,6 +59,7 @@ def main() -> int:
     parser.add_argument("--admin-url", default=os.environ.get("PG_ADMIN_URL", PG_ADMIN_URL))
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
+    exit_on_sigterm()  # stop the servers on the way out
     people, attack, volume = (200, 2_000, MIN_VOLUME // 10) if args.short else (2_000, 20_000, 100)
     hour = args.hour or (30.0 if args.short else 120.0)
     scale = HOUR / hour

@@ -49,20 +49,19 @@ async def traffic(
         figures.seconds = time.monotonic() - run.start
         if referrals:
             figures.friends = await friends(run)
-        await _settled(gateway)
+        await _settled(gateway, figures.accepted)
         watcher.cancel()
     finally:
         await client.aclose()
 
 
-async def _settled(gateway: FakeGateway, quiet: float = 1.0, bound: float = 30.0) -> None:
-    """Until no SMS reached the gateway for ``quiet`` seconds (queued codes delivered)."""
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        before = gateway.messages
-        await asyncio.sleep(quiet)
-        if gateway.messages == before:
+async def _settled(gateway: FakeGateway, expected: int, bound: float = 60.0) -> None:
+    """Until the gateway got the ``expected`` SMS (every code queued was
+    delivered), or ``bound`` seconds passed."""
+    for _ in range(int(bound / 0.2)):
+        if gateway.messages >= expected:
             return
+        await asyncio.sleep(0.2)
 
 
 def spend_ledger(env: dict[str, str]) -> float | None:
@@ -92,11 +91,17 @@ async def run(
     figures = Figures("embedded" if servers is None else "postgres+redis", mode, scale)
     async with fake_gateway() as gateway:
         env = drill_env(mode, gateway.url, scale, min_volume)
-        with stack(env, logs, servers) as (url, settings):
+        # Started and stopped in a thread: a stopping server still delivers its
+        # queued codes, and the gateway on this loop must keep answering them.
+        servers_up = stack(env, logs, servers)
+        url, settings = await asyncio.to_thread(servers_up.__enter__)
+        try:
             await traffic(figures, url, gateway, logins, referrals)
             figures.spend_ledger = await asyncio.to_thread(spend_ledger, settings)
             if referrals:
                 figures.reviewed = await asyncio.to_thread(review, settings)
+        finally:
+            await asyncio.to_thread(servers_up.__exit__, None, None, None)
     figures.pumped_sent = sum(
         len(arrivals) for phone, arrivals in gateway.arrivals.items() if is_pumped(phone)
     )

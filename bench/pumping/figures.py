@@ -15,6 +15,8 @@ class Figures:
     stack: str
     mode: str
     scale: float
+    accepted: int = 0
+    """Logins answered 200, each a code queued for the gateway."""
     pumped: int = 0
     pumped_accepted: int = 0
     """Pumped logins answered 200 (a code queued)."""
@@ -23,7 +25,8 @@ class Figures:
     organic: int = 0
     organic_refused: int = 0
     organic_delayed: int = 0
-    """Codes that reached the gateway more than 60 s (of the hour) after the login."""
+    """Codes that reached the gateway more than 10 s (wall clock) after the login,
+    or never (``people.DELAYED``)."""
     organic_verified: int = 0
     first_throttle: float | None = None
     """Seconds of the hour from the start of the attack to the first throttle decision."""

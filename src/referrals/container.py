@@ -342,7 +342,7 @@ def login_sms_text(settings: Settings, given: SmsText | None = None) -> SmsText:
 
 def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
     """The adapter of a provider channel (``telegram``…), from its settings."""
-    timeout = settings.sms_timeout
+    timeout, connections = settings.sms_timeout, settings.sms_connections
     if channel == "telegram" and settings.telegram_token:
         from referrals.adapters.sms.telegram import TelegramGateway
 
@@ -351,6 +351,7 @@ def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
             base_url=settings.telegram_base_url,
             public_url=settings.public_url,
             timeout=timeout,
+            connections=connections,
         )
     if channel == "twilio" and settings.twilio_account_sid and settings.twilio_auth_token:
         from referrals.adapters.sms.twilio import TwilioGateway
@@ -363,12 +364,16 @@ def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
             base_url=settings.twilio_base_url,
             public_url=settings.public_url,
             timeout=timeout,
+            connections=connections,
         )
     if channel == "smsru" and settings.smsru_api_id:
         from referrals.adapters.sms.smsru import SmsRuGateway
 
         return SmsRuGateway(
-            settings.smsru_api_id, base_url=settings.smsru_base_url, timeout=timeout
+            settings.smsru_api_id,
+            base_url=settings.smsru_base_url,
+            timeout=timeout,
+            connections=connections,
         )
     if channel == "smsc" and settings.smsc_login and settings.smsc_password:
         from referrals.adapters.sms.smsc import SmscGateway
@@ -378,6 +383,7 @@ def provider_gateway(channel: str, settings: Settings) -> ProviderGateway:
             settings.smsc_password,
             base_url=settings.smsc_base_url,
             timeout=timeout,
+            connections=connections,
         )
     # Settings refuses a route naming a provider without its credentials.
     raise ValueError(f"the {channel} channel is not configured")
@@ -403,7 +409,9 @@ async def _gateway(channel: str, settings: Settings) -> AsyncIterator[SmsGateway
     url, secret = settings.sms_webhook_url, settings.sms_webhook_secret
     if not (url and secret):  # Settings refuses this; keep mypy sure of it
         raise ValueError("the webhook gateway needs sms_webhook_url and sms_webhook_secret")
-    gateway = WebhookSmsGateway(url, secret, timeout=settings.sms_webhook_timeout)
+    gateway = WebhookSmsGateway(
+        url, secret, timeout=settings.sms_webhook_timeout, connections=settings.sms_connections
+    )
     try:
         yield gateway
     finally:

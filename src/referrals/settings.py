@@ -114,6 +114,9 @@ class Settings:
     """The secret in the receipt URLs of providers that sign nothing (SMS.ru, SMSC)."""
     sms_timeout: float = 5.0
     """Seconds one request to an SMS provider (Telegram, Twilio, SMS.ru, SMSC) may take."""
+    sms_connections: int = 100
+    """Requests one SMS gateway (webhook or provider) has under way at once;
+    the others wait their turn before their timeout starts."""
     telegram_token: str | None = field(default=None, repr=False)
     telegram_base_url: str = "https://gatewayapi.telegram.org"
     twilio_account_sid: str | None = None
@@ -747,6 +750,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("ANDROID_APP_HASH", "android_app_hash", _app_hash, "11 characters of base64"),
     Variable("SMS_TIMEOUT", "sms_timeout", _positive_float, SECONDS),
+    Variable("SMS_CONNECTIONS", "sms_connections", _positive_int, COUNT),
     Variable("TELEGRAM_TOKEN", "telegram_token", _text, "the Gateway API token"),
     Variable("TELEGRAM_BASE_URL", "telegram_base_url", _text, "a URL"),
     Variable("TWILIO_ACCOUNT_SID", "twilio_account_sid", _text, "AC…"),

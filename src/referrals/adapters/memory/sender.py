@@ -24,8 +24,13 @@ class InProcessCodeSender:
     nothing kept either: a delivery that fails is logged and not retried
     (the person asks for a new code), and deliveries still under way when
     the process exits are lost unless :meth:`drain` waited for them. At most
-    ``max_pending`` deliveries run at once; past that, :meth:`send` answers
-    ``ServiceUnavailable`` rather than letting memory grow without bound.
+    ``max_pending`` deliveries are under way at once; past that, :meth:`send`
+    answers ``ServiceUnavailable`` rather than letting memory grow without
+    bound. It does not bound how many reach a gateway at once: each HTTP
+    gateway does, to its connections (``SlottedClient`` in
+    ``referrals.adapters.sms``), since a delivery that sleeps (the console
+    gateway) or waits for a receipt costs only a task, and an embedded
+    burst needs thousands of those (docs/sending-codes.md, "A burst of codes").
     """
 
     def __init__(self, deliver: Deliver, *, max_pending: int = 10_000) -> None:

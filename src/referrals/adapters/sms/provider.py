@@ -5,7 +5,6 @@ messages (see docs/sending-codes.md).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
@@ -13,6 +12,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from referrals.adapters.sms.http_slots import CONNECTIONS, SlottedClient
 from referrals.application.errors import DeliveryFailed, Failure
 from referrals.domain.messages import SmsMessage
 
@@ -86,7 +86,9 @@ class Remembered:
 
 
 class ProviderClient:
-    """POSTs to one provider within ``timeout`` seconds per request.
+    """POSTs to one provider within ``timeout`` seconds per request, at
+    most ``connections`` at once (the others wait their turn first, see
+    :class:`SlottedClient`).
 
     A timeout or a connection error raises a transient
     :class:`DeliveryFailed`. ``credentials`` are blanked out of every text
@@ -101,12 +103,13 @@ class ProviderClient:
         timeout: float,
         credentials: tuple[str, ...],
         client: httpx.AsyncClient | None = None,
+        connections: int = CONNECTIONS,
     ) -> None:
         self.name = name
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._credentials = tuple(c for c in credentials if c)
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = SlottedClient(timeout, connections, client)
         self._accepted = Remembered()
         self._unanswered = Remembered()
 
@@ -134,8 +137,7 @@ class ProviderClient:
     async def post(self, path: str, **request: Any) -> httpx.Response:
         """POST ``base_url + path``; ``request`` as httpx takes it (``data``, ``json``…)."""
         try:
-            async with asyncio.timeout(self._timeout):
-                return await self._client.post(self._base_url + path, **request)
+            return await self._client.post(self._base_url + path, **request)
         except (httpx.HTTPError, TimeoutError) as exc:
             problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
             failed = self.failed(problem, Failure.TRANSIENT)

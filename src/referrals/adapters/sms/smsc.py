@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import httpx
 
+from referrals.adapters.sms.http_slots import CONNECTIONS
 from referrals.adapters.sms.provider import (
     ProviderClient,
     ProviderGatewayBase,
@@ -45,8 +46,9 @@ class SmscGateway(ProviderGatewayBase):
         base_url: str,
         timeout: float,
         client: httpx.AsyncClient | None = None,
+        connections: int = CONNECTIONS,
     ) -> None:
-        self._http = ProviderClient("smsc", base_url, timeout, (password,), client)
+        self._http = ProviderClient("smsc", base_url, timeout, (password,), client, connections)
         self._credentials = {"login": login, "psw": password}
 
     async def _sent_already(self, message: SmsMessage) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from referrals.adapters.sms.http_slots import CONNECTIONS
 from referrals.adapters.sms.provider import ProviderClient, ProviderGatewayBase, coded_failure
 from referrals.application.errors import Failure
 from referrals.domain.messages import SmsMessage
@@ -42,8 +43,9 @@ class SmsRuGateway(ProviderGatewayBase):
         base_url: str,
         timeout: float,
         client: httpx.AsyncClient | None = None,
+        connections: int = CONNECTIONS,
     ) -> None:
-        self._http = ProviderClient("smsru", base_url, timeout, (api_id,), client)
+        self._http = ProviderClient("smsru", base_url, timeout, (api_id,), client, connections)
         self._api_id = api_id
 
     async def _send(self, message: SmsMessage) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from referrals.adapters.sms.http_slots import CONNECTIONS
 from referrals.adapters.sms.provider import (
     ProviderClient,
     ProviderGatewayBase,
@@ -65,8 +66,9 @@ class TelegramGateway(ProviderGatewayBase):
         public_url: str | None,
         timeout: float,
         client: httpx.AsyncClient | None = None,
+        connections: int = CONNECTIONS,
     ) -> None:
-        self._http = ProviderClient("telegram", base_url, timeout, (token,), client)
+        self._http = ProviderClient("telegram", base_url, timeout, (token,), client, connections)
         self._headers = {"Authorization": f"Bearer {token}"}
         # Telegram posts its reports to HTTPS only: a plain-http public URL
         # (development) would get the whole message refused.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import httpx
 
+from referrals.adapters.sms.http_slots import CONNECTIONS
 from referrals.adapters.sms.provider import (
     ProviderClient,
     ProviderGatewayBase,
@@ -50,10 +51,11 @@ class TwilioGateway(ProviderGatewayBase):
         public_url: str | None,
         timeout: float,
         client: httpx.AsyncClient | None = None,
+        connections: int = CONNECTIONS,
     ) -> None:
         if not (sender or messaging_service_sid):
             raise ValueError("Twilio needs a sender (From) or a Messaging Service SID")
-        self._http = ProviderClient("twilio", base_url, timeout, (auth_token,), client)
+        self._http = ProviderClient("twilio", base_url, timeout, (auth_token,), client, connections)
         self._path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._auth = httpx.BasicAuth(account_sid, auth_token)
         self._from = (

@@ -9,6 +9,7 @@ import time
 
 import httpx
 
+from referrals.adapters.sms.http_slots import CONNECTIONS, SlottedClient
 from referrals.adapters.sms.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from referrals.application.errors import DeliveryFailed, Failure
 from referrals.domain.messages import SmsMessage
@@ -30,7 +31,9 @@ class WebhookSmsGateway:
     connecting included), connection errors, 429 and 5xx answers are retried
     after ``backoff`` seconds, doubled each time; any other answer that is
     not 2xx fails at once, as a permanent failure (the next channel gets the
-    code). Failing raises :class:`DeliveryFailed`.
+    code). Failing raises :class:`DeliveryFailed`. At most ``connections``
+    requests are under way at once; the others wait for a slot before their
+    timeout starts (:class:`SlottedClient`).
     """
 
     def __init__(
@@ -42,13 +45,14 @@ class WebhookSmsGateway:
         attempts: int = 3,
         backoff: float = 0.5,
         client: httpx.AsyncClient | None = None,
+        connections: int = CONNECTIONS,
     ) -> None:
         self._url = url
         self._secret = secret
         self._attempts = attempts
         self._backoff = backoff
         self._timeout = timeout
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = SlottedClient(timeout, connections, client)
 
     @property
     def longest_send(self) -> float:
@@ -77,8 +81,7 @@ class WebhookSmsGateway:
             }
             try:
                 # The whole attempt (connect, send, answer) within ``timeout``.
-                async with asyncio.timeout(self._timeout):
-                    response = await self._client.post(self._url, content=body, headers=headers)
+                response = await self._client.post(self._url, content=body, headers=headers)
             except (httpx.HTTPError, TimeoutError) as exc:
                 problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
                 log.warning("SMS webhook attempt %d failed: %s", attempt + 1, problem)

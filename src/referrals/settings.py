@@ -114,7 +114,7 @@ class Settings:
     """The secret in the receipt URLs of providers that sign nothing (SMS.ru, SMSC)."""
     sms_timeout: float = 5.0
     """Seconds one request to an SMS provider (Telegram, Twilio, SMS.ru, SMSC) may take."""
-    sms_connections: int = 100
+    sms_connections: int = 20
     """Requests one SMS gateway (webhook or provider) has under way at once;
     the others wait their turn before their timeout starts."""
     telegram_token: str | None = field(default=None, repr=False)

@@ -33,6 +33,8 @@ NOT_PERSONAL = {
     "created_at": "when the row was written (the first session's created_at says it)",
     "referred_at": "when the code was applied",
     "created_by": "an internal login tag, cleared at the first login",
+    "cooldown_until": "the end of the number's re-registration cooldown, a rule about an earlier"
+    " account on the number (docs/account.md), not about this person",
 }
 
 

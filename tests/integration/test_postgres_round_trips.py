@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Awaitable
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from referrals.adapters.sql.database import Database, open_database
-from referrals.domain.codes import InviteCode
+from referrals.domain.codes import InviteCode, generate_invite_code
 from referrals.domain.errors import ReferralCodeNotFound
 from referrals.domain.phone import parse_phone
 from tests.defaults import DATABASE
@@ -140,10 +141,13 @@ async def test_an_application_is_one_round_trip_and_a_refused_one_keeps_the_stat
     """The apply statement writes only when the rules pass (``writes_when``):
     refused, its unit ends with COMMIT, and psycopg keeps what it prepared."""
     counter, database = counted
+    # The migrated database is shared by the session's tests: numbers and codes of its own.
+    base = secrets.randbelow(10**6)
+    codes = {n: generate_invite_code() for n in (1, 2, 3)}
 
     async def add_and_commit(n: int) -> int:
         async with database.unit_of_work() as uow:
-            user = await uow.users.add(parse_phone(f"+7999000010{n}"), InviteCode(f"APPLY{n}"), "t")
+            user = await uow.users.add(parse_phone(f"+7999{base:06d}{n}"), codes[n], "t")
             await uow.commit()
         assert user is not None
         return user.id
@@ -160,7 +164,7 @@ async def test_an_application_is_one_round_trip_and_a_refused_one_keeps_the_stat
     await apply(fan, "ZZZZZZ", ReferralCodeNotFound)  # prepares the statement
     assert await _turns(counter, apply(fan, "ZZZZZZ", ReferralCodeNotFound)) == 2
     assert await _turns(counter, add_and_commit(3)) == 2  # BEGIN + INSERT, COMMIT: still prepared
-    assert await _turns(counter, apply(fan, "APPLY2", None)) == 2  # BEGIN + apply, COMMIT
+    assert await _turns(counter, apply(fan, codes[2], None)) == 2  # BEGIN + apply, COMMIT
 
 
 async def _verify_and_apply_turns(

@@ -2,8 +2,17 @@ import phonenumbers
 import pytest
 
 from referrals.application.policy import Policy
+from referrals.domain import phone as phone_module
 from referrals.domain.errors import InvalidPhone
-from referrals.domain.phone import GlobalNumber, Phone, calling_code, parse_phone
+from referrals.domain.phone import (
+    REGIONS_KEPT,
+    GlobalNumber,
+    Phone,
+    calling_code,
+    parse_phone,
+    region_of,
+)
+from referrals.domain.routes import region_of as route_region_of
 from referrals.settings import SettingsError, load_settings
 
 
@@ -117,3 +126,72 @@ def test_the_calling_code_is_the_one_phonenumbers_parses_for_every_country() -> 
                 continue
             phone = Phone(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
             assert calling_code(phone) == str(example.country_code), phone
+
+
+def _examples() -> list[phonenumbers.PhoneNumber]:
+    """An example number of every type of every region and global network,
+    and each with its last digit dropped and one more added (mostly invalid)."""
+    found = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                found.append(example)
+    for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        example = phonenumbers.example_number_for_non_geo_entity(code)
+        if example is not None:
+            found.append(example)
+    variants = []
+    for number in found:
+        for national in (number.national_number // 10, number.national_number * 10 + 7):
+            variants.append(phonenumbers.PhoneNumber(number.country_code, national))
+    return found + variants
+
+
+def _reference(typed: str) -> tuple[str, str]:
+    """What parse_phone answered when it asked phonenumbers for validity, the
+    region and the type separately: (E.164 or the refusal's class, region)."""
+    number = phonenumbers.parse(typed)
+    if not phonenumbers.is_valid_number(number):
+        return "InvalidPhone", ""
+    region = phonenumbers.region_code_for_number(number) or ""
+    if region == "001":
+        return "GlobalNumber", region
+    if phonenumbers.number_type(number) not in {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }:
+        return "InvalidPhone", region
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), region
+
+
+def test_parsing_answers_what_phonenumbers_validity_region_and_type_say_for_every_example() -> None:
+    """parse_phone looks the type up once for validity and kind, and keeps the
+    region it found for region_of: the answers are the reference's for the
+    examples of every region and type (and broken variants of them)."""
+    examples = _examples()
+    assert len(examples) > 3_000
+    for example in examples:
+        typed = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        expected, region = _reference(typed)
+        try:
+            answer = parse_phone(typed)
+        except InvalidPhone as refusal:
+            answer = type(refusal).__name__
+        assert answer == expected, typed
+        if answer.startswith("+"):
+            assert region_of(Phone(answer)) == region.lower(), typed
+            assert route_region_of(Phone(answer)) == region, typed
+
+
+def test_the_region_of_a_number_not_parsed_here_is_read_from_the_number() -> None:
+    assert region_of(Phone("+77012345678")) == "kz"  # a +7 number that is not Russian
+    assert route_region_of(Phone("+12025550123")) == "US"
+    assert route_region_of(Phone("not a number")) == "ZZ"
+    assert region_of(Phone("+999")) == ""
+
+
+def test_the_regions_kept_are_bounded() -> None:
+    for n in range(REGIONS_KEPT + 10):
+        parse_phone(f"+7999{n:07d}")
+    assert 0 < len(phone_module._regions) <= REGIONS_KEPT

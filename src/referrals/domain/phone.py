@@ -58,17 +58,23 @@ def parse_phone(
         number = phonenumbers.parse(typed, default_region)
     except phonenumbers.NumberParseException:
         raise InvalidPhone() from None
-    if not phonenumbers.is_valid_number(number):
+    # A number is valid exactly when its type is known (phonenumbers'
+    # is_valid_number and number_type match its pattern for its region the
+    # same way), so the type is looked up once for both checks.
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         raise InvalidPhone()
     region = phonenumbers.region_code_for_number(number)
     opted_in = global_calling_codes is None or number.country_code in global_calling_codes
     if region == GLOBAL_REGION and not opted_in:
         raise GlobalNumber(N_("Satellite and other global numbers are not served."))
-    if phonenumbers.number_type(number) not in _SMS_CAPABLE:
+    if kind not in _SMS_CAPABLE:
         raise InvalidPhone(N_("This number cannot receive SMS."))
     if region != GLOBAL_REGION and allowed_regions and region not in allowed_regions:
         raise InvalidPhone(N_("Numbers of this country are not served."))
-    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    phone = Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    _remember_region(phone, region)
+    return phone
 
 
 NUMBER_BLOCK_DIGITS = 3
@@ -98,10 +104,42 @@ def number_block(phone: Phone) -> str:
     return phone[:-NUMBER_BLOCK_DIGITS]
 
 
+REGIONS_KEPT = 4_096
+"""Numbers whose region :func:`parse_phone` keeps for :func:`region_of`: the
+ones of the requests under way (a login costs its SMS by region right after
+parsing the number), with room to spare."""
+
+_regions: dict[str, str | None] = {}
+
+
+def _remember_region(phone: Phone, region: str | None) -> None:
+    if len(_regions) >= REGIONS_KEPT:  # bounded: start over (the next look-up parses)
+        _regions.clear()
+    _regions[phone] = region
+
+
+def region_code(phone: Phone) -> str | None:
+    """phonenumbers' region of an E.164 number (``RU``; ``001`` for
+    non-geographic numbers; ``None`` when unknown or not a number).
+
+    A number :func:`parse_phone` just returned is answered without parsing it
+    again (parsing is most of a look-up's cost)."""
+    try:
+        return _regions[phone]
+    except KeyError:
+        pass
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        region = None
+    _remember_region(phone, region)
+    return region
+
+
 def region_of(phone: Phone) -> str:
     """The region code of an E.164 number, lower case (``ru``; ``001`` for
-    non-geographic numbers)."""
-    return (phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or "").lower()
+    non-geographic numbers; empty when unknown)."""
+    return (region_code(phone) or "").lower()
 
 
 def is_known_region(region: str) -> bool:

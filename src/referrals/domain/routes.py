@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import phonenumbers
-
-from referrals.domain.phone import Phone, is_known_region
+from referrals.domain.phone import Phone, is_known_region, region_code
 
 EVERYWHERE = "*"
 
@@ -66,10 +64,7 @@ class Routes:
 
 def region_of(phone: Phone) -> str:
     """The ISO region of an E.164 number (``RU``), or ``ZZ`` when unknown."""
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or "ZZ"
-    except phonenumbers.NumberParseException:
-        return "ZZ"
+    return region_code(phone) or "ZZ"
 
 
 def parse_routes(text: str, known: frozenset[str]) -> Routes:

@@ -26,26 +26,11 @@ import profiling
 import report
 import seeding
 import stack as stacks
-from benchlib import note
+from benchlib import DEFENCE, note
 from pools import Load, Pools
 from scenarios import CEILING, DEEP_RANK, MILLION, OURS, Server, Window, pause, window, workdir_for
 
 SERVERS = ("ceiling", "pg", "embedded")
-DEFENCE = {
-    # pg with the pumping throttle enforced and every SMS costed under a cap, at
-    # volumes the bench's one address never reaches: every login reads and
-    # counts its groups and reserves its charge, and none is refused
-    "pg-defended": {
-        "REFERRALS_PUMPING_MODE": "enforce",
-        "REFERRALS_PUMPING_MIN_VOLUME": "1000000000",
-        "REFERRALS_SMS_PRICES": "*=1",
-        "REFERRALS_SPEND_CAP": "1000000000/86400",
-    },
-    # pg with neither: the pumping throttle off, nothing costed
-    "pg-open": {"REFERRALS_PUMPING_MODE": "off"},
-}
-"""Servers run only when named (``--servers ceiling,pg-defended,pg-open``):
-what the abuse defences cost a login, measured side by side."""
 PG_SERVERS = ("pg", *DEFENCE)
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -54,6 +54,22 @@ OURS_LOAD_SETTINGS = {
     # refuses nothing.
     "REFERRALS_PUMPING_MODE": "shadow",
 }
+
+DEFENCE = {
+    # pg with the pumping throttle enforced and every SMS costed under a cap, at
+    # volumes the bench's one address never reaches: every login reads and
+    # counts its groups and reserves its charge, and none is refused
+    "pg-defended": {
+        "REFERRALS_PUMPING_MODE": "enforce",
+        "REFERRALS_PUMPING_MIN_VOLUME": "1000000000",
+        "REFERRALS_SMS_PRICES": "*=1",
+        "REFERRALS_SPEND_CAP": "1000000000/86400",
+    },
+    # pg with neither: the pumping throttle off, nothing costed
+    "pg-open": {"REFERRALS_PUMPING_MODE": "off"},
+}
+"""Servers run only when named (``--servers ceiling,pg-defended,pg-open``):
+what the abuse defences cost a login, measured side by side."""
 DJANGO_LOAD_SETTINGS = {
     "REF_EXPOSE_CODES": "true",
     "REF_SMS_DELAY": "0",

@@ -50,8 +50,11 @@ class SpendLedger(Protocol):
         in ``(at - window, at]`` add up to ``count`` or more. So of any
         number of concurrent reservations at the edge, exactly the ones that
         find room pass, and the spend passes a cap by less than one charge.
-        Returns ``None`` when charged, else the seconds until the fullest
-        cap may have room. With no caps it only adds.
+        A ledger may sum charges in buckets (ours do, per ``SPEND_BUCKET``):
+        then a window counts every bucket it touches, so a cap refuses up to
+        one bucket early, never late. Returns ``None`` when charged, else
+        the seconds until the fullest cap may have room. With no caps it
+        only adds.
         """
         ...
 

@@ -2,7 +2,10 @@
 
 Each group is its own key (its own slot on Redis Cluster); a count is one
 script per group, all sent at once (HINCRBY, PEXPIRE, and dropping buckets older than
-what is kept), a read one pipelined HGETALL per group.
+what is kept), a read one pipelined HGETALL per group. The send gate reads
+the running totals a group's hash also keeps (``GROUPS_LUA``), so a login
+costs O(1) however many buckets a window holds; :meth:`RedisConversionLog.counts`
+(``referrals pumping``) still sums the buckets, and gives the same answers.
 """
 
 from __future__ import annotations
@@ -13,15 +16,33 @@ from collections.abc import Sequence
 from referrals.adapters.redis.client import RedisClient
 from referrals.adapters.redis.support import ScriptCall, text, translated_errors
 
+RESYNC = 60
+"""Buckets between two reads of a group's whole hash by the send gate, which
+set its running totals right again."""
+
 # A group in a script (shared with the send gate, adapters/redis/send_gate.py).
-# group_sums: a group's sent and verified since bucket ``first``, and its mark.
-# count_group: add ``by`` to its ``field`` (``sent:<bucket>``), keep the key
-# ``ttl`` ms unless an operator's mark is on it (a mark stays until changed),
-# and drop buckets before ``oldest`` once there are more than the kept ones
-# (sent and verified from ``oldest`` on, and the mark) could be: a busy group
-# scans its fields about once a bucket, not at every count.
-GROUPS_LUA = """
-local function group_sums(key, first)
+# Besides its buckets and mark, a group's hash keeps running totals:
+# ``total:sent`` and ``total:verified``, the sums of its buckets from
+# ``total:from`` on (names the code before them skips when it reads).
+# group_sums: a group's sent and verified since bucket ``first``, and its
+# mark; it moves the totals to ``first``, one HMGET per bucket passed, and
+# reads the whole hash only when that costs less (a window that moved
+# further than the hash has fields), when the totals are missing (a hash the
+# code before them wrote) and once every RESYNC buckets (so totals that
+# drifted, from a process of the old code counting during a rolling
+# upgrade, are right again within RESYNC buckets). Buckets it passes stay
+# until count_group drops them: a read with an earlier ``first`` still finds
+# them. add_to_group: add ``by`` to a bucket's ``field`` (``sent:<bucket>``)
+# and to the total if it counts that bucket (a give-back too).
+# count_group: add_to_group, keep the key ``ttl`` ms unless an operator's
+# mark is on it (a mark stays until changed), and drop buckets before
+# ``oldest`` once there are more than the kept ones (sent and verified from
+# ``oldest`` on, the mark and the totals) could be: a busy group scans its
+# fields about once a bucket, not at every count.
+GROUPS_LUA = (
+    f"local GROUPS_RESYNC = {RESYNC}\n"
+    + """
+local function group_scan(key, first)
   local flat = redis.call('HGETALL', key)
   local sums, mark = {sent = 0, verified = 0}, ''
   for j = 1, #flat, 2 do
@@ -32,21 +53,67 @@ local function group_sums(key, first)
       sums[kind] = sums[kind] + tonumber(flat[j + 1])
     end
   end
+  redis.call('HSET', key, 'total:from', first, 'total:sent', sums.sent,
+    'total:verified', sums.verified)
   return sums.sent, sums.verified, mark
 end
 
-local function count_group(key, field, by, oldest, ttl)
+local function group_sums(key, first)
+  local got = redis.call('HMGET', key, 'total:from', 'total:sent', 'total:verified', 'mark:')
+  local from, sent, verified = tonumber(got[1]), tonumber(got[2]), tonumber(got[3])
+  local mark = got[4] or ''
+  if from == first and sent ~= nil and verified ~= nil then return sent, verified, mark end
+  local fields = redis.call('HLEN', key)
+  if fields == 0 then return 0, 0, '' end
+  if from == nil or sent == nil or verified == nil or math.abs(first - from) > fields
+    or math.floor(first / GROUPS_RESYNC) ~= math.floor(from / GROUPS_RESYNC) then
+    return group_scan(key, first)
+  end
+  for b = from, first - 1 do
+    local left = redis.call('HMGET', key, 'sent:' .. b, 'verified:' .. b)
+    sent, verified = sent - (tonumber(left[1]) or 0), verified - (tonumber(left[2]) or 0)
+  end
+  for b = first, from - 1 do
+    local back = redis.call('HMGET', key, 'sent:' .. b, 'verified:' .. b)
+    sent, verified = sent + (tonumber(back[1]) or 0), verified + (tonumber(back[2]) or 0)
+  end
+  redis.call('HSET', key, 'total:from', first, 'total:sent', sent, 'total:verified', verified)
+  return sent, verified, mark
+end
+
+local function add_to_group(key, field, by)
+  local kind, bucket = string.match(field, '^(%a+):(%d+)$')
+  local from = tonumber(redis.call('HGET', key, 'total:from'))
   redis.call('HINCRBY', key, field, by)
+  if from ~= nil and tonumber(bucket) >= from then
+    redis.call('HINCRBY', key, 'total:' .. kind, by)
+  end
+  return from, tonumber(bucket)
+end
+
+local function count_group(key, field, by, oldest, ttl)
+  if redis.call('EXISTS', key) == 0 then  -- a new group: its totals from the start
+    redis.call('HSET', key, 'total:from', oldest, 'total:sent', 0, 'total:verified', 0)
+  end
+  local from, bucket = add_to_group(key, field, by)
   if redis.call('HEXISTS', key, 'mark:') == 0 then redis.call('PEXPIRE', key, ttl) end
-  local kept = tonumber(string.match(field, ':(%d+)$')) - oldest + 1
-  if redis.call('HLEN', key) > 2 * kept + 1 then
+  local kept = bucket - oldest + 1
+  if redis.call('HLEN', key) > 2 * kept + 4 then
     for _, name in ipairs(redis.call('HKEYS', key)) do
-      local bucket = tonumber(string.match(name, ':(%d+)$'))
-      if bucket ~= nil and bucket < oldest then redis.call('HDEL', key, name) end
+      local kind, b = string.match(name, '^(%a+):(%d+)$')
+      b = tonumber(b)
+      if b ~= nil and b < oldest then
+        if from ~= nil and b >= from then  -- counted: it leaves the total (-0 is no integer)
+          local value = tonumber(redis.call('HGET', key, name))
+          if value ~= 0 then redis.call('HINCRBY', key, 'total:' .. kind, -value) end
+        end
+        redis.call('HDEL', key, name)
+      end
     end
   end
 end
 """
+)
 
 # KEYS[1] the group; ARGV: field, oldest bucket kept, TTL ms, by.
 _ADD = (

@@ -38,7 +38,7 @@ local function words(s)
 end
 """
 
-# KEYS: the quotas (nq), the groups (ng), the spend's two keys (if charged),
+# KEYS: the quotas (nq), the groups (ng), the spend's three keys (if charged),
 # the phone's login hash (if a challenge is stored). ARGV[1] now, ARGV[2] the
 # ticket, ARGV[3] the words: nq, ng, enforce (1/0), min conversion, first
 # bucket in the window, the "sent:<bucket>" field, oldest bucket kept, the
@@ -73,7 +73,7 @@ for g = 1, ng do
 end
 if throttled[1] and head[3] == '1' then return {2, '', unpack(throttled)} end
 if #spend > 1 then
-  local wait = reserve_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], spend, 1)
+  local wait = reserve_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], KEYS[nq + ng + 3], spend, 1)
   if wait then return {3, wait, unpack(throttled)} end
 end
 record_quotas(quotas, plan)
@@ -86,12 +86,15 @@ return {0, '', unpack(throttled)}
 # KEYS as _ACQUIRE's (counted quotas only). ARGV: nq, ng, charged (1/0), the
 # "sent:<bucket>" field, nq event names, the spend's refund arguments.
 _GIVE_BACK = (
-    SPEND_LUA
+    GROUPS_LUA
+    + SPEND_LUA
     + """
 local nq, ng = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, nq do redis.call('ZREM', KEYS[i], ARGV[4 + i]) end
-for g = 1, ng do redis.call('HINCRBY', KEYS[nq + g], ARGV[4], -1) end
-if ARGV[3] == '1' then refund_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], ARGV, 5 + nq) end
+for g = 1, ng do add_to_group(KEYS[nq + g], ARGV[4], -1) end
+if ARGV[3] == '1' then
+  refund_spend(KEYS[nq + ng + 1], KEYS[nq + ng + 2], KEYS[nq + ng + 3], ARGV, 5 + nq)
+end
 return 1
 """
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from referrals.application.ports import ConversionLog
@@ -67,3 +69,25 @@ class ConversionLogContract:
 
         await conversion.mark("prefix:+799980", "")
         assert await conversion.counts(["prefix:+799980"], NOON - HOUR) == [(1, 0, "")]
+
+    async def test_counts_over_many_buckets_are_the_sums_of_what_was_counted(
+        self, conversion: ConversionLog
+    ) -> None:
+        """A walk over six hours of buckets: counts (some late, some taken
+        back) and reads over windows that grow and shrink, each read equal
+        to the sums of what was counted from its window's first bucket on."""
+        walk, group = random.Random(61), "prefix:+7999777"
+        counted: dict[int, list[int]] = {}  # bucket: [sent, verified]
+        now = NOON
+        for step in range(500):
+            now += walk.choice([0, 1, 30, 60, 90, 400])
+            kind, by = walk.choice([("sent", 1), ("sent", 1), ("verified", 1), ("sent", -1)])
+            at = now - walk.choice([0, 0, 0, BUCKET, HOUR])  # now and then a late one
+            await conversion.add([group], kind, at, 3 * HOUR, by=by)
+            counted.setdefault(int(at // BUCKET), [0, 0])[kind == "verified"] += by
+            window = walk.choice([HOUR / 2, HOUR, 2 * HOUR, 3 * HOUR])
+            first = int((now - window) // BUCKET)
+            inside = [sums for bucket, sums in counted.items() if bucket >= first]
+            expected = (sum(s for s, _ in inside), sum(v for _, v in inside), "")
+            assert await conversion.counts([group], now - window) == [expected], step
+        assert now - NOON > 5 * HOUR

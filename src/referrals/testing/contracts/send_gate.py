@@ -4,6 +4,7 @@ and spend decided in one step, and kept where the other ports read them."""
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 from dataclasses import dataclass
 
@@ -240,3 +241,53 @@ class SendGateContract:
             assert passed == 10
         assert await sent(gate, check) == [passed, passed]
         assert await gate.spend.day(DAY) == {("smsru", "ru"): passed * 1.5}
+
+    async def test_the_groups_sums_follow_their_window_over_many_buckets(
+        self, gate: GateParts
+    ) -> None:
+        """A walk over six hours of minute buckets: sends counted by the
+        gate, verified codes, late counts, give-backs and reads over windows
+        of several lengths (one that grows, one that shrinks), each read's
+        figures equal to the sums of what was counted, bucket by bucket."""
+        walk, group = random.Random(20261207), f"prefix:+7{secrets.token_hex(4)}"
+        await gate.conversion.mark(group, "pinned")  # every read answers the group's figures
+        kept = Pumping(((group, 1),), 0.2, 3 * HOUR, enforce=False)  # counts, keeps 3 h
+        counted: dict[int, list[int]] = {}  # bucket: [sent, verified]
+
+        def expected(now: float, window: float) -> tuple[int, int]:
+            first = int((now - window) // BUCKET)
+            inside = [sums for bucket, sums in counted.items() if bucket >= first]
+            return sum(s for s, _ in inside), sum(v for _, v in inside)
+
+        def count(at: float, column: int, by: int = 1) -> None:
+            counted.setdefault(int(at // BUCKET), [0, 0])[column] += by
+
+        now = NOON
+        for step in range(600):
+            now += walk.choice([0, 1, 20, 45, 60, 90, 150, 600])
+            action = walk.random()
+            if action < 0.35:  # a send the gate counts (shadow: it passes)
+                decision = await gate.gate.acquire([], now, f"t-{step}", kept)
+                assert decision.throttled is not None
+                figures = decision.throttled.sent, decision.throttled.verified
+                assert figures == expected(now, 3 * HOUR), step
+                count(now, 0)
+            elif action < 0.45:
+                await gate.conversion.add([group], "verified", now, 3 * HOUR)
+                count(now, 1)
+            elif action < 0.52:  # a late count, from an hour or two back
+                late = now - walk.choice([BUCKET, HOUR, 2 * HOUR])
+                await gate.conversion.add([group], "sent", late, 3 * HOUR)
+                count(late, 0)
+            elif action < 0.6 and counted:  # a send given back
+                await gate.gate.give_back([], now, f"t-{step}", kept)
+                count(now, 0, -1)
+            else:  # a read over a window of its own (refused: nothing counted)
+                window = walk.choice([HOUR / 2, HOUR, 2 * HOUR, 3 * HOUR])
+                check = Pumping(((group, 1),), 0.2, window, enforce=True)
+                decision = await gate.gate.acquire([], now, f"t-{step}", check)
+                assert decision.throttled is not None
+                figures = decision.throttled.sent, decision.throttled.verified
+                assert figures == expected(now, window), (step, window)
+                assert (await gate.conversion.counts([group], now - window))[0][:2] == figures
+        assert now - NOON > 5 * HOUR  # the walk crossed hundreds of buckets

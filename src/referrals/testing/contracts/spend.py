@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
@@ -90,3 +91,54 @@ class SpendLedgerContract:
         total = sum((await spend.day(DAY)).values())
         assert passed == 1  # 95.5 + 4.5 = 100: the cap is reached, the other 499 refused
         assert total - 100 < 4.5
+
+    async def test_a_daily_cap_over_more_buckets_than_a_day_holds(self, spend: SpendLedger) -> None:
+        """A walk of charges and refunds over two days of minute buckets (more
+        than a daily cap's 1,440), under a daily and an hourly cap: each
+        answer, and each refusal's wait, is what summing the buckets gives.
+
+        A ledger sums charges per bucket and a cap's window counts every
+        bucket it touches (``first = (at - window) // BUCKET``), so it
+        refuses up to one bucket early, never late; a refusal's wait runs
+        until the earliest bucket with something spent leaves the window.
+        The amounts are halves, whose sums are exact."""
+        walk = random.Random(1440)
+        caps = [Limit(1500, 86_400.0), Limit(100, 3600.0)]
+        buckets: dict[int, float] = {}  # what summing the buckets gives
+        passed: list[Charge] = []
+
+        def expected(at: float) -> float | None:
+            firsts = [int((at - cap.window) // BUCKET) for cap in caps]
+            for gone in [b for b in buckets if b < min(firsts)]:
+                del buckets[gone]
+            wait = 0.0
+            for cap, first in zip(caps, firsts, strict=True):
+                inside = {b: amount for b, amount in buckets.items() if b >= first}
+                if sum(inside.values()) >= cap.count:
+                    earliest = min(b for b, amount in inside.items() if amount > 0)
+                    wait = max(wait, (earliest + 1) * BUCKET + cap.window - at)
+            return wait or None
+
+        at, refused = NOON, 0
+        for n in range(2_400):
+            at += walk.choice([10, 30, 60, 70, 110, 200])
+            if passed and walk.random() < 0.1:
+                back = passed.pop(walk.randrange(len(passed)))
+                await spend.refund(back)
+                bucket = int(back.at // BUCKET)
+                if bucket in buckets:
+                    buckets[bucket] -= back.amount
+            amount = walk.choice([0.5, 1.0, 1.5, 4.5])
+            this = Charge(f"walk-{n}", amount, at, "smsru", "ru", DAY)
+            want = expected(at)
+            got = await spend.reserve(this, caps)
+            if want is None:
+                assert got is None, n
+                bucket = int(at // BUCKET)
+                buckets[bucket] = buckets.get(bucket, 0.0) + amount
+                passed.append(this)
+            else:
+                assert got == pytest.approx(want, abs=1e-6), n
+                refused += 1
+        assert (at - NOON) // BUCKET > 2 * 1440
+        assert 100 < refused < 2_000  # both caps were reached, and freed up

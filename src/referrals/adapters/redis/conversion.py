@@ -24,50 +24,62 @@ set its running totals right again."""
 # Besides its buckets and mark, a group's hash keeps running totals:
 # ``total:sent`` and ``total:verified``, the sums of its buckets from
 # ``total:from`` on (names the code before them skips when it reads).
-# group_sums: a group's sent and verified since bucket ``first``, and its
-# mark; it moves the totals to ``first``, one HMGET per bucket passed, and
-# reads the whole hash only when that costs less (a window that moved
-# further than the hash has fields), when the totals are missing (a hash the
-# code before them wrote) and once every RESYNC buckets (so totals that
-# drifted, from a process of the old code counting during a rolling
-# upgrade, are right again within RESYNC buckets). Buckets it passes stay
-# until count_group drops them: a read with an earlier ``first`` still finds
-# them. add_to_group: add ``by`` to a bucket's ``field`` (``sent:<bucket>``)
-# and to the total if it counts that bucket (a give-back too).
-# count_group: add_to_group, keep the key ``ttl`` ms unless an operator's
-# mark is on it (a mark stays until changed), and drop buckets before
-# ``oldest`` once there are more than the kept ones (sent and verified from
-# ``oldest`` on, the mark and the totals) could be: a busy group scans its
-# fields about once a bucket, not at every count.
+# group_sums: a group's sent and verified since bucket ``first``, its mark,
+# and its state (group_state: one HMGET of the totals, the mark and the
+# bucket last pruned in); it moves the totals to ``first``, one HMGET per
+# bucket passed, and reads the whole hash only when that costs less (a
+# window that moved further than the hash has fields), when the totals are
+# missing (a hash the code before them wrote) and once every RESYNC buckets
+# (so totals that drifted, from a process of the old code counting during a
+# rolling upgrade, are right again within RESYNC buckets). Buckets it passes
+# stay until count_group drops them: a read with an earlier ``first`` still
+# finds them. add_to_group: add ``by`` to a bucket's ``field``
+# (``sent:<bucket>``) and to the total if it counts that bucket (a give-back
+# too). count_group: the same, keep the key ``ttl`` ms unless an operator's
+# mark is on it (a mark stays until changed), and, at most once a bucket
+# (``total:pruned``), drop buckets before ``oldest`` if there are more than
+# the kept ones (sent and verified from ``oldest`` on, the mark and the
+# totals) could be. Given the state group_sums read (the send gate), a
+# count costs two HINCRBYs and a PEXPIRE.
 GROUPS_LUA = (
     f"local GROUPS_RESYNC = {RESYNC}\n"
     + """
-local function group_scan(key, first)
+local GROUP_STATE = {'total:from', 'total:sent', 'total:verified', 'mark:', 'total:pruned'}
+
+-- What a group's hash says of itself, in one HMGET: its totals, the first
+-- bucket they count, its mark and the bucket it was last pruned in.
+local function group_state(key)
+  local got = redis.call('HMGET', key, unpack(GROUP_STATE))
+  return {from = tonumber(got[1]), sent = tonumber(got[2]), verified = tonumber(got[3]),
+    mark = got[4] or '', pruned = tonumber(got[5])}
+end
+
+local function group_scan(key, first, state)
   local flat = redis.call('HGETALL', key)
-  local sums, mark = {sent = 0, verified = 0}, ''
+  local sums = {sent = 0, verified = 0}
   for j = 1, #flat, 2 do
     local kind, bucket = string.match(flat[j], '^(%a+):(%d*)$')
-    if kind == 'mark' then
-      mark = flat[j + 1]
-    elseif sums[kind] ~= nil and tonumber(bucket) >= first then
+    if sums[kind] ~= nil and tonumber(bucket) >= first then
       sums[kind] = sums[kind] + tonumber(flat[j + 1])
     end
   end
   redis.call('HSET', key, 'total:from', first, 'total:sent', sums.sent,
     'total:verified', sums.verified)
-  return sums.sent, sums.verified, mark
+  state.from = first
+  return sums.sent, sums.verified, state.mark, state
 end
 
 local function group_sums(key, first)
-  local got = redis.call('HMGET', key, 'total:from', 'total:sent', 'total:verified', 'mark:')
-  local from, sent, verified = tonumber(got[1]), tonumber(got[2]), tonumber(got[3])
-  local mark = got[4] or ''
-  if from == first and sent ~= nil and verified ~= nil then return sent, verified, mark end
+  local state = group_state(key)
+  local from, sent, verified = state.from, state.sent, state.verified
+  if from == first and sent ~= nil and verified ~= nil then
+    return sent, verified, state.mark, state
+  end
   local fields = redis.call('HLEN', key)
-  if fields == 0 then return 0, 0, '' end
+  if fields == 0 then return 0, 0, '', state end
   if from == nil or sent == nil or verified == nil or math.abs(first - from) > fields
     or math.floor(first / GROUPS_RESYNC) ~= math.floor(from / GROUPS_RESYNC) then
-    return group_scan(key, first)
+    return group_scan(key, first, state)
   end
   for b = from, first - 1 do
     local left = redis.call('HMGET', key, 'sent:' .. b, 'verified:' .. b)
@@ -78,27 +90,38 @@ local function group_sums(key, first)
     sent, verified = sent + (tonumber(back[1]) or 0), verified + (tonumber(back[2]) or 0)
   end
   redis.call('HSET', key, 'total:from', first, 'total:sent', sent, 'total:verified', verified)
-  return sent, verified, mark
+  state.from = first
+  return sent, verified, state.mark, state
 end
 
-local function add_to_group(key, field, by)
+local function add_counted(key, field, by, from)
   local kind, bucket = string.match(field, '^(%a+):(%d+)$')
-  local from = tonumber(redis.call('HGET', key, 'total:from'))
   redis.call('HINCRBY', key, field, by)
   if from ~= nil and tonumber(bucket) >= from then
     redis.call('HINCRBY', key, 'total:' .. kind, by)
   end
-  return from, tonumber(bucket)
+  return tonumber(bucket)
 end
 
-local function count_group(key, field, by, oldest, ttl)
-  if redis.call('EXISTS', key) == 0 then  -- a new group: its totals from the start
+local function add_to_group(key, field, by)
+  return add_counted(key, field, by, tonumber(redis.call('HGET', key, 'total:from')))
+end
+
+local function count_group(key, field, by, oldest, ttl, state)
+  state = state or group_state(key)
+  if state.from == nil and redis.call('EXISTS', key) == 0 then
+    -- a new group: its totals from the start
     redis.call('HSET', key, 'total:from', oldest, 'total:sent', 0, 'total:verified', 0)
+    state.from = oldest
   end
-  local from, bucket = add_to_group(key, field, by)
-  if redis.call('HEXISTS', key, 'mark:') == 0 then redis.call('PEXPIRE', key, ttl) end
+  local from = state.from
+  local bucket = add_counted(key, field, by, from)
+  if state.mark == '' then redis.call('PEXPIRE', key, ttl) end
+  if state.pruned == bucket then return end
+  -- at most once a bucket (a bucket adds at most its two fields)
+  redis.call('HSET', key, 'total:pruned', bucket)
   local kept = bucket - oldest + 1
-  if redis.call('HLEN', key) > 2 * kept + 4 then
+  if redis.call('HLEN', key) > 2 * kept + 5 then
     for _, name in ipairs(redis.call('HKEYS', key)) do
       local kind, b = string.match(name, '^(%a+):(%d+)$')
       b = tonumber(b)

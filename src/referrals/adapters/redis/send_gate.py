@@ -60,9 +60,10 @@ local nq, ng, quotas = tonumber(head[1]), tonumber(head[2]), {}
 for i = 1, nq do quotas[i] = KEYS[i] end
 local refused, plan = check_quotas(quotas, 6)
 if refused then return {1, refused[1], refused[2], refused[3]} end
-local conv, first, throttled = tonumber(head[4]), tonumber(head[5]), {}
+local conv, first, throttled, states = tonumber(head[4]), tonumber(head[5]), {}, {}
 for g = 1, ng do
-  local sent, verified, mark = group_sums(KEYS[nq + g], first)
+  local sent, verified, mark, state = group_sums(KEYS[nq + g], first)
+  states[g] = state
   if mark ~= 'lifted' then
     local allowed = math.max(tonumber(head[8 + g]), math.ceil(verified / conv))
     if mark == 'pinned' or sent >= allowed then
@@ -77,7 +78,9 @@ if #spend > 1 then
   if wait then return {3, wait, unpack(throttled)} end
 end
 record_quotas(quotas, plan)
-for g = 1, ng do count_group(KEYS[nq + g], head[6], 1, tonumber(head[7]), head[8]) end
+for g = 1, ng do
+  count_group(KEYS[nq + g], head[6], 1, tonumber(head[7]), head[8], states[g])
+end
 if #login > 1 then put(KEYS[#KEYS], login, 1) end
 return {0, '', unpack(throttled)}
 """

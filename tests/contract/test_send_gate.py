@@ -6,7 +6,7 @@ per slot)."""
 import pytest
 
 from referrals.adapters.redis import RedisConversionLog, RedisSendGate, connect_redis
-from referrals.adapters.redis.conversion import RESYNC
+from referrals.adapters.redis.support import TOTALS_RESYNC as RESYNC
 from referrals.domain.limits import GroupFigures, Pumping
 from referrals.testing.contracts import GateParts, SendGateContract
 from tests.defaults import TIMEOUT

@@ -12,6 +12,16 @@ from referrals.domain.limits import Charge, Limit
 from referrals.domain.spend import SPENT
 
 
+class _Window:
+    """A cap window's running total and the first bucket it counts."""
+
+    __slots__ = ("first", "total")
+
+    def __init__(self, first: int, total: float) -> None:
+        self.first = first
+        self.total = total
+
+
 class InMemorySpendLedger:
     """:class:`~referrals.application.ports.SpendLedger` for one process: each
     step holds a lock, so it is atomic among this process's tasks.
@@ -31,8 +41,7 @@ class InMemorySpendLedger:
         self._size = bucket
         self._buckets: dict[int, float] = {}
         self._windows: tuple[float, ...] = ()
-        self._totals: dict[float, list[float]] = {}
-        """Per window: [its first bucket counted, the sum from it on]."""
+        self._totals: dict[float, _Window] = {}
         self._days: dict[str, dict[tuple[str, str], float]] = defaultdict(
             lambda: defaultdict(float)
         )
@@ -52,17 +61,16 @@ class InMemorySpendLedger:
         firsts = {window: self._first(at, window) for window in windows}
         oldest = min(firsts.values())
         if windows != self._windows or any(
-            abs(firsts[w] - self._totals[w][0]) > len(self._buckets) for w in firsts
+            abs(firsts[w] - self._totals[w].first) > len(self._buckets) for w in firsts
         ):
             self._recount(windows, firsts, oldest)
             return
-        lowest = min(int(self._totals[w][0]) for w in firsts)
+        lowest = min(self._totals[w].first for w in firsts)
         for window, first in firsts.items():
             kept = self._totals[window]
-            start = int(kept[0])
-            kept[1] -= sum(self._get(b) for b in range(start, first))
-            kept[1] += sum(self._get(b) for b in range(first, start))
-            kept[0] = first
+            kept.total -= sum(self._get(b) for b in range(kept.first, first))
+            kept.total += sum(self._get(b) for b in range(first, kept.first))
+            kept.first = first
         for gone in range(lowest, oldest):
             self._buckets.pop(gone, None)
 
@@ -71,7 +79,7 @@ class InMemorySpendLedger:
         self._buckets = {b: amount for b, amount in self._buckets.items() if b >= oldest}
         self._windows = windows
         self._totals = {
-            window: [first, sum(a for b, a in self._buckets.items() if b >= first)]
+            window: _Window(first, sum(a for b, a in self._buckets.items() if b >= first))
             for window, first in firsts.items()
         }
 
@@ -92,15 +100,15 @@ class InMemorySpendLedger:
                 bucket = int(charge.at // self._size)
                 wait = 0.0
                 for cap in caps:
-                    first, total = self._totals[cap.window]
-                    if total >= cap.count:
-                        earliest = self._earliest(int(first), bucket)
+                    kept = self._totals[cap.window]
+                    if kept.total >= cap.count:
+                        earliest = self._earliest(kept.first, bucket)
                         wait = max(wait, (earliest + 1) * self._size + cap.window - charge.at)
                 if wait > 0:
                     return wait
                 self._buckets[bucket] = self._buckets.get(bucket, 0.0) + charge.amount
-                for kept in self._totals.values():
-                    kept[1] += charge.amount
+                for window in self._totals.values():
+                    window.total += charge.amount
             self._days[charge.day][(charge.channel, charge.country)] += charge.amount
             return None
 
@@ -109,9 +117,9 @@ class InMemorySpendLedger:
             bucket = int(charge.at // self._size)
             if bucket in self._buckets:
                 self._buckets[bucket] -= charge.amount
-                for kept in self._totals.values():
-                    if kept[0] <= bucket:
-                        kept[1] -= charge.amount
+                for window in self._totals.values():
+                    if window.first <= bucket:
+                        window.total -= charge.amount
             day, key = self._days[charge.day], (charge.channel, charge.country)
             day[key] -= charge.amount
             if day[key] < SPENT:  # every charge refunded: nothing spent

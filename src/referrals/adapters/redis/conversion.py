@@ -14,11 +14,12 @@ import asyncio
 from collections.abc import Sequence
 
 from referrals.adapters.redis.client import RedisClient
-from referrals.adapters.redis.support import ScriptCall, text, translated_errors
-
-RESYNC = 60
-"""Buckets between two reads of a group's whole hash by the send gate, which
-set its running totals right again."""
+from referrals.adapters.redis.support import (
+    TOTALS_RESYNC,
+    ScriptCall,
+    text,
+    translated_errors,
+)
 
 # A group in a script (shared with the send gate, adapters/redis/send_gate.py).
 # Besides its buckets and mark, a group's hash keeps running totals:
@@ -29,9 +30,9 @@ set its running totals right again."""
 # bucket last pruned in); it moves the totals to ``first``, one HMGET per
 # bucket passed, and reads the whole hash only when that costs less (a
 # window that moved further than the hash has fields), when the totals are
-# missing (a hash the code before them wrote) and once every RESYNC buckets
+# missing (a hash the code before them wrote) and once every TOTALS_RESYNC buckets
 # (so totals that drifted, from a process of the old code counting during a
-# rolling upgrade, are right again within RESYNC buckets). Buckets it passes
+# rolling upgrade, are right again within TOTALS_RESYNC buckets). Buckets it passes
 # stay until count_group drops them: a read with an earlier ``first`` still
 # finds them. add_to_group: add ``by`` to a bucket's ``field``
 # (``sent:<bucket>``) and to the total if it counts that bucket (a give-back
@@ -42,7 +43,7 @@ set its running totals right again."""
 # totals) could be. Given the state group_sums read (the send gate), a
 # count costs two HINCRBYs and a PEXPIRE.
 GROUPS_LUA = (
-    f"local GROUPS_RESYNC = {RESYNC}\n"
+    f"local GROUPS_RESYNC = {TOTALS_RESYNC}\n"
     + """
 local GROUP_STATE = {'total:from', 'total:sent', 'total:verified', 'mark:', 'total:pruned'}
 

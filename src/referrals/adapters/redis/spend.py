@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from referrals.adapters.redis.client import RedisClient
-from referrals.adapters.redis.support import text, translated_errors
+from referrals.adapters.redis.support import TOTALS_RESYNC, text, translated_errors
 from referrals.domain.limits import Charge, Limit
 from referrals.domain.spend import SPENT
 
 DAY_KEPT = 2 * 86_400
-RESYNC = 60
-"""Buckets between two reads of the whole hash, which set the running totals right again."""
 
 # The spend in a script (shared with the send gate, adapters/redis/send_gate.py).
 # KEYS bkey (the buckets: bucket number -> amount), dkey (the day) and tkey
@@ -35,11 +33,11 @@ RESYNC = 60
 # each. The whole hash is read only when that would cost more (a window
 # that moved back or further than the hash has fields), when the totals are
 # missing (a hash the code before them wrote) or were kept for other caps,
-# and once every RESYNC buckets, so a total that drifted (a process of the
+# and once every TOTALS_RESYNC buckets, so a total that drifted (a process of the
 # old code still charging during a rolling upgrade) is right again within
-# RESYNC buckets.
+# TOTALS_RESYNC buckets.
 SPEND_LUA = (
-    f"local SPENT = {SPENT!r}\nlocal SPEND_RESYNC = {RESYNC}\n"
+    f"local SPENT = {SPENT!r}\nlocal SPEND_RESYNC = {TOTALS_RESYNC}\n"
     + """
 local function spend_scan(bkey, firsts, oldest)
   local totals = {}

@@ -29,6 +29,10 @@ UNAVAILABLE = (
 CLEANUP_MARGIN = 10.0
 """Seconds a key outlives its expiry: the app's clocks may run a little behind Redis's."""
 
+TOTALS_RESYNC = 60
+"""Buckets between two reads of a whole hash by the scripts that keep running
+totals (the pumping groups', the spend caps'), which set the totals right again."""
+
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
